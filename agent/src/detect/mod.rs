@@ -1,0 +1,1 @@
+//! Finding offline Windows installations and what they are.

@@ -1,0 +1,496 @@
+//! Registry hives, opened read-only.
+//!
+//! A hive file is read whole into memory and never written. When its header says it is
+//! dirty (unequal sequence numbers, as Fast Startup, hibernation and crashes leave them),
+//! the transaction logs beside it (`.LOG1`, `.LOG2`, `.LOG`, found case-insensitively) are
+//! replayed into that in-memory copy first. Lookups then go through nt-hive.
+
+mod log_replay;
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use nt_hive::{Hive, KeyNode, KeyValueData, KeyValueDataType};
+use serde::Serialize;
+
+pub use log_replay::{replay_logs, LogFormat, ReplayOutcome};
+
+/// Size of the base block (header) at the start of every hive and log file.
+pub const BASE_BLOCK_LEN: usize = 4096;
+
+/// What happened to a hive's transaction logs when it was opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Recovery {
+    /// The hive was consistent on disk; no log was needed.
+    Clean,
+    /// The hive was dirty and its logs were replayed in memory.
+    Replayed {
+        logs: Vec<PathBuf>,
+        format: LogFormat,
+        /// Dirty pages (new format: log entries) applied.
+        applied: usize,
+    },
+    /// The hive was dirty but no usable log brought it up to date; what is read is the
+    /// (possibly stale) primary file as it is on disk.
+    NotRecovered { reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HiveError {
+    #[error("cannot read registry hive {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a usable registry hive: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+/// A hive file loaded into memory (after any log replay).
+pub struct LoadedHive {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    recovery: Recovery,
+}
+
+impl fmt::Debug for LoadedHive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedHive")
+            .field("path", &self.path)
+            .field("len", &self.bytes.len())
+            .field("recovery", &self.recovery)
+            .finish()
+    }
+}
+
+impl LoadedHive {
+    /// Reads `path` (never writing it), replays its transaction logs when the hive is dirty,
+    /// and checks that the result opens.
+    pub fn open(path: &Path) -> Result<Self, HiveError> {
+        let bytes = std::fs::read(path).map_err(|source| HiveError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes(path, bytes, &find_logs(path))
+    }
+
+    /// Like [`LoadedHive::open`] with the primary file and its logs already read.
+    pub fn from_bytes(path: &Path, mut bytes: Vec<u8>, logs: &[PathBuf]) -> Result<Self, HiveError> {
+        let corrupt = |reason: String| HiveError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if bytes.len() < BASE_BLOCK_LEN || &bytes[..4] != b"regf" {
+            return Err(corrupt("no 'regf' signature at the start of the file".into()));
+        }
+        let recovery = if is_dirty(&bytes) {
+            // An unreadable log is handed on empty: the replay then says why it was unusable.
+            let log_data: Vec<(PathBuf, Vec<u8>)> = logs
+                .iter()
+                .map(|log| (log.clone(), std::fs::read(log).unwrap_or_default()))
+                .collect();
+            match replay_logs(&mut bytes, &log_data) {
+                Ok(outcome) => Recovery::Replayed {
+                    logs: outcome.logs_used,
+                    format: outcome.format,
+                    applied: outcome.applied,
+                },
+                Err(reason) => Recovery::NotRecovered { reason },
+            }
+        } else {
+            Recovery::Clean
+        };
+        if matches!(recovery, Recovery::NotRecovered { .. }) {
+            // Read what the primary file holds: make its header acceptable to the reader,
+            // in memory only.
+            mark_clean(&mut bytes);
+        }
+        let hive = LoadedHive {
+            path: path.to_path_buf(),
+            bytes,
+            recovery,
+        };
+        // Open the root once so that a broken hive is reported here, by name.
+        hive.root()?;
+        Ok(hive)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The hive's bytes as read (and recovered) in memory.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Last-written time of the hive header (Windows FILETIME).
+    pub fn header_timestamp(&self) -> u64 {
+        u64::from_le_bytes(self.bytes[12..20].try_into().unwrap_or_default())
+    }
+
+    pub fn root(&self) -> Result<Key<'_>, HiveError> {
+        let node = guarded(|| {
+            let hive = Hive::without_validation(&self.bytes[..])?;
+            hive.validate()?;
+            Ok::<_, nt_hive::NtHiveError>(())
+        });
+        match node {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(self.corrupt(e.to_string())),
+            Err(p) => return Err(self.corrupt(p)),
+        }
+        Ok(Key {
+            hive: self,
+            path: Vec::new(),
+        })
+    }
+
+    /// The key at `path` (backslash-separated, case-insensitive), if it exists and reads.
+    pub fn key(&self, path: &str) -> Option<Key<'_>> {
+        self.root().ok()?.subkey(path)
+    }
+
+    fn corrupt(&self, reason: String) -> HiveError {
+        HiveError::Corrupt {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// Runs `f` on the nt-hive node at `path`. nt-hive borrows the byte slice, so nodes are
+    /// re-walked from the root for each call rather than stored; the walk is cheap.
+    fn with_node<T>(&self, path: &[String], f: impl FnOnce(&KeyNode<&[u8]>) -> Option<T>) -> Option<T> {
+        guarded(|| {
+            let hive = Hive::without_validation(&self.bytes[..]).ok()?;
+            let mut node = hive.root_key_node().ok()?;
+            for name in path {
+                node = node.subkey(name)?.ok()?;
+            }
+            f(&node)
+        })
+        .ok()
+        .flatten()
+    }
+}
+
+/// Runs nt-hive code so that a panic on hostile input becomes an error, not a crash.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "malformed hive structure".into());
+        format!("malformed hive structure ({msg})")
+    })
+}
+
+/// A registry key inside a [`LoadedHive`].
+#[derive(Clone)]
+pub struct Key<'h> {
+    hive: &'h LoadedHive,
+    path: Vec<String>,
+}
+
+impl fmt::Debug for Key<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({})", self.path.join("\\"))
+    }
+}
+
+/// Registry value types, as numbered by Windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ValueType {
+    None,
+    Sz,
+    ExpandSz,
+    Binary,
+    Dword,
+    DwordBigEndian,
+    Link,
+    MultiSz,
+    ResourceList,
+    FullResourceDescriptor,
+    ResourceRequirementsList,
+    Qword,
+}
+
+impl ValueType {
+    pub fn code(self) -> u32 {
+        match self {
+            ValueType::None => 0,
+            ValueType::Sz => 1,
+            ValueType::ExpandSz => 2,
+            ValueType::Binary => 3,
+            ValueType::Dword => 4,
+            ValueType::DwordBigEndian => 5,
+            ValueType::Link => 6,
+            ValueType::MultiSz => 7,
+            ValueType::ResourceList => 8,
+            ValueType::FullResourceDescriptor => 9,
+            ValueType::ResourceRequirementsList => 10,
+            ValueType::Qword => 11,
+        }
+    }
+
+    fn from_nt(t: KeyValueDataType) -> Self {
+        match t {
+            KeyValueDataType::RegNone => ValueType::None,
+            KeyValueDataType::RegSZ => ValueType::Sz,
+            KeyValueDataType::RegExpandSZ => ValueType::ExpandSz,
+            KeyValueDataType::RegBinary => ValueType::Binary,
+            KeyValueDataType::RegDWord => ValueType::Dword,
+            KeyValueDataType::RegDWordBigEndian => ValueType::DwordBigEndian,
+            KeyValueDataType::RegLink => ValueType::Link,
+            KeyValueDataType::RegMultiSZ => ValueType::MultiSz,
+            KeyValueDataType::RegResourceList => ValueType::ResourceList,
+            KeyValueDataType::RegFullResourceDescriptor => ValueType::FullResourceDescriptor,
+            KeyValueDataType::RegResourceRequirementsList => ValueType::ResourceRequirementsList,
+            KeyValueDataType::RegQWord => ValueType::Qword,
+        }
+    }
+}
+
+/// A value read out of a hive: its name, type and raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    /// Empty for the key's default value.
+    pub name: String,
+    /// `None` when the hive holds a type number Windows does not define; the data is
+    /// then treated as binary.
+    pub kind: Option<ValueType>,
+    pub data: Vec<u8>,
+}
+
+impl Value {
+    /// REG_SZ / REG_EXPAND_SZ (and, leniently, REG_BINARY holding UTF-16) as text, without
+    /// the terminating NUL and anything after it.
+    pub fn as_string(&self) -> Option<String> {
+        match self.kind {
+            Some(ValueType::Sz | ValueType::ExpandSz | ValueType::Link) => Some(utf16_until_nul(&self.data)),
+            _ => None,
+        }
+    }
+
+    pub fn as_dword(&self) -> Option<u32> {
+        match self.kind {
+            Some(ValueType::Dword) if self.data.len() >= 4 => {
+                Some(u32::from_le_bytes(self.data[..4].try_into().ok()?))
+            }
+            Some(ValueType::DwordBigEndian) if self.data.len() >= 4 => {
+                Some(u32::from_be_bytes(self.data[..4].try_into().ok()?))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_qword(&self) -> Option<u64> {
+        match self.kind {
+            Some(ValueType::Qword) if self.data.len() >= 8 => {
+                Some(u64::from_le_bytes(self.data[..8].try_into().ok()?))
+            }
+            _ => self.as_dword().map(u64::from),
+        }
+    }
+
+    pub fn as_multi_string(&self) -> Option<Vec<String>> {
+        if self.kind != Some(ValueType::MultiSz) {
+            return None;
+        }
+        let units: Vec<u16> = self
+            .data
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        Some(
+            units
+                .split(|&u| u == 0)
+                .filter(|s| !s.is_empty())
+                .map(String::from_utf16_lossy)
+                .collect(),
+        )
+    }
+}
+
+/// Decodes UTF-16LE up to the first NUL (lossily: hives hold odd strings).
+pub fn utf16_until_nul(data: &[u8]) -> String {
+    let units: Vec<u16> = data
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .take_while(|&u| u != 0)
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+impl<'h> Key<'h> {
+    /// The key's own name (the root key's stored name for the root).
+    pub fn name(&self) -> String {
+        match self.path.last() {
+            Some(n) => n.clone(),
+            None => self
+                .hive
+                .with_node(&self.path, |n| n.name().ok().map(|s| s.to_string_lossy()))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Path from the hive root, backslash-separated.
+    pub fn path(&self) -> String {
+        self.path.join("\\")
+    }
+
+    /// A descendant key by backslash-separated relative path (case-insensitive).
+    pub fn subkey(&self, rel: &str) -> Option<Key<'h>> {
+        let mut path = self.path.clone();
+        let mut names = Vec::new();
+        for part in rel.split('\\').filter(|p| !p.is_empty()) {
+            names.push(part.to_string());
+        }
+        // Resolve each step to the name as stored, so later walks are exact.
+        let resolved = self.hive.with_node(&self.path, |node| {
+            let mut node = node.clone();
+            let mut stored = Vec::new();
+            for name in &names {
+                node = node.subkey(name)?.ok()?;
+                stored.push(node.name().ok()?.to_string_lossy());
+            }
+            Some(stored)
+        })?;
+        path.extend(resolved);
+        Some(Key {
+            hive: self.hive,
+            path,
+        })
+    }
+
+    /// Direct subkeys, in the hive's order. Unreadable entries are left out.
+    pub fn subkeys(&self) -> Vec<Key<'h>> {
+        let names = self
+            .hive
+            .with_node(&self.path, |node| {
+                let mut out = Vec::new();
+                if let Some(Ok(iter)) = node.subkeys() {
+                    for sk in iter.flatten() {
+                        if let Ok(n) = sk.name() {
+                            out.push(n.to_string_lossy());
+                        }
+                    }
+                }
+                Some(out)
+            })
+            .unwrap_or_default();
+        names
+            .into_iter()
+            .map(|n| {
+                let mut path = self.path.clone();
+                path.push(n);
+                Key {
+                    hive: self.hive,
+                    path,
+                }
+            })
+            .collect()
+    }
+
+    /// One value by name (case-insensitive; "" is the default value).
+    pub fn value(&self, name: &str) -> Option<Value> {
+        self.hive.with_node(&self.path, |node| {
+            let v = node.value(name)?.ok()?;
+            read_value(&v)
+        })
+    }
+
+    /// All values of the key, in the hive's order. Unreadable values are left out.
+    pub fn values(&self) -> Vec<Value> {
+        self.hive
+            .with_node(&self.path, |node| {
+                let mut out = Vec::new();
+                if let Some(Ok(iter)) = node.values() {
+                    for v in iter.flatten() {
+                        if let Some(val) = read_value(&v) {
+                            out.push(val);
+                        }
+                    }
+                }
+                Some(out)
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.value(name)?.as_string()
+    }
+
+    pub fn dword(&self, name: &str) -> Option<u32> {
+        self.value(name)?.as_dword()
+    }
+}
+
+fn read_value(v: &nt_hive::KeyValue<&[u8]>) -> Option<Value> {
+    let name = v.name().ok()?.to_string_lossy();
+    let kind = v.data_type().ok().map(ValueType::from_nt);
+    let data = match v.data().ok()? {
+        KeyValueData::Small(d) => d.to_vec(),
+        big @ KeyValueData::Big(_) => big.into_vec().ok()?,
+    };
+    Some(Value { name, kind, data })
+}
+
+/// Header sequence numbers differ: the hive was not cleanly flushed.
+pub fn is_dirty(bytes: &[u8]) -> bool {
+    bytes.len() >= 12 && bytes[4..8] != bytes[8..12]
+}
+
+/// Sets the secondary sequence number to the primary one and fixes the header checksum,
+/// in memory, so the reader accepts the hive.
+pub fn mark_clean(bytes: &mut [u8]) {
+    if bytes.len() < BASE_BLOCK_LEN {
+        return;
+    }
+    let primary: [u8; 4] = bytes[4..8].try_into().unwrap_or_default();
+    bytes[8..12].copy_from_slice(&primary);
+    let sum = header_checksum(bytes);
+    bytes[508..512].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// XOR-32 checksum of the first 508 bytes of a base block, as Windows computes it.
+pub fn header_checksum(block: &[u8]) -> u32 {
+    let mut sum = 0u32;
+    for c in block[..508].chunks_exact(4) {
+        sum ^= u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    match sum {
+        0 => 1,
+        u32::MAX => u32::MAX - 1,
+        s => s,
+    }
+}
+
+/// The transaction logs beside `hive`: `<name>.LOG1`, `.LOG2` and the older `.LOG`,
+/// matched case-insensitively (on a real volume the case differs between files).
+pub fn find_logs(hive: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (hive.parent(), hive.file_name()) else {
+        return Vec::new();
+    };
+    let base = name.to_string_lossy().to_lowercase();
+    let wanted = [".log1", ".log2", ".log"].map(|s| format!("{base}{s}"));
+    let mut found: Vec<(usize, PathBuf)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().to_lowercase();
+            if let Some(i) = wanted.iter().position(|w| *w == n) {
+                found.push((i, e.path()));
+            }
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
+}

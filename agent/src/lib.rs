@@ -1,0 +1,17 @@
+//! Lifeboat agent: finds offline Windows installations and rescues their users' files and
+//! settings.
+//!
+//! The pipeline, one module per stage: [`detect`] (volumes → installations, users) →
+//! plan → capture → store. Below them sit [`hive`] (registry hives, read-only, with log
+//! replay), [`pe`] (architecture of Windows binaries), [`wim`] (the safe layer over
+//! wimlib) and [`platform`] (the only place that knows which OS it runs on).
+
+pub mod cli;
+pub mod detect;
+pub mod hive;
+pub mod pe;
+pub mod platform;
+pub mod wim;
+
+/// Version of the agent, recorded in reports and stores.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
