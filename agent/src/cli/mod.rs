@@ -1,5 +1,58 @@
-//! The command line: parsing, dispatch, and the mapping of errors to exit codes.
+//! The command line: parsing, dispatch, and the mapping of outcomes to exit codes.
+//!
+//! Exit codes follow USMT's where the meaning is the same, so scripts written for
+//! ScanState keep working: 0 success, 3 completed with skipped errors, 11 invalid command
+//! line, 26 no usable (or too many) Windows installations, 27 bad store location,
+//! 28 unusable rules file, 42 corrupted store, 61 stopped on an I/O error, 72 fatal.
+
+mod detect_cmd;
+
+use clap::{Parser, Subcommand};
+
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const SKIPPED: i32 = 3;
+    pub const INVALID_PARAMETERS: i32 = 11;
+    pub const NO_INSTALLATION: i32 = 26;
+    pub const BAD_STORE: i32 = 27;
+    pub const BAD_RULES: i32 = 28;
+    pub const CORRUPTED_STORE: i32 = 42;
+    pub const IO_STOPPED: i32 = 61;
+    pub const FATAL: i32 = 72;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lifeboat",
+    version,
+    about = "Rescue a user's files and settings from an offline Windows installation"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Find every offline Windows installation and report what it is and who used it.
+    Detect(detect_cmd::DetectArgs),
+}
 
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::INVALID_PARAMETERS,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Detect(args) => detect_cmd::run(args),
+    }
 }

@@ -1,1 +1,260 @@
-//! Finding offline Windows installations and what they are.
+//! Finding offline Windows installations and what they are: volumes → candidate Windows
+//! folders → an [`Installation`] each, read from its hives and binaries.
+
+pub mod apps;
+pub mod inspect;
+pub mod locate;
+pub mod model;
+pub mod naming;
+pub mod offline_xml;
+pub mod paths;
+pub mod profiles;
+pub mod report;
+pub mod system_info;
+
+use std::path::{Path, PathBuf};
+
+pub use inspect::{InspectContext, Inspected};
+pub use model::*;
+
+use locate::Candidate;
+
+/// Which installations to look at, mirroring ScanState's offline switches.
+#[derive(Debug, Clone, Default)]
+pub enum Source {
+    /// Every installation on the given roots (or, on Windows, on every volume).
+    #[default]
+    Auto,
+    /// `/offlineWinDir`: one Windows folder.
+    WinDir(PathBuf),
+    /// `/OfflineWinOld`: a Windows.old folder.
+    WinOld(PathBuf),
+    /// `/offline`: an Offline.xml file.
+    OfflineXml(PathBuf),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DetectOptions {
+    pub roots: Vec<PathBuf>,
+    pub source: Source,
+    /// `MIG_OFFLINE_PLATFORM_ARCH` (32 or 64).
+    pub arch_override: Option<u32>,
+    /// Folder that relative Offline.xml paths start from.
+    pub cwd: PathBuf,
+}
+
+/// Reasons detection cannot give an answer at all (the USMT return code it matches).
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("{path}: {reason}")]
+    OfflineXml { path: PathBuf, reason: String },
+    #[error("{what} {path} does not hold a Windows installation (no System32\\config\\SOFTWARE or SYSTEM hive there)")]
+    NotWindows { what: &'static str, path: PathBuf },
+    #[error("none of the Windows folders listed in {path} holds a Windows installation: {tried}")]
+    NoValidWinDir { path: PathBuf, tried: String },
+    #[error(
+        "{path} sets failOnMultipleWinDir and several Windows installations were found:\n{list}"
+    )]
+    MultipleWinDirs { path: PathBuf, list: String },
+    #[error("no volume to scan: {0}")]
+    NoRoots(String),
+}
+
+/// Everything detect found, with the open installations for later stages.
+pub struct Detection {
+    pub report: DetectReport,
+    pub inspected: Vec<Inspected>,
+}
+
+pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
+    let mut report = DetectReport {
+        schema: SCHEMA_VERSION,
+        agent_version: crate::VERSION.to_string(),
+        ..Default::default()
+    };
+    let mut ctx = InspectContext {
+        arch_override: opts.arch_override,
+        ..Default::default()
+    };
+    let candidates: Vec<Candidate> = match &opts.source {
+        Source::WinDir(dir) => {
+            vec![
+                locate::candidate_from_path(dir).ok_or_else(|| DetectError::NotWindows {
+                    what: "--windir",
+                    path: dir.clone(),
+                })?,
+            ]
+        }
+        Source::WinOld(dir) => {
+            vec![
+                locate::candidate_from_winold(dir).ok_or_else(|| DetectError::NotWindows {
+                    what: "--winold",
+                    path: dir.clone(),
+                })?,
+            ]
+        }
+        Source::OfflineXml(file) => {
+            let xml =
+                offline_xml::load(file, &opts.cwd).map_err(|reason| DetectError::OfflineXml {
+                    path: file.clone(),
+                    reason,
+                })?;
+            for w in &xml.warnings {
+                report.problems.push(Problem {
+                    path: file.display().to_string(),
+                    error: w.clone(),
+                    hint: None,
+                });
+            }
+            ctx.mappings = xml.mappings.clone();
+            from_offline_xml(file, &xml)?
+        }
+        Source::Auto => {
+            let roots = if opts.roots.is_empty() {
+                default_roots()?
+            } else {
+                opts.roots.clone()
+            };
+            let mut all = Vec::new();
+            for root in roots {
+                let (scanned, found, problem) = scan_root(&root);
+                report.scanned.push(scanned);
+                report.problems.extend(problem);
+                all.extend(found);
+            }
+            all
+        }
+    };
+    let mut inspected = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let mut ins = inspect::inspect(c, &ctx);
+        ins.installation.index = i + 1;
+        report.problems.append(&mut ins.problems);
+        report.installations.push(ins.installation.clone());
+        inspected.push(ins);
+    }
+    Ok(Detection { report, inspected })
+}
+
+/// Offline.xml: the first listed folder that holds Windows wins; with
+/// failOnMultipleWinDir, more than one valid folder is an error.
+fn from_offline_xml(
+    file: &Path,
+    xml: &offline_xml::OfflineXml,
+) -> Result<Vec<Candidate>, DetectError> {
+    let valid: Vec<Candidate> = xml
+        .windirs
+        .iter()
+        .filter_map(|p| locate::candidate_from_path(p))
+        .collect();
+    if valid.is_empty() {
+        return Err(DetectError::NoValidWinDir {
+            path: file.to_path_buf(),
+            tried: xml
+                .windirs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    if xml.fail_on_multiple && valid.len() > 1 {
+        return Err(DetectError::MultipleWinDirs {
+            path: file.to_path_buf(),
+            list: valid
+                .iter()
+                .map(|c| format!("  {}", c.windir.display()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        });
+    }
+    Ok(valid.into_iter().take(1).collect())
+}
+
+fn default_roots() -> Result<Vec<PathBuf>, DetectError> {
+    Err(DetectError::NoRoots(
+        "give the mounted Windows volume(s) as ROOT, e.g. `lifeboat detect /mnt/windows` (mount NTFS read-only: ntfs-3g -o ro /dev/sdb3 /mnt/windows)".into(),
+    ))
+}
+
+/// Looks at one volume or folder: locked, unreadable, or the installations on it.
+fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
+    let mut scanned = ScannedRoot {
+        root: root.display().to_string(),
+        state: "ok".into(),
+        label: None,
+        filesystem: None,
+        installations: 0,
+    };
+    let meta = std::fs::metadata(root);
+    if !meta.as_ref().is_ok_and(|m| m.is_dir()) {
+        let (state, problem) = probe_unreadable(root, meta.err());
+        scanned.state = state.into();
+        return (scanned, Vec::new(), Some(problem));
+    }
+    match locate::find_on_root(root) {
+        Ok(found) => {
+            scanned.installations = found.len();
+            (scanned, found, None)
+        }
+        Err(e) => {
+            let (state, problem) = probe_unreadable(root, Some(e));
+            scanned.state = state.into();
+            (scanned, Vec::new(), Some(problem))
+        }
+    }
+}
+
+/// A root that is not a readable folder: a raw volume (image or device) or a volume
+/// Windows cannot open. Its boot sector tells whether BitLocker locks it.
+fn probe_unreadable(root: &Path, err: Option<std::io::Error>) -> (&'static str, Problem) {
+    let path = root.display().to_string();
+    let sector = read_first_sector(root);
+    if let Some(s) = &sector {
+        if s.len() >= 11 && &s[3..11] == b"-FVE-FS-" {
+            return (
+                "locked",
+                Problem {
+                    path,
+                    error: "BitLocker-encrypted volume, locked".into(),
+                    hint: Some(
+                        "unlock it first: `manage-bde -unlock X: -RecoveryPassword <48-digit key>` in WinPE (needs WinPE-SecureStartup), or `dislocker` on Linux, then run detect again".into(),
+                    ),
+                },
+            );
+        }
+        if s.len() >= 11 && &s[3..11] == b"NTFS    " {
+            return (
+                "not-a-folder",
+                Problem {
+                    path,
+                    error: "an NTFS volume that is not mounted".into(),
+                    hint: Some(
+                        "mount it read-only (ntfs-3g -o ro DEVICE /mnt/x) and give the folder"
+                            .into(),
+                    ),
+                },
+            );
+        }
+    }
+    let error = match err {
+        Some(e) => format!("cannot read it: {e}"),
+        None => "not a folder".into(),
+    };
+    (
+        "unreadable",
+        Problem {
+            path,
+            error,
+            hint: Some("give the folder where the Windows volume is mounted".into()),
+        },
+    )
+}
+
+fn read_first_sector(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 512];
+    f.read_exact(&mut buf).ok()?;
+    Some(buf)
+}

@@ -20,6 +20,9 @@ pub struct ReplayOutcome {
 }
 
 /// Applies the logs to `hive` (the dirty primary file's bytes) in memory.
-pub fn replay_logs(_hive: &mut Vec<u8>, _logs: &[(PathBuf, Vec<u8>)]) -> Result<ReplayOutcome, String> {
+pub fn replay_logs(
+    _hive: &mut Vec<u8>,
+    _logs: &[(PathBuf, Vec<u8>)],
+) -> Result<ReplayOutcome, String> {
     Err("transaction-log replay is not implemented yet".into())
 }

@@ -1,0 +1,303 @@
+//! Everything known about one installation, read from its hives and binaries.
+
+use std::path::{Path, PathBuf};
+
+use crate::hive::{LoadedHive, Recovery};
+
+use super::locate::Candidate;
+use super::model::{DriveLetter, HiveState, InstallKind, Installation, Problem, User, UserKind};
+use super::paths::{resolve_ci, LetterMap};
+use super::{apps, naming, profiles, system_info};
+
+/// Settings that apply to every installation inspected in one run.
+#[derive(Debug, Clone, Default)]
+pub struct InspectContext {
+    /// `MIG_OFFLINE_PLATFORM_ARCH`.
+    pub arch_override: Option<u32>,
+    /// Offline.xml `<mappings>`: they override every automatic mapping.
+    pub mappings: Vec<(char, PathBuf)>,
+}
+
+/// An installation with its hives kept open for the stages after detection.
+pub struct Inspected {
+    pub installation: Installation,
+    pub letters: LetterMap,
+    pub problems: Vec<Problem>,
+}
+
+fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
+    let (state, detail) = match hive.recovery() {
+        Recovery::Clean => ("clean", None::<String>),
+        Recovery::Replayed {
+            logs,
+            format,
+            applied,
+        } => (
+            "replayed",
+            Some(format!(
+                "{applied} change(s) replayed from {} ({format:?} log format)",
+                logs.iter()
+                    .map(|l| l.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        ),
+        Recovery::NotRecovered { reason } => (
+            "not-recovered",
+            Some(format!(
+                "dirty hive read as it is on disk, possibly missing recent changes: {reason}"
+            )),
+        ),
+    };
+    HiveState {
+        name: name.to_string(),
+        path: hive.path().display().to_string(),
+        state: state.to_string(),
+        detail,
+    }
+}
+
+/// Opens a hive of the installation; a missing or broken one becomes a problem.
+fn open_hive(
+    path: Option<PathBuf>,
+    expected: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<LoadedHive> {
+    let Some(path) = path else {
+        problems.push(Problem {
+            path: expected.to_string(),
+            error: "hive file is missing".into(),
+            hint: Some("the installation is incomplete or damaged; what the other hives say is still reported".into()),
+        });
+        return None;
+    };
+    match LoadedHive::open(&path) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            problems.push(Problem {
+                path: path.display().to_string(),
+                error: e.to_string(),
+                hint: Some("the hive is damaged; if a RegBack or .LOG copy exists beside it, a repair on another machine may recover it".into()),
+            });
+            None
+        }
+    }
+}
+
+pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let config = |name: &str| resolve_ci(&c.windir, &format!(r"System32\config\{name}"));
+    let expected = |name: &str| {
+        c.windir
+            .join("System32")
+            .join("config")
+            .join(name)
+            .display()
+            .to_string()
+    };
+
+    let software = open_hive(config("SOFTWARE"), &expected("SOFTWARE"), &mut problems);
+    let system = open_hive(config("SYSTEM"), &expected("SYSTEM"), &mut problems);
+    // SAM is optional: only names of local accounts come from it.
+    let sam = config("SAM").and_then(|p| open_hive(Some(p), &expected("SAM"), &mut problems));
+
+    let version = software
+        .as_ref()
+        .map(system_info::read_version)
+        .unwrap_or_default();
+    let computer_name = system.as_ref().and_then(system_info::computer_name);
+    let registry_arch = system.as_ref().and_then(system_info::registry_arch);
+    let (arch, arch_evidence, pe_problem) =
+        system_info::architecture(&c.windir, registry_arch, ctx.arch_override);
+    if let Some(p) = pe_problem {
+        problems.push(Problem {
+            path: c
+                .windir
+                .join("System32")
+                .join("ntoskrnl.exe")
+                .display()
+                .to_string(),
+            error: p,
+            hint: None,
+        });
+    }
+    if let Some(conflict) = &arch_evidence.conflict {
+        warnings.push(conflict.clone());
+    }
+
+    // The system's own drive letter as it saw it, e.g. C: from SystemRoot = C:\Windows.
+    let system_root = version
+        .system_root
+        .clone()
+        .unwrap_or_else(|| r"C:\Windows".to_string());
+    let system_letter = super::paths::split_drive(&system_root)
+        .map(|(l, _)| l)
+        .unwrap_or('C');
+    let letters = letter_map(c, system_letter, system.as_ref(), ctx);
+
+    let mut hives: Vec<HiveState> = Vec::new();
+    for (name, h) in [("SOFTWARE", &software), ("SYSTEM", &system), ("SAM", &sam)] {
+        if let Some(h) = h {
+            hives.push(hive_state(name, h));
+        }
+    }
+
+    let sam_info = sam.as_ref().and_then(|h| naming::read_sam(h).ok());
+    let mut users = Vec::new();
+    let mut user_apps = Vec::new();
+    if let Some(sw) = &software {
+        for entry in profiles::read_profile_list(sw, &system_root) {
+            let profile_path = letters.to_host(&entry.path);
+            let ntuser = profile_path
+                .as_ref()
+                .and_then(|p| resolve_ci(p, "NTUSER.DAT"))
+                .filter(|p| p.is_file());
+            let named = naming::name_user(
+                &naming::NamingContext {
+                    software: Some(sw),
+                    sam: sam_info.as_ref(),
+                    computer_name: computer_name.as_deref(),
+                },
+                &entry,
+            );
+            let last_used = entry
+                .last_used
+                .and_then(crate::time::filetime_to_rfc3339)
+                .or_else(|| ntuser.as_ref().and_then(|p| file_mtime_rfc3339(p)));
+            if named.kind.is_real_user() {
+                if let Some(path) = &ntuser {
+                    match LoadedHive::open(path) {
+                        Ok(h) => {
+                            hives.push(hive_state(&format!("NTUSER.DAT ({})", named.name), &h));
+                            user_apps.extend(apps::user_apps(&h));
+                        }
+                        Err(e) => problems.push(Problem {
+                            path: path.display().to_string(),
+                            error: e.to_string(),
+                            hint: Some("this user's settings cannot be read; their files can still be captured".into()),
+                        }),
+                    }
+                }
+            }
+            users.push(User {
+                sid: entry.sid.clone(),
+                name: named.name,
+                name_source: named.source,
+                name_is_guess: named.guess,
+                display_name: named.display_name,
+                profile_path_original: entry.path.clone(),
+                profile_path: profile_path.map(|p| p.display().to_string()),
+                has_ntuser: ntuser.is_some(),
+                last_used,
+                kind: named.kind,
+            });
+        }
+    }
+
+    let any_dirty = hives.iter().any(|h| h.state != "clean");
+    let hibernated = c.kind == InstallKind::Installed
+        && any_dirty
+        && resolve_ci(&c.root, "hiberfil.sys").is_some_and(|p| p.is_file());
+    if hibernated {
+        warnings.push(
+            "hiberfil.sys is present and hives were dirty: this Windows was hibernated or fast-started (Fast Startup), \
+             so its newest registry data was in the transaction logs"
+                .into(),
+        );
+    }
+
+    let mut applications = software
+        .as_ref()
+        .map(|sw| apps::machine_apps(sw, arch.and_then(|a| a.bits()) == Some(64)))
+        .unwrap_or_default();
+    applications.extend(user_apps);
+
+    let drive_letters = letters
+        .letters()
+        .map(|(l, places)| DriveLetter {
+            letter: format!("{l}:"),
+            identity: "unknown".into(),
+            now_at: places
+                .iter()
+                .find(|p| p.exists())
+                .map(|p| p.display().to_string()),
+            how: Some(
+                if ctx.mappings.iter().any(|(m, _)| *m == l) {
+                    "offline-xml"
+                } else {
+                    "installation-volume"
+                }
+                .into(),
+            ),
+        })
+        .collect();
+
+    let installation = Installation {
+        index: 0,
+        root: c.root.display().to_string(),
+        windir: c.windir.display().to_string(),
+        kind: c.kind,
+        product_name: version.product_name,
+        edition: version.edition,
+        display_version: version.display_version,
+        build: version.build,
+        ubr: version.ubr,
+        family: version.family,
+        arch,
+        arch_evidence,
+        computer_name,
+        install_date: version.install_date,
+        system_root_original: version.system_root,
+        registered_owner: version.registered_owner,
+        hives,
+        hibernated,
+        drive_letters,
+        users,
+        applications,
+        warnings,
+    };
+    Inspected {
+        installation,
+        letters,
+        problems,
+    }
+}
+
+fn letter_map(
+    c: &Candidate,
+    system_letter: char,
+    _system: Option<&LoadedHive>,
+    ctx: &InspectContext,
+) -> LetterMap {
+    let mut map = LetterMap::default();
+    // The system drive is the volume (or, for Windows.old, the folder) it was found on.
+    map.insert(system_letter, c.system_base());
+    map.insert(system_letter, c.root.clone());
+    for (letter, place) in &ctx.mappings {
+        map.set(*letter, place.clone());
+    }
+    map
+}
+
+fn file_mtime_rfc3339(p: &Path) -> Option<String> {
+    let t = std::fs::metadata(p).ok()?.modified().ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(crate::time::unix_to_rfc3339(secs as i64))
+}
+
+impl UserKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            UserKind::Local => "local",
+            UserKind::Domain => "domain",
+            UserKind::Microsoft => "microsoft",
+            UserKind::Entra => "entra",
+            UserKind::System => "system",
+            UserKind::Service => "service",
+            UserKind::Temporary => "temporary",
+            UserKind::Backup => "backup",
+            UserKind::Unknown => "unknown",
+        }
+    }
+}

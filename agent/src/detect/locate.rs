@@ -1,0 +1,138 @@
+//! Where Windows installations sit on a volume: `<vol>\Windows`, `<vol>\Windows.old\Windows`
+//! (and `Windows.old.000`…), and any other top-level folder holding the SOFTWARE and SYSTEM
+//! hives.
+
+use std::path::{Path, PathBuf};
+
+use super::model::InstallKind;
+use super::paths::resolve_ci;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The volume (or folder) it was found on.
+    pub root: PathBuf,
+    pub windir: PathBuf,
+    pub kind: InstallKind,
+}
+
+impl Candidate {
+    /// The folder that was the system drive's root when this Windows ran (`Windows.old`
+    /// for a previous installation).
+    pub fn system_base(&self) -> PathBuf {
+        self.windir.parent().unwrap_or(&self.root).to_path_buf()
+    }
+}
+
+/// What a folder holds of a Windows registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HiveSet {
+    /// SOFTWARE and SYSTEM both present.
+    Complete,
+    /// Only one of them: a damaged installation worth reporting.
+    Partial,
+    None,
+}
+
+pub fn hive_set(windir: &Path) -> HiveSet {
+    let has = |name: &str| {
+        resolve_ci(windir, &format!(r"System32\config\{name}")).is_some_and(|p| p.is_file())
+    };
+    match (has("SOFTWARE"), has("SYSTEM")) {
+        (true, true) => HiveSet::Complete,
+        (false, false) => HiveSet::None,
+        _ => HiveSet::Partial,
+    }
+}
+
+fn is_windows_old(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "windows.old"
+        || (n.starts_with("windows.old.") && n[12..].chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Every installation on `root`. A folder named `Windows` (at the top or inside
+/// Windows.old) counts when it has either hive, so that a damaged one is reported rather
+/// than silently missed; any other folder needs both.
+pub fn find_on_root(root: &Path) -> std::io::Result<Vec<Candidate>> {
+    let mut found = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(root)?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let path = entry.path();
+        // Never follow links out of the volume; only real folders.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_dir() {
+            continue;
+        }
+        if is_windows_old(&name) {
+            if let Some(windir) = resolve_ci(&path, "Windows") {
+                if hive_set(&windir) != HiveSet::None {
+                    found.push(Candidate {
+                        root: root.to_path_buf(),
+                        windir,
+                        kind: InstallKind::WindowsOld,
+                    });
+                }
+            }
+            continue;
+        }
+        let set = hive_set(&path);
+        let named_windows =
+            name.eq_ignore_ascii_case("windows") || name.eq_ignore_ascii_case("winnt");
+        if set == HiveSet::Complete || (named_windows && set == HiveSet::Partial) {
+            found.push(Candidate {
+                root: root.to_path_buf(),
+                windir: path,
+                kind: InstallKind::Installed,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// A path given by the technician (`--windir`, an Offline.xml `<path>`): a Windows folder,
+/// or a volume root holding one (the USMT documentation's own example lists `E:\`).
+pub fn candidate_from_path(path: &Path) -> Option<Candidate> {
+    if hive_set(path) != HiveSet::None {
+        let parent = path.parent().unwrap_or(path);
+        let in_old = parent
+            .file_name()
+            .is_some_and(|n| is_windows_old(&n.to_string_lossy()));
+        let root = if in_old {
+            parent.parent().unwrap_or(parent)
+        } else {
+            parent
+        };
+        return Some(Candidate {
+            root: root.to_path_buf(),
+            windir: path.to_path_buf(),
+            kind: if in_old {
+                InstallKind::WindowsOld
+            } else {
+                InstallKind::Installed
+            },
+        });
+    }
+    find_on_root(path)
+        .ok()?
+        .into_iter()
+        .find(|c| c.kind == InstallKind::Installed)
+}
+
+/// `--winold DIR` (= ScanState `/OfflineWinOld`): `C:\Windows.old` or its `Windows` folder.
+pub fn candidate_from_winold(path: &Path) -> Option<Candidate> {
+    let windir = if hive_set(path) != HiveSet::None {
+        path.to_path_buf()
+    } else {
+        resolve_ci(path, "Windows")?
+    };
+    let old = windir.parent()?.to_path_buf();
+    Some(Candidate {
+        root: old.parent().unwrap_or(&old).to_path_buf(),
+        windir,
+        kind: InstallKind::WindowsOld,
+    })
+}

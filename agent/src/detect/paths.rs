@@ -1,0 +1,151 @@
+//! Windows paths as the offline system saw them (`C:\Users\ann`) are kept as data; this is
+//! the one place that turns them into paths on the machine Lifeboat runs on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where each drive letter of the offline system is now. A letter may have several
+/// candidate places (a Windows.old system drive: first `Windows.old`, then the volume).
+#[derive(Debug, Clone, Default)]
+pub struct LetterMap {
+    map: BTreeMap<char, Vec<PathBuf>>,
+}
+
+impl LetterMap {
+    pub fn insert(&mut self, letter: char, place: PathBuf) {
+        let places = self.map.entry(letter.to_ascii_uppercase()).or_default();
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+
+    /// Replaces whatever was known for `letter` (Offline.xml `<mappings>` win).
+    pub fn set(&mut self, letter: char, place: PathBuf) {
+        self.map.insert(letter.to_ascii_uppercase(), vec![place]);
+    }
+
+    pub fn get(&self, letter: char) -> Option<&[PathBuf]> {
+        self.map
+            .get(&letter.to_ascii_uppercase())
+            .map(Vec::as_slice)
+    }
+
+    pub fn letters(&self) -> impl Iterator<Item = (char, &[PathBuf])> {
+        self.map.iter().map(|(l, p)| (*l, p.as_slice()))
+    }
+
+    /// The host path of `win_path` (`X:\…`) when it exists on a mapped volume.
+    pub fn to_host(&self, win_path: &str) -> Option<PathBuf> {
+        let (letter, rest) = split_drive(win_path)?;
+        self.get(letter)?
+            .iter()
+            .find_map(|base| resolve_ci(base, rest))
+    }
+}
+
+/// `C:\Users\x` → ('C', `Users\x`). UNC and relative paths give `None`.
+pub fn split_drive(win_path: &str) -> Option<(char, &str)> {
+    let mut chars = win_path.chars();
+    let letter = chars.next()?;
+    if !letter.is_ascii_alphabetic() || chars.next()? != ':' {
+        return None;
+    }
+    Some((
+        letter.to_ascii_uppercase(),
+        win_path[2..].trim_start_matches(['\\', '/']),
+    ))
+}
+
+/// Finds `rel` (backslash- or slash-separated) under `base`, matching each component
+/// case-insensitively as Windows would. Needed on Linux, where an NTFS mount is
+/// case-sensitive but the registry's paths are not in the files' own case.
+pub fn resolve_ci(base: &Path, rel: &str) -> Option<PathBuf> {
+    let mut cur = base.to_path_buf();
+    for part in rel
+        .split(['\\', '/'])
+        .filter(|p| !p.is_empty() && *p != ".")
+    {
+        let exact = cur.join(part);
+        if std::fs::symlink_metadata(&exact).is_ok() {
+            cur = exact;
+            continue;
+        }
+        let lower = part.to_lowercase();
+        let found = std::fs::read_dir(&cur)
+            .ok()?
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().to_lowercase() == lower)?;
+        cur = found.path();
+    }
+    std::fs::symlink_metadata(&cur).ok().map(|_| cur)
+}
+
+/// Expands `%SystemDrive%`, `%SystemRoot%`/`%windir%` and `%ProgramData%`-style variables
+/// known for the offline system; unknown variables are left as they are.
+pub fn expand_vars(s: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('%') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('%') {
+            Some(end) => {
+                let name = &after[..end];
+                match vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('%');
+                        out.push_str(name);
+                        out.push('%');
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_drive_letters() {
+        assert_eq!(split_drive(r"c:\Users\ann"), Some(('C', r"Users\ann")));
+        assert_eq!(split_drive(r"D:"), Some(('D', "")));
+        assert_eq!(split_drive(r"\\srv\share"), None);
+        assert_eq!(split_drive("x"), None);
+    }
+
+    #[test]
+    fn expands_known_variables_only() {
+        let vars = [("SystemDrive", "C:"), ("USERPROFILE", r"C:\Users\ann")];
+        assert_eq!(expand_vars(r"%systemdrive%\Users\x", &vars), r"C:\Users\x");
+        assert_eq!(
+            expand_vars(r"%USERPROFILE%\%FOO%\a%", &vars),
+            r"C:\Users\ann\%FOO%\a%"
+        );
+    }
+
+    #[test]
+    fn resolves_case_insensitively() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("Users/Ann/Documents")).unwrap();
+        let got = resolve_ci(dir.path(), r"users\ANN\documents").unwrap();
+        assert_eq!(got, dir.path().join("Users/Ann/Documents"));
+        assert!(resolve_ci(dir.path(), r"users\bob").is_none());
+        let mut map = LetterMap::default();
+        map.insert('c', dir.path().join("missing"));
+        map.insert('C', dir.path().to_path_buf());
+        assert_eq!(
+            map.to_host(r"C:\USERS\ann"),
+            Some(dir.path().join("Users/Ann"))
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! The readable form of a [`DetectReport`], for a technician at a console.
+
+use std::fmt::Write;
+
+use super::model::{DetectReport, Installation};
+
+pub fn render(report: &DetectReport) -> String {
+    let mut out = String::new();
+    if report.installations.is_empty() {
+        out.push_str("No offline Windows installation found.\n");
+    }
+    for ins in &report.installations {
+        render_installation(&mut out, ins);
+    }
+    if !report.scanned.is_empty() {
+        out.push_str("Volumes scanned:\n");
+        for s in &report.scanned {
+            let _ = writeln!(
+                out,
+                "  {:<30} {:<12} {} installation(s)",
+                s.root, s.state, s.installations
+            );
+        }
+    }
+    if !report.problems.is_empty() {
+        out.push_str("Problems:\n");
+        for p in &report.problems {
+            let _ = writeln!(out, "  ! {}: {}", p.path, p.error);
+            if let Some(h) = &p.hint {
+                let _ = writeln!(out, "    -> {h}");
+            }
+        }
+    }
+    out
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("?")
+}
+
+fn render_installation(out: &mut String, i: &Installation) {
+    let kind = match i.kind {
+        super::model::InstallKind::Installed => "",
+        super::model::InstallKind::WindowsOld => "  [Windows.old: previous installation]",
+    };
+    let _ = writeln!(out, "[{}] {}{}", i.index, i.windir, kind);
+    let build = match (i.build, i.ubr) {
+        (Some(b), Some(u)) => format!("{b}.{u}"),
+        (Some(b), None) => b.to_string(),
+        _ => "?".into(),
+    };
+    let _ = writeln!(
+        out,
+        "    {} ({}) {} {}, build {}, {}",
+        opt(&i.family),
+        opt(&i.product_name),
+        opt(&i.edition),
+        opt(&i.display_version),
+        build,
+        i.arch.map(|a| a.as_str()).unwrap_or("arch ?")
+    );
+    let _ = writeln!(
+        out,
+        "    computer {}   installed {}   owner {}",
+        opt(&i.computer_name),
+        opt(&i.install_date),
+        opt(&i.registered_owner)
+    );
+    for h in i.hives.iter().filter(|h| h.state != "clean") {
+        let _ = writeln!(
+            out,
+            "    hive {} {}: {}",
+            h.name,
+            h.state,
+            h.detail.as_deref().unwrap_or("")
+        );
+    }
+    for w in &i.warnings {
+        let _ = writeln!(out, "    note: {w}");
+    }
+    if !i.drive_letters.is_empty() {
+        let letters: Vec<String> = i
+            .drive_letters
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} -> {}",
+                    d.letter,
+                    d.now_at.as_deref().unwrap_or("(not found)")
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "    drives: {}", letters.join(", "));
+    }
+    let _ = writeln!(out, "    users:");
+    let _ = writeln!(
+        out,
+        "      {:<28} {:<10} {:<22} {:<5} PROFILE",
+        "NAME", "KIND", "LAST USED", "HIVE"
+    );
+    for u in &i.users {
+        let name = if u.name_is_guess {
+            format!("{}?", u.name)
+        } else {
+            u.name.clone()
+        };
+        let _ = writeln!(
+            out,
+            "      {:<28} {:<10} {:<22} {:<5} {}{}",
+            name,
+            u.kind.label(),
+            u.last_used.as_deref().unwrap_or("-"),
+            if u.has_ntuser { "yes" } else { "no" },
+            u.profile_path_original,
+            if u.profile_path.is_none() {
+                "  (folder not found)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !i.applications.is_empty() {
+        let _ = writeln!(out, "    applications ({}):", i.applications.len());
+        for a in &i.applications {
+            let _ = writeln!(
+                out,
+                "      {} {} [{}]{}",
+                a.name,
+                a.version.as_deref().unwrap_or(""),
+                a.view,
+                a.publisher
+                    .as_deref()
+                    .map(|p| format!(" - {p}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    out.push('\n');
+}
