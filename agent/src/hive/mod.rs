@@ -437,6 +437,43 @@ impl<'h> Key<'h> {
             .unwrap_or_default()
     }
 
+    /// Visits this key and every key below it, depth first, with its path relative to
+    /// this key ("" for itself) and its values. One walk over the hive, for exports.
+    pub fn walk(&self, visit: &mut dyn FnMut(&str, &[Value])) {
+        fn rec(
+            node: &KeyNode<&[u8]>,
+            path: &mut String,
+            depth: usize,
+            visit: &mut dyn FnMut(&str, &[Value]),
+        ) {
+            let mut values = Vec::new();
+            if let Some(Ok(iter)) = node.values() {
+                values.extend(iter.flatten().filter_map(|v| read_value(&v)));
+            }
+            visit(path, &values);
+            // Real hives are a few dozen levels deep; a cycle in a hostile one is not.
+            if depth > 512 {
+                return;
+            }
+            if let Some(Ok(iter)) = node.subkeys() {
+                for sk in iter.flatten() {
+                    let Ok(name) = sk.name() else { continue };
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('\\');
+                    }
+                    path.push_str(&name.to_string_lossy());
+                    rec(&sk, path, depth + 1, visit);
+                    path.truncate(len);
+                }
+            }
+        }
+        self.hive.with_node(&self.path, |node| {
+            rec(node, &mut String::new(), 0, visit);
+            Some(())
+        });
+    }
+
     pub fn string(&self, name: &str) -> Option<String> {
         self.value(name)?.as_string()
     }

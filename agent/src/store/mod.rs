@@ -1,0 +1,3 @@
+//! The store a capture writes: `files.wim`, `registry/*.reg`, `manifest.yaml`, the log.
+
+pub mod regfile;
