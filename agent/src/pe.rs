@@ -81,9 +81,7 @@ pub fn machine_of(bytes: &[u8]) -> Result<u16, &'static str> {
         return Err("no 'MZ' header");
     }
     let pe = u32::from_le_bytes([bytes[0x3c], bytes[0x3d], bytes[0x3e], bytes[0x3f]]) as usize;
-    let sig = bytes
-        .get(pe..pe + 4)
-        .ok_or("PE header offset points outside the file")?;
+    let sig = bytes.get(pe..pe + 4).ok_or("PE header offset points outside the file")?;
     if sig != b"PE\0\0" {
         return Err("no 'PE' signature where the DOS header points");
     }
@@ -109,10 +107,7 @@ pub fn arch_of_file(path: &Path) -> Result<Arch, PeError> {
         })?;
     machine_of(&head)
         .map(Arch::from_machine)
-        .map_err(|reason| PeError::NotPe {
-            path: shown,
-            reason,
-        })
+        .map_err(|reason| PeError::NotPe { path: shown, reason })
 }
 
 #[cfg(test)]
@@ -130,18 +125,9 @@ mod tests {
 
     #[test]
     fn reads_machine_types() {
-        assert_eq!(
-            machine_of(&stub(0x8664)).map(Arch::from_machine),
-            Ok(Arch::Amd64)
-        );
-        assert_eq!(
-            machine_of(&stub(0x14c)).map(Arch::from_machine),
-            Ok(Arch::X86)
-        );
-        assert_eq!(
-            machine_of(&stub(0xaa64)).map(Arch::from_machine),
-            Ok(Arch::Arm64)
-        );
+        assert_eq!(machine_of(&stub(0x8664)).map(Arch::from_machine), Ok(Arch::Amd64));
+        assert_eq!(machine_of(&stub(0x14c)).map(Arch::from_machine), Ok(Arch::X86));
+        assert_eq!(machine_of(&stub(0xaa64)).map(Arch::from_machine), Ok(Arch::Arm64));
     }
 
     #[test]

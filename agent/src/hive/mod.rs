@@ -78,19 +78,13 @@ impl LoadedHive {
     }
 
     /// Like [`LoadedHive::open`] with the primary file and its logs already read.
-    pub fn from_bytes(
-        path: &Path,
-        mut bytes: Vec<u8>,
-        logs: &[PathBuf],
-    ) -> Result<Self, HiveError> {
+    pub fn from_bytes(path: &Path, mut bytes: Vec<u8>, logs: &[PathBuf]) -> Result<Self, HiveError> {
         let corrupt = |reason: String| HiveError::Corrupt {
             path: path.to_path_buf(),
             reason,
         };
         if bytes.len() < BASE_BLOCK_LEN || &bytes[..4] != b"regf" {
-            return Err(corrupt(
-                "no 'regf' signature at the start of the file".into(),
-            ));
+            return Err(corrupt("no 'regf' signature at the start of the file".into()));
         }
         let recovery = if is_dirty(&bytes) {
             // An unreadable log is handed on empty: the replay then says why it was unusable.
@@ -173,11 +167,7 @@ impl LoadedHive {
 
     /// Runs `f` on the nt-hive node at `path`. nt-hive borrows the byte slice, so nodes are
     /// re-walked from the root for each call rather than stored; the walk is cheap.
-    fn with_node<T>(
-        &self,
-        path: &[String],
-        f: impl FnOnce(&KeyNode<&[u8]>) -> Option<T>,
-    ) -> Option<T> {
+    fn with_node<T>(&self, path: &[String], f: impl FnOnce(&KeyNode<&[u8]>) -> Option<T>) -> Option<T> {
         guarded(|| {
             let hive = Hive::without_validation(&self.bytes[..]).ok()?;
             let mut node = hive.root_key_node().ok()?;
@@ -285,9 +275,7 @@ impl Value {
     /// the terminating NUL and anything after it.
     pub fn as_string(&self) -> Option<String> {
         match self.kind {
-            Some(ValueType::Sz | ValueType::ExpandSz | ValueType::Link) => {
-                Some(utf16_until_nul(&self.data))
-            }
+            Some(ValueType::Sz | ValueType::ExpandSz | ValueType::Link) => Some(utf16_until_nul(&self.data)),
             _ => None,
         }
     }
@@ -495,11 +483,7 @@ pub fn find_logs(hive: &Path) -> Vec<PathBuf> {
     let base = name.to_string_lossy().to_lowercase();
     let wanted = [".log1", ".log2", ".log"].map(|s| format!("{base}{s}"));
     let mut found: Vec<(usize, PathBuf)> = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }) {
+    if let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().to_lowercase();
             if let Some(i) = wanted.iter().position(|w| *w == n) {
