@@ -138,17 +138,17 @@ fn read_log_header(bytes: &[u8]) -> Result<(LogHeader, LogFormat), String> {
         return Err("has a base block that fails its checksum".into());
     }
     let field = |at| u32_at(bytes, at).unwrap_or_default();
+    let format = match field(FILE_TYPE) {
+        6 => LogFormat::New,
+        1 | 2 => LogFormat::Old,
+        t => return Err(format!("is not a transaction log (file type {t})")),
+    };
     let (seq1, seq2) = (field(SEQ1), field(SEQ2));
     if seq1 != seq2 {
         return Err(format!(
             "was not completely written (sequence numbers {seq1} and {seq2} differ)"
         ));
     }
-    let format = match field(FILE_TYPE) {
-        6 => LogFormat::New,
-        1 | 2 => LogFormat::Old,
-        t => return Err(format!("is not a transaction log (file type {t})")),
-    };
     let header = LogHeader {
         seq: seq1,
         timestamp: u64_at(bytes, TIMESTAMP).unwrap_or_default(),
