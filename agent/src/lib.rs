@@ -10,6 +10,7 @@ pub mod cli;
 pub mod detect;
 pub mod hive;
 pub mod pe;
+pub mod plan;
 pub mod platform;
 pub mod store;
 pub mod time;

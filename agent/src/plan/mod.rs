@@ -1,0 +1,4 @@
+//! What to take: users chosen, their folders resolved, files and settings matched by rules.
+
+pub mod folders;
+pub mod users;

@@ -1,0 +1,250 @@
+//! Which users a capture takes: by default every real user; `--users` patterns in
+//! ScanState's `/ui` `/ue` shape (`DOMAIN\name`, `*\name`, SIDs with `*`), and
+//! `--unused-days N`. Junk profiles (system, service, temporary, `.bak`, setup accounts)
+//! stay out unless named explicitly.
+
+use crate::detect::model::{User, UserKind};
+
+/// One `--users` entry: `ann`, `PC01\ann`, `*\ann`, `S-1-5-21-*-1001`, with `!` in front
+/// to exclude.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPattern {
+    pub exclude: bool,
+    pub pattern: String,
+}
+
+impl UserPattern {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let (exclude, p) = match s.strip_prefix('!') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, s),
+        };
+        if p.is_empty() {
+            return Err(format!("empty user pattern in \"{s}\""));
+        }
+        Ok(UserPattern {
+            exclude,
+            pattern: p.to_string(),
+        })
+    }
+
+    /// Matches the SID, the full `DOMAIN\name`, or (for patterns without a backslash) the
+    /// bare name; case-insensitive, `*` matches any run of characters.
+    pub fn matches(&self, user: &User) -> bool {
+        let p = self.pattern.to_lowercase();
+        let name = user.name.to_lowercase();
+        if p.starts_with("s-1-") {
+            return glob(&p, &user.sid.to_lowercase());
+        }
+        if p.contains('\\') {
+            let full = if name.contains('\\') {
+                name
+            } else {
+                format!("*unknown*\\{name}")
+            };
+            return glob(&p, &full);
+        }
+        let bare = name.rsplit('\\').next().unwrap_or(&name).to_string();
+        glob(&p, &bare)
+    }
+}
+
+/// `*` wildcard match (no `?`, as in USMT).
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.len() >= part.len() && rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(pos) => rest = &rest[pos + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// Names of Windows' own setup accounts, never real people.
+fn is_setup_account(user: &User) -> bool {
+    let bare = user
+        .name
+        .rsplit('\\')
+        .next()
+        .unwrap_or(&user.name)
+        .to_lowercase();
+    bare.starts_with("defaultuser") || bare == "default" || bare == "public" || bare == "all users"
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    Take,
+    /// Left out, with the reason shown in the summary and the manifest.
+    Leave(String),
+}
+
+/// Decides for one user. `now_unix` and `unused_days` implement `--unused-days`.
+pub fn select(
+    user: &User,
+    patterns: &[UserPattern],
+    unused_days: Option<u64>,
+    now_unix: i64,
+) -> Selection {
+    let included = patterns.iter().any(|p| !p.exclude && p.matches(user));
+    let excluded = patterns.iter().any(|p| p.exclude && p.matches(user));
+    // As in ScanState, an explicit include beats an exclude.
+    if included {
+        return Selection::Take;
+    }
+    if excluded {
+        return Selection::Leave("excluded by --users".into());
+    }
+    if patterns.iter().any(|p| !p.exclude) {
+        return Selection::Leave("not named by --users".into());
+    }
+    if !user.kind.is_real_user() || is_setup_account(user) {
+        let what = match user.kind {
+            UserKind::System => "system profile",
+            UserKind::Service => "service profile",
+            UserKind::Temporary => "temporary profile",
+            UserKind::Backup => "backup (.bak) profile",
+            _ => "Windows setup account",
+        };
+        return Selection::Leave(format!("{what} (name it with --users to take it)"));
+    }
+    if let (Some(days), Some(last)) = (unused_days, user.last_used.as_deref()) {
+        if let Some(t) = parse_rfc3339(last) {
+            if now_unix - t > (days as i64) * 86_400 {
+                return Selection::Leave(format!(
+                    "not used for more than {days} days (last {last})"
+                ));
+            }
+        }
+    }
+    if user.profile_path.is_none() {
+        return Selection::Leave(format!(
+            "profile folder {} not found",
+            user.profile_path_original
+        ));
+    }
+    Selection::Take
+}
+
+/// Seconds for `YYYY-MM-DDTHH:MM:SSZ` (the form detect writes).
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    // Days from civil (inverse of time::civil_from_days).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, sid: &str, kind: UserKind, last: Option<&str>) -> User {
+        User {
+            sid: sid.into(),
+            name: name.into(),
+            name_source: "test".into(),
+            name_is_guess: false,
+            display_name: None,
+            profile_path_original: format!(r"C:\Users\{name}"),
+            profile_path: Some("/x".into()),
+            has_ntuser: true,
+            last_used: last.map(str::to_string),
+            kind,
+        }
+    }
+
+    #[test]
+    fn patterns_in_scanstate_shape() {
+        let ann = user(r"PC01\ann", "S-1-5-21-1-2-3-1001", UserKind::Local, None);
+        let m = |p: &str| UserPattern::parse(p).unwrap().matches(&ann);
+        assert!(
+            m("ann")
+                && m("ANN")
+                && m(r"PC01\ann")
+                && m(r"*\ann")
+                && m("a*")
+                && m("S-1-5-21-*-1001")
+        );
+        assert!(!m(r"CONTOSO\ann") && !m("bob") && !m("S-1-5-21-*-500"));
+    }
+
+    #[test]
+    fn defaults_and_precedence() {
+        let now = parse_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        let ann = user(
+            r"PC01\ann",
+            "S-1-5-21-1-2-3-1001",
+            UserKind::Local,
+            Some("2023-12-25T00:00:00Z"),
+        );
+        let old = user(
+            r"PC01\old",
+            "S-1-5-21-1-2-3-1002",
+            UserKind::Local,
+            Some("2020-01-01T00:00:00Z"),
+        );
+        let svc = user(
+            r"NT AUTHORITY\LOCAL SERVICE",
+            "S-1-5-19",
+            UserKind::Service,
+            None,
+        );
+        let setup = user(
+            r"PC01\defaultuser0",
+            "S-1-5-21-1-2-3-1003",
+            UserKind::Local,
+            None,
+        );
+        assert_eq!(select(&ann, &[], None, now), Selection::Take);
+        assert!(matches!(select(&svc, &[], None, now), Selection::Leave(_)));
+        assert!(matches!(
+            select(&setup, &[], None, now),
+            Selection::Leave(_)
+        ));
+        assert!(matches!(
+            select(&old, &[], Some(90), now),
+            Selection::Leave(_)
+        ));
+        assert_eq!(select(&ann, &[], Some(90), now), Selection::Take);
+        let pats = [
+            UserPattern::parse(r"!*\*").unwrap(),
+            UserPattern::parse("ann").unwrap(),
+        ];
+        assert_eq!(
+            select(&ann, &pats, None, now),
+            Selection::Take,
+            "include beats exclude"
+        );
+        assert!(matches!(
+            select(&old, &pats, None, now),
+            Selection::Leave(_)
+        ));
+        assert_eq!(
+            select(&svc, &[UserPattern::parse("S-1-5-19").unwrap()], None, now),
+            Selection::Take
+        );
+        assert!(glob("a*b*c", "axxbyyc") && !glob("a*b*c", "axxbyy") && glob("*", ""));
+    }
+}

@@ -1,0 +1,95 @@
+//! `manifest.yaml`: what a store holds, how it was made, what was left behind and why, and
+//! whether it is complete. `lifeboat verify` checks the store against it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::model::Installation;
+
+pub const MANIFEST_FILE: &str = "manifest.yaml";
+pub const FILES_WIM: &str = "files.wim";
+pub const REGISTRY_DIR: &str = "registry";
+pub const LOG_FILE: &str = "lifeboat.log";
+/// Written first and removed last: a store with this marker was not finished.
+pub const INCOMPLETE_MARKER: &str = "INCOMPLETE.txt";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub lifeboat_store: u32,
+    pub agent_version: String,
+    pub complete: bool,
+    /// Why the store is incomplete, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete_reason: Option<String>,
+    pub started: String,
+    pub finished: Option<String>,
+    pub command_line: Vec<String>,
+    pub source: Installation,
+    /// Profiles and MigXML files the rules came from.
+    pub rules: Vec<String>,
+    pub rule_warnings: Vec<String>,
+    pub wim: WimInfo,
+    pub users: Vec<UserRecord>,
+    /// Machine-wide settings (HKLM\SOFTWARE, shared folders), when any rule asked for them.
+    pub machine: Option<UserRecord>,
+    /// Users on the installation that were not captured, and why.
+    pub users_left: Vec<LeftUser>,
+    /// What cannot travel in any store (DPAPI secrets, Wi-Fi keys, printers…).
+    pub cannot_travel: Vec<String>,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct WimInfo {
+    /// `files.wim`, or the parts of a split store (`files.swm`, `files2.swm`, …).
+    pub parts: Vec<String>,
+    pub compression: String,
+    pub integrity_table: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct UserRecord {
+    pub sid: String,
+    pub name: String,
+    /// Image index in files.wim holding this user's files (1-based), if any files.
+    pub wim_image: Option<u32>,
+    pub wim_image_name: Option<String>,
+    pub files: u64,
+    pub bytes: u64,
+    pub registry_file: Option<String>,
+    /// SHA-256 of the .reg file, hex.
+    pub registry_sha256: Option<String>,
+    pub registry_keys: u64,
+    pub registry_values: u64,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeftUser {
+    pub sid: String,
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Totals {
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped: u64,
+    pub registry_values: u64,
+}
+
+impl Manifest {
+    pub fn to_yaml(&self) -> Result<String, String> {
+        serde_norway::to_string(self).map_err(|e| e.to_string())
+    }
+
+    pub fn from_yaml(text: &str) -> Result<Manifest, String> {
+        serde_norway::from_str(text).map_err(|e| e.to_string())
+    }
+}
