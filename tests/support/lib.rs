@@ -6,6 +6,7 @@ pub mod demo;
 pub mod pe;
 pub mod regf;
 pub mod volume;
+pub mod wine;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -7,7 +7,7 @@ use crate::hive::{LoadedHive, Recovery};
 use super::locate::Candidate;
 use super::model::{DriveLetter, HiveState, InstallKind, Installation, Problem, User, UserKind};
 use super::paths::{resolve_ci, LetterMap};
-use super::{apps, naming, profiles, system_info};
+use super::{apps, drive_map, naming, profiles, system_info};
 
 /// Settings that apply to every installation inspected in one run.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +16,8 @@ pub struct InspectContext {
     pub arch_override: Option<u32>,
     /// Offline.xml `<mappings>`: they override every automatic mapping.
     pub mappings: Vec<(char, PathBuf)>,
+    /// Volumes visible now, to place the offline system's other drive letters.
+    pub volumes: Vec<crate::platform::Volume>,
 }
 
 /// An installation with its hives kept open for the stages after detection.
@@ -134,7 +136,12 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     let system_letter = super::paths::split_drive(&system_root)
         .map(|(l, _)| l)
         .unwrap_or('C');
-    let letters = letter_map(c, system_letter, system.as_ref(), ctx);
+    let mounted = system
+        .as_ref()
+        .and_then(|s| s.key("MountedDevices"))
+        .map(|k| drive_map::parse_mounted_devices(&k.values()))
+        .unwrap_or_default();
+    let (letters, drive_letters) = letter_map(c, system_letter, &mounted, ctx);
 
     let mut hives: Vec<HiveState> = Vec::new();
     for (name, h) in [("SOFTWARE", &software), ("SYSTEM", &system), ("SAM", &sam)] {
@@ -213,26 +220,6 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         .unwrap_or_default();
     applications.extend(user_apps);
 
-    let drive_letters = letters
-        .letters()
-        .map(|(l, places)| DriveLetter {
-            letter: format!("{l}:"),
-            identity: "unknown".into(),
-            now_at: places
-                .iter()
-                .find(|p| p.exists())
-                .map(|p| p.display().to_string()),
-            how: Some(
-                if ctx.mappings.iter().any(|(m, _)| *m == l) {
-                    "offline-xml"
-                } else {
-                    "installation-volume"
-                }
-                .into(),
-            ),
-        })
-        .collect();
-
     let installation = Installation {
         index: 0,
         root: c.root.display().to_string(),
@@ -264,20 +251,57 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     }
 }
 
+/// Where each drive letter the offline system used is now. The system drive is the volume
+/// (for Windows.old, the folder) the installation was found on; the others come from
+/// `MountedDevices` matched against the visible volumes; Offline.xml `<mappings>` win.
 fn letter_map(
     c: &Candidate,
     system_letter: char,
-    _system: Option<&LoadedHive>,
+    mounted: &[(char, drive_map::MountedDevice)],
     ctx: &InspectContext,
-) -> LetterMap {
+) -> (LetterMap, Vec<DriveLetter>) {
     let mut map = LetterMap::default();
-    // The system drive is the volume (or, for Windows.old, the folder) it was found on.
+    // letter -> (how it was placed, "" when not found; identity kind)
+    let mut how: std::collections::BTreeMap<char, (&'static str, String)> = Default::default();
     map.insert(system_letter, c.system_base());
     map.insert(system_letter, c.root.clone());
+    how.insert(system_letter, ("installation-volume", "unknown".into()));
+    for (letter, device) in mounted {
+        if *letter == system_letter {
+            how.insert(*letter, ("installation-volume", device.kind().into()));
+            continue;
+        }
+        match drive_map::find_volume(device, &ctx.volumes) {
+            Some(v) => {
+                map.insert(*letter, v.root.clone());
+                how.insert(*letter, (device.kind(), device.kind().into()));
+            }
+            None => {
+                how.insert(*letter, ("", device.kind().into()));
+            }
+        }
+    }
     for (letter, place) in &ctx.mappings {
         map.set(*letter, place.clone());
+        let identity = how
+            .get(letter)
+            .map(|h| h.1.clone())
+            .unwrap_or_else(|| "unknown".into());
+        how.insert(*letter, ("offline-xml", identity));
     }
-    map
+    let report = how
+        .into_iter()
+        .map(|(l, (h, identity))| DriveLetter {
+            letter: format!("{l}:"),
+            identity,
+            now_at: map
+                .get(l)
+                .and_then(|p| p.iter().find(|p| p.exists()))
+                .map(|p| p.display().to_string()),
+            how: (!h.is_empty()).then(|| h.to_string()),
+        })
+        .collect();
+    (map, report)
 }
 
 fn file_mtime_rfc3339(p: &Path) -> Option<String> {

@@ -2,6 +2,7 @@
 //! folders → an [`Installation`] each, read from its hives and binaries.
 
 pub mod apps;
+pub mod drive_map;
 pub mod inspect;
 pub mod locate;
 pub mod model;
@@ -111,7 +112,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
         }
         Source::Auto => {
             let roots = if opts.roots.is_empty() {
-                default_roots()?
+                default_roots(&mut report)?
             } else {
                 opts.roots.clone()
             };
@@ -125,6 +126,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
             all
         }
     };
+    ctx.volumes = visible_volumes(&candidates);
     let mut inspected = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
         let mut ins = inspect::inspect(c, &ctx);
@@ -171,10 +173,44 @@ fn from_offline_xml(
     Ok(valid.into_iter().take(1).collect())
 }
 
-fn default_roots() -> Result<Vec<PathBuf>, DetectError> {
-    Err(DetectError::NoRoots(
-        "give the mounted Windows volume(s) as ROOT, e.g. `lifeboat detect /mnt/windows` (mount NTFS read-only: ntfs-3g -o ro /dev/sdb3 /mnt/windows)".into(),
-    ))
+/// Without ROOT: every lettered volume on Windows except WinPE's own and the boot media;
+/// on Linux the technician names the mounted volumes.
+fn default_roots(report: &mut DetectReport) -> Result<Vec<PathBuf>, DetectError> {
+    let volumes = crate::platform::list_volumes();
+    if volumes.iter().all(|v| v.letter.is_none()) {
+        return Err(DetectError::NoRoots(
+            "give the mounted Windows volume(s) as ROOT, e.g. `lifeboat detect /mnt/windows` (mount NTFS read-only: ntfs-3g -o ro /dev/sdb3 /mnt/windows)".into(),
+        ));
+    }
+    let skip = crate::platform::volumes_to_skip();
+    let mut roots = Vec::new();
+    for v in volumes {
+        match skip.iter().find(|(root, _)| *root == v.root) {
+            Some((root, why)) => report.scanned.push(ScannedRoot {
+                root: root.display().to_string(),
+                state: format!("skipped: {why}"),
+                label: v.label.clone(),
+                filesystem: v.fs_type.clone(),
+                installations: 0,
+            }),
+            None => roots.push(v.root),
+        }
+    }
+    Ok(roots)
+}
+
+/// Volumes to place other drive letters on: all the machine shows, plus the volumes of
+/// the installations themselves (a folder given on Linux).
+fn visible_volumes(candidates: &[Candidate]) -> Vec<crate::platform::Volume> {
+    let mut vols = crate::platform::list_volumes();
+    for c in candidates {
+        if let Some(v) = crate::platform::volume_for_path(&c.root) {
+            if !vols.contains(&v) {
+                vols.push(v);
+            }
+        }
+    }
+    vols
 }
 
 /// Looks at one volume or folder: locked, unreadable, or the installations on it.
@@ -209,52 +245,38 @@ fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
 /// Windows cannot open. Its boot sector tells whether BitLocker locks it.
 fn probe_unreadable(root: &Path, err: Option<std::io::Error>) -> (&'static str, Problem) {
     let path = root.display().to_string();
-    let sector = read_first_sector(root);
-    if let Some(s) = &sector {
-        if s.len() >= 11 && &s[3..11] == b"-FVE-FS-" {
-            return (
-                "locked",
-                Problem {
-                    path,
-                    error: "BitLocker-encrypted volume, locked".into(),
-                    hint: Some(
-                        "unlock it first: `manage-bde -unlock X: -RecoveryPassword <48-digit key>` in WinPE (needs WinPE-SecureStartup), or `dislocker` on Linux, then run detect again".into(),
-                    ),
+    let sector = crate::platform::raw_boot_sector(root).ok();
+    match sector.as_deref().and_then(crate::platform::describe_boot_sector) {
+        Some("bitlocker") => (
+            "locked",
+            Problem {
+                path,
+                error: "BitLocker-encrypted volume, locked".into(),
+                hint: Some(
+                    "unlock it first: `manage-bde -unlock X: -RecoveryPassword <48-digit key>` in WinPE \
+                     (needs WinPE-SecureStartup), or `dislocker` on Linux, then run detect again"
+                        .into(),
+                ),
+            },
+        ),
+        Some(fs) => (
+            "not-a-folder",
+            Problem {
+                path,
+                error: format!("an {fs} volume that is not mounted"),
+                hint: Some("mount it read-only (e.g. ntfs-3g -o ro DEVICE /mnt/x) and give the folder".into()),
+            },
+        ),
+        None => (
+            "unreadable",
+            Problem {
+                path,
+                error: match err {
+                    Some(e) => format!("cannot read it: {e}"),
+                    None => "not a folder".into(),
                 },
-            );
-        }
-        if s.len() >= 11 && &s[3..11] == b"NTFS    " {
-            return (
-                "not-a-folder",
-                Problem {
-                    path,
-                    error: "an NTFS volume that is not mounted".into(),
-                    hint: Some(
-                        "mount it read-only (ntfs-3g -o ro DEVICE /mnt/x) and give the folder"
-                            .into(),
-                    ),
-                },
-            );
-        }
+                hint: Some("give the folder where the Windows volume is mounted".into()),
+            },
+        ),
     }
-    let error = match err {
-        Some(e) => format!("cannot read it: {e}"),
-        None => "not a folder".into(),
-    };
-    (
-        "unreadable",
-        Problem {
-            path,
-            error,
-            hint: Some("give the folder where the Windows volume is mounted".into()),
-        },
-    )
-}
-
-fn read_first_sector(path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut buf = vec![0u8; 512];
-    f.read_exact(&mut buf).ok()?;
-    Some(buf)
 }

@@ -1,2 +1,108 @@
-//! Everything that depends on the operating system the agent runs on. This is the only
-//! module with `#[cfg(windows)]`.
+//! Everything that depends on the operating system the agent runs on: drive letters and
+//! volumes, WinPE, file attributes, free space. This is the only module with
+//! `#[cfg(windows)]` / `#[cfg(unix)]`; the rest of the agent calls the functions below.
+
+use std::path::{Path, PathBuf};
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as imp;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+/// A volume (Windows: a drive letter; Linux: a mounted filesystem).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// `E:\` on Windows, the mount point on Linux.
+    pub root: PathBuf,
+    pub letter: Option<char>,
+    pub label: Option<String>,
+    /// "NTFS", "FAT32", "exFAT", "fuseblk", …
+    pub fs_type: Option<String>,
+    pub removable: bool,
+    /// Where the volume sits on its disk, to match the offline system's `MountedDevices`.
+    pub identity: Option<VolumeIdentity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumeIdentity {
+    Mbr {
+        disk_signature: u32,
+        offset: u64,
+    },
+    /// Canonical lowercase `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+    Gpt {
+        partition_guid: String,
+    },
+}
+
+impl Volume {
+    /// FAT file systems hold no file of 4 GiB or more: a store there is split.
+    pub fn is_fat(&self) -> bool {
+        self.fs_type.as_deref().is_some_and(|f| {
+            let f = f.to_ascii_lowercase();
+            f.starts_with("fat") || f == "vfat" || f == "msdos" || f.contains("fusefat")
+        })
+    }
+}
+
+/// Every volume the machine shows now.
+pub fn list_volumes() -> Vec<Volume> {
+    imp::list_volumes()
+}
+
+/// True inside Windows PE (`HKLM\SYSTEM\CurrentControlSet\Control\MiniNT` exists).
+pub fn in_winpe() -> bool {
+    imp::in_winpe()
+}
+
+/// Volumes detect must not scan, with the reason: inside WinPE the RAM drive that holds
+/// WinPE itself (its `%SystemDrive%`, usually X:) and the boot media the agent came from.
+pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
+    imp::volumes_to_skip()
+}
+
+/// The volume holding `path`.
+pub fn volume_for_path(path: &Path) -> Option<Volume> {
+    imp::volume_for_path(path)
+}
+
+/// Bytes free for the current user at `path`.
+pub fn free_space(path: &Path) -> std::io::Result<u64> {
+    imp::free_space(path)
+}
+
+/// Windows file attributes (`FILE_ATTRIBUTE_*`) of a file: read from the file system on
+/// Windows, from ntfs-3g's `system.ntfs_attrib_be` attribute on Linux, 0 when unknown.
+pub fn file_attributes(path: &Path, meta: &std::fs::Metadata) -> u32 {
+    imp::file_attributes(path, meta)
+}
+
+/// Whether EFS-encrypted files can be captured raw here (wimlib does it on Windows).
+pub const CAN_READ_EFS_RAW: bool = cfg!(windows);
+
+/// The first 512 bytes of the volume at `root` (or of `root` itself when it is an image
+/// file or a device), to recognise BitLocker and unmounted file systems.
+pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
+    imp::raw_boot_sector(root)
+}
+
+/// What a boot sector says about its volume.
+pub fn describe_boot_sector(sector: &[u8]) -> Option<&'static str> {
+    let oem = sector.get(3..11)?;
+    match oem {
+        b"-FVE-FS-" => Some("bitlocker"),
+        b"NTFS    " => Some("NTFS"),
+        b"EXFAT   " => Some("exFAT"),
+        _ if sector.get(82..90) == Some(b"FAT32   ".as_slice()) => Some("FAT32"),
+        _ if sector.get(54..59) == Some(b"FAT16".as_slice())
+            || sector.get(54..59) == Some(b"FAT12".as_slice()) =>
+        {
+            Some("FAT")
+        }
+        _ => None,
+    }
+}

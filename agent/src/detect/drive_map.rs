@@ -1,0 +1,173 @@
+//! Drive letters as the offline system saw them (SYSTEM `MountedDevices`), matched to the
+//! volumes visible now by disk signature and offset (MBR) or partition GUID (GPT), so a
+//! profile or redirected folder on the old D: is found wherever that volume is now.
+
+use crate::platform::{Volume, VolumeIdentity};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountedDevice {
+    Mbr {
+        disk_signature: u32,
+        offset: u64,
+    },
+    Gpt {
+        partition_guid: String,
+    },
+    /// Removable and optical media: a UTF-16 device path.
+    DevicePath(String),
+    Unknown,
+}
+
+impl MountedDevice {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MountedDevice::Mbr { .. } => "mbr",
+            MountedDevice::Gpt { .. } => "gpt",
+            MountedDevice::DevicePath(_) => "device-path",
+            MountedDevice::Unknown => "unknown",
+        }
+    }
+
+    fn matches(&self, id: &VolumeIdentity) -> bool {
+        match (self, id) {
+            (
+                MountedDevice::Mbr {
+                    disk_signature: a,
+                    offset: o,
+                },
+                VolumeIdentity::Mbr {
+                    disk_signature: b,
+                    offset: p,
+                },
+            ) => a == b && o == p,
+            (
+                MountedDevice::Gpt { partition_guid: a },
+                VolumeIdentity::Gpt { partition_guid: b },
+            ) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        }
+    }
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` for a GUID in Windows' mixed-endian byte order.
+pub fn guid_string(b: &[u8]) -> String {
+    if b.len() < 16 {
+        return String::new();
+    }
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_le_bytes([b[4], b[5]]),
+        u16::from_le_bytes([b[6], b[7]]),
+        b[8],
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
+    )
+}
+
+/// Decodes one `MountedDevices` value's data.
+pub fn decode(data: &[u8]) -> MountedDevice {
+    if data.len() == 12 {
+        return MountedDevice::Mbr {
+            disk_signature: u32::from_le_bytes([data[0], data[1], data[2], data[3]]),
+            offset: u64::from_le_bytes(data[4..12].try_into().unwrap_or_default()),
+        };
+    }
+    if data.len() == 24 && data.starts_with(b"DMIO:ID:") {
+        return MountedDevice::Gpt {
+            partition_guid: guid_string(&data[8..24]),
+        };
+    }
+    if data.len() >= 2 && data.len() % 2 == 0 {
+        let s = crate::hive::utf16_until_nul(data);
+        if s.starts_with('\\') || s.starts_with('_') {
+            return MountedDevice::DevicePath(s);
+        }
+    }
+    MountedDevice::Unknown
+}
+
+/// The `\DosDevices\X:` values, as (letter, device), sorted by letter.
+pub fn parse_mounted_devices(values: &[crate::hive::Value]) -> Vec<(char, MountedDevice)> {
+    let mut out: Vec<(char, MountedDevice)> = values
+        .iter()
+        .filter_map(|v| {
+            let rest = v.name.strip_prefix(r"\DosDevices\")?;
+            let mut c = rest.chars();
+            let letter = c.next()?.to_ascii_uppercase();
+            (letter.is_ascii_alphabetic() && c.next() == Some(':') && c.next().is_none())
+                .then(|| (letter, decode(&v.data)))
+        })
+        .collect();
+    out.sort_by_key(|(l, _)| *l);
+    out
+}
+
+/// The visible volume a device is now, if any.
+pub fn find_volume<'a>(device: &MountedDevice, visible: &'a [Volume]) -> Option<&'a Volume> {
+    visible
+        .iter()
+        .find(|v| v.identity.as_ref().is_some_and(|id| device.matches(id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hive::{Value, ValueType};
+
+    fn val(name: &str, data: &[u8]) -> Value {
+        Value {
+            name: name.into(),
+            kind: Some(ValueType::Binary),
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn decodes_all_three_forms() {
+        let mut mbr = 0x1234_abcdu32.to_le_bytes().to_vec();
+        mbr.extend_from_slice(&1_048_576u64.to_le_bytes());
+        let mut gpt = b"DMIO:ID:".to_vec();
+        gpt.extend_from_slice(&[
+            0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde, 1, 2, 3, 4, 5, 6, 7, 8,
+        ]);
+        let dev: Vec<u8> = r"\??\USBSTOR#Disk"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let parsed = parse_mounted_devices(&[
+            val(r"\DosDevices\D:", &gpt),
+            val(r"\DosDevices\C:", &mbr),
+            val(r"\DosDevices\E:", &dev),
+            val(r"\??\Volume{x}", &mbr),
+            val(r"\DosDevices\F:", &[1, 2, 3]),
+        ]);
+        assert_eq!(
+            parsed[0],
+            (
+                'C',
+                MountedDevice::Mbr {
+                    disk_signature: 0x1234_abcd,
+                    offset: 1_048_576
+                }
+            )
+        );
+        assert_eq!(
+            parsed[1],
+            (
+                'D',
+                MountedDevice::Gpt {
+                    partition_guid: "12345678-9abc-def0-0102-030405060708".into()
+                }
+            )
+        );
+        assert!(matches!(&parsed[2], ('E', MountedDevice::DevicePath(p)) if p.contains("USBSTOR")));
+        assert_eq!(parsed[3], ('F', MountedDevice::Unknown));
+        assert_eq!(parsed.len(), 4);
+    }
+}

@@ -1,0 +1,212 @@
+//! Linux (and other Unix) side: volumes from /proc/self/mountinfo, disk positions from sysfs
+//! and the partition tables themselves, ntfs-3g's attribute xattr.
+
+use std::ffi::CString;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::{Volume, VolumeIdentity};
+
+struct Mount {
+    point: PathBuf,
+    fs_type: String,
+    source: String,
+}
+
+/// Mount points are written with octal escapes (`\040` for a space).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn mounts() -> Vec<Mount> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let point = left.split(' ').nth(4)?;
+            let mut r = right.split(' ');
+            let fs_type = r.next()?.to_string();
+            let source = r.next().unwrap_or("").to_string();
+            Some(Mount {
+                point: PathBuf::from(unescape(point)),
+                fs_type,
+                source: unescape(&source),
+            })
+        })
+        .collect()
+}
+
+fn volume_of(m: &Mount) -> Volume {
+    Volume {
+        root: m.point.clone(),
+        letter: None,
+        label: None,
+        fs_type: Some(m.fs_type.clone()),
+        removable: false,
+        identity: identity_of_device(&m.source),
+    }
+}
+
+pub fn list_volumes() -> Vec<Volume> {
+    mounts()
+        .iter()
+        .filter(|m| m.source.starts_with("/dev/"))
+        .map(volume_of)
+        .collect()
+}
+
+pub fn in_winpe() -> bool {
+    false
+}
+
+pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
+    Vec::new()
+}
+
+pub fn volume_for_path(path: &Path) -> Option<Volume> {
+    let path = path.canonicalize().ok()?;
+    mounts()
+        .into_iter()
+        .filter(|m| path.starts_with(&m.point))
+        .max_by_key(|m| m.point.as_os_str().len())
+        .map(|m| volume_of(&m))
+}
+
+pub fn free_space(path: &Path) -> std::io::Result<u64> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: a valid NUL-terminated path and a zeroed out-struct of the right type.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+pub fn file_attributes(path: &Path, _meta: &std::fs::Metadata) -> u32 {
+    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
+        return 0;
+    };
+    let name = c"system.ntfs_attrib_be";
+    let mut buf = [0u8; 4];
+    // SAFETY: valid C strings and a 4-byte buffer whose length is passed.
+    let n = unsafe {
+        libc::lgetxattr(
+            c.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if n == 4 {
+        u32::from_be_bytes(buf)
+    } else {
+        0
+    }
+}
+
+pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
+    let meta = std::fs::metadata(root)?;
+    let source = if meta.is_dir() {
+        let vol = volume_for_path(root).ok_or_else(|| std::io::Error::other("no mount found"))?;
+        mounts()
+            .into_iter()
+            .find(|m| m.point == vol.root)
+            .map(|m| PathBuf::from(m.source))
+            .ok_or_else(|| std::io::Error::other("no device behind the mount"))?
+    } else {
+        root.to_path_buf()
+    };
+    let mut f = std::fs::File::open(source)?;
+    let mut buf = vec![0u8; 512];
+    f.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+fn sysfs(path: String) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// Where a block device sits: a partition (sysfs `start` on its parent disk) or a loop
+/// device over a disk image with an offset (`losetup -o`).
+fn identity_of_device(source: &str) -> Option<VolumeIdentity> {
+    let dev = Path::new(source).canonicalize().ok()?;
+    let name = dev.file_name()?.to_string_lossy().into_owned();
+    let class = format!("/sys/class/block/{name}");
+    if Path::new(&format!("{class}/partition")).exists() {
+        let start: u64 = sysfs(format!("{class}/start"))?.parse().ok()?;
+        let real = std::fs::canonicalize(&class).ok()?;
+        let disk = real.parent()?.file_name()?.to_string_lossy().into_owned();
+        return identity_in_table(Path::new(&format!("/dev/{disk}")), start * 512);
+    }
+    if name.starts_with("loop") {
+        let backing = sysfs(format!("/sys/block/{name}/loop/backing_file"))?;
+        let offset: u64 = sysfs(format!("/sys/block/{name}/loop/offset"))?
+            .parse()
+            .ok()?;
+        if offset > 0 {
+            return identity_in_table(Path::new(&backing), offset);
+        }
+    }
+    None
+}
+
+/// Reads the disk's partition table and finds the partition starting at `offset` bytes.
+fn identity_in_table(disk: &Path, offset: u64) -> Option<VolumeIdentity> {
+    let mut f = std::fs::File::open(disk).ok()?;
+    let mut mbr = [0u8; 512];
+    f.read_exact(&mut mbr).ok()?;
+    if mbr[510..512] != [0x55, 0xAA] {
+        return None;
+    }
+    let protective = (0..4).any(|i| mbr[446 + 16 * i + 4] == 0xEE);
+    if !protective {
+        let disk_signature = u32::from_le_bytes([mbr[440], mbr[441], mbr[442], mbr[443]]);
+        return Some(VolumeIdentity::Mbr {
+            disk_signature,
+            offset,
+        });
+    }
+    let mut hdr = [0u8; 92];
+    f.seek(SeekFrom::Start(512)).ok()?;
+    f.read_exact(&mut hdr).ok()?;
+    if &hdr[..8] != b"EFI PART" {
+        return None;
+    }
+    let entries_lba = u64::from_le_bytes(hdr[72..80].try_into().ok()?);
+    let count = u32::from_le_bytes(hdr[80..84].try_into().ok()?).min(1024);
+    let size = u32::from_le_bytes(hdr[84..88].try_into().ok()?) as u64;
+    if !(128..=4096).contains(&size) {
+        return None;
+    }
+    for i in 0..u64::from(count) {
+        let mut e = vec![0u8; size as usize];
+        f.seek(SeekFrom::Start(entries_lba * 512 + i * size)).ok()?;
+        f.read_exact(&mut e).ok()?;
+        let first_lba = u64::from_le_bytes(e[32..40].try_into().ok()?);
+        if e[..16].iter().any(|&b| b != 0) && first_lba * 512 == offset {
+            return Some(VolumeIdentity::Gpt {
+                partition_guid: crate::detect::drive_map::guid_string(&e[16..32]),
+            });
+        }
+    }
+    None
+}
