@@ -77,15 +77,15 @@ impl WinePrefix {
             .join(format!("dosdevices/{}:", letter.to_ascii_lowercase()));
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(folder, &link).expect("map drive");
+        self.restart();
     }
 
-    /// Maps `letter`'s raw device (`\\.\X:`) to a file, as Wine does with `x::` links.
-    pub fn map_raw_device(&self, letter: char, file: &Path) {
-        let link = self
-            .prefix()
-            .join(format!("dosdevices/{}::", letter.to_ascii_lowercase()));
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(file, &link).expect("map raw device");
+    /// Stops the prefix's wineserver so the next run sees drive changes from the start.
+    fn restart(&self) {
+        let mut cmd = Command::new("wineserver");
+        cmd.arg("-k");
+        wine_env(&mut cmd, &self.prefix());
+        let _ = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
     }
 
     /// Adds a registry key in the prefix (e.g. WinPE's MiniNT).
