@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test: Linux unit and integration tests, and the Windows agent under Wine.
+# Installs what the tests need on a fresh Debian 12 machine (apt, PyPI), builds the .exe.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_packages build-essential pkg-config clang libclang-dev make \
+    rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 \
+    wine wine64 wimtools libhivex-bin xorriso mtools ntfs-3g dosfstools fdisk util-linux \
+    zstd python3 python3-pip
+ensure_rust
+
+# regipy: an independent replay of registry transaction logs, compared with ours.
+if ! python3 -c "import regipy" 2>/dev/null; then
+    python3 -m pip install --quiet regipy==6.5.0 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages regipy==6.5.0
+fi
+
+bash scripts/build-windows-agent.sh
+cargo test --workspace --locked "$@"
