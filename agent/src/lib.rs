@@ -11,6 +11,7 @@ pub mod detect;
 pub mod hive;
 pub mod pe;
 pub mod platform;
+pub mod rules;
 pub mod time;
 pub mod wim;
 
