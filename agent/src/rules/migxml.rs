@@ -308,6 +308,8 @@ impl<'a> Walker<'a> {
                 "environment" => self.environment(child, &mut draft.vars, depth + 1),
                 "component" => self.component(child, ctx, Some(name), depth + 1),
                 "role" => self.role(child, ctx, name, draft, depth + 1),
+                // LoadState-only (seen directly under <role> in MigApp.xml).
+                "destinationcleanup" | "merge" | "locationmodify" | "contentmodify" => {}
                 _ => self.warn(
                     child.line,
                     format!("<{}> in <role> is not supported; ignored", child.name),
@@ -403,11 +405,13 @@ impl<'a> Walker<'a> {
         for item in &os.children {
             match item.name.to_ascii_lowercase().as_str() {
                 "pattern" => {
-                    let kind = match item.attr("type").map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+                    let ty = item.attr("type").map(str::trim);
+                    let kind = match ty.map(str::to_ascii_lowercase).as_deref() {
                         Some("file") => ObjectKind::File,
                         Some("registry") => ObjectKind::Registry,
-                        other => {
-                            self.warn(item.line, format!("<pattern type={other:?}> is not supported (only File and Registry); ignored"));
+                        _ => {
+                            let t = ty.unwrap_or("(none)");
+                            self.warn(item.line, format!("<pattern type=\"{t}\"> is not supported (only File and Registry); ignored"));
                             continue;
                         }
                     };
@@ -451,9 +455,9 @@ impl<'a> Walker<'a> {
                         self.warn(item.line, w);
                     }
                     for (a, p) in generated {
-                        let a = if a == Action::Include {
-                            action
-                        } else if action == Action::UnconditionalExclude {
+                        // Generated includes take the enclosing element's action; its
+                        // excludes stay excludes unless the element is unconditional.
+                        let a = if a == Action::Include || action == Action::UnconditionalExclude {
                             action
                         } else {
                             a

@@ -294,10 +294,7 @@ mod tests {
         let x = p(r"C:\Folder\ [*]");
         assert_eq!((x.node.as_str(), x.recursive), (r"C:\Folder", false));
         let x = p(r"c:\Windows\System32");
-        assert_eq!(
-            (x.node.as_str(), x.leaf),
-            (r"c:\Windows\System32".into(), None)
-        );
+        assert_eq!((x.node.as_str(), x.leaf), (r"c:\Windows\System32", None));
         let x = parse(ObjectKind::Registry, r"HKCU\Keyboard Layout\Toggle []").unwrap();
         assert_eq!(x.leaf.as_deref(), Some(""));
         let x = p(r"  C:\*[*]  ");

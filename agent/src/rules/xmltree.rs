@@ -105,9 +105,16 @@ pub fn parse(text: &str) -> Result<Element, (usize, String)> {
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut count = 0usize;
+    // Lines counted incrementally: recounting from the start per event is quadratic.
+    let (mut line, mut counted) = (1usize, 0usize);
     loop {
-        let pos = reader.buffer_position() as usize;
-        let line = line_of(bytes, pos);
+        let pos = (reader.buffer_position() as usize).min(bytes.len());
+        if pos > counted {
+            line += bytes[counted..pos].iter().filter(|&&b| b == b'\n').count();
+            counted = pos;
+        }
+        // The element starts after the whitespace before it.
+        let line = line + leading_newlines(&bytes[pos..]);
         let ev = reader.read_event().map_err(|e| {
             let at = reader.error_position() as usize;
             (line_of(bytes, at), format!("not well-formed XML: {e}"))
@@ -195,6 +202,13 @@ pub fn parse(text: &str) -> Result<Element, (usize, String)> {
         ));
     }
     root.ok_or((1, "no root element".into()))
+}
+
+fn leading_newlines(rest: &[u8]) -> usize {
+    rest.iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 fn push_text(stack: &mut [Element], s: &str, line: usize) -> Result<(), (usize, String)> {
