@@ -93,7 +93,7 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<RuleSet, RulesError> {
     }
     for child in &root.children {
         if child.is("component") {
-            w.component(child, BOTH, None, 0);
+            w.component(child, BOTH, None, 0, Vec::new());
         } else if !(child.is("namedElements") || child.is("library") || child.is("_locDefinition"))
         {
             w.warn(
@@ -221,12 +221,14 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `inherited`: the parent's variables (MigXML variables reach child components).
     fn component(
         &mut self,
         el: &'a Element,
         parent: Scopes,
         parent_name: Option<&str>,
         depth: usize,
+        inherited: Vec<Variable>,
     ) {
         let ctx = self.context(el).unwrap_or(parent);
         let own = el
@@ -238,7 +240,10 @@ impl<'a> Walker<'a> {
             Some(p) => format!("{p} / {own}"),
             None => own,
         };
-        let mut draft = Draft::default();
+        let mut draft = Draft {
+            vars: inherited,
+            ..Draft::default()
+        };
         for child in &el.children {
             let n = child.name.to_ascii_lowercase();
             match n.as_str() {
@@ -247,7 +252,7 @@ impl<'a> Walker<'a> {
                 "environment" => self.environment(child, &mut draft.vars, depth),
                 "role" => self.role(child, ctx, &name, &mut draft, depth),
                 "component" if depth < MAX_NESTING => {
-                    self.component(child, ctx, Some(&name), depth + 1)
+                    self.component(child, ctx, Some(&name), depth + 1, draft.vars.clone())
                 }
                 "extensions" => {
                     for ext in child.children.iter().filter(|e| e.is("extension")) {
@@ -306,7 +311,9 @@ impl<'a> Walker<'a> {
                     draft.detect.push(c);
                 }
                 "environment" => self.environment(child, &mut draft.vars, depth + 1),
-                "component" => self.component(child, ctx, Some(name), depth + 1),
+                "component" => {
+                    self.component(child, ctx, Some(name), depth + 1, draft.vars.clone())
+                }
                 "role" => self.role(child, ctx, name, draft, depth + 1),
                 // LoadState-only (seen directly under <role> in MigApp.xml).
                 "destinationcleanup" | "merge" | "locationmodify" | "contentmodify" => {}
@@ -622,5 +629,90 @@ impl<'a> Walker<'a> {
         } else {
             call
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = r#"<?xml version="1.0"?>
+<migration urlid="http://x/t">
+  <namedElements>
+    <rules name="Shared" context="User">
+      <include><objectSet><pattern type="File">%APPDATA%\Shared\* [*]</pattern></objectSet></include>
+    </rules>
+    <environment name="Env">
+      <conditions><condition>MigXmlHelper.IsNative64Bit()</condition></conditions>
+      <variable name="Wow"><text>HKLM\SOFTWARE\Wow6432Node</text></variable>
+      <variable name="Path"><script>MigXmlHelper.GetStringContent("Registry","%Wow%\App [Dir]")</script></variable>
+    </environment>
+  </namedElements>
+  <component type="Application" context="UserAndSystem">
+    <displayName>App</displayName>
+    <environment name="Env"/>
+    <role role="Container">
+      <component type="Application"><displayName>Child</displayName>
+        <role role="Settings"><rules><include><objectSet>
+          <pattern type="Registry">%Wow%\App\* [*]</pattern></objectSet></include></rules></role>
+      </component>
+      <detection><conditions operation="OR">
+        <condition>MigXmlHelper.DoesObjectExist("Registry","%Wow%\App")</condition>
+        <condition negation="Yes">MigXmlHelper.IsSystemContext()</condition>
+      </conditions></detection>
+      <rules context="System">
+        <exclude><objectSet><pattern type="File">%Path%\* [*.log]</pattern></objectSet></exclude>
+        <include><objectSet><pattern type="File">%Path%\* [*]</pattern>
+          <script>MigXmlHelper.GenerateUserPatterns("File","%USERPROFILE%\x\* [*]","FALSE")</script>
+        </objectSet></include>
+        <locationModify script="MigXmlHelper.Move('C:\x')"><objectSet><pattern type="File">C:\a [b]</pattern></objectSet></locationModify>
+        <externalProcess when="pre-scan"><commandLine>x.exe</commandLine></externalProcess>
+      </rules>
+      <rules name="Shared"/>
+    </role>
+    <extensions><extension>abc</extension></extensions>
+  </component>
+  <component type="Documents" context="User"><displayName>Odd</displayName>
+    <role role="Data"><rules context="System"><include><objectSet>
+      <pattern type="File">C:\never\* [*]</pattern></objectSet></include></rules></role>
+  </component>
+</migration>"#;
+
+    #[test]
+    fn maps_components_scopes_references_and_warns() {
+        let set = parse(XML.as_bytes(), "t.xml").unwrap();
+        let names: Vec<(String, Scope, usize)> = set
+            .components
+            .iter()
+            .map(|c| (c.name.clone(), c.scope, c.rules.len()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("App / Child".to_string(), Scope::User, 1),
+                ("App / Child".to_string(), Scope::System, 1),
+                // User: GenerateUserPatterns, the named Shared rules, the extension.
+                ("App".to_string(), Scope::User, 3),
+                // System: exclude, include, extension.
+                ("App".to_string(), Scope::System, 3),
+            ]
+        );
+        assert_eq!(set.components[0].variables.len(), 2, "inherited from App");
+        let app = &set.components[3];
+        assert_eq!(app.variables.len(), 2);
+        assert_eq!(
+            app.variables[1].value,
+            VarValue::Registry(r"%Wow%\App [Dir]".into())
+        );
+        assert!(
+            matches!(&app.detect, Some(Condition::All(v)) if matches!(&v[0], Condition::Any(_)))
+        );
+        let ws = set.warnings.join("\n");
+        assert!(ws.contains("<externalProcess>"), "{ws}");
+        assert!(ws.contains("context lies outside"), "{ws}");
+        assert!(
+            !ws.contains("locationModify"),
+            "ScanState ignores it: no warning\n{ws}"
+        );
     }
 }
