@@ -9,7 +9,10 @@ use lifeboat::hive::LoadedHive;
 
 fn hivexget(file: &std::path::Path, key: &str, value: &str) -> Option<String> {
     let (code, out, err) = run(Command::new("hivexget").arg(file).arg(key).arg(value));
-    assert!(code == 0 || err.contains("not found") || out.is_empty(), "hivexget failed (is libhivex-bin installed?): {err}");
+    assert!(
+        code == 0 || err.contains("not found") || out.is_empty(),
+        "hivexget failed (is libhivex-bin installed?): {err}"
+    );
     (code == 0).then(|| out.trim_end_matches('\n').to_string())
 }
 
@@ -27,13 +30,27 @@ fn system_hives_computer_name_and_architecture_match_hivex() {
         let current = hivexget(&path, r"\Select", "Current").expect("Select\\Current");
         let ccs = format!("ControlSet{:03}", current.parse::<u32>().unwrap());
         assert_eq!(system_info::current_control_set(&hive), ccs, "{name}");
-        let want_name = hivexget(&path, &format!(r"\{ccs}\Control\ComputerName\ComputerName"), "ComputerName");
-        assert_eq!(system_info::computer_name(&hive), want_name, "{name}: computer name");
-        let want_arch = hivexget(&path, &format!(r"\{ccs}\Control\Session Manager\Environment"), "PROCESSOR_ARCHITECTURE");
+        let want_name = hivexget(
+            &path,
+            &format!(r"\{ccs}\Control\ComputerName\ComputerName"),
+            "ComputerName",
+        );
+        assert_eq!(
+            system_info::computer_name(&hive),
+            want_name,
+            "{name}: computer name"
+        );
+        let want_arch = hivexget(
+            &path,
+            &format!(r"\{ccs}\Control\Session Manager\Environment"),
+            "PROCESSOR_ARCHITECTURE",
+        );
         let got_arch = system_info::registry_arch(&hive);
         assert_eq!(
             got_arch.map(|a| a.as_str().to_string()),
-            want_arch.map(|a| lifeboat::pe::Arch::from_processor_architecture(&a).as_str().to_string()),
+            want_arch.map(|a| lifeboat::pe::Arch::from_processor_architecture(&a)
+                .as_str()
+                .to_string()),
             "{name}: architecture"
         );
         checked += 1;
@@ -45,7 +62,10 @@ fn system_hives_computer_name_and_architecture_match_hivex() {
 fn corrupt_real_hive_is_an_error_naming_the_file() {
     let path = realdata("hives/corrupt/regipy__corrupted_system_hive");
     match LoadedHive::open(&path) {
-        Err(e) => assert!(e.to_string().contains("regipy__corrupted_system_hive"), "{e}"),
+        Err(e) => assert!(
+            e.to_string().contains("regipy__corrupted_system_hive"),
+            "{e}"
+        ),
         // If the header survives, reading must still not panic and must say what it can.
         Ok(h) => {
             let _ = system_info::computer_name(&h);
@@ -61,7 +81,10 @@ fn corrupt_real_hive_is_an_error_naming_the_file() {
 #[test]
 fn every_real_hive_opens_and_walks_without_panic() {
     for sub in ["SYSTEM", "SAM", "NTUSER", "UsrClass", "corrupt"] {
-        for entry in std::fs::read_dir(realdata(&format!("hives/{sub}"))).unwrap().flatten() {
+        for entry in std::fs::read_dir(realdata(&format!("hives/{sub}")))
+            .unwrap()
+            .flatten()
+        {
             let path = entry.path();
             if path.to_string_lossy().to_lowercase().contains(".log") {
                 continue;

@@ -12,6 +12,7 @@ pub mod hive;
 pub mod pe;
 pub mod plan;
 pub mod platform;
+pub mod rules;
 pub mod store;
 pub mod time;
 pub mod wim;

@@ -1,0 +1,718 @@
+//! USMT MigXML (`scanstate /i:FILE.xml`) → the rule model.
+//!
+//! Honoured: `<component context>` (nested, in roles), `<rules context>` (narrowing only),
+//! `<include>`/`<exclude>`/`<unconditionalExclude>` with `<objectSet>` `<pattern
+//! type="File|Registry">`, the generators GenerateDrivePatterns (fixed drives),
+//! GenerateUserPatterns and GenerateDocPatterns, `<detects>`/`<detection>` and
+//! `<environment>` (kept as data for the caller, see [`super::expand`]), `<namedElements>`
+//! references, `<extensions>`. Ignored because ScanState ignores them too: `<merge>`,
+//! `<locationModify>`, `<contentModify>`, `<destinationCleanup>`. Everything else that would
+//! change what is captured becomes a warning.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::migxml_helpers::{doc_patterns, drive_pattern, parse_call, user_pattern};
+use super::model::*;
+use super::xmltree::{self, Element};
+use super::{pattern, RulesError};
+
+pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
+    let file = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| RulesError::Read {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    if meta.len() > xmltree::MAX_BYTES as u64 {
+        return Err(RulesError::Read {
+            file,
+            reason: format!(
+                "it is {} bytes; MigXML files stay below {}",
+                meta.len(),
+                xmltree::MAX_BYTES
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| RulesError::Read {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    parse(&bytes, &file)
+}
+
+/// `source` names the file in errors, warnings and [`Component::source`].
+pub fn parse(bytes: &[u8], source: &str) -> Result<RuleSet, RulesError> {
+    let syntax = |(line, msg): (usize, String)| RulesError::Syntax {
+        file: source.to_string(),
+        line: (line > 0).then_some(line),
+        msg,
+    };
+    let text = xmltree::decode(bytes).map_err(syntax)?;
+    let root = xmltree::parse(&text).map_err(syntax)?;
+    if !root.is("migration") {
+        let what = if root.is("Configuration") {
+            "this is a USMT Config.xml (it switches components on and off and has no rules); \
+             give Lifeboat the MigXML files (<migration>) or a profile instead"
+                .to_string()
+        } else if root.is("offline") {
+            "this is a USMT Offline.xml (where Windows is), not migration rules".to_string()
+        } else {
+            format!(
+                "the root element is <{}>, a MigXML file starts with <migration>",
+                root.name
+            )
+        };
+        return Err(RulesError::NotRules {
+            file: source.to_string(),
+            msg: what,
+        });
+    }
+    let mut w = Walker {
+        source,
+        named: HashMap::new(),
+        warnings: BTreeMap::new(),
+        out: Vec::new(),
+    };
+    match root.attr("urlid") {
+        None => w.warn(
+            root.line,
+            "<migration> has no urlid (USMT requires one)".into(),
+        ),
+        Some(u) if u.trim() != u => w.warn(
+            root.line,
+            "the urlid has spaces around it; read without them".into(),
+        ),
+        Some(_) => {}
+    }
+    for ne in root.children.iter().filter(|c| c.is("namedElements")) {
+        for d in &ne.children {
+            if let Some(name) = d.attr("name") {
+                w.named.insert(key(&d.name, name), d);
+            }
+        }
+    }
+    for child in &root.children {
+        if child.is("component") {
+            w.component(child, BOTH, None, 0, Vec::new());
+        } else if !(child.is("namedElements") || child.is("library") || child.is("_locDefinition"))
+        {
+            w.warn(
+                child.line,
+                format!("<{}> under <migration> is not MigXML; ignored", child.name),
+            );
+        }
+    }
+    let mut set = RuleSet {
+        components: w.out,
+        warnings: Vec::new(),
+    };
+    for (msg, (n, line)) in w.warnings {
+        let more = if n > 1 {
+            format!(", and {} more", n - 1)
+        } else {
+            String::new()
+        };
+        set.warnings
+            .push(format!("{source}, line {line}{more}: {msg}"));
+    }
+    Ok(set)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Scopes {
+    user: bool,
+    system: bool,
+}
+const BOTH: Scopes = Scopes {
+    user: true,
+    system: true,
+};
+
+impl Scopes {
+    fn and(self, o: Scopes) -> Scopes {
+        Scopes {
+            user: self.user && o.user,
+            system: self.system && o.system,
+        }
+    }
+    fn list(self) -> impl Iterator<Item = Scope> {
+        [(self.user, Scope::User), (self.system, Scope::System)]
+            .into_iter()
+            .filter_map(|(on, s)| on.then_some(s))
+    }
+}
+
+fn key(kind: &str, name: &str) -> (String, String) {
+    (kind.to_ascii_lowercase(), name.trim().to_ascii_lowercase())
+}
+
+#[derive(Default)]
+struct Draft {
+    user: Vec<Rule>,
+    system: Vec<Rule>,
+    detect: Vec<Condition>,
+    vars: Vec<Variable>,
+}
+
+impl Draft {
+    fn push(&mut self, scopes: Scopes, rule: Rule) {
+        if scopes.user {
+            self.user.push(rule.clone());
+        }
+        if scopes.system {
+            self.system.push(rule);
+        }
+    }
+}
+
+struct Walker<'a> {
+    source: &'a str,
+    named: HashMap<(String, String), &'a Element>,
+    /// message → (times, first line): real files repeat the same unsupported thing a lot.
+    warnings: BTreeMap<String, (usize, usize)>,
+    out: Vec<Component>,
+}
+
+/// Named references may point at each other; stop following long before the stack ends.
+const MAX_NESTING: usize = 32;
+
+impl<'a> Walker<'a> {
+    fn warn(&mut self, line: usize, msg: String) {
+        let e = self.warnings.entry(msg).or_insert((0, line));
+        e.0 += 1;
+    }
+
+    fn context(&mut self, el: &Element) -> Option<Scopes> {
+        let v = el.attr("context")?;
+        match v.trim().to_ascii_lowercase().as_str() {
+            "user" => Some(Scopes {
+                user: true,
+                system: false,
+            }),
+            "system" => Some(Scopes {
+                user: false,
+                system: true,
+            }),
+            "userandsystem" => Some(BOTH),
+            _ => {
+                self.warn(el.line, format!("context=\"{v}\" is not User, System or UserAndSystem; read as UserAndSystem"));
+                Some(BOTH)
+            }
+        }
+    }
+
+    /// `<x name="N"/>` outside namedElements means "use the definition N".
+    fn resolve(&mut self, el: &'a Element, has_body: bool) -> &'a Element {
+        match el.attr("name") {
+            Some(n) if !has_body => match self.named.get(&key(&el.name, n)) {
+                Some(d) => d,
+                None => {
+                    self.warn(
+                        el.line,
+                        format!(
+                            "<{} name=\"{n}\"> refers to nothing in <namedElements>",
+                            el.name
+                        ),
+                    );
+                    el
+                }
+            },
+            _ => el,
+        }
+    }
+
+    /// `inherited`: the parent's variables (MigXML variables reach child components).
+    fn component(
+        &mut self,
+        el: &'a Element,
+        parent: Scopes,
+        parent_name: Option<&str>,
+        depth: usize,
+        inherited: Vec<Variable>,
+    ) {
+        let ctx = self.context(el).unwrap_or(parent);
+        let own = el
+            .child("displayName")
+            .map(|d| d.text.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("component at line {}", el.line));
+        let name = match parent_name {
+            Some(p) => format!("{p} / {own}"),
+            None => own,
+        };
+        let mut draft = Draft {
+            vars: inherited,
+            ..Draft::default()
+        };
+        for child in &el.children {
+            let n = child.name.to_ascii_lowercase();
+            match n.as_str() {
+                "displayname" | "manufacturer" | "version" | "description" | "paths" | "icon"
+                | "_locdefinition" => {}
+                "environment" => self.environment(child, &mut draft.vars, depth),
+                "role" => self.role(child, ctx, &name, &mut draft, depth),
+                "component" if depth < MAX_NESTING => {
+                    self.component(child, ctx, Some(&name), depth + 1, draft.vars.clone())
+                }
+                "extensions" => {
+                    for ext in child.children.iter().filter(|e| e.is("extension")) {
+                        let args = [format!("* [*.{}]", ext.text.trim()), "Fixed".to_string()];
+                        match drive_pattern(&args) {
+                            Ok(p) => draft.push(
+                                ctx,
+                                Rule {
+                                    action: Action::Include,
+                                    pattern: p,
+                                },
+                            ),
+                            Err(e) => self.warn(ext.line, e),
+                        }
+                    }
+                }
+                _ => self.warn(
+                    child.line,
+                    format!("<{}> in <component> is not supported; ignored", child.name),
+                ),
+            }
+        }
+        let detect = match draft.detect.len() {
+            0 => None,
+            1 => draft.detect.pop(),
+            _ => Some(Condition::Any(std::mem::take(&mut draft.detect))),
+        };
+        for (scope, rules) in [(Scope::User, draft.user), (Scope::System, draft.system)] {
+            if rules.is_empty() {
+                continue;
+            }
+            let mut c = Component::new(&name, scope, self.source);
+            c.rules = rules;
+            c.detect = detect.clone();
+            c.variables = draft.vars.clone();
+            self.out.push(c);
+        }
+    }
+
+    fn role(&mut self, el: &'a Element, ctx: Scopes, name: &str, draft: &mut Draft, depth: usize) {
+        if depth >= MAX_NESTING {
+            return self.warn(
+                el.line,
+                "roles nested too deep; the inner ones are ignored".into(),
+            );
+        }
+        for child in &el.children {
+            match child.name.to_ascii_lowercase().as_str() {
+                "rules" => self.rules(child, ctx, draft, depth + 1),
+                "detection" => {
+                    let c = self.detection(child, depth + 1);
+                    draft.detect.push(c);
+                }
+                "detects" => {
+                    let c = self.detects(child, depth + 1);
+                    draft.detect.push(c);
+                }
+                "environment" => self.environment(child, &mut draft.vars, depth + 1),
+                "component" => {
+                    self.component(child, ctx, Some(name), depth + 1, draft.vars.clone())
+                }
+                "role" => self.role(child, ctx, name, draft, depth + 1),
+                // LoadState-only (seen directly under <role> in MigApp.xml).
+                "destinationcleanup" | "merge" | "locationmodify" | "contentmodify" => {}
+                _ => self.warn(
+                    child.line,
+                    format!("<{}> in <role> is not supported; ignored", child.name),
+                ),
+            }
+        }
+    }
+
+    fn rules(&mut self, el: &'a Element, filter: Scopes, draft: &mut Draft, depth: usize) {
+        if depth >= MAX_NESTING {
+            return self.warn(
+                el.line,
+                "<rules> nested or referenced too deep; ignored".into(),
+            );
+        }
+        let here = self.context(el);
+        let def = self.resolve(el, !el.children.is_empty());
+        let there = if std::ptr::eq(def, el) {
+            None
+        } else {
+            self.context(def)
+        };
+        let mut scopes = filter;
+        for c in [here, there].into_iter().flatten() {
+            scopes = scopes.and(c);
+        }
+        if scopes.list().next().is_none() {
+            return self.warn(
+                el.line,
+                "<rules> whose context lies outside its component's are ignored, as USMT does"
+                    .into(),
+            );
+        }
+        for child in &def.children {
+            let n = child.name.to_ascii_lowercase();
+            let action = match n.as_str() {
+                "include" => Action::Include,
+                "exclude" => Action::Exclude,
+                "unconditionalexclude" => Action::UnconditionalExclude,
+                "rules" => {
+                    self.rules(child, scopes, draft, depth + 1);
+                    continue;
+                }
+                // LoadState-only, ScanState ignores them.
+                "merge" | "locationmodify" | "contentmodify" | "destinationcleanup" => continue,
+                "includeattributes" | "excludeattributes" => {
+                    self.warn(
+                        child.line,
+                        format!("<{}>: attributes are captured as found", child.name),
+                    );
+                    continue;
+                }
+                "conditions" | "condition" | "detects" => {
+                    self.warn(
+                        child.line,
+                        format!(
+                            "<{}> inside <rules> is not evaluated; the rules are taken as applying",
+                            child.name
+                        ),
+                    );
+                    continue;
+                }
+                _ => {
+                    self.warn(
+                        child.line,
+                        format!(
+                            "<{}> in <rules> is not supported offline; ignored",
+                            child.name
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if let Some(f) = child.attr("filter") {
+                if !f.contains("IgnoreIrrelevantLinks") {
+                    self.warn(child.line, format!("<{} filter=\"{}\">: the filter is not applied, its objectSet is taken whole", child.name, f.trim()));
+                }
+            }
+            for os in &child.children {
+                if os.is("objectSet") {
+                    self.object_set(os, action, scopes, draft);
+                } else {
+                    self.warn(
+                        os.line,
+                        format!("<{}> in <{}> is not MigXML; ignored", os.name, child.name),
+                    );
+                }
+            }
+        }
+    }
+
+    fn object_set(&mut self, os: &'a Element, action: Action, scopes: Scopes, draft: &mut Draft) {
+        for item in &os.children {
+            match item.name.to_ascii_lowercase().as_str() {
+                "pattern" => {
+                    let ty = item.attr("type").map(str::trim);
+                    let kind = match ty.map(str::to_ascii_lowercase).as_deref() {
+                        Some("file") => ObjectKind::File,
+                        Some("registry") => ObjectKind::Registry,
+                        _ => {
+                            let t = ty.unwrap_or("(none)");
+                            self.warn(item.line, format!("<pattern type=\"{t}\"> is not supported (only File and Registry); ignored"));
+                            continue;
+                        }
+                    };
+                    match pattern::parse(kind, &item.text) {
+                        Ok(p) => draft.push(scopes, Rule { action, pattern: p }),
+                        Err(e) => self.warn(item.line, format!("pattern '{}' ignored: {e}", item.text.trim())),
+                    }
+                }
+                "script" => self.script(item, action, scopes, draft),
+                "content" => self.warn(item.line, "<content filter=…>: files named inside registry values are not followed; the values themselves are taken".into()),
+                "conditions" | "condition" => self.warn(item.line, "conditions on an <objectSet> are not evaluated; its patterns are taken".into()),
+                _ => self.warn(item.line, format!("<{}> in <objectSet> is not supported; ignored", item.name)),
+            }
+        }
+    }
+
+    fn script(&mut self, item: &Element, action: Action, scopes: Scopes, draft: &mut Draft) {
+        let Some((name, args)) = parse_call(&item.text) else {
+            return self.warn(
+                item.line,
+                format!(
+                    "script '{}' is not a helper call; ignored",
+                    item.text.trim()
+                ),
+            );
+        };
+        let rule = |pattern| Rule { action, pattern };
+        match name.as_str() {
+            "GenerateDrivePatterns" => match drive_pattern(&args) {
+                Ok(p) => draft.push(scopes, rule(p)),
+                Err(e) => self.warn(item.line, e),
+            },
+            "GenerateUserPatterns" => match user_pattern(&args) {
+                Ok(p) => draft.user.push(rule(p)),
+                Err(e) => self.warn(item.line, e),
+            },
+            "GenerateDocPatterns" => {
+                for scope in scopes.list() {
+                    let (generated, warning) = doc_patterns(scope, &args);
+                    if let Some(w) = warning {
+                        self.warn(item.line, w);
+                    }
+                    for (a, p) in generated {
+                        // Generated includes take the enclosing element's action; its
+                        // excludes stay excludes unless the element is unconditional.
+                        let a = if a == Action::Include || action == Action::UnconditionalExclude {
+                            action
+                        } else {
+                            a
+                        };
+                        let only = Scopes {
+                            user: scope == Scope::User,
+                            system: scope == Scope::System,
+                        };
+                        draft.push(
+                            only,
+                            Rule {
+                                action: a,
+                                pattern: p,
+                            },
+                        );
+                    }
+                }
+            }
+            _ => self.warn(
+                item.line,
+                format!("script {name}() in an <objectSet> is not supported offline; ignored"),
+            ),
+        }
+    }
+
+    fn environment(&mut self, el: &'a Element, vars: &mut Vec<Variable>, depth: usize) {
+        if depth >= MAX_NESTING {
+            return;
+        }
+        let has_vars = el.children.iter().any(|c| c.is("variable"));
+        let def = self.resolve(el, has_vars);
+        let conds: Vec<Condition> = def
+            .children
+            .iter()
+            .filter(|c| c.is("conditions"))
+            .map(|c| self.conditions(c, depth + 1))
+            .collect();
+        let when = match conds.len() {
+            0 => None,
+            1 => conds.into_iter().next(),
+            _ => Some(Condition::All(conds)),
+        };
+        for v in def.children.iter().filter(|c| c.is("variable")) {
+            let Some(name) = v.attr("name") else {
+                self.warn(v.line, "<variable> without a name; ignored".into());
+                continue;
+            };
+            let value = if let Some(t) = v.child("text") {
+                VarValue::Text(t.text.trim().to_string())
+            } else if let Some(s) = v.child("script") {
+                match parse_call(&s.text) {
+                    Some((f, a))
+                        if f == "GetStringContent"
+                            && a.first()
+                                .is_some_and(|t| t.eq_ignore_ascii_case("registry")) =>
+                    {
+                        VarValue::Registry(a.get(1).cloned().unwrap_or_default())
+                    }
+                    _ => {
+                        self.warn(s.line, format!("variable from script '{}' is not supported; the variable stays unknown", s.text.trim()));
+                        continue;
+                    }
+                }
+            } else {
+                self.warn(
+                    v.line,
+                    format!(
+                        "variable {name} from an <objectSet> is not supported; it stays unknown"
+                    ),
+                );
+                continue;
+            };
+            vars.push(Variable {
+                name: name.trim().to_string(),
+                value,
+                when: when.clone(),
+            });
+        }
+    }
+
+    fn detection(&mut self, el: &'a Element, depth: usize) -> Condition {
+        let def = self.resolve(el, !el.children.is_empty());
+        let mut all = Vec::new();
+        for c in &def.children {
+            if depth >= MAX_NESTING {
+                break;
+            }
+            if c.is("conditions") {
+                all.push(self.conditions(c, depth + 1));
+            } else if c.is("condition") {
+                all.push(self.condition(c));
+            }
+        }
+        Condition::All(all)
+    }
+
+    /// Legacy `<detects>`: its `<detect>`s ANDed, the conditions inside one `<detect>` ORed.
+    fn detects(&mut self, el: &'a Element, depth: usize) -> Condition {
+        let def = self.resolve(el, !el.children.is_empty());
+        let mut all = Vec::new();
+        for d in def.children.iter().filter(|c| c.is("detect")) {
+            let d = self.resolve(d, !d.children.is_empty());
+            let mut any = Vec::new();
+            for c in &d.children {
+                if c.is("condition") {
+                    any.push(self.condition(c));
+                } else if c.is("conditions") && depth < MAX_NESTING {
+                    any.push(self.conditions(c, depth + 1));
+                } else {
+                    self.warn(c.line, format!("<{}> in <detect> is not evaluated", c.name));
+                }
+            }
+            if !any.is_empty() {
+                all.push(Condition::Any(any));
+            }
+        }
+        Condition::All(all)
+    }
+
+    fn conditions(&mut self, el: &'a Element, depth: usize) -> Condition {
+        let def = self.resolve(el, !el.children.is_empty());
+        let mut items = Vec::new();
+        for c in &def.children {
+            if c.is("condition") {
+                items.push(self.condition(c));
+            } else if c.is("conditions") && depth < MAX_NESTING {
+                items.push(self.conditions(c, depth + 1));
+            }
+        }
+        let or = def
+            .attr("operation")
+            .is_some_and(|o| o.trim().eq_ignore_ascii_case("or"));
+        if or {
+            Condition::Any(items)
+        } else {
+            Condition::All(items)
+        }
+    }
+
+    fn condition(&mut self, el: &Element) -> Condition {
+        let call = match parse_call(&el.text) {
+            Some((name, args)) => Condition::Call { name, args },
+            None => {
+                self.warn(
+                    el.line,
+                    format!(
+                        "condition '{}' is not a helper call; taken as unknown",
+                        el.text.trim()
+                    ),
+                );
+                Condition::Call {
+                    name: "Unparsed".into(),
+                    args: vec![el.text.trim().to_string()],
+                }
+            }
+        };
+        let negate = el
+            .attr("negation")
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case("yes"));
+        if negate {
+            Condition::Not(Box::new(call))
+        } else {
+            call
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = r#"<?xml version="1.0"?>
+<migration urlid="http://x/t">
+  <namedElements>
+    <rules name="Shared" context="User">
+      <include><objectSet><pattern type="File">%APPDATA%\Shared\* [*]</pattern></objectSet></include>
+    </rules>
+    <environment name="Env">
+      <conditions><condition>MigXmlHelper.IsNative64Bit()</condition></conditions>
+      <variable name="Wow"><text>HKLM\SOFTWARE\Wow6432Node</text></variable>
+      <variable name="Path"><script>MigXmlHelper.GetStringContent("Registry","%Wow%\App [Dir]")</script></variable>
+    </environment>
+  </namedElements>
+  <component type="Application" context="UserAndSystem">
+    <displayName>App</displayName>
+    <environment name="Env"/>
+    <role role="Container">
+      <component type="Application"><displayName>Child</displayName>
+        <role role="Settings"><rules><include><objectSet>
+          <pattern type="Registry">%Wow%\App\* [*]</pattern></objectSet></include></rules></role>
+      </component>
+      <detection><conditions operation="OR">
+        <condition>MigXmlHelper.DoesObjectExist("Registry","%Wow%\App")</condition>
+        <condition negation="Yes">MigXmlHelper.IsSystemContext()</condition>
+      </conditions></detection>
+      <rules context="System">
+        <exclude><objectSet><pattern type="File">%Path%\* [*.log]</pattern></objectSet></exclude>
+        <include><objectSet><pattern type="File">%Path%\* [*]</pattern>
+          <script>MigXmlHelper.GenerateUserPatterns("File","%USERPROFILE%\x\* [*]","FALSE")</script>
+        </objectSet></include>
+        <locationModify script="MigXmlHelper.Move('C:\x')"><objectSet><pattern type="File">C:\a [b]</pattern></objectSet></locationModify>
+        <externalProcess when="pre-scan"><commandLine>x.exe</commandLine></externalProcess>
+      </rules>
+      <rules name="Shared"/>
+    </role>
+    <extensions><extension>abc</extension></extensions>
+  </component>
+  <component type="Documents" context="User"><displayName>Odd</displayName>
+    <role role="Data"><rules context="System"><include><objectSet>
+      <pattern type="File">C:\never\* [*]</pattern></objectSet></include></rules></role>
+  </component>
+</migration>"#;
+
+    #[test]
+    fn maps_components_scopes_references_and_warns() {
+        let set = parse(XML.as_bytes(), "t.xml").unwrap();
+        let names: Vec<(String, Scope, usize)> = set
+            .components
+            .iter()
+            .map(|c| (c.name.clone(), c.scope, c.rules.len()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("App / Child".to_string(), Scope::User, 1),
+                ("App / Child".to_string(), Scope::System, 1),
+                // User: GenerateUserPatterns, the named Shared rules, the extension.
+                ("App".to_string(), Scope::User, 3),
+                // System: exclude, include, extension.
+                ("App".to_string(), Scope::System, 3),
+            ]
+        );
+        assert_eq!(set.components[0].variables.len(), 2, "inherited from App");
+        let app = &set.components[3];
+        assert_eq!(app.variables.len(), 2);
+        assert_eq!(
+            app.variables[1].value,
+            VarValue::Registry(r"%Wow%\App [Dir]".into())
+        );
+        assert!(
+            matches!(&app.detect, Some(Condition::All(v)) if matches!(&v[0], Condition::Any(_)))
+        );
+        let ws = set.warnings.join("\n");
+        assert!(ws.contains("<externalProcess>"), "{ws}");
+        assert!(ws.contains("context lies outside"), "{ws}");
+        assert!(
+            !ws.contains("locationModify"),
+            "ScanState ignores it: no warning\n{ws}"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! The one rule model every front end (YAML profiles, USMT MigXML) produces and the matcher
+//! consumes. Plain data: no I/O, no compiled state (see [`super::matcher::Matcher`]).
+
+/// Which pass a component runs in: once per user profile, or once for the machine.
+/// MigXML's `UserAndSystem` becomes two components, one of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    User,
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Include,
+    Exclude,
+    /// Beats every include of every component (USMT `<unconditionalExclude>`).
+    UnconditionalExclude,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    File,
+    Registry,
+}
+
+/// USMT's encoded pattern `Node [Leaf]`.
+///
+/// `node` is a folder or registry key path, variables (`%CSIDL_PERSONAL%`) still in it until
+/// [`super::expand`] replaces them; `*` inside it matches any run of characters, backslashes
+/// included. `recursive` is a trailing `\*` (kept out of `node`): the folder and everything
+/// below it. `leaf` is a glob on the file or value name; `None` means the folder/key itself,
+/// `Some("")` a registry key's default value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pattern {
+    pub kind: ObjectKind,
+    pub node: String,
+    pub recursive: bool,
+    pub leaf: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub action: Action,
+    pub pattern: Pattern,
+}
+
+/// A MigXML condition, kept as data for the caller (who can see the offline system) to
+/// answer through [`super::expand::Facts`]. Arguments are the helper's strings as written,
+/// variables not yet expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    /// `MigXmlHelper.DoesObjectExist("File", "%CSIDL_PERSONAL%")` → name
+    /// `DoesObjectExist`, args `["File", "%CSIDL_PERSONAL%"]`.
+    Call {
+        name: String,
+        args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarValue {
+    /// `<text>`: a literal that may hold other variables.
+    Text(String),
+    /// `GetStringContent("Registry", "HKLM\...\Key [Value]")`: the caller reads the hive.
+    Registry(String),
+}
+
+/// A component-private variable (MigXML `<environment>`), used only by its own patterns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    pub value: VarValue,
+    /// The enclosing `<environment>`'s `<conditions>`; `None` = always.
+    pub when: Option<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    pub name: String,
+    pub scope: Scope,
+    pub rules: Vec<Rule>,
+    /// File the component came from (profile or MigXML path, or `builtin:NAME`).
+    pub source: String,
+    /// MigXML `<detects>`/`<detection>`: the component only runs where this holds.
+    /// `None` = always present (YAML profiles, MigXML without detection).
+    pub detect: Option<Condition>,
+    pub variables: Vec<Variable>,
+}
+
+impl Component {
+    pub fn new(name: impl Into<String>, scope: Scope, source: impl Into<String>) -> Self {
+        Component {
+            name: name.into(),
+            scope,
+            rules: Vec::new(),
+            source: source.into(),
+            detect: None,
+            variables: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleSet {
+    pub components: Vec<Component>,
+    /// What a front end or the expansion could not honour, in words for the technician.
+    pub warnings: Vec<String>,
+}
+
+impl RuleSet {
+    /// Several profiles / MigXML files together, as ScanState takes several `/i:` files.
+    pub fn merge(&mut self, other: RuleSet) {
+        self.components.extend(other.components);
+        self.warnings.extend(other.warnings);
+    }
+}

@@ -1,0 +1,182 @@
+//! YAML profiles: the technician-facing way to say what to capture, mapped 1:1 onto the
+//! model (one entry per component, one list per action). Format: `profiles/README.md`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::model::{Action, Component, ObjectKind, Rule, RuleSet, Scope};
+use super::{pattern, RulesError};
+
+/// A profile is a few KB; refuse anything absurd before parsing it.
+const MAX_LEN: u64 = 4 << 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    #[allow(dead_code)]
+    name: String,
+    #[allow(dead_code)]
+    #[serde(default)]
+    description: String,
+    components: Vec<YamlComponent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YamlComponent {
+    name: String,
+    scope: YamlScope,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    unconditional_exclude: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum YamlScope {
+    User,
+    System,
+    /// Runs in both passes (MigXML `UserAndSystem`).
+    Both,
+}
+
+/// Registry patterns are told apart by their root key; everything else is a file pattern.
+pub fn kind_of(text: &str) -> ObjectKind {
+    let head = text
+        .trim_start()
+        .split('\\')
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let roots = ["HKCU", "HKLM", "HKU", "HKCR", "HKCC"];
+    if roots.contains(&head.as_str()) || head.starts_with("HKEY_") {
+        ObjectKind::Registry
+    } else {
+        ObjectKind::File
+    }
+}
+
+pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
+    let file = path.display().to_string();
+    let read_err = |reason: String| RulesError::Read {
+        file: file.clone(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| read_err(e.to_string()))?;
+    if meta.len() > MAX_LEN {
+        return Err(read_err(format!(
+            "it is {} bytes; a profile is a few kilobytes",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| read_err("not UTF-8 text".into()))?;
+    parse(&text, &file)
+}
+
+/// `source` names the profile in errors and in [`Component::source`].
+pub fn parse(text: &str, source: &str) -> Result<RuleSet, RulesError> {
+    let profile: Profile = serde_norway::from_str(text).map_err(|e| RulesError::Syntax {
+        file: source.to_string(),
+        line: e.location().map(|l| l.line()),
+        msg: e.to_string(),
+    })?;
+    let mut set = RuleSet::default();
+    for yc in &profile.components {
+        let scopes: &[Scope] = match yc.scope {
+            YamlScope::User => &[Scope::User],
+            YamlScope::System => &[Scope::System],
+            YamlScope::Both => &[Scope::User, Scope::System],
+        };
+        let mut rules = Vec::new();
+        for (action, list) in [
+            (Action::Include, &yc.include),
+            (Action::Exclude, &yc.exclude),
+            (Action::UnconditionalExclude, &yc.unconditional_exclude),
+        ] {
+            for text in list {
+                let p = pattern::parse(kind_of(text), text).map_err(|msg| RulesError::Pattern {
+                    file: source.to_string(),
+                    component: yc.name.clone(),
+                    pattern: text.clone(),
+                    msg,
+                })?;
+                rules.push(Rule { action, pattern: p });
+            }
+        }
+        for &scope in scopes {
+            let mut c = Component::new(&yc.name, scope, source);
+            c.rules = rules.clone();
+            set.components.push(c);
+        }
+    }
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_one_to_one() {
+        let set = parse(
+            r"
+name: t
+components:
+  - name: Docs
+    scope: both
+    include: ['%USERPROFILE%\* [*.doc*]', 'HKCU\Control Panel\Desktop [Wallpaper]']
+    exclude: ['%LOCALAPPDATA%\* [*]']
+",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(set.components.len(), 2);
+        let c = &set.components[0];
+        assert_eq!(
+            (c.name.as_str(), c.scope, c.rules.len()),
+            ("Docs", Scope::User, 3)
+        );
+        assert_eq!(c.rules[1].pattern.kind, ObjectKind::Registry);
+        assert_eq!(c.rules[2].action, Action::Exclude);
+        assert_eq!(c.source, "t.yaml");
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = parse(
+            "name: t\ncomponents:\n  - name: A\n    scope: user\n    inclde: []\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("p.yaml, line 5"), "{e}");
+        assert!(e.contains("inclde"), "{e}");
+    }
+
+    #[test]
+    fn bad_pattern_names_component_and_text() {
+        let e = parse(
+            "name: t\ncomponents:\n  - name: Mine\n    scope: system\n    include: ['C:\\x ]']\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("\"Mine\"") && e.contains(r"'C:\x ]'"), "{e}");
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(
+            kind_of(r"HKEY_LOCAL_MACHINE\Software [x]"),
+            ObjectKind::Registry
+        );
+        assert_eq!(kind_of(r"hkcu\Network\* [*]"), ObjectKind::Registry);
+        assert_eq!(kind_of(r"%HKCU%\x"), ObjectKind::File);
+        assert_eq!(kind_of(r"C:\HKCU\x"), ObjectKind::File);
+    }
+}
