@@ -13,6 +13,7 @@ pub mod pe;
 pub mod plan;
 pub mod platform;
 pub mod rules;
+pub mod selftest;
 pub mod store;
 pub mod time;
 pub mod wim;

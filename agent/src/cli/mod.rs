@@ -36,6 +36,12 @@ pub struct Cli {
 pub enum Command {
     /// Find every offline Windows installation and report what it is and who used it.
     Detect(detect_cmd::DetectArgs),
+    /// Check that this machine can run captures: a small WIM is written, read back and compared.
+    Selftest {
+        /// Folder to work in (default: a new temporary folder).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn main() -> i32 {
@@ -54,5 +60,20 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Detect(args) => detect_cmd::run(args),
+        Command::Selftest { dir } => {
+            let dir = dir.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("lifeboat-selftest-{}", std::process::id()))
+            });
+            match crate::selftest::run(&dir) {
+                Ok(report) => {
+                    println!("{report}");
+                    exit::OK
+                }
+                Err(e) => {
+                    eprintln!("selftest FAILED: {e}");
+                    exit::FATAL
+                }
+            }
+        }
     }
 }

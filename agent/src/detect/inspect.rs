@@ -25,6 +25,8 @@ pub struct Inspected {
     pub installation: Installation,
     pub letters: LetterMap,
     pub problems: Vec<Problem>,
+    /// The SOFTWARE hive as read (logs replayed), for the machine's variables and settings.
+    pub software: Option<LoadedHive>,
 }
 
 fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
@@ -248,6 +250,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         installation,
         letters,
         problems,
+        software,
     }
 }
 

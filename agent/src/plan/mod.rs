@@ -1,4 +1,357 @@
-//! What to take: users chosen, their folders resolved, files and settings matched by rules.
+//! What to take: users chosen ([`users`]), their folders resolved from their own hives
+//! ([`folders`]), rules expanded for each of them and matched while walking their files
+//! ([`walk`]) and their registry ([`registry`]). No byte is copied here.
 
 pub mod folders;
+pub mod registry;
 pub mod users;
+pub mod walk;
+
+use std::path::PathBuf;
+
+use crate::detect::model::User;
+use crate::detect::paths::{resolve_ci, LetterMap};
+use crate::detect::Inspected;
+use crate::hive::LoadedHive;
+use crate::rules::{self, Decision, Environment, Matcher, NoFacts, ObjectKind, RuleSet, Scope};
+use crate::store::manifest::{LeftUser, Skipped};
+
+pub use registry::RegKey;
+pub use walk::FileEntry;
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub users: Vec<users::UserPattern>,
+    pub unused_days: Option<u64>,
+    /// Open every file once while planning, so unreadable ones are known before capture.
+    pub check_readable: bool,
+    pub now_unix: i64,
+}
+
+/// What one pass (a user, or the machine) takes.
+#[derive(Debug, Default)]
+pub struct PassPlan {
+    pub sid: String,
+    pub name: String,
+    pub files: Vec<FileEntry>,
+    pub bytes: u64,
+    pub skipped: Vec<Skipped>,
+    pub registry: Vec<RegKey>,
+    /// The folders walked (host path, Windows path), for the WIM writer's own scan.
+    pub roots: Vec<(PathBuf, String)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub users: Vec<PassPlan>,
+    pub machine: Option<PassPlan>,
+    pub left: Vec<LeftUser>,
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    pub fn passes(&self) -> impl Iterator<Item = &PassPlan> {
+        self.users.iter().chain(self.machine.iter())
+    }
+    pub fn total_files(&self) -> u64 {
+        self.passes().map(|p| p.files.len() as u64).sum()
+    }
+    pub fn total_bytes(&self) -> u64 {
+        self.passes().map(|p| p.bytes).sum()
+    }
+}
+
+/// What no offline capture can carry, said in every summary and manifest.
+pub const CANNOT_TRAVEL: &[&str] = &[
+    "Saved browser passwords and cookies (Edge, Chrome: DPAPI and app-bound encryption tie them to the old Windows account); export them from the browser or sign in to sync",
+    "Wi-Fi keys (protected by the old machine's DPAPI keys)",
+    "Printers and their drivers (reinstall on the new machine)",
+    "Passwords stored in Credential Manager, Outlook and other applications",
+    "EFS certificates: EFS-encrypted files open only with the user's old certificate",
+    "Installed programs (see the application list in the report; reinstall them)",
+];
+
+/// Adapts the rule matcher to the walker.
+struct RuleSelector<'a> {
+    matcher: &'a Matcher,
+}
+
+impl walk::Selector for RuleSelector<'_> {
+    fn enter(&self, win_dir: &str) -> bool {
+        self.matcher.might_contain(ObjectKind::File, win_dir)
+    }
+    fn take(&self, win_file: &str) -> Option<String> {
+        match self.matcher.decide_path(ObjectKind::File, win_file) {
+            Decision::Include { component } => Some(
+                self.matcher
+                    .component_name(component)
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Folders to walk: the literal start of each file include pattern, mapped to this machine.
+fn walk_roots(
+    set: &RuleSet,
+    letters: &LetterMap,
+    warnings: &mut Vec<String>,
+) -> Vec<(PathBuf, String)> {
+    let mut wins: Vec<String> = Vec::new();
+    for c in &set.components {
+        for r in &c.rules {
+            if r.action != rules::Action::Include || r.pattern.kind != ObjectKind::File {
+                continue;
+            }
+            let literal: Vec<&str> = r
+                .pattern
+                .node
+                .split('\\')
+                .take_while(|p| !p.contains('*'))
+                .collect();
+            let mut win = literal.join("\\");
+            if win.len() == 2 && win.ends_with(':') {
+                win.push('\\');
+            }
+            wins.push(win);
+        }
+    }
+    // Walk each place once: drop roots inside another root.
+    wins.sort_by_key(|w| w.to_lowercase());
+    wins.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let lower: Vec<String> = wins.iter().map(|w| w.to_lowercase()).collect();
+    let mut roots = Vec::new();
+    for (i, w) in wins.iter().enumerate() {
+        let l = &lower[i];
+        let inside = lower.iter().enumerate().any(|(j, other)| {
+            j != i
+                && (l.starts_with(&format!("{}\\", other.trim_end_matches('\\')))
+                    && other.len() < l.len())
+        });
+        if inside {
+            continue;
+        }
+        match letters.to_host(w) {
+            Some(host) if host.is_dir() => roots.push((host, w.clone())),
+            Some(_) => {}
+            None => {
+                if crate::detect::paths::split_drive(w).is_none() {
+                    warnings.push(format!("rule folder {w} is not a drive path; skipped"));
+                }
+            }
+        }
+    }
+    roots
+}
+
+fn expand_for(
+    set: &RuleSet,
+    scope: Scope,
+    vars: std::collections::HashMap<String, String>,
+    drives: &[String],
+) -> RuleSet {
+    let vars = rules::expand::with_aliases(vars);
+    rules::expand(
+        set,
+        scope,
+        &Environment {
+            vars: &vars,
+            fixed_drives: drives,
+            facts: &NoFacts,
+        },
+    )
+}
+
+fn pass(
+    sid: &str,
+    name: &str,
+    set: &RuleSet,
+    letters: &LetterMap,
+    mounts: &[registry::Mount<'_>],
+    opts: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> PassPlan {
+    let matcher = Matcher::new(set);
+    let roots = walk_roots(set, letters, warnings);
+    let walked = walk::walk(
+        &roots,
+        &RuleSelector { matcher: &matcher },
+        opts.check_readable,
+    );
+    let roots: Vec<(PathBuf, String)> = roots
+        .into_iter()
+        .filter(|(_, win)| {
+            walked
+                .files
+                .iter()
+                .any(|f| f.win.to_lowercase().starts_with(&win.to_lowercase()))
+        })
+        .collect();
+    PassPlan {
+        sid: sid.to_string(),
+        name: name.to_string(),
+        files: walked.files,
+        bytes: walked.bytes,
+        skipped: walked.skipped,
+        registry: registry::select(set, &matcher, mounts),
+        roots,
+    }
+}
+
+fn open_user_hive(
+    path: Option<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+    what: &str,
+) -> Option<LoadedHive> {
+    let path = path?;
+    match LoadedHive::open(&path) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            skipped.push(Skipped {
+                path: path.display().to_string(),
+                reason: format!("{what} cannot be read, its settings are not captured: {e}"),
+            });
+            None
+        }
+    }
+}
+
+/// Plans the capture of one installation with `set` (profiles and MigXML merged).
+pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
+    let inst = &ins.installation;
+    let mut plan = Plan {
+        warnings: set.warnings.clone(),
+        ..Default::default()
+    };
+    let system_root = inst
+        .system_root_original
+        .clone()
+        .unwrap_or_else(|| r"C:\Windows".into());
+    let is_64 = inst.arch.and_then(|a| a.bits()) == Some(64);
+    let machine = folders::machine_vars(&system_root, ins.software.as_ref(), is_64);
+    let drives: Vec<String> = ins
+        .letters
+        .letters()
+        .map(|(l, _)| format!("{l}:"))
+        .collect();
+
+    for user in &inst.users {
+        match users::select(user, &opts.users, opts.unused_days, opts.now_unix) {
+            users::Selection::Leave(reason) => plan.left.push(LeftUser {
+                sid: user.sid.clone(),
+                name: user.name.clone(),
+                reason,
+            }),
+            users::Selection::Take => plan.users.push(user_pass(
+                ins,
+                user,
+                set,
+                &machine,
+                &drives,
+                opts,
+                &mut plan.warnings,
+            )),
+        }
+    }
+
+    let machine_set = expand_for(set, Scope::System, machine, &drives);
+    if !machine_set.components.is_empty() {
+        let mounts: Vec<registry::Mount<'_>> = ins
+            .software
+            .iter()
+            .map(|h| registry::Mount {
+                short: r"HKLM\SOFTWARE",
+                long: r"HKEY_LOCAL_MACHINE\SOFTWARE",
+                hive: h,
+            })
+            .collect();
+        plan.warnings.extend(machine_set.warnings.iter().cloned());
+        let p = pass(
+            "machine",
+            "machine",
+            &machine_set,
+            &ins.letters,
+            &mounts,
+            opts,
+            &mut plan.warnings,
+        );
+        if !p.files.is_empty() || !p.registry.is_empty() || !p.skipped.is_empty() {
+            plan.machine = Some(p);
+        }
+    }
+    plan.warnings.sort();
+    plan.warnings.dedup();
+    plan
+}
+
+fn user_pass(
+    ins: &Inspected,
+    user: &User,
+    set: &RuleSet,
+    machine: &std::collections::HashMap<String, String>,
+    drives: &[String],
+    opts: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> PassPlan {
+    let mut skipped = Vec::new();
+    let profile_host = user.profile_path.as_ref().map(PathBuf::from);
+    let ntuser = open_user_hive(
+        profile_host
+            .as_ref()
+            .and_then(|p| resolve_ci(p, "NTUSER.DAT"))
+            .filter(|p| p.is_file()),
+        &mut skipped,
+        "NTUSER.DAT",
+    );
+    let xp = user
+        .profile_path_original
+        .to_lowercase()
+        .contains("documents and settings");
+    let vars = folders::user_vars(
+        machine,
+        &user.sid,
+        &user.name,
+        &user.profile_path_original,
+        ntuser.as_ref(),
+        xp,
+    );
+    let local_appdata = vars.get("LOCALAPPDATA").cloned().unwrap_or_default();
+    let usrclass = open_user_hive(
+        ins.letters
+            .to_host(&format!(r"{local_appdata}\Microsoft\Windows\UsrClass.dat"))
+            .filter(|p| p.is_file()),
+        &mut skipped,
+        "UsrClass.dat",
+    );
+    let user_set = expand_for(set, Scope::User, vars, drives);
+    warnings.extend(user_set.warnings.iter().cloned());
+    let mut mounts = Vec::new();
+    if let Some(h) = &ntuser {
+        mounts.push(registry::Mount {
+            short: "HKCU",
+            long: "HKEY_CURRENT_USER",
+            hive: h,
+        });
+    }
+    if let Some(h) = &usrclass {
+        mounts.push(registry::Mount {
+            short: r"HKCU\Software\Classes",
+            long: r"HKEY_CURRENT_USER\Software\Classes",
+            hive: h,
+        });
+    }
+    let mut p = pass(
+        &user.sid,
+        &user.name,
+        &user_set,
+        &ins.letters,
+        &mounts,
+        opts,
+        warnings,
+    );
+    skipped.append(&mut p.skipped);
+    p.skipped = skipped;
+    p
+}

@@ -101,7 +101,8 @@ fn walk_dir(
             }
         };
         let attrs = crate::platform::file_attributes(&host_path, &meta);
-        let is_link = meta.file_type().is_symlink() || attrs & attr::REPARSE_POINT != 0 && meta.is_dir();
+        let is_link =
+            meta.file_type().is_symlink() || attrs & attr::REPARSE_POINT != 0 && meta.is_dir();
         if meta.is_dir() && !is_link {
             walk_dir(&host_path, &win_path, sel, check, out, seen);
             continue;
@@ -114,11 +115,17 @@ fn walk_dir(
         }
         if !meta.is_file() {
             if sel.take(&win_path).is_some() {
-                skip(out, &win_path, "not a regular file (device, pipe or socket)");
+                skip(
+                    out,
+                    &win_path,
+                    "not a regular file (device, pipe or socket)",
+                );
             }
             continue;
         }
-        let Some(component) = sel.take(&win_path) else { continue };
+        let Some(component) = sel.take(&win_path) else {
+            continue;
+        };
         if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
             skip(
                 out,
@@ -128,7 +135,11 @@ fn walk_dir(
             continue;
         }
         if attrs & attr::ENCRYPTED != 0 && !crate::platform::CAN_READ_EFS_RAW {
-            skip(out, &win_path, "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw");
+            skip(
+                out,
+                &win_path,
+                "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw",
+            );
             continue;
         }
         if check {

@@ -1,0 +1,245 @@
+//! The WIM layer (over wimlib-sys) on Linux and in `lifeboat.exe` under Wine, checked with
+//! Debian's wimtools as an independent reader; and the real, partly hostile WIMs from
+//! `../shared/realdata/wim`.
+
+use std::process::Command;
+use std::time::Duration;
+
+use fixtures::wine::WinePrefix;
+use fixtures::{lifeboat_bin, realdata, run};
+use lifeboat::wim::{Compression, Wim, WriteOptions};
+
+fn wiminfo(path: &std::path::Path) -> String {
+    let (code, out, err) = run(Command::new("wiminfo").arg(path));
+    assert_eq!(code, 0, "wiminfo failed (is wimtools installed?): {err}");
+    out
+}
+
+fn wimdir(path: &std::path::Path) -> Vec<String> {
+    let (code, out, err) = run(Command::new("wimdir").arg(path).arg("1"));
+    assert_eq!(code, 0, "wimdir failed: {err}");
+    out.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn selftest_round_trip_on_linux_read_back_by_wimtools() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("selftest")
+        .arg("--dir")
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    let wim = dir.path().join("selftest.wim");
+    let info = wiminfo(&wim);
+    assert!(
+        info.contains("Integrity info") && info.contains("LZX"),
+        "{info}"
+    );
+    let files = wimdir(&wim);
+    assert!(
+        files.contains(&"/sub/deeper/b.dat".to_string()),
+        "{files:?}"
+    );
+    let (code, _, err) = run(Command::new("wimverify").arg(&wim));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn selftest_round_trip_in_the_windows_agent() {
+    let wine = WinePrefix::new();
+    let dir = tempfile::tempdir().unwrap();
+    wine.map_drive('f', dir.path());
+    let (code, out, err) = wine.run(&["selftest", "--dir", r"F:\selftest"], &[], None);
+    assert_eq!(code, 0, "{out}{err}");
+    let wim = dir.path().join("selftest/selftest.wim");
+    assert!(wiminfo(&wim).contains("Integrity info"));
+    assert!(
+        wimdir(&wim).iter().any(|l| l.contains("ファイル")),
+        "unicode names survive"
+    );
+}
+
+/// Incompressible bytes, so a split has something to split.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn capture_filter_split_update_and_boot_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("keep/inner")).unwrap();
+    std::fs::create_dir_all(src.join("drop")).unwrap();
+    std::fs::write(src.join("keep/inner/a.txt"), b"aaa").unwrap();
+    std::fs::write(src.join("keep/big.bin"), noise(3 << 20)).unwrap();
+    std::fs::write(src.join("drop/b.txt"), b"bbb").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", src.join("keep/link")).unwrap();
+
+    let mut wim = Wim::create_new(Compression::Xpress).unwrap();
+    let mut keep = |p: &std::path::Path, _dir: bool| !p.to_string_lossy().contains("drop");
+    wim.add_image_filtered(
+        &[(src.clone(), r"C\Users\ann".into())],
+        "ann",
+        Some(&mut keep),
+    )
+    .unwrap();
+    let path = dir.path().join("x.wim");
+    let mut seen = 0u64;
+    let mut progress = |p: lifeboat::wim::Progress| seen = seen.max(p.bytes_done);
+    wim.write(
+        &path,
+        WriteOptions {
+            integrity: true,
+            threads: 2,
+            progress: Some(&mut progress),
+        },
+    )
+    .unwrap();
+    assert!(seen >= 3 << 20, "progress reported {seen} bytes");
+    drop(wim);
+
+    let listing = wimdir(&path);
+    assert!(
+        listing.contains(&"/C/Users/ann/keep/inner/a.txt".to_string()),
+        "{listing:?}"
+    );
+    assert!(!listing.iter().any(|l| l.contains("drop")), "{listing:?}");
+    // The link is stored as a link, not followed.
+    let mut w = Wim::open(&path, true).unwrap();
+    let entries = w.iterate(1, "").unwrap();
+    let link = entries
+        .iter()
+        .find(|e| e.path.ends_with("keep\\link"))
+        .unwrap();
+    assert!(link.reparse_tag != 0, "{link:?}");
+
+    // Split into parts and join them again.
+    let swm = dir.path().join("parts/files.swm");
+    std::fs::create_dir_all(swm.parent().unwrap()).unwrap();
+    w.write_split(&swm, 1 << 20, WriteOptions::default())
+        .unwrap();
+    let parts = std::fs::read_dir(swm.parent().unwrap()).unwrap().count();
+    assert!(parts >= 2, "{parts} parts");
+    let mut joined = Wim::open_split(&swm, false).unwrap();
+    let out = dir.path().join("out");
+    joined.extract_image(1, &out, None).unwrap();
+    assert_eq!(
+        std::fs::read(out.join("C/Users/ann/keep/big.bin")).unwrap(),
+        noise(3 << 20)
+    );
+
+    // Update in place, set the boot index: wiminfo/wimdir see it.
+    let extra = dir.path().join("extra.txt");
+    std::fs::write(&extra, b"new").unwrap();
+    let mut w = Wim::open(&path, false).unwrap();
+    w.update_image(
+        1,
+        &[
+            lifeboat::wim::UpdateCommand::Add {
+                source: extra,
+                target: r"C\extra.txt".into(),
+            },
+            lifeboat::wim::UpdateCommand::Delete {
+                path: r"C\Users\ann\keep\inner".into(),
+            },
+        ],
+    )
+    .unwrap();
+    w.set_boot_index(1).unwrap();
+    w.overwrite(WriteOptions {
+        integrity: true,
+        ..Default::default()
+    })
+    .unwrap();
+    drop(w);
+    let listing = wimdir(&path);
+    assert!(
+        listing.contains(&"/C/extra.txt".to_string())
+            && !listing.iter().any(|l| l.contains("inner")),
+        "{listing:?}"
+    );
+    assert!(wiminfo(&path).contains("Boot Index:     1"));
+}
+
+/// Opens, lists, verifies and extracts a real WIM on another thread; a hang fails the test.
+fn exercise(name: &str) -> Result<(), String> {
+    let path = realdata(&format!("wim/{name}"));
+    let is_split = name.ends_with(".swm");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = (|| -> Result<(), String> {
+            let target = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let mut w = if is_split {
+                Wim::open_split(&path, false).map_err(|e| e.to_string())?
+            } else {
+                Wim::open(&path, true).map_err(|e| e.to_string())?
+            };
+            let n = w.image_count();
+            for i in 1..=n {
+                w.iterate(i, "").map_err(|e| e.to_string())?;
+            }
+            w.verify(None).map_err(|e| e.to_string())?;
+            for i in 1..=n {
+                w.extract_image(i, &target.path().join(i.to_string()), None)
+                    .map_err(|e| e.to_string())?;
+            }
+            // Nothing may land outside the target folder.
+            let outside = target.path().parent().unwrap().join("evil");
+            assert!(!outside.exists());
+            Ok(())
+        })();
+        let _ = tx.send(r);
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("{name}: hung"))
+}
+
+#[test]
+fn real_wims_are_read_or_refused_clearly() {
+    let mut names: Vec<String> = std::fs::read_dir(realdata("wim"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.retain(|n| n != "pebakery__Split2.swm");
+    let mut failed = Vec::new();
+    for n in &names {
+        if let Err(e) = exercise(n) {
+            assert!(
+                e.contains(n.as_str()),
+                "{n}: error does not name the file: {e}"
+            );
+            failed.push(n.clone());
+        }
+    }
+    // The corrupt ones must be caught; the good ones must pass.
+    for bad in [
+        "wimlib__corrupted_file_1.wim",
+        "wimlib__corrupted_file_2.wim",
+        "pebakery__VerifyFail.wim",
+    ] {
+        assert!(
+            failed.contains(&bad.to_string()),
+            "{bad} was not refused: {failed:?}"
+        );
+    }
+    for good in [
+        "pebakery__LZX.wim",
+        "pebakery__XPRESS.wim",
+        "pebakery__LZMS.wim",
+        "pebakery__MultiImage.wim",
+        "pebakery__Split.swm",
+        "pebakery__VerifySuccess.wim",
+    ] {
+        assert!(!failed.contains(&good.to_string()), "{good} was refused");
+    }
+}
