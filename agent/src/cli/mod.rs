@@ -5,7 +5,9 @@
 //! line, 26 no usable (or too many) Windows installations, 27 bad store location,
 //! 28 unusable rules file, 42 corrupted store, 61 stopped on an I/O error, 72 fatal.
 
+mod capture_cmd;
 mod detect_cmd;
+mod store_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +38,12 @@ pub struct Cli {
 pub enum Command {
     /// Find every offline Windows installation and report what it is and who used it.
     Detect(detect_cmd::DetectArgs),
+    /// Capture users' files and settings from an offline Windows into a verified store.
+    Capture(Box<capture_cmd::CaptureArgs>),
+    /// Re-read a store completely and say whether it can be trusted.
+    Verify(store_cmd::VerifyArgs),
+    /// Copy files back out of a store, one folder per user.
+    Extract(store_cmd::ExtractArgs),
     /// Check that this machine can run captures: a small WIM is written, read back and compared.
     Selftest {
         /// Folder to work in (default: a new temporary folder).
@@ -60,6 +68,9 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Detect(args) => detect_cmd::run(args),
+        Command::Capture(args) => capture_cmd::run(*args),
+        Command::Verify(args) => store_cmd::verify(args),
+        Command::Extract(args) => store_cmd::extract(args),
         Command::Selftest { dir } => {
             let dir = dir.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("lifeboat-selftest-{}", std::process::id()))

@@ -9,7 +9,13 @@ use super::manifest::{INCOMPLETE_MARKER, REGISTRY_DIR};
 pub fn safe_name(s: &str) -> String {
     let cleaned: String = s
         .chars()
-        .map(|c| if c.is_control() || "<>:\"/\\|?*".contains(c) { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || "<>:\"/\\|?*".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let trimmed = cleaned.trim().trim_end_matches('.');
     if trimmed.is_empty() {
@@ -42,13 +48,14 @@ impl StoreDirs {
     /// Creates the working folder and its marker: until the marker goes, anyone looking at
     /// the folder sees that it is not a finished store.
     pub fn start(&self, overwrite: bool) -> std::io::Result<()> {
-        if self.final_dir.exists() {
-            if !overwrite {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!("{} already exists (use --overwrite to replace it)", self.final_dir.display()),
-                ));
-            }
+        if self.final_dir.exists() && !overwrite {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} already exists (use --overwrite to replace it)",
+                    self.final_dir.display()
+                ),
+            ));
         }
         if self.work.exists() {
             std::fs::remove_dir_all(&self.work)?;
@@ -62,7 +69,10 @@ impl StoreDirs {
 
     /// Marks the store complete and gives it its final name.
     pub fn finish(&self, overwrite: bool) -> std::io::Result<PathBuf> {
-        std::fs::remove_file(self.work.join(INCOMPLETE_MARKER))?;
+        match std::fs::remove_file(self.work.join(INCOMPLETE_MARKER)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         if overwrite && self.final_dir.exists() {
             std::fs::remove_dir_all(&self.final_dir)?;
         }

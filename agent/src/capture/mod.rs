@@ -1,0 +1,409 @@
+//! Plan → store: files into `files.wim` (one image per user, written by wimlib's own scan
+//! with the plan choosing each file), settings into `registry/*.reg`, then the manifest,
+//! a full verification, and only then the store's final name. Whatever fails leaves a
+//! folder marked incomplete, with the reason in its manifest and log.
+
+pub mod progress;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::detect::Inspected;
+use crate::plan::{PassPlan, Plan, CANNOT_TRAVEL};
+use crate::store::layout::{safe_name, StoreDirs};
+use crate::store::manifest::*;
+use crate::store::regfile::RegFile;
+use crate::store::verify::sha256_hex;
+use crate::wim::{Compression, Wim, WriteOptions};
+
+/// FAT32 holds no file of 4 GiB; parts stay below it.
+pub const FAT32_PART: u64 = 4000 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct CaptureOptions {
+    pub dest: PathBuf,
+    pub compression: Compression,
+    pub continue_on_error: bool,
+    pub overwrite: bool,
+    /// Split the WIM into parts of this size (set for FAT destinations automatically).
+    pub split_bytes: Option<u64>,
+    pub threads: u32,
+    pub rules_used: Vec<String>,
+    pub command_line: Vec<String>,
+    pub quiet: bool,
+    /// `USMT_WORKING_DIR`: temporary files (the unsplit WIM) go here.
+    pub working_dir: Option<PathBuf>,
+    pub stamp: String,
+    pub started: String,
+}
+
+#[derive(Debug)]
+pub struct CaptureOutcome {
+    pub store: PathBuf,
+    pub manifest: Manifest,
+    pub log: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("destination {path}: {reason}")]
+    Destination { path: PathBuf, reason: String },
+    /// Stopped on the first unreadable file (no --continue); the store is marked incomplete.
+    #[error("{reason}\nThe store {store} is marked incomplete. Use --continue to skip unreadable files.")]
+    Stopped { store: PathBuf, reason: String },
+    /// Writing failed (destination full or gone, WIM error); the store is marked incomplete.
+    #[error("{reason}\nThe store {store} is marked incomplete; nothing else was changed.")]
+    Failed { store: PathBuf, reason: String },
+}
+
+fn unreadable(s: &Skipped) -> bool {
+    s.reason.starts_with("cannot be read") || s.reason.starts_with("folder cannot be read")
+}
+
+/// Path in the image for a Windows path: `C:\Users\ann` → `C\Users\ann`.
+fn image_path(win: &str) -> String {
+    win.replacen(':', "", 1).trim_end_matches('\\').to_string()
+}
+
+struct Log {
+    lines: Vec<String>,
+}
+
+impl Log {
+    fn say(&mut self, s: impl Into<String>) {
+        let s = s.into();
+        self.lines.push(format!(
+            "{} {s}",
+            crate::time::unix_to_rfc3339(crate::time::now_unix())
+        ));
+    }
+}
+
+fn record(p: &PassPlan) -> UserRecord {
+    UserRecord {
+        sid: p.sid.clone(),
+        name: p.name.clone(),
+        wim_image: None,
+        wim_image_name: None,
+        files: p.files.len() as u64,
+        bytes: p.bytes,
+        registry_file: None,
+        registry_sha256: None,
+        registry_keys: p.registry.len() as u64,
+        registry_values: p.registry.iter().map(|k| k.values.len() as u64).sum(),
+        skipped: p.skipped.clone(),
+    }
+}
+
+pub fn capture(
+    ins: &Inspected,
+    plan: &Plan,
+    opts: &CaptureOptions,
+) -> Result<CaptureOutcome, CaptureError> {
+    let dest_err = |reason: String| CaptureError::Destination {
+        path: opts.dest.clone(),
+        reason,
+    };
+    if !opts.dest.is_dir() {
+        return Err(dest_err(
+            "does not exist or cannot be reached (is the USB stick plugged in, the share connected with `net use`?)".into(),
+        ));
+    }
+    let computer = ins
+        .installation
+        .computer_name
+        .clone()
+        .unwrap_or_else(|| "UNKNOWN-PC".into());
+    let dirs = StoreDirs::new(&opts.dest, &computer, &opts.stamp);
+    dirs.start(opts.overwrite)
+        .map_err(|e| dest_err(e.to_string()))?;
+    let mut log = Log { lines: Vec::new() };
+    log.say(format!(
+        "lifeboat {} capture of {} ({})",
+        crate::VERSION,
+        ins.installation.windir,
+        computer
+    ));
+
+    let mut manifest = Manifest {
+        lifeboat_store: 1,
+        agent_version: crate::VERSION.into(),
+        complete: false,
+        incomplete_reason: Some("capture in progress".into()),
+        started: opts.started.clone(),
+        finished: None,
+        command_line: opts.command_line.clone(),
+        source: ins.installation.clone(),
+        rules: opts.rules_used.clone(),
+        rule_warnings: plan.warnings.clone(),
+        wim: WimInfo {
+            parts: Vec::new(),
+            compression: opts.compression.as_str().into(),
+            integrity_table: true,
+        },
+        users: plan.users.iter().map(record).collect(),
+        machine: plan.machine.as_ref().map(record),
+        users_left: plan.left.clone(),
+        cannot_travel: CANNOT_TRAVEL.iter().map(|s| s.to_string()).collect(),
+        totals: Totals {
+            files: plan.total_files(),
+            bytes: plan.total_bytes(),
+            skipped: plan.passes().map(|p| p.skipped.len() as u64).sum(),
+            registry_values: plan
+                .passes()
+                .flat_map(|p| &p.registry)
+                .map(|k| k.values.len() as u64)
+                .sum(),
+        },
+    };
+    let fail =
+        |manifest: &mut Manifest, log: &mut Log, reason: String, stopped: bool| -> CaptureError {
+            log.say(format!("FAILED: {reason}"));
+            manifest.complete = false;
+            manifest.incomplete_reason = Some(reason.clone());
+            manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
+            write_manifest_and_log(&dirs.work, manifest, log);
+            if stopped {
+                CaptureError::Stopped {
+                    store: dirs.work.clone(),
+                    reason,
+                }
+            } else {
+                CaptureError::Failed {
+                    store: dirs.work.clone(),
+                    reason,
+                }
+            }
+        };
+
+    // Without --continue the first unreadable file stops the capture before anything is written.
+    if let Some((pass, s)) = plan
+        .passes()
+        .flat_map(|p| p.skipped.iter().map(move |s| (p, s)))
+        .find(|(_, s)| unreadable(s))
+    {
+        if !opts.continue_on_error {
+            let reason = format!("{} ({}): {}", s.path, pass.name, s.reason);
+            return Err(fail(&mut manifest, &mut log, reason, true));
+        }
+    }
+    for p in plan.passes() {
+        for s in &p.skipped {
+            log.say(format!("skipped {} ({}): {}", s.path, p.name, s.reason));
+        }
+    }
+
+    // Files.
+    if let Err(reason) = write_files(plan, opts, &dirs, &mut manifest, &mut log) {
+        // Free the space a half-written WIM takes before saying what happened.
+        for part in std::fs::read_dir(&dirs.work)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let n = part.file_name().to_string_lossy().to_lowercase();
+            if n.ends_with(".wim") || n.ends_with(".swm") {
+                let _ = std::fs::remove_file(part.path());
+            }
+        }
+        manifest.wim.parts.clear();
+        return Err(fail(&mut manifest, &mut log, reason, false));
+    }
+
+    // Registry.
+    let mut used_names = HashSet::new();
+    let passes: Vec<&PassPlan> = plan.passes().collect();
+    for (i, p) in passes.iter().enumerate() {
+        if p.registry.is_empty() {
+            continue;
+        }
+        let mut base = safe_name(p.name.rsplit('\\').next().unwrap_or(&p.name));
+        if !used_names.insert(base.to_lowercase()) {
+            base = format!("{base}-{}", safe_name(&p.sid));
+        }
+        let rel = format!("{REGISTRY_DIR}/{base}.reg");
+        let mut reg = RegFile::new();
+        for k in &p.registry {
+            reg.key(&k.path, &k.values);
+        }
+        let bytes = reg.to_utf16le();
+        if let Err(e) = std::fs::write(dirs.work.join(&rel), &bytes) {
+            return Err(fail(
+                &mut manifest,
+                &mut log,
+                format!("writing {rel}: {e}"),
+                false,
+            ));
+        }
+        let rec = if i < manifest.users.len() {
+            &mut manifest.users[i]
+        } else {
+            manifest.machine.as_mut().expect("machine pass")
+        };
+        rec.registry_file = Some(rel.clone());
+        rec.registry_sha256 = Some(sha256_hex(&bytes));
+        log.say(format!(
+            "{rel}: {} keys, {} values",
+            rec.registry_keys, rec.registry_values
+        ));
+    }
+
+    // Manifest, then the proof: everything read back.
+    manifest.complete = true;
+    manifest.incomplete_reason = None;
+    manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
+    write_manifest_and_log(&dirs.work, &manifest, &log);
+    let report = crate::store::verify::verify_contents(&dirs.work, &manifest);
+    if !report.ok() {
+        return Err(fail(
+            &mut manifest,
+            &mut log,
+            format!("verification failed: {}", report.problems.join("; ")),
+            false,
+        ));
+    }
+    log.say(format!(
+        "verified: {} files, {} bytes read back",
+        report.files, report.bytes
+    ));
+    write_manifest_and_log(&dirs.work, &manifest, &log);
+    let store = dirs
+        .finish(opts.overwrite)
+        .map_err(|e| CaptureError::Failed {
+            store: dirs.work.clone(),
+            reason: format!("renaming the finished store: {e}"),
+        })?;
+    Ok(CaptureOutcome {
+        store,
+        manifest,
+        log: log.lines,
+    })
+}
+
+fn write_manifest_and_log(dir: &Path, manifest: &Manifest, log: &Log) {
+    if let Ok(y) = manifest.to_yaml() {
+        let _ = std::fs::write(dir.join(MANIFEST_FILE), y);
+    }
+    let _ = std::fs::write(dir.join(LOG_FILE), log.lines.join("\n") + "\n");
+}
+
+/// One image per pass with files, captured by wimlib's scan of the walked roots with the
+/// plan deciding each file, then written (or split) with an integrity table.
+fn write_files(
+    plan: &Plan,
+    opts: &CaptureOptions,
+    dirs: &StoreDirs,
+    manifest: &mut Manifest,
+    log: &mut Log,
+) -> Result<(), String> {
+    let passes: Vec<&PassPlan> = plan.passes().collect();
+    if passes.iter().all(|p| p.files.is_empty()) {
+        log.say("no files to capture");
+        return Ok(());
+    }
+    let mut wim = Wim::create_new(opts.compression).map_err(|e| e.to_string())?;
+    let mut image = 0u32;
+    let mut names = HashSet::new();
+    for (i, p) in passes.iter().enumerate() {
+        if p.files.is_empty() {
+            continue;
+        }
+        let mut keep_set: HashSet<PathBuf> = HashSet::new();
+        for f in &p.files {
+            keep_set.insert(f.host.clone());
+            let mut a = f.host.parent();
+            while let Some(d) = a {
+                if !keep_set.insert(d.to_path_buf()) {
+                    break;
+                }
+                a = d.parent();
+            }
+        }
+        let sources: Vec<(PathBuf, String)> = p
+            .roots
+            .iter()
+            .map(|(h, w)| (h.clone(), image_path(w)))
+            .collect();
+        let mut name = p.name.clone();
+        if !names.insert(name.to_lowercase()) {
+            name = format!("{} ({})", p.name, p.sid);
+        }
+        let mut keep = |path: &Path, _is_dir: bool| keep_set.contains(path);
+        wim.add_image_filtered(&sources, &name, Some(&mut keep))
+            .map_err(|e| e.to_string())?;
+        image += 1;
+        let _ = wim.set_image_property(
+            image,
+            "DESCRIPTION",
+            &format!("Lifeboat capture of {} ({})", p.name, p.sid),
+        );
+        let rec = if i < manifest.users.len() {
+            &mut manifest.users[i]
+        } else {
+            manifest.machine.as_mut().expect("machine pass")
+        };
+        rec.wim_image = Some(image);
+        rec.wim_image_name = Some(name.clone());
+        log.say(format!(
+            "image {image} \"{name}\": {} files, {} bytes",
+            p.files.len(),
+            p.bytes
+        ));
+    }
+    let mut reporter = progress::Reporter::new(plan.total_bytes(), plan.total_files(), opts.quiet);
+    let mut on = |pr: crate::wim::Progress| reporter.update(pr.bytes_done, pr.bytes_total);
+    let write_opts = WriteOptions {
+        integrity: true,
+        threads: opts.threads,
+        progress: Some(&mut on),
+    };
+    match opts.split_bytes {
+        None => {
+            let path = dirs.work.join(FILES_WIM);
+            wim.write(&path, write_opts).map_err(|e| e.to_string())?;
+            manifest.wim.parts = vec![FILES_WIM.into()];
+        }
+        Some(part) => {
+            // wimlib splits a written WIM: the whole one goes to the working folder first.
+            let work = opts.working_dir.clone().unwrap_or_else(std::env::temp_dir);
+            let tmp = tempfile::Builder::new().prefix("lifeboat-").tempdir_in(&work).map_err(|e| {
+                format!("cannot use {} for the temporary WIM: {e} (set USMT_WORKING_DIR to a folder with room)", work.display())
+            })?;
+            let whole = tmp.path().join(FILES_WIM);
+            wim.write(&whole, write_opts).map_err(|e| e.to_string())?;
+            drop(wim);
+            let mut w = Wim::open(&whole, false).map_err(|e| e.to_string())?;
+            let first = dirs.work.join("files.swm");
+            w.write_split(
+                &first,
+                part,
+                WriteOptions {
+                    integrity: true,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            let mut parts: Vec<String> = std::fs::read_dir(&dirs.work)
+                .map_err(|e| e.to_string())?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.to_lowercase().ends_with(".swm"))
+                .collect();
+            // files.swm, files2.swm, files3.swm, … in order.
+            parts.sort_by_key(|n| {
+                n.trim_start_matches("files")
+                    .trim_end_matches(".swm")
+                    .parse::<u32>()
+                    .unwrap_or(1)
+            });
+            log.say(format!(
+                "split into {} parts of at most {} bytes",
+                parts.len(),
+                part
+            ));
+            manifest.wim.parts = parts;
+        }
+    }
+    reporter.finish();
+    Ok(())
+}
