@@ -16,4 +16,17 @@ target/release/make-fixture demo "$demo/machine"
 echo
 echo "== lifeboat detect $demo/machine/C $demo/machine/D"
 target/release/lifeboat detect "$demo/machine/C" "$demo/machine/D" || true
+
+mkdir -p "$demo/usb"
+echo
+echo "== lifeboat capture $demo/machine/C --select 1 --dest $demo/usb --profile user"
+target/release/lifeboat capture "$demo/machine/C" --select 1 --dest "$demo/usb" --profile user
+store=$(ls -d "$demo"/usb/DEMO-PC-*)
+echo
+echo "== lifeboat verify $store"
+target/release/lifeboat verify "$store"
+echo
+echo "== the store"
+ls -l "$store" "$store/registry"
+echo
 echo "This demo machine was generated. Real media needs the Microsoft ADK's WinPE (see README)."

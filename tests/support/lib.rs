@@ -2,6 +2,7 @@
 //! volumes, and (later) WinPE-shaped bases and the Wine harness. Used by the integration
 //! tests in this folder and by the demo (`make-fixture`).
 
+pub mod bench;
 pub mod demo;
 pub mod pe;
 pub mod regf;

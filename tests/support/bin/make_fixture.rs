@@ -1,4 +1,5 @@
-//! `make-fixture demo DIR`: writes the built-in demo machine (see README).
+//! `make-fixture demo DIR`: writes the built-in demo machine (see README);
+//! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -8,8 +9,13 @@ fn main() {
             fixtures::demo::write_demo(dir);
             println!("demo machine written to {}: volumes C and D", dir.display());
         }
+        [cmd, dir, mb] if cmd == "bench" => {
+            let mb: usize = mb.parse().unwrap_or(1000);
+            fixtures::bench::write_bench(std::path::Path::new(dir), mb);
+            println!("benchmark machine written to {dir} (about {mb} MB)");
+        }
         _ => {
-            eprintln!("usage: make-fixture demo DIR");
+            eprintln!("usage: make-fixture demo DIR | make-fixture bench DIR SIZE_MB");
             std::process::exit(2);
         }
     }

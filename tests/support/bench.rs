@@ -1,0 +1,70 @@
+//! A sample machine for the capture benchmark: one user with tens of thousands of files,
+//! about 1 GB: compressible text, already-compressed media (incompressible bytes) and
+//! duplicates.
+
+use std::path::Path;
+
+use crate::volume::{UserSpec, WindowsSpec};
+
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn text(len: usize, seed: u64) -> Vec<u8> {
+    const WORDS: &[&str] = &["the", "report", "quarterly", "budget", "meeting", "notes", "customer", "invoice", "project", "draft", "final", "review"];
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 16);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(WORDS[(x % WORDS.len() as u64) as usize].as_bytes());
+        out.push(if x % 11 == 0 { b'\n' } else { b' ' });
+    }
+    out.truncate(len);
+    out
+}
+
+/// Writes the machine to `dir/C`; `scale_mb` is the profile's approximate size.
+pub fn write_bench(dir: &Path, scale_mb: usize) {
+    let c = dir.join("C");
+    std::fs::create_dir_all(&c).unwrap();
+    let mut spec = WindowsSpec::win11("BENCH-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files.clear();
+    spec.users = vec![ann];
+    spec.write(&c.join("Windows"), &[('C', c.clone())]);
+    let profile = c.join("Users/ann");
+    // 40 % text in many small files, 40 % media, 20 % duplicates of both.
+    let text_files = scale_mb * 20; // ~20 KiB each
+    for i in 0..text_files {
+        let p = profile.join(format!("Documents/project{:03}/notes{i:06}.txt", i % 400));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text(10_000 + (i * 7919) % 20_000, i as u64)).unwrap();
+    }
+    let media = (scale_mb * 4 / 10).max(1) / 2;
+    for i in 0..media {
+        let p = profile.join(format!("Pictures/camera/IMG_{i:05}.jpg"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, noise(2 << 20, i as u64 + 1)).unwrap();
+    }
+    let dups = scale_mb * 2;
+    for i in 0..dups {
+        let src = if i % 10 == 0 {
+            profile.join(format!("Pictures/camera/IMG_{:05}.jpg", i % media.max(1)))
+        } else {
+            profile.join(format!("Documents/project{:03}/notes{:06}.txt", i % 400, i % text_files.max(1)))
+        };
+        let p = profile.join(format!("Desktop/copies/copy{i:05}-{}", src.file_name().unwrap().to_string_lossy()));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::copy(&src, &p).unwrap();
+    }
+}
