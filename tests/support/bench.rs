@@ -19,7 +19,20 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn text(len: usize, seed: u64) -> Vec<u8> {
-    const WORDS: &[&str] = &["the", "report", "quarterly", "budget", "meeting", "notes", "customer", "invoice", "project", "draft", "final", "review"];
+    const WORDS: &[&str] = &[
+        "the",
+        "report",
+        "quarterly",
+        "budget",
+        "meeting",
+        "notes",
+        "customer",
+        "invoice",
+        "project",
+        "draft",
+        "final",
+        "review",
+    ];
     let mut x = seed | 1;
     let mut out = Vec::with_capacity(len + 16);
     while out.len() < len {
@@ -61,9 +74,16 @@ pub fn write_bench(dir: &Path, scale_mb: usize) {
         let src = if i % 10 == 0 {
             profile.join(format!("Pictures/camera/IMG_{:05}.jpg", i % media.max(1)))
         } else {
-            profile.join(format!("Documents/project{:03}/notes{:06}.txt", i % 400, i % text_files.max(1)))
+            profile.join(format!(
+                "Documents/project{:03}/notes{:06}.txt",
+                i % 400,
+                i % text_files.max(1)
+            ))
         };
-        let p = profile.join(format!("Desktop/copies/copy{i:05}-{}", src.file_name().unwrap().to_string_lossy()));
+        let p = profile.join(format!(
+            "Desktop/copies/copy{i:05}-{}",
+            src.file_name().unwrap().to_string_lossy()
+        ));
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::copy(&src, &p).unwrap();
     }

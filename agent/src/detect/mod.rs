@@ -11,6 +11,7 @@ pub mod offline_xml;
 pub mod paths;
 pub mod profiles;
 pub mod report;
+pub mod sam;
 pub mod system_info;
 
 use std::path::{Path, PathBuf};

@@ -40,8 +40,20 @@ pub fn extract(store: &Path, target: &Path, user: Option<&str>) -> Result<Vec<Pa
     }
     let mut wim = open_store_wim(store, &manifest, false)?;
     let mut written = Vec::new();
-    for r in records {
-        let dir = target.join(safe_name(&r.name));
+    let bare = |n: &str| n.rsplit('\\').next().unwrap_or(n).to_lowercase();
+    for r in &records {
+        // One folder per user, by bare name unless two users share it.
+        let shared = records
+            .iter()
+            .filter(|o| bare(&o.name) == bare(&r.name))
+            .count()
+            > 1;
+        let shown = if shared {
+            r.name.as_str()
+        } else {
+            r.name.rsplit('\\').next().unwrap_or(&r.name)
+        };
+        let dir = target.join(safe_name(shown));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         wim.extract_image(r.wim_image.unwrap_or(1), &dir, None)
             .map_err(|e| e.to_string())?;
