@@ -8,6 +8,7 @@
 //!   (`szName`, `DomainName`) for machines that applied policy, then LogonUI's
 //!   `LastLoggedOnSAMUser` when its `LastLoggedOnUserSID` is this SID;
 //! - otherwise the profile folder's name, marked as a guess.
+//!
 //! Well-known SIDs, `.bak` keys, TEMP folders and setup accounts get their kinds here too.
 
 use crate::hive::LoadedHive;
