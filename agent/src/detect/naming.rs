@@ -124,9 +124,8 @@ pub fn name_user(ctx: &NamingContext<'_>, entry: &ProfileEntry) -> Named {
     } else if entry.state.is_some_and(|s| s & STATE_TEMPORARY != 0)
         || lower_folder == "temp"
         || lower_folder.starts_with("temp.")
+        || lower_folder.starts_with("defaultuser")
     {
-        n.kind = UserKind::Temporary;
-    } else if lower_folder.starts_with("defaultuser") {
         n.kind = UserKind::Temporary;
     }
     n
