@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use fixtures::volume::{UserSpec, WindowsSpec, MACHINE_SID};
-use fixtures::{realdata, run};
+use fixtures::realdata;
 use lifeboat::detect::sam::read_sam;
 use lifeboat::detect::{self, DetectOptions, UserKind};
 use lifeboat::hive::LoadedHive;
