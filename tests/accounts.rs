@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use fixtures::volume::{UserSpec, WindowsSpec, MACHINE_SID};
 use fixtures::realdata;
+use fixtures::volume::{UserSpec, WindowsSpec, MACHINE_SID};
 use lifeboat::detect::sam::read_sam;
 use lifeboat::detect::{self, DetectOptions, UserKind};
 use lifeboat::hive::LoadedHive;
