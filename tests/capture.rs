@@ -509,3 +509,142 @@ fn estimate_counts_per_user_and_checks_space() {
         "an estimate writes nothing"
     );
 }
+
+/// A filesystem image mounted through FUSE (ntfs-3g or fusefat), unmounted on drop.
+struct FuseMount(PathBuf);
+impl FuseMount {
+    fn new(dir: &Path, kind: &str) -> FuseMount {
+        let img = dir.join(format!("{kind}.img"));
+        let mnt = dir.join(format!("{kind}-mnt"));
+        std::fs::create_dir_all(&mnt).unwrap();
+        let (code, _, err) = run(Command::new("truncate").args(["-s", "64M"]).arg(&img));
+        assert_eq!(code, 0, "{err}");
+        let (mkfs, mount): (Vec<&str>, Vec<&str>) = if kind == "ntfs" {
+            (vec!["mkntfs", "-F", "-Q", "-q"], vec!["ntfs-3g"])
+        } else {
+            (vec!["mkfs.vfat", "-F", "32"], vec!["fusefat", "-o", "rw+"])
+        };
+        let (code, _, err) = run(Command::new(mkfs[0]).args(&mkfs[1..]).arg(&img));
+        assert_eq!(
+            code, 0,
+            "{} failed (ntfs-3g, dosfstools needed): {err}",
+            mkfs[0]
+        );
+        let (code, _, err) = run(Command::new(mount[0]).args(&mount[1..]).arg(&img).arg(&mnt));
+        assert_eq!(
+            code, 0,
+            "{} failed (ntfs-3g, fusefat needed): {err}",
+            mount[0]
+        );
+        FuseMount(mnt)
+    }
+}
+impl Drop for FuseMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn fat32_destination_gets_a_split_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = WindowsSpec::win10("FAT-PC");
+    spec.users = vec![ann_with_files()];
+    let vol = volume(dir.path(), &spec, &[]);
+    let usb = FuseMount::new(dir.path(), "fat32");
+    let (code, out, err) = lifeboat(&[
+        "capture",
+        vol.to_str().unwrap(),
+        "--dest",
+        usb.0.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("FAT destination"), "{err}");
+    let store = store_in(&usb.0);
+    assert!(
+        store.join("files.swm").is_file(),
+        "a FAT store is a split WIM"
+    );
+    assert!(!store.join("files.wim").exists());
+    let (code, _, err) = lifeboat(&["verify", store.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn ntfs_source_with_offline_placeholder_is_reported_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ntfs = FuseMount::new(dir.path(), "ntfs");
+    let mut spec = WindowsSpec::win11("NTFS-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files = vec![
+        (r"OneDrive\Documents\here.docx".into(), b"local".to_vec()),
+        (r"OneDrive\Documents\cloud-only.docx".into(), b"".to_vec()),
+    ];
+    ann.shell_folders = vec![(
+        "Personal".into(),
+        r"%USERPROFILE%\OneDrive\Documents".into(),
+    )];
+    spec.users = vec![ann];
+    spec.write(&ntfs.0.join("Windows"), &[('C', ntfs.0.clone())]);
+    // ntfs-3g lets FILE_ATTRIBUTE_OFFLINE be set, as a dehydrated cloud file has it.
+    let placeholder = ntfs.0.join("Users/ann/OneDrive/Documents/cloud-only.docx");
+    let (code, _, err) = run(Command::new("setfattr")
+        .args(["-n", "system.ntfs_attrib_be", "-v", "0x00001020"])
+        .arg(&placeholder));
+    assert_eq!(code, 0, "setfattr (package attr) failed: {err}");
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    let (code, out, err) = lifeboat(&[
+        "capture",
+        ntfs.0.to_str().unwrap(),
+        "--dest",
+        dest.to_str().unwrap(),
+        "-v",
+    ]);
+    assert_eq!(
+        code, 0,
+        "a placeholder is reported, not an error: {out}{err}"
+    );
+    assert!(
+        out.contains("cloud-only.docx") && out.contains("placeholder"),
+        "{out}"
+    );
+    let (_, listing, _) = run(Command::new("wimdir")
+        .arg(store_in(&dest).join("files.wim"))
+        .arg("1"));
+    assert!(
+        listing.contains("here.docx") && !listing.contains("cloud-only"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn capture_with_microsofts_miguser_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = WindowsSpec::win10("MIGXML-PC");
+    spec.users = vec![ann_with_files()];
+    let vol = volume(dir.path(), &spec, &[]);
+    let dest = dir.path().join("dest");
+    std::fs::create_dir_all(&dest).unwrap();
+    let miguser = fixtures::realdata("usmt/ms-shipped/hta__MigUser.xml");
+    let list = dir.path().join("list.txt");
+    let (code, out, err) = lifeboat(&[
+        "capture",
+        vol.to_str().unwrap(),
+        "--dest",
+        dest.to_str().unwrap(),
+        "--profile",
+        miguser.to_str().unwrap(),
+        "--list-files",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let listed = std::fs::read_to_string(&list).unwrap();
+    for want in ["report.docx", "notes.txt", "todo.txt", "cat.jpg"] {
+        assert!(
+            listed.contains(want),
+            "{want} not taken by MigUser.xml:\n{listed}"
+        );
+    }
+    assert!(!listed.contains("junk.tmp"), "{listed}");
+}

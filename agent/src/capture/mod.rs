@@ -282,9 +282,23 @@ pub fn capture(
 
 fn write_manifest_and_log(dir: &Path, manifest: &Manifest, log: &Log) {
     if let Ok(y) = manifest.to_yaml() {
-        let _ = std::fs::write(dir.join(MANIFEST_FILE), y);
+        let _ = write_replacing(&dir.join(MANIFEST_FILE), y.as_bytes());
     }
-    let _ = std::fs::write(dir.join(LOG_FILE), log.lines.join("\n") + "\n");
+    let _ = write_replacing(
+        &dir.join(LOG_FILE),
+        (log.lines.join("\n") + "\n").as_bytes(),
+    );
+}
+
+/// Writes a new file beside `path` and renames it over: a reader (or a crash) never sees a
+/// half-written manifest, and file systems that mishandle rewrites in place are spared them.
+fn write_replacing(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, data)?;
+    if path.exists() {
+        std::fs::remove_file(path)?;
+    }
+    std::fs::rename(&tmp, path)
 }
 
 /// One image per pass with files, captured by wimlib's scan of the walked roots with the

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::manifest::{INCOMPLETE_MARKER, REGISTRY_DIR};
+use super::manifest::{INCOMPLETE_MARKER, MANIFEST_FILE, REGISTRY_DIR};
 
 /// Characters Windows and FAT do not allow in file names become `_`.
 pub fn safe_name(s: &str) -> String {
@@ -67,7 +67,9 @@ impl StoreDirs {
         )
     }
 
-    /// Marks the store complete and gives it its final name.
+    /// Marks the store complete and gives it its final name. Files are moved one by one
+    /// (the manifest last) rather than the folder renamed: some file systems a technician
+    /// meets (FUSE FAT drivers among them) lose a renamed folder's contents.
     pub fn finish(&self, overwrite: bool) -> std::io::Result<PathBuf> {
         match std::fs::remove_file(self.work.join(INCOMPLETE_MARKER)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -76,7 +78,27 @@ impl StoreDirs {
         if overwrite && self.final_dir.exists() {
             std::fs::remove_dir_all(&self.final_dir)?;
         }
-        std::fs::rename(&self.work, &self.final_dir)?;
+        std::fs::create_dir_all(&self.final_dir)?;
+        move_tree(&self.work, &self.final_dir, true)?;
+        std::fs::rename(
+            self.work.join(MANIFEST_FILE),
+            self.final_dir.join(MANIFEST_FILE),
+        )?;
+        std::fs::remove_dir_all(&self.work)?;
         Ok(self.final_dir.clone())
     }
+}
+
+fn move_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&dst)?;
+            move_tree(&src, &dst, false)?;
+        } else if !(top && entry.file_name() == MANIFEST_FILE) {
+            std::fs::rename(&src, &dst)?;
+        }
+    }
+    Ok(())
 }
