@@ -153,6 +153,32 @@ impl Wim {
         )
     }
 
+    /// Extracts the given files (backslash paths in the image) straight into `target`,
+    /// without their folders.
+    pub fn extract_paths(&mut self, image: u32, paths: &[&str], target: &Path) -> Result<()> {
+        let owned: Vec<Vec<w::wimlib_tchar>> = paths.iter().map(|p| tstr(&image_path(p))).collect();
+        let ptrs: Vec<*const w::wimlib_tchar> = owned.iter().map(|p| p.as_ptr()).collect();
+        let t = tpath(target);
+        let flags = (w::WIMLIB_EXTRACT_FLAG_NO_PRESERVE_DIR_STRUCTURE
+            | w::WIMLIB_EXTRACT_FLAG_NORPFIX) as i32;
+        // SAFETY: `owned` keeps every path alive for the call.
+        let code = unsafe {
+            w::wimlib_extract_paths(
+                self.raw,
+                image as i32,
+                t.as_ptr(),
+                ptrs.as_ptr(),
+                ptrs.len(),
+                flags,
+            )
+        };
+        check(
+            code,
+            self.path(),
+            &format!("extracting {} from image {image}", paths.join(", ")),
+        )
+    }
+
     /// Reads every stored file back and checks it against its SHA-1.
     pub fn verify(&mut self, progress: Option<OnProgress<'_>>) -> Result<()> {
         let mut ctx = Ctx {
