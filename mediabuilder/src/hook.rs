@@ -22,7 +22,11 @@ pub fn startnet_block() -> Vec<String> {
 /// Is this line the call of wpeinit (with or without `@`, a path, `.exe` or arguments)?
 fn is_wpeinit(line: &str) -> bool {
     let t = line.trim().trim_start_matches('@').trim_start();
-    let first = t.split([' ', '\t']).next().unwrap_or("").to_ascii_lowercase();
+    let first = t
+        .split([' ', '\t'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let name = first.rsplit(['\\', '/']).next().unwrap_or("");
     name == "wpeinit" || name == "wpeinit.exe"
 }
@@ -68,7 +72,8 @@ pub fn hook_startnet(original: &str) -> String {
     text
 }
 
-const LAUNCH_AGENT: &str = "%SYSTEMDRIVE%\\Lifeboat\\lifeboat.exe, auto --config %SYSTEMDRIVE%\\Lifeboat\\config.yaml";
+const LAUNCH_AGENT: &str =
+    "%SYSTEMDRIVE%\\Lifeboat\\lifeboat.exe, auto --config %SYSTEMDRIVE%\\Lifeboat\\config.yaml";
 const LAUNCH_WPEINIT: &str = "%SYSTEMROOT%\\System32\\wpeinit.exe";
 
 /// `winpeshl.ini` with wpeinit and the agent first in `[LaunchApps]` (created if missing),
@@ -81,11 +86,15 @@ pub fn hook_winpeshl(original: &str) -> String {
         .map(|l| l.trim_end_matches('\r'))
         .filter(|l| !l.to_ascii_lowercase().contains("\\lifeboat\\lifeboat.exe"))
         .collect();
-    let section = lines.iter().position(|l| l.trim().eq_ignore_ascii_case("[LaunchApps]"));
+    let section = lines
+        .iter()
+        .position(|l| l.trim().eq_ignore_ascii_case("[LaunchApps]"));
     let has_wpeinit = |from: usize| {
         lines[from..]
             .iter()
-            .take_while(|l| !l.trim().starts_with('[') || l.trim().eq_ignore_ascii_case("[LaunchApps]"))
+            .take_while(|l| {
+                !l.trim().starts_with('[') || l.trim().eq_ignore_ascii_case("[LaunchApps]")
+            })
             .any(|l| l.to_ascii_lowercase().contains("wpeinit"))
     };
     let mut out: Vec<String> = Vec::new();
@@ -95,7 +104,10 @@ pub fn hook_winpeshl(original: &str) -> String {
             let wpe = has_wpeinit(i);
             // The agent goes right after wpeinit when the list has one, else first with wpeinit.
             let rest: Vec<&str> = lines[i + 1..].to_vec();
-            match rest.iter().position(|l| l.to_ascii_lowercase().contains("wpeinit")) {
+            match rest
+                .iter()
+                .position(|l| l.to_ascii_lowercase().contains("wpeinit"))
+            {
                 Some(w) if wpe => {
                     out.extend(rest[..=w].iter().map(|s| s.to_string()));
                     out.push(LAUNCH_AGENT.into());
@@ -129,7 +141,8 @@ mod tests {
 
     #[test]
     fn block_follows_wpeinit_and_is_idempotent() {
-        let src = "@echo off\r\npowercfg /s x\r\n  @wpeinit -unattend:\"x:\\u.xml\"\r\ncmd /k menu.cmd";
+        let src =
+            "@echo off\r\npowercfg /s x\r\n  @wpeinit -unattend:\"x:\\u.xml\"\r\ncmd /k menu.cmd";
         let once = hook_startnet(src);
         let lines: Vec<&str> = once.split("\r\n").collect();
         assert_eq!(lines[0], "@echo off");

@@ -8,6 +8,7 @@ pub mod pe;
 pub mod regf;
 pub mod volume;
 pub mod wine;
+pub mod winpe;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -1,0 +1,271 @@
+//! `lifeboat-media inspect`: what a base's boot.wim holds — each image, its architecture
+//! (from the PE header of its kernel), the WinPE optional components (from the package
+//! names under `Windows\servicing\Packages`), MSXML, BitLocker unlock support — and the boot
+//! files present for BIOS and UEFI. The text is also written into built media as notes.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use lifeboat::pe::{self, Arch};
+use lifeboat::wim::Wim;
+
+use crate::base::{Base, BaseKind};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    pub index: u32,
+    pub name: String,
+    pub description: String,
+    pub version: Option<String>,
+    pub arch: Option<Arch>,
+    pub is_winpe: bool,
+    pub optional_components: Vec<String>,
+    pub msxml: bool,
+    pub bitlocker_unlock: bool,
+    pub has_winpeshl_ini: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BootFiles {
+    pub bios: Vec<String>,
+    pub uefi: Vec<String>,
+    /// The 2023-CA-signed set (`bootmgfw_EX.efi`, `efisys_EX.bin`) is present.
+    pub signer_2023: bool,
+    /// `efisys_noprompt*.bin`: boots without "Press any key".
+    pub noprompt: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub base: String,
+    pub kind: BaseKind,
+    pub boot_wim: String,
+    pub boot_index: u32,
+    pub images: Vec<ImageReport>,
+    /// The image a build would edit (boot index when it is WinPE, else the first WinPE).
+    pub winpe_image: Option<u32>,
+    pub boot_files: BootFiles,
+}
+
+fn component(pkg_file: &str) -> Option<String> {
+    // WinPE-WMI-Package~31bf3856ad364e35~amd64~~10.0.22621.1.mum → WinPE-WMI
+    let stem = pkg_file.split('~').next()?;
+    let name = stem.strip_suffix("-Package").unwrap_or(stem);
+    name.to_ascii_lowercase()
+        .starts_with("winpe-")
+        .then(|| name.to_string())
+}
+
+fn inspect_image(wim: &mut Wim, index: u32) -> Result<ImageReport, String> {
+    let entries = wim.iterate(index, "").map_err(|e| e.to_string())?;
+    let has = |p: &str| entries.iter().any(|e| e.path.eq_ignore_ascii_case(p));
+    let mut ocs: BTreeSet<String> = BTreeSet::new();
+    for e in &entries {
+        if let Some(rest) = e
+            .path
+            .to_ascii_lowercase()
+            .strip_prefix(r"windows\servicing\packages\")
+        {
+            let file = &e.path[e.path.len() - rest.len()..];
+            if let Some(c) = component(file) {
+                ocs.insert(c);
+            }
+        }
+    }
+    let arch = {
+        let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let kernel = entries
+            .iter()
+            .find(|e| {
+                e.path
+                    .eq_ignore_ascii_case(r"Windows\System32\ntoskrnl.exe")
+            })
+            .map(|e| e.path.clone());
+        match kernel {
+            Some(k) => {
+                wim.extract_paths(index, &[&k], tmp.path())
+                    .map_err(|e| e.to_string())?;
+                pe::arch_of_file(&tmp.path().join("ntoskrnl.exe")).ok()
+            }
+            None => None,
+        }
+    };
+    let version = ["MAJOR", "MINOR", "BUILD", "SPBUILD"]
+        .iter()
+        .map(|p| wim.image_property(index, &format!("WINDOWS/VERSION/{p}")))
+        .collect::<Option<Vec<_>>>()
+        .map(|v| v.join("."));
+    let is_winpe = has(r"Windows\System32\winpeshl.exe") || has(r"Windows\System32\startnet.cmd");
+    Ok(ImageReport {
+        index,
+        name: wim.image_name(index),
+        description: wim.image_property(index, "DESCRIPTION").unwrap_or_default(),
+        version,
+        arch,
+        is_winpe,
+        msxml: has(r"Windows\System32\msxml6.dll"),
+        bitlocker_unlock: has(r"Windows\System32\manage-bde.exe")
+            || ocs
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("WinPE-SecureStartup")),
+        has_winpeshl_ini: has(r"Windows\System32\winpeshl.ini"),
+        optional_components: ocs.into_iter().collect(),
+    })
+}
+
+fn boot_files(base: &Base) -> BootFiles {
+    let mut bios = Vec::new();
+    let mut uefi = Vec::new();
+    let present = |dir: &Option<std::path::PathBuf>, rel: &str, list: &mut Vec<String>| {
+        if let Some(d) = dir {
+            if lifeboat::detect::paths::resolve_ci(d, rel).is_some() {
+                list.push(rel.to_string());
+            }
+        }
+    };
+    for f in ["bootmgr", r"Boot\BCD", r"Boot\boot.sdi"] {
+        present(&base.media, f, &mut bios);
+    }
+    for f in [
+        r"EFI\Boot\bootx64.efi",
+        r"EFI\Boot\bootaa64.efi",
+        r"EFI\Boot\bootia32.efi",
+        r"EFI\Microsoft\Boot\BCD",
+    ] {
+        present(&base.media, f, &mut uefi);
+    }
+    for f in ["etfsboot.com", "eltorito_img1_bios.img"] {
+        present(&base.firmware, f, &mut bios);
+    }
+    for f in [
+        "efisys.bin",
+        "efisys_noprompt.bin",
+        "efisys_EX.bin",
+        "efisys_noprompt_EX.bin",
+        "bootmgfw_EX.efi",
+        "eltorito_img2_uefi.img",
+    ] {
+        present(&base.firmware, f, &mut uefi);
+    }
+    BootFiles {
+        signer_2023: uefi.iter().any(|f| f.contains("_EX")),
+        noprompt: uefi.iter().any(|f| f.contains("noprompt")),
+        bios,
+        uefi,
+    }
+}
+
+pub fn inspect(base: &Base) -> Result<InspectReport, String> {
+    let mut wim = Wim::open(&base.boot_wim, true).map_err(|e| e.to_string())?;
+    let info = wim.info().map_err(|e| e.to_string())?;
+    if info.total_parts > 1 {
+        return Err(format!(
+            "{}: a split WIM (part {} of {}) cannot be a boot image",
+            base.boot_wim.display(),
+            info.part_number,
+            info.total_parts
+        ));
+    }
+    let mut images = Vec::new();
+    for i in 1..=info.image_count {
+        images.push(inspect_image(&mut wim, i)?);
+    }
+    let winpe_image = images
+        .iter()
+        .find(|i| i.index == info.boot_index && i.is_winpe)
+        .or_else(|| images.iter().find(|i| i.is_winpe))
+        .map(|i| i.index);
+    Ok(InspectReport {
+        base: base.path.display().to_string(),
+        kind: base.kind,
+        boot_wim: base.boot_wim.display().to_string(),
+        boot_index: info.boot_index,
+        images,
+        winpe_image,
+        boot_files: boot_files(base),
+    })
+}
+
+/// The readable report (also the media's notes file).
+pub fn render(r: &InspectReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Base: {} ({:?})\nboot.wim: {} (boot index {})",
+        r.base, r.kind, r.boot_wim, r.boot_index
+    );
+    for i in &r.images {
+        let mark = if Some(i.index) == r.winpe_image {
+            "  <- WinPE image Lifeboat uses"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "\n[{}] {} {}{}",
+            i.index,
+            i.name,
+            i.version.as_deref().unwrap_or(""),
+            mark
+        );
+        let _ = writeln!(
+            s,
+            "    architecture: {}",
+            i.arch
+                .map(|a| a.as_str())
+                .unwrap_or("unknown (no System32\\ntoskrnl.exe)")
+        );
+        let _ = writeln!(s, "    WinPE: {}", if i.is_winpe { "yes" } else { "no" });
+        let _ = writeln!(
+            s,
+            "    optional components: {}",
+            if i.optional_components.is_empty() {
+                "none".into()
+            } else {
+                i.optional_components.join(", ")
+            }
+        );
+        let _ = writeln!(
+            s,
+            "    MSXML: {}",
+            if i.msxml {
+                "present (msxml6.dll). Lifeboat needs none; Microsoft's ScanState would."
+            } else {
+                "absent. Lifeboat needs none; Microsoft's ScanState would not run here."
+            }
+        );
+        let _ = writeln!(
+            s,
+            "    BitLocker unlock: {}",
+            if i.bitlocker_unlock {
+                "yes (manage-bde -unlock works)"
+            } else {
+                "no: add WinPE-WMI and WinPE-SecureStartup with DISM on Windows to unlock volumes"
+            }
+        );
+        if i.has_winpeshl_ini {
+            let _ = writeln!(s, "    winpeshl.ini present: startnet.cmd does not run; Lifeboat hooks winpeshl.ini instead");
+        }
+    }
+    let b = &r.boot_files;
+    let _ = writeln!(
+        s,
+        "\nBoot files: BIOS {}; UEFI {}",
+        if b.bios.is_empty() {
+            "none".into()
+        } else {
+            b.bios.join(", ")
+        },
+        if b.uefi.is_empty() {
+            "none".into()
+        } else {
+            b.uefi.join(", ")
+        }
+    );
+    if b.signer_2023 {
+        let _ = writeln!(s, "    2023-signed boot manager present: --boot-signer 2023 for machines with the 2023 revocations");
+    }
+    s
+}
