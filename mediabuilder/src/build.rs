@@ -168,8 +168,7 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
         source: stage.clone(),
         target: AGENT_DIR.into(),
     }];
-    let hook_kind;
-    if image.has_winpeshl_ini {
+    let hook_kind = if image.has_winpeshl_ini {
         let ini = read_file(&mut wim, r"Windows\System32\winpeshl.ini").unwrap_or_default();
         let path = work.path().join("winpeshl.ini");
         std::fs::write(&path, hook::hook_winpeshl(&ini)).map_err(|e| e.to_string())?;
