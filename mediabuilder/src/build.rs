@@ -176,7 +176,7 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
             source: path,
             target: r"Windows\System32\winpeshl.ini".into(),
         });
-        hook_kind = "winpeshl.ini ([LaunchApps]: wpeinit, then lifeboat auto)";
+        "winpeshl.ini ([LaunchApps]: wpeinit, then lifeboat auto)"
     } else {
         let start = read_file(&mut wim, r"Windows\System32\startnet.cmd")
             .unwrap_or_else(|| "wpeinit\r\n".into());
@@ -186,8 +186,8 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
             source: path,
             target: r"Windows\System32\startnet.cmd".into(),
         });
-        hook_kind = "startnet.cmd (after wpeinit)";
-    }
+        "startnet.cmd (after wpeinit)"
+    };
     if let Some(o) = &opts.overlay {
         commands.push(UpdateCommand::Add {
             source: o.clone(),
