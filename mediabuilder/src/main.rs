@@ -32,40 +32,46 @@ enum Cmd {
         after_help = "Linux cannot add optional components or service drivers into the image (only DISM on Windows can):\n\
 give a base already serviced on Windows; --drivers folders are loaded with drvload at boot instead."
     )]
-    Build {
-        #[arg(long)]
-        base: PathBuf,
-        /// lifeboat.exe for the image's architecture (scripts/build-windows-agent.sh).
-        #[arg(long)]
-        agent: PathBuf,
-        /// Agent config (YAML, validated); default: a LIFEBOAT USB stick, then the boot stick.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Extra profiles (YAML or MigXML) to carry; repeatable.
-        #[arg(long = "profile")]
-        profiles: Vec<PathBuf>,
-        /// Driver folder (.inf) loaded with drvload at boot.
-        #[arg(long)]
-        drivers: Option<PathBuf>,
-        /// Folder copied over the image's root.
-        #[arg(long)]
-        overlay: Option<PathBuf>,
-        /// The boot.wim image to edit (default: the WinPE one).
-        #[arg(long)]
-        index: Option<u32>,
-        /// UEFI boot manager signer: 2011 (default) or 2023 (machines with the 2023 revocations).
-        #[arg(long, default_value = "2011", value_parser = ["2011", "2023"])]
-        boot_signer: String,
-        /// Boot without "Press any key to boot from CD or DVD" (efisys_noprompt).
-        #[arg(long)]
-        noprompt: bool,
-        #[arg(long, group = "out")]
-        iso: Option<PathBuf>,
-        #[arg(long = "usb-dir", group = "out")]
-        usb_dir: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+    Build(Box<BuildArgs>),
+}
+
+#[derive(clap::Args, Debug)]
+struct BuildArgs {
+    /// A copype folder, a WinPE/Windows ISO, install media, or a boot.wim.
+    #[arg(long)]
+    base: PathBuf,
+    /// lifeboat.exe for the image's architecture (scripts/build-windows-agent.sh).
+    #[arg(long)]
+    agent: PathBuf,
+    /// Agent config (YAML, validated); default: a LIFEBOAT USB stick, then the boot stick.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Extra profiles (YAML or MigXML) to carry; repeatable.
+    #[arg(long = "profile")]
+    profiles: Vec<PathBuf>,
+    /// Driver folder (.inf) loaded with drvload at boot.
+    #[arg(long)]
+    drivers: Option<PathBuf>,
+    /// Folder copied over the image's root.
+    #[arg(long)]
+    overlay: Option<PathBuf>,
+    /// The boot.wim image to edit (default: the WinPE one).
+    #[arg(long)]
+    index: Option<u32>,
+    /// UEFI boot manager signer: 2011 (default) or 2023 (machines with the 2023 revocations).
+    #[arg(long, default_value = "2011", value_parser = ["2011", "2023"])]
+    boot_signer: String,
+    /// Boot without "Press any key to boot from CD or DVD" (efisys_noprompt).
+    #[arg(long)]
+    noprompt: bool,
+    /// Write a bootable ISO (BIOS and UEFI).
+    #[arg(long, group = "out")]
+    iso: Option<PathBuf>,
+    /// Write the media tree to copy onto a FAT32 stick.
+    #[arg(long = "usb-dir", group = "out")]
+    usb_dir: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() {
@@ -81,20 +87,21 @@ fn main() {
                         inspect::render(&r)
                     }
                 }),
-            Cmd::Build {
-                base,
-                agent,
-                config,
-                profiles,
-                drivers,
-                overlay,
-                index,
-                boot_signer,
-                noprompt,
-                iso,
-                usb_dir,
-                json,
-            } => (|| {
+            Cmd::Build(args) => (|| {
+                let BuildArgs {
+                    base,
+                    agent,
+                    config,
+                    profiles,
+                    drivers,
+                    overlay,
+                    index,
+                    boot_signer,
+                    noprompt,
+                    iso,
+                    usb_dir,
+                    json,
+                } = *args;
                 if iso.is_none() && usb_dir.is_none() {
                     return Err("choose an output: --iso OUT.iso or --usb-dir DIR".to_string());
                 }
