@@ -1,1 +1,3 @@
 //! Test fixtures.
+
+pub mod regf;
