@@ -432,9 +432,20 @@ fn new_format_log_replays_to_new() {
             .collect::<Vec<_>>(),
         [(39, true)]
     );
+    assert_eq!(check::u32_at(&stale[0].pages[0].1, 4), 0, "an hbin header");
+    assert_eq!(stale[0].bins_len as usize, old.len() - 4096);
     assert!(make_dirty_with(&old, &new, LogFormat::New, Log2::Empty)
         .log2
         .is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = d.write_files(dir.path(), "NTUSER.DAT").unwrap();
+    let names: Vec<_> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["NTUSER.DAT", "NTUSER.DAT.LOG1", "NTUSER.DAT.LOG2"]);
+    assert!(std::fs::read(&files[1]).unwrap() == d.log1);
 }
 
 #[test]
@@ -467,6 +478,15 @@ fn old_format_log_replays_to_new() {
     }
     assert_eq!(page_at, log.len(), "one 512-byte page per set bit");
     assert!(replayed == bins(&new), "replayed hive bins equal new's");
+    let dir = tempfile::tempdir().unwrap();
+    let files = d.write_files(dir.path(), "system").unwrap();
+    assert_eq!(
+        files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["system", "system.LOG"]
+    );
     assert!(
         bitmap.iter().any(|b| *b != 0 && *b != 0xFF),
         "512-byte granularity is exercised"

@@ -12,6 +12,9 @@
 //!   sequence numbers n+1), "DIRT" + one bit per 512-byte page of `new`'s hive bins data at
 //!   offset 512, then the dirty 512-byte pages in order (page 0 always). `log2` is empty.
 
+use std::io;
+use std::path::{Path, PathBuf};
+
 use super::cells::{fix_checksum, get_u32, get_u64, put_u32, put_u64, BASE_BLOCK_LEN, HBIN_ALIGN};
 use super::marvin::{marvin32, LOG_ENTRY_SEED};
 
@@ -36,6 +39,29 @@ pub struct DirtyHive {
     pub primary: Vec<u8>,
     pub log1: Vec<u8>,
     pub log2: Vec<u8>,
+    pub format: LogFormat,
+}
+
+impl DirtyHive {
+    /// Writes the files as Windows names them: `stem` plus `stem.LOG1` and `stem.LOG2`
+    /// (new format; LOG2 even when empty) or `stem.LOG` (old format). Returns the paths.
+    pub fn write_files(&self, dir: &Path, stem: &str) -> io::Result<Vec<PathBuf>> {
+        let mut files = vec![(stem.to_owned(), &self.primary)];
+        match self.format {
+            LogFormat::New => {
+                files.push((format!("{stem}.LOG1"), &self.log1));
+                files.push((format!("{stem}.LOG2"), &self.log2));
+            }
+            LogFormat::Old => files.push((format!("{stem}.LOG"), &self.log1)),
+        }
+        let mut paths = Vec::new();
+        for (name, bytes) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes)?;
+            paths.push(path);
+        }
+        Ok(paths)
+    }
 }
 
 /// `make_dirty_with(old, new, format, Log2::Stale)`.
@@ -67,6 +93,7 @@ pub fn make_dirty_with(old: &[u8], new: &[u8], format: LogFormat, log2: Log2) ->
         ),
     };
     DirtyHive {
+        format,
         primary,
         log1,
         log2,
@@ -121,11 +148,11 @@ fn new_log(new: &[u8], old_bins: &[u8], new_bins: &[u8], n: u32) -> Vec<u8> {
 /// An already-applied log from the previous flush: sequence `seq` (< the primary's
 /// secondary sequence number), one entry with an older copy of page 0.
 fn stale_new_log(old: &[u8], old_bins: &[u8], seq: u32) -> Vec<u8> {
-    let mut page0 = old_bins[..HBIN_ALIGN].to_vec();
-    let ts = get_u64(&page0, 20);
-    put_u64(&mut page0, 20, ts.wrapping_sub(1));
+    let mut earlier = old_bins.to_vec();
+    let ts = get_u64(&earlier, 20);
+    put_u64(&mut earlier, 20, ts.wrapping_sub(1));
     let mut log = log_header(old, seq, 6);
-    let entry = hvle(&page0, &[0], seq, get_u32(old, 144), log.len());
+    let entry = hvle(&earlier, &[0], seq, get_u32(old, 144), log.len());
     log.extend_from_slice(&entry);
     log
 }
