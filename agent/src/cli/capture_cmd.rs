@@ -341,7 +341,7 @@ pub fn run(args: CaptureArgs) -> i32 {
     code
 }
 
-fn summary(
+pub(super) fn summary(
     store: &std::path::Path,
     m: &crate::store::manifest::Manifest,
     skipped: u64,

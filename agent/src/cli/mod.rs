@@ -5,6 +5,7 @@
 //! line, 26 no usable (or too many) Windows installations, 27 bad store location,
 //! 28 unusable rules file, 42 corrupted store, 61 stopped on an I/O error, 72 fatal.
 
+mod auto_cmd;
 mod capture_cmd;
 mod detect_cmd;
 mod store_cmd;
@@ -40,6 +41,8 @@ pub enum Command {
     Detect(detect_cmd::DetectArgs),
     /// Capture users' files and settings from an offline Windows into a verified store.
     Capture(Box<capture_cmd::CaptureArgs>),
+    /// The boot-time flow WinPE runs: detect, choose, capture to the first destination found.
+    Auto(auto_cmd::AutoArgs),
     /// Re-read a store completely and say whether it can be trusted.
     Verify(store_cmd::VerifyArgs),
     /// Copy files back out of a store, one folder per user.
@@ -69,6 +72,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Detect(args) => detect_cmd::run(args),
         Command::Capture(args) => capture_cmd::run(*args),
+        Command::Auto(args) => auto_cmd::run(args),
         Command::Verify(args) => store_cmd::verify(args),
         Command::Extract(args) => store_cmd::extract(args),
         Command::Selftest { dir } => {

@@ -106,3 +106,20 @@ pub fn describe_boot_sector(sector: &[u8]) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// Reads a line from the console without echoing it (a share password). When standard
+/// input is not a console (a script, a test) the line is read as it comes.
+pub fn read_secret() -> std::io::Result<String> {
+    imp::read_secret()
+}
+
+/// Connects a network share (`\\\\server\\share`) with these credentials, for this session
+/// only: nothing is stored. Returns the folder to write to.
+pub fn connect_share(unc: &str, user: &str, password: &str) -> Result<PathBuf, String> {
+    imp::connect_share(unc, user, password)
+}
+
+/// Powers the machine off (WinPE: `wpeutil shutdown`).
+pub fn shutdown() -> std::io::Result<()> {
+    imp::shutdown()
+}

@@ -210,3 +210,36 @@ fn identity_in_table(disk: &Path, offset: u64) -> Option<VolumeIdentity> {
     }
     None
 }
+
+pub fn read_secret() -> std::io::Result<String> {
+    use std::io::BufRead;
+    // SAFETY: termios calls on stdin with a zeroed struct they fill; echo restored below.
+    let mut term: libc::termios = unsafe { std::mem::zeroed() };
+    let tty = unsafe { libc::tcgetattr(0, &mut term) } == 0;
+    if tty {
+        let mut quiet = term;
+        quiet.c_lflag &= !libc::ECHO;
+        unsafe { libc::tcsetattr(0, libc::TCSANOW, &quiet) };
+    }
+    let mut line = String::new();
+    let r = std::io::stdin().lock().read_line(&mut line);
+    if tty {
+        unsafe { libc::tcsetattr(0, libc::TCSANOW, &term) };
+        eprintln!();
+    }
+    r.map(|_| line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub fn connect_share(unc: &str, _user: &str, _password: &str) -> Result<PathBuf, String> {
+    // On Linux the share is mounted by the technician (mount -t cifs); use it if it is there.
+    Err(format!(
+        "{unc}: mount the share first (mount -t cifs) and give its folder as the destination"
+    ))
+}
+
+pub fn shutdown() -> std::io::Result<()> {
+    std::process::Command::new("systemctl")
+        .arg("poweroff")
+        .status()
+        .map(|_| ())
+}

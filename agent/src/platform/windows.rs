@@ -297,3 +297,72 @@ pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
     }
     Ok(buf)
 }
+
+pub fn read_secret() -> std::io::Result<String> {
+    use std::io::BufRead;
+    use windows_sys::Win32::System::Console::{
+        GetConsoleMode, GetStdHandle, SetConsoleMode, ENABLE_ECHO_INPUT, STD_INPUT_HANDLE,
+    };
+    // SAFETY: console mode calls on the process's own input handle; the mode is restored.
+    let h = unsafe { GetStdHandle(STD_INPUT_HANDLE) };
+    let mut mode = 0u32;
+    let console = unsafe { GetConsoleMode(h, &mut mode) } != 0;
+    if console {
+        unsafe { SetConsoleMode(h, mode & !ENABLE_ECHO_INPUT) };
+    }
+    let mut line = String::new();
+    let r = std::io::stdin().lock().read_line(&mut line);
+    if console {
+        unsafe { SetConsoleMode(h, mode) };
+        eprintln!();
+    }
+    r.map(|_| line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub fn connect_share(unc: &str, user: &str, password: &str) -> Result<PathBuf, String> {
+    use windows_sys::Win32::NetworkManagement::WNet::{
+        WNetAddConnection2W, NETRESOURCEW, RESOURCETYPE_DISK,
+    };
+    let remote = wide(unc.trim_end_matches('\\'));
+    let (u, p) = (wide(user), wide(password));
+    // SAFETY: a zeroed resource with the type and remote name set; strings live for the call.
+    let mut res: NETRESOURCEW = unsafe { std::mem::zeroed() };
+    res.dwType = RESOURCETYPE_DISK;
+    res.lpRemoteName = remote.as_ptr() as *mut u16;
+    let code = unsafe {
+        WNetAddConnection2W(
+            &res,
+            if password.is_empty() {
+                std::ptr::null()
+            } else {
+                p.as_ptr()
+            },
+            if user.is_empty() {
+                std::ptr::null()
+            } else {
+                u.as_ptr()
+            },
+            0,
+        )
+    };
+    match code {
+        0 | 1219 => Ok(PathBuf::from(unc)),
+        5 | 86 | 1326 => Err(format!("{unc}: access denied: wrong user name or password (error {code})")),
+        53 | 67 | 1203 => Err(format!("{unc}: the share cannot be found: check the name and that the network is up (wpeutil InitializeNetwork) (error {code})")),
+        c => Err(format!("{unc}: cannot connect (Windows error {c}; `net helpmsg {c}` explains it)")),
+    }
+}
+
+pub fn shutdown() -> std::io::Result<()> {
+    let mut cmd = if in_winpe() {
+        std::process::Command::new("wpeutil")
+    } else {
+        std::process::Command::new("shutdown")
+    };
+    if in_winpe() {
+        cmd.arg("shutdown");
+    } else {
+        cmd.args(["/s", "/t", "0"]);
+    }
+    cmd.status().map(|_| ())
+}
