@@ -151,6 +151,8 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
             r"{AGENT_DIR}\drivers\ (loaded with drvload at boot)"
         ));
     }
+    std::fs::write(stage.join("lifeboat-menu.cmd"), hook::MENU_CMD).map_err(|e| e.to_string())?;
+    added.push(format!(r"{AGENT_DIR}\lifeboat-menu.cmd"));
     let notes = format!("{}\n{LINUX_NOTE}\n", inspect::render(&report));
     std::fs::write(stage.join("MEDIA-NOTES.txt"), &notes).map_err(|e| e.to_string())?;
     added.push(format!(r"{AGENT_DIR}\MEDIA-NOTES.txt"));
@@ -179,7 +181,7 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
         "winpeshl.ini ([LaunchApps]: wpeinit, then lifeboat auto)"
     } else {
         let start = read_file(&mut wim, r"Windows\System32\startnet.cmd")
-            .unwrap_or_else(|| "wpeinit\r\n".into());
+            .unwrap_or_else(|| hook::DEFAULT_STARTNET.into());
         let path = work.path().join("startnet.cmd");
         std::fs::write(&path, hook::hook_startnet(&start)).map_err(|e| e.to_string())?;
         commands.push(UpdateCommand::Add {

@@ -3,6 +3,11 @@
 //! base has one (then startnet.cmd never runs). Both are idempotent: building twice
 //! replaces the block instead of adding a second one. The technician's own lines are kept.
 
+/// The media's own startnet.cmd when the base has none (kept in `winpe-scripts/`).
+pub const DEFAULT_STARTNET: &str = include_str!("../../winpe-scripts/startnet.cmd");
+/// The technician's menu, carried beside the agent.
+pub const MENU_CMD: &str = include_str!("../../winpe-scripts/lifeboat-menu.cmd");
+
 pub const BEGIN: &str = "REM >>> lifeboat (added by lifeboat-media; a rebuild replaces this block)";
 pub const END: &str = "REM <<< lifeboat";
 
@@ -154,6 +159,15 @@ mod tests {
         assert_eq!(lines[7], "cmd /k menu.cmd");
         assert_eq!(hook_startnet(&once), once);
         assert_eq!(once.matches(BEGIN).count(), 1);
+    }
+
+    #[test]
+    fn reference_scripts_match_what_the_builder_writes() {
+        assert_eq!(hook_startnet("wpeinit\r\n"), DEFAULT_STARTNET);
+        assert_eq!(
+            hook_winpeshl(""),
+            include_str!("../../winpe-scripts/winpeshl.ini")
+        );
     }
 
     #[test]
