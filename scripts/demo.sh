@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-ensure_packages build-essential pkg-config clang libclang-dev make
+ensure_packages build-essential pkg-config clang libclang-dev make wimtools dosfstools xorriso
 ensure_rust
 
 demo=${DEMO_DIR:-$PWD/target/demo}
@@ -29,4 +29,13 @@ echo
 echo "== the store"
 ls -l "$store" "$store/registry"
 echo
-echo "This demo machine was generated. Real media needs the Microsoft ADK's WinPE (see README)."
+echo "== boot media: the Windows agent, a generated WinPE-shaped base, lifeboat-media"
+bash scripts/build-windows-agent.sh >/dev/null
+cargo build --release -q -p lifeboat-media
+target/release/make-fixture winpe "$demo/winpe"
+target/release/lifeboat-media inspect "$demo/winpe/winpe_amd64"
+target/release/lifeboat-media build --base "$demo/winpe/winpe_amd64" \
+    --agent target/x86_64-pc-windows-gnu/release/lifeboat.exe --iso "$demo/lifeboat.iso"
+xorriso -indev "$demo/lifeboat.iso" -report_el_torito plain 2>/dev/null | grep -E "El Torito (boot img|cat path)" || true
+echo
+echo "This demo machine and WinPE base were generated. Real media need WinPE from the Microsoft ADK (see README)."

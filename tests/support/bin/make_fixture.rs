@@ -1,4 +1,5 @@
 //! `make-fixture demo DIR`: writes the built-in demo machine (see README);
+//! `make-fixture winpe DIR`: a WinPE-shaped copype base;
 //! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine.
 
 fn main() {
@@ -9,13 +10,19 @@ fn main() {
             fixtures::demo::write_demo(dir);
             println!("demo machine written to {}: volumes C and D", dir.display());
         }
+        [cmd, dir] if cmd == "winpe" => {
+            let dir = std::path::Path::new(dir);
+            std::fs::create_dir_all(dir).expect("create the folder");
+            let base = fixtures::winpe::copype(dir, &fixtures::winpe::WinPeSpec::amd64());
+            println!("WinPE-shaped base (generated, not Microsoft's) written to {}", base.display());
+        }
         [cmd, dir, mb] if cmd == "bench" => {
             let mb: usize = mb.parse().unwrap_or(1000);
             fixtures::bench::write_bench(std::path::Path::new(dir), mb);
             println!("benchmark machine written to {dir} (about {mb} MB)");
         }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture bench DIR SIZE_MB");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR | make-fixture bench DIR SIZE_MB");
             std::process::exit(2);
         }
     }
