@@ -14,7 +14,10 @@ fn main() {
             let dir = std::path::Path::new(dir);
             std::fs::create_dir_all(dir).expect("create the folder");
             let base = fixtures::winpe::copype(dir, &fixtures::winpe::WinPeSpec::amd64());
-            println!("WinPE-shaped base (generated, not Microsoft's) written to {}", base.display());
+            println!(
+                "WinPE-shaped base (generated, not Microsoft's) written to {}",
+                base.display()
+            );
         }
         [cmd, dir, mb] if cmd == "bench" => {
             let mb: usize = mb.parse().unwrap_or(1000);
