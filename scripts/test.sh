@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ensure_packages build-essential pkg-config clang libclang-dev make \
     rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 \
     wine wine64 wimtools libhivex-bin xorriso mtools ntfs-3g dosfstools fdisk util-linux \
-    zstd python3 python3-pip fusefat attr
+    zstd python3 python3-pip fusefat attr syslinux syslinux-common
 ensure_rust
 
 # regipy: an independent replay of registry transaction logs, compared with ours.

@@ -402,3 +402,91 @@ fn clear_errors_for_bad_builds() {
     assert_eq!(code, 1);
     assert!(err.contains("EX"), "{err}");
 }
+
+#[test]
+fn disk_image_has_a_bootable_fat32_and_a_lifeboat_store_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = copype(dir.path(), &WinPeSpec::amd64());
+    let exe = agent(dir.path(), fixtures::pe::AMD64);
+    let img = dir.path().join("stick.img");
+    let (code, out, err) = run(Command::new(media_bin())
+        .args(["build", "--base"])
+        .arg(&base)
+        .arg("--agent")
+        .arg(&exe)
+        .arg("--disk-image")
+        .arg(&img)
+        .args(["--store-size", "64"]));
+    assert_eq!(code, 0, "{out}{err}");
+    // The partition table, read by sfdisk: an active FAT32 (LBA) partition, then NTFS.
+    let (code, table, err) = run(Command::new("sfdisk").arg("-d").arg(&img));
+    assert_eq!(code, 0, "{err}");
+    let parts: Vec<&str> = table.lines().filter(|l| l.contains(" : start=")).collect();
+    assert_eq!(parts.len(), 2, "{table}");
+    assert!(
+        parts[0].contains("type=c") && parts[0].contains("bootable"),
+        "{table}"
+    );
+    assert!(parts[1].contains("type=7"), "{table}");
+    let start = |l: &str| -> u64 {
+        l.split("start=")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+            * 512
+    };
+    let (p1, p2) = (start(parts[0]), start(parts[1]));
+    // The boot partition's files, read by mtools: media, syslinux and the chain to bootmgr.
+    let (code, listing, err) = run(Command::new("mdir")
+        .arg("-a")
+        .arg("-i")
+        .arg(format!("{}@@{p1}", img.display()))
+        .arg("::/"));
+    assert_eq!(code, 0, "{err}");
+    for f in [
+        "bootmgr",
+        "ldlinux  sys",
+        "chain    c32",
+        "syslinux cfg",
+        "EFI",
+        "sources",
+    ] {
+        assert!(listing.contains(f), "{f} missing:\n{listing}");
+    }
+    let bytes = std::fs::read(&img).unwrap();
+    assert_eq!(
+        &bytes[..440],
+        &std::fs::read("/usr/lib/syslinux/mbr/mbr.bin").unwrap()[..440],
+        "MBR boot code"
+    );
+    assert_eq!(&bytes[510..512], &[0x55, 0xAA]);
+    assert_eq!(
+        &bytes[p1 as usize + 3..p1 as usize + 11],
+        b"SYSLINUX",
+        "boot sector of the FAT32 partition"
+    );
+    assert_eq!(&bytes[p2 as usize + 3..p2 as usize + 11], b"NTFS    ");
+    let store = dir.path().join("store.part");
+    std::fs::write(&store, &bytes[p2 as usize..]).unwrap();
+    let (code, label, err) = run(Command::new("ntfslabel").arg(&store));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(label.trim(), "LIFEBOAT");
+    // The boot.wim on the stick carries the agent.
+    let wim = dir.path().join("boot.wim");
+    let (code, _, err) = run(Command::new("mcopy")
+        .arg("-i")
+        .arg(format!("{}@@{p1}", img.display()))
+        .arg("::/sources/boot.wim")
+        .arg(&wim));
+    assert_eq!(code, 0, "{err}");
+    let (_, files, _) = run(Command::new("wimdir").arg(&wim).arg("1"));
+    assert!(
+        files.lines().any(|l| l == "/Lifeboat/lifeboat.exe"),
+        "{files}"
+    );
+}

@@ -168,3 +168,157 @@ pub fn usb_dir(base: &Base, boot_wim: &Path, out: &Path, signer: Signer) -> Resu
     }
     media_tree(base, boot_wim, out, signer)
 }
+
+/// Runs a tool the disk image needs; its absence or failure is a clear error.
+fn tool(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("cannot run {what} ({e}): install it (packages mtools, dosfstools, syslinux, syslinux-common, fdisk, ntfs-3g)"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn tree_size(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|d| {
+            d.flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => tree_size(&e.path()),
+                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+const MIB: u64 = 1 << 20;
+const SYSLINUX_BIOS: &str = "/usr/lib/syslinux/modules/bios";
+const SYSLINUX_MBR: &str = "/usr/lib/syslinux/mbr/mbr.bin";
+
+/// A raw image to write to a stick: MBR, an active FAT32 partition with the media (UEFI
+/// boots its `EFI\Boot` loader; BIOS goes MBR → syslinux → chain.c32 → bootmgr, since
+/// Microsoft's own boot sectors cannot be shipped), and optionally an NTFS partition
+/// labelled LIFEBOAT of `store_mib` MiB for captures.
+pub fn disk_image(
+    base: &Base,
+    boot_wim: &Path,
+    out: &Path,
+    signer: Signer,
+    store_mib: Option<u64>,
+) -> Result<(), String> {
+    let stage = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = stage.path().join("root");
+    media_tree(base, boot_wim, &root, signer)?;
+    std::fs::write(
+        root.join("syslinux.cfg"),
+        "DEFAULT bootmgr\r\nPROMPT 0\r\nLABEL bootmgr\r\n  COM32 chain.c32\r\n  APPEND fs ntldr=/bootmgr\r\n",
+    )
+    .map_err(|e| e.to_string())?;
+    for m in ["chain.c32", "libcom32.c32", "libutil.c32"] {
+        std::fs::copy(Path::new(SYSLINUX_BIOS).join(m), root.join(m))
+            .map_err(|e| format!("{SYSLINUX_BIOS}/{m}: {e} (install syslinux-common)"))?;
+    }
+    // FAT32 needs at least ~33 MiB; leave room for the boot.wim to be replaced later.
+    let boot_mib = ((tree_size(&root) * 5 / 4) / MIB + 64).max(128);
+    let part1 = stage.path().join("boot.part");
+    tool(
+        Command::new("mkfs.vfat")
+            .args(["-F", "32", "-n", "LIFEBOAT-PE", "-C"])
+            .arg(&part1)
+            .arg((boot_mib * 1024).to_string()),
+        "mkfs.vfat",
+    )?;
+    let mut copy = Command::new("mcopy");
+    copy.args(["-s", "-Q", "-i"]).arg(&part1);
+    for e in std::fs::read_dir(&root)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        copy.arg(e.path());
+    }
+    copy.arg("::/");
+    tool(&mut copy, "mcopy")?;
+    tool(
+        Command::new("syslinux").arg("--install").arg(&part1),
+        "syslinux --install",
+    )?;
+
+    let part2 = match store_mib {
+        Some(mib) => {
+            let p = stage.path().join("store.part");
+            std::fs::File::create(&p)
+                .and_then(|f| f.set_len(mib * MIB))
+                .map_err(|e| e.to_string())?;
+            tool(
+                Command::new("mkntfs")
+                    .args(["-F", "-Q", "-q", "-L", "LIFEBOAT"])
+                    .arg(&p),
+                "mkntfs",
+            )?;
+            Some(p)
+        }
+        None => None,
+    };
+    let start1 = MIB;
+    let start2 = start1 + boot_mib * MIB;
+    let total = start2 + store_mib.unwrap_or(0) * MIB;
+    let tmp_out = out.with_extension("img.partial");
+    std::fs::File::create(&tmp_out)
+        .and_then(|f| f.set_len(total))
+        .map_err(|e| format!("{}: {e}", tmp_out.display()))?;
+    let mut table = format!(
+        "label: dos\nstart={}, size={}, type=c, bootable\n",
+        start1 / 512,
+        boot_mib * MIB / 512
+    );
+    if let Some(mib) = store_mib {
+        table.push_str(&format!(
+            "start={}, size={}, type=7\n",
+            start2 / 512,
+            mib * MIB / 512
+        ));
+    }
+    let mut sfdisk = Command::new("sfdisk");
+    sfdisk
+        .arg("-q")
+        .arg(&tmp_out)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    let mut child = sfdisk
+        .spawn()
+        .map_err(|e| format!("cannot run sfdisk ({e}): install fdisk"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin
+            .write_all(table.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    if !child.wait().map_err(|e| e.to_string())?.success() {
+        return Err("sfdisk could not write the partition table".into());
+    }
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut img = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp_out)
+            .map_err(|e| e.to_string())?;
+        // syslinux's MBR code: boots the active partition, keeping the table sfdisk wrote.
+        let mbr = std::fs::read(SYSLINUX_MBR)
+            .map_err(|e| format!("{SYSLINUX_MBR}: {e} (install syslinux-common)"))?;
+        img.write_all(&mbr[..mbr.len().min(440)])
+            .map_err(|e| e.to_string())?;
+        for (part, at) in [(Some(part1.clone()), start1), (part2.clone(), start2)] {
+            if let Some(p) = part {
+                img.seek(SeekFrom::Start(at)).map_err(|e| e.to_string())?;
+                let mut f = std::fs::File::open(&p).map_err(|e| e.to_string())?;
+                std::io::copy(&mut f, &mut img)
+                    .map_err(|e| format!("writing {}: {e}", out.display()))?;
+            }
+        }
+    }
+    std::fs::rename(&tmp_out, out).map_err(|e| format!("{}: {e}", out.display()))
+}

@@ -67,6 +67,13 @@ struct BuildArgs {
     /// Write a bootable ISO (BIOS and UEFI).
     #[arg(long, group = "out")]
     iso: Option<PathBuf>,
+    /// Write a raw image for a USB stick (dd it onto the stick): FAT32 boot partition,
+    /// BIOS and UEFI bootable.
+    #[arg(long = "disk-image", group = "out")]
+    disk_image: Option<PathBuf>,
+    /// With --disk-image: add an NTFS partition labelled LIFEBOAT of SIZE MiB for captures.
+    #[arg(long = "store-size", value_name = "MIB", requires = "disk_image")]
+    store_size: Option<u64>,
     /// Write the media tree to copy onto a FAT32 stick.
     #[arg(long = "usb-dir", group = "out")]
     usb_dir: Option<PathBuf>,
@@ -76,9 +83,9 @@ struct BuildArgs {
 
 fn main() {
     let cli = Cli::parse();
-    let r =
-        match cli.command {
-            Cmd::Inspect { base, json } => base::open(&base)
+    let r = match cli.command {
+        Cmd::Inspect { base, json } => {
+            base::open(&base)
                 .and_then(|b| inspect::inspect(&b))
                 .map(|r| {
                     if json {
@@ -86,69 +93,78 @@ fn main() {
                     } else {
                         inspect::render(&r)
                     }
-                }),
-            Cmd::Build(args) => (|| {
-                let BuildArgs {
-                    base,
+                })
+        }
+        Cmd::Build(args) => (|| {
+            let BuildArgs {
+                base,
+                agent,
+                config,
+                profiles,
+                drivers,
+                overlay,
+                index,
+                boot_signer,
+                noprompt,
+                iso,
+                disk_image,
+                store_size,
+                usb_dir,
+                json,
+            } = *args;
+            if iso.is_none() && usb_dir.is_none() && disk_image.is_none() {
+                return Err(
+                    "choose an output: --iso OUT.iso, --usb-dir DIR or --disk-image OUT.img"
+                        .to_string(),
+                );
+            }
+            let b = base::open(&base)?;
+            let built = build::build(
+                &b,
+                &build::BuildOptions {
                     agent,
                     config,
                     profiles,
                     drivers,
                     overlay,
                     index,
-                    boot_signer,
-                    noprompt,
-                    iso,
-                    usb_dir,
-                    json,
-                } = *args;
-                if iso.is_none() && usb_dir.is_none() {
-                    return Err("choose an output: --iso OUT.iso or --usb-dir DIR".to_string());
-                }
-                let b = base::open(&base)?;
-                let built = build::build(
-                    &b,
-                    &build::BuildOptions {
-                        agent,
-                        config,
-                        profiles,
-                        drivers,
-                        overlay,
-                        index,
-                    },
-                )?;
-                let signer = if boot_signer == "2023" {
-                    emit::Signer::Ca2023
-                } else {
-                    emit::Signer::Ca2011
-                };
-                let output = if let Some(out) = &iso {
-                    emit::iso(&b, &built.boot_wim, out, signer, noprompt)?;
-                    out.clone()
-                } else {
-                    let out = usb_dir.clone().unwrap_or_default();
-                    emit::usb_dir(&b, &built.boot_wim, &out, signer)?;
-                    out
-                };
-                Ok(if json {
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"output": output, "build": built.report}),
-                    )
-                    .unwrap_or_default()
-                } else {
-                    let r = &built.report;
-                    format!(
-                        "built {}\n  image {} \"{}\" ({}), hook: {}\n  added: {}\n",
-                        output.display(),
-                        r.image,
-                        r.image_name,
-                        r.arch,
-                        r.hook,
-                        r.added.join(", ")
-                    )
-                })
-            })(),
-        };
+                },
+            )?;
+            let signer = if boot_signer == "2023" {
+                emit::Signer::Ca2023
+            } else {
+                emit::Signer::Ca2011
+            };
+            let output = if let Some(out) = &iso {
+                emit::iso(&b, &built.boot_wim, out, signer, noprompt)?;
+                out.clone()
+            } else if let Some(out) = &disk_image {
+                emit::disk_image(&b, &built.boot_wim, out, signer, store_size)?;
+                out.clone()
+            } else {
+                let out = usb_dir.clone().unwrap_or_default();
+                emit::usb_dir(&b, &built.boot_wim, &out, signer)?;
+                out
+            };
+            Ok(if json {
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"output": output, "build": built.report}),
+                )
+                .unwrap_or_default()
+            } else {
+                let r = &built.report;
+                format!(
+                    "built {}\n  image {} \"{}\" ({}), hook: {}\n  added: {}\n",
+                    output.display(),
+                    r.image,
+                    r.image_name,
+                    r.arch,
+                    r.hook,
+                    r.added.join(", ")
+                )
+            })
+        })(),
+    };
     match r {
         Ok(text) => print!("{text}"),
         Err(e) => {
