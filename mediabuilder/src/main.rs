@@ -81,89 +81,66 @@ struct BuildArgs {
     json: bool,
 }
 
+fn run_inspect(base: &std::path::Path, json: bool) -> Result<String, String> {
+    let r = inspect::inspect(&base::open(base)?)?;
+    Ok(if json {
+        serde_json::to_string_pretty(&r).unwrap_or_default()
+    } else {
+        inspect::render(&r)
+    })
+}
+
+fn run_build(a: BuildArgs) -> Result<String, String> {
+    if a.iso.is_none() && a.usb_dir.is_none() && a.disk_image.is_none() {
+        return Err(
+            "choose an output: --iso OUT.iso, --usb-dir DIR or --disk-image OUT.img".into(),
+        );
+    }
+    let b = base::open(&a.base)?;
+    let opts = build::BuildOptions {
+        agent: a.agent,
+        config: a.config,
+        profiles: a.profiles,
+        drivers: a.drivers,
+        overlay: a.overlay,
+        index: a.index,
+    };
+    let built = build::build(&b, &opts)?;
+    let signer = match a.boot_signer.as_str() {
+        "2023" => emit::Signer::Ca2023,
+        _ => emit::Signer::Ca2011,
+    };
+    let output = if let Some(out) = a.iso {
+        emit::iso(&b, &built.boot_wim, &out, signer, a.noprompt)?;
+        out
+    } else if let Some(out) = a.disk_image {
+        emit::disk_image(&b, &built.boot_wim, &out, signer, a.store_size)?;
+        out
+    } else {
+        let out = a.usb_dir.unwrap_or_default();
+        emit::usb_dir(&b, &built.boot_wim, &out, signer)?;
+        out
+    };
+    let r = &built.report;
+    if a.json {
+        let v = serde_json::json!({"output": output, "build": r});
+        return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    Ok(format!(
+        "built {}\n  image {} \"{}\" ({}), hook: {}\n  added: {}\n",
+        output.display(),
+        r.image,
+        r.image_name,
+        r.arch,
+        r.hook,
+        r.added.join(", ")
+    ))
+}
+
 fn main() {
-    let cli = Cli::parse();
-    let r = match cli.command {
-        Cmd::Inspect { base, json } => {
-            base::open(&base)
-                .and_then(|b| inspect::inspect(&b))
-                .map(|r| {
-                    if json {
-                        serde_json::to_string_pretty(&r).unwrap_or_default()
-                    } else {
-                        inspect::render(&r)
-                    }
-                })
-        }
-        Cmd::Build(args) => (|| {
-            let BuildArgs {
-                base,
-                agent,
-                config,
-                profiles,
-                drivers,
-                overlay,
-                index,
-                boot_signer,
-                noprompt,
-                iso,
-                disk_image,
-                store_size,
-                usb_dir,
-                json,
-            } = *args;
-            if iso.is_none() && usb_dir.is_none() && disk_image.is_none() {
-                return Err(
-                    "choose an output: --iso OUT.iso, --usb-dir DIR or --disk-image OUT.img"
-                        .to_string(),
-                );
-            }
-            let b = base::open(&base)?;
-            let built = build::build(
-                &b,
-                &build::BuildOptions {
-                    agent,
-                    config,
-                    profiles,
-                    drivers,
-                    overlay,
-                    index,
-                },
-            )?;
-            let signer = if boot_signer == "2023" {
-                emit::Signer::Ca2023
-            } else {
-                emit::Signer::Ca2011
-            };
-            let output = if let Some(out) = &iso {
-                emit::iso(&b, &built.boot_wim, out, signer, noprompt)?;
-                out.clone()
-            } else if let Some(out) = &disk_image {
-                emit::disk_image(&b, &built.boot_wim, out, signer, store_size)?;
-                out.clone()
-            } else {
-                let out = usb_dir.clone().unwrap_or_default();
-                emit::usb_dir(&b, &built.boot_wim, &out, signer)?;
-                out
-            };
-            Ok(if json {
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"output": output, "build": built.report}),
-                )
-                .unwrap_or_default()
-            } else {
-                let r = &built.report;
-                format!(
-                    "built {}\n  image {} \"{}\" ({}), hook: {}\n  added: {}\n",
-                    output.display(),
-                    r.image,
-                    r.image_name,
-                    r.arch,
-                    r.hook,
-                    r.added.join(", ")
-                )
-            })
-        })(),
+    let r = match Cli::parse().command {
+        Cmd::Inspect { base, json } => run_inspect(&base, json),
+        Cmd::Build(args) => run_build(*args),
     };
     match r {
         Ok(text) => print!("{text}"),
