@@ -16,6 +16,8 @@ pub struct WinPeSpec {
     pub msxml: bool,
     /// Also ship the 2023-signed boot files (bootbins layout).
     pub signer_2023: bool,
+    /// Incompressible system-file stand-ins, in MiB, so a benchmark image has real weight.
+    pub padding_mib: usize,
 }
 
 impl WinPeSpec {
@@ -27,6 +29,7 @@ impl WinPeSpec {
             components: vec!["WinPE-WMI", "WinPE-SecureStartup", "WinPE-Scripting"],
             msxml: true,
             signer_2023: false,
+            padding_mib: 0,
         }
     }
 }
@@ -65,6 +68,18 @@ pub fn image_tree(dir: &Path, spec: &WinPeSpec) {
             )),
             b"<assembly/>",
         );
+    }
+    for i in 0..spec.padding_mib {
+        let mut x = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let data: Vec<u8> = (0..1 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        write(&sys.join(format!("payload{i:04}.dll")), &data);
     }
     if spec.components.contains(&"WinPE-SecureStartup") {
         write(&sys.join("manage-bde.exe"), &pe::pe_stub(spec.machine));

@@ -10,10 +10,12 @@ fn main() {
             fixtures::demo::write_demo(dir);
             println!("demo machine written to {}: volumes C and D", dir.display());
         }
-        [cmd, dir] if cmd == "winpe" => {
+        [cmd, dir, rest @ ..] if cmd == "winpe" && rest.len() <= 1 => {
             let dir = std::path::Path::new(dir);
             std::fs::create_dir_all(dir).expect("create the folder");
-            let base = fixtures::winpe::copype(dir, &fixtures::winpe::WinPeSpec::amd64());
+            let mut spec = fixtures::winpe::WinPeSpec::amd64();
+            spec.padding_mib = rest.first().and_then(|m| m.parse().ok()).unwrap_or(0);
+            let base = fixtures::winpe::copype(dir, &spec);
             println!(
                 "WinPE-shaped base (generated, not Microsoft's) written to {}",
                 base.display()
@@ -25,7 +27,7 @@ fn main() {
             println!("benchmark machine written to {dir} (about {mb} MB)");
         }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR | make-fixture bench DIR SIZE_MB");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB");
             std::process::exit(2);
         }
     }
