@@ -490,3 +490,68 @@ fn disk_image_has_a_bootable_fat32_and_a_lifeboat_store_partition() {
         "{files}"
     );
 }
+
+#[test]
+fn an_iso_is_a_base_too_and_a_non_winpe_wim_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = copype(dir.path(), &WinPeSpec::amd64());
+    let exe = agent(dir.path(), fixtures::pe::AMD64);
+    let iso = dir.path().join("first.iso");
+    let (code, _, err) = run(Command::new(media_bin())
+        .args(["build", "--base"])
+        .arg(&base)
+        .arg("--agent")
+        .arg(&exe)
+        .arg("--iso")
+        .arg(&iso));
+    assert_eq!(code, 0, "{err}");
+    // The ISO as a base: unpacked with xorriso, its El Torito images used as firmware files.
+    let (code, out, err) = run(Command::new(media_bin())
+        .args(["inspect", "--json"])
+        .arg(&iso));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["kind"], "iso");
+    assert_eq!(v["images"][0]["arch"], "amd64");
+    let again = dir.path().join("second.iso");
+    let (code, _, err) = run(Command::new(media_bin())
+        .args(["build", "--base"])
+        .arg(&iso)
+        .arg("--agent")
+        .arg(&exe)
+        .arg("--iso")
+        .arg(&again));
+    assert_eq!(code, 0, "{err}");
+    let (_, report, _) = run(Command::new("xorriso")
+        .arg("-indev")
+        .arg(&again)
+        .args(["-report_el_torito", "plain"]));
+    assert!(
+        report.contains("BIOS") && report.contains("UEFI"),
+        "{report}"
+    );
+
+    // A WIM that is not WinPE (no winpeshl.exe, no startnet.cmd) cannot carry the agent.
+    let tree = dir.path().join("not-pe");
+    std::fs::create_dir_all(tree.join("Windows/System32")).unwrap();
+    std::fs::write(
+        tree.join("Windows/System32/ntoskrnl.exe"),
+        fixtures::pe::pe_stub(fixtures::pe::AMD64),
+    )
+    .unwrap();
+    let wim = dir.path().join("install.wim");
+    let (code, _, err) = run(Command::new("wimcapture")
+        .arg(&tree)
+        .arg(&wim)
+        .arg("Windows 11 Pro"));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(Command::new(media_bin())
+        .args(["build", "--base"])
+        .arg(&wim)
+        .arg("--agent")
+        .arg(&exe)
+        .arg("--usb-dir")
+        .arg(dir.path().join("u")));
+    assert_eq!(code, 1);
+    assert!(err.contains("no WinPE image"), "{err}");
+}
