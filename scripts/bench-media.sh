@@ -24,7 +24,7 @@ open(sys.argv[1], "wb").write(b)
 PY
 # mkwinpeimg wants a "mounted Windows ISO" layout for its boot files.
 win="$work/windir"
-mkdir -p "$win/boot"
+mkdir -p "$win/boot" "$win/sources"
 cp "$base/media/bootmgr" "$win/bootmgr"
 cp "$base/media/Boot/BCD" "$win/boot/bcd"
 cp "$base/media/Boot/boot.sdi" "$win/boot/boot.sdi"
