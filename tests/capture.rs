@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fixtures::volume::{UserSpec, WindowsSpec};
-use fixtures::{lifeboat_bin, run, tree_fingerprint};
+use fixtures::{lifeboat_bin, noise, run, tree_fingerprint};
 
 fn volume(dir: &Path, spec: &WindowsSpec, extra: &[(char, PathBuf)]) -> PathBuf {
     let v = dir.join("c");
@@ -327,18 +327,6 @@ impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.0).status();
     }
-}
-
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use fixtures::wine::WinePrefix;
-use fixtures::{lifeboat_bin, realdata, run};
+use fixtures::{lifeboat_bin, noise, realdata, run};
 use lifeboat::wim::{Compression, Wim, WriteOptions};
 
 fn wiminfo(path: &std::path::Path) -> String {
@@ -59,19 +59,6 @@ fn selftest_round_trip_in_the_windows_agent() {
     );
 }
 
-/// Incompressible bytes, so a split has something to split.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 #[test]
 fn capture_filter_split_update_and_boot_index() {
     let dir = tempfile::tempdir().unwrap();
@@ -79,7 +66,7 @@ fn capture_filter_split_update_and_boot_index() {
     std::fs::create_dir_all(src.join("keep/inner")).unwrap();
     std::fs::create_dir_all(src.join("drop")).unwrap();
     std::fs::write(src.join("keep/inner/a.txt"), b"aaa").unwrap();
-    std::fs::write(src.join("keep/big.bin"), noise(3 << 20)).unwrap();
+    std::fs::write(src.join("keep/big.bin"), noise(3 << 20, 1)).unwrap();
     std::fs::write(src.join("drop/b.txt"), b"bbb").unwrap();
     std::os::unix::fs::symlink("/etc/passwd", src.join("keep/link")).unwrap();
 
@@ -133,7 +120,7 @@ fn capture_filter_split_update_and_boot_index() {
     joined.extract_image(1, &out, None).unwrap();
     assert_eq!(
         std::fs::read(out.join("C/Users/ann/keep/big.bin")).unwrap(),
-        noise(3 << 20)
+        noise(3 << 20, 1)
     );
 
     // Update in place, set the boot index: wiminfo/wimdir see it.

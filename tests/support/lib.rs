@@ -86,3 +86,16 @@ pub fn tree_fingerprint(dir: &Path) -> Vec<(PathBuf, Vec<u8>, Option<std::time::
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
+
+/// Incompressible, reproducible bytes (xorshift): media files, split-worthy data.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}

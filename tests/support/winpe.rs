@@ -70,16 +70,10 @@ pub fn image_tree(dir: &Path, spec: &WinPeSpec) {
         );
     }
     for i in 0..spec.padding_mib {
-        let mut x = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let data: Vec<u8> = (0..1 << 20)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
-        write(&sys.join(format!("payload{i:04}.dll")), &data);
+        write(
+            &sys.join(format!("payload{i:04}.dll")),
+            &crate::noise(1 << 20, i as u64 + 1),
+        );
     }
     if spec.components.contains(&"WinPE-SecureStartup") {
         write(&sys.join("manage-bde.exe"), &pe::pe_stub(spec.machine));

@@ -105,13 +105,7 @@ fn walk_roots(
             if r.action != rules::Action::Include || r.pattern.kind != ObjectKind::File {
                 continue;
             }
-            let literal: Vec<&str> = r
-                .pattern
-                .node
-                .split('\\')
-                .take_while(|p| !p.contains('*'))
-                .collect();
-            let mut win = literal.join("\\");
+            let mut win = r.pattern.literal_node();
             if win.len() == 2 && win.ends_with(':') {
                 win.push('\\');
             }

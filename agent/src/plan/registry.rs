@@ -31,13 +31,7 @@ fn starts(set: &RuleSet) -> Vec<String> {
             if r.action != Action::Include || r.pattern.kind != ObjectKind::Registry {
                 continue;
             }
-            let literal: Vec<&str> = r
-                .pattern
-                .node
-                .split('\\')
-                .take_while(|p| !p.contains('*'))
-                .collect();
-            out.push(literal.join("\\"));
+            out.push(r.pattern.literal_node());
         }
     }
     out.sort_by_key(|s| s.to_lowercase());

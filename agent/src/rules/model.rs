@@ -38,6 +38,19 @@ pub struct Pattern {
     pub leaf: Option<String>,
 }
 
+impl Pattern {
+    /// The node up to its first wildcard component: where a walk of files or keys for this
+    /// pattern has to start (`C:\Users\ann\*\Docs` → `C:\Users\ann`).
+    pub fn literal_node(&self) -> String {
+        let parts: Vec<&str> = self
+            .node
+            .split('\\')
+            .take_while(|p| !p.contains('*'))
+            .collect();
+        parts.join("\\")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     pub action: Action,
