@@ -93,7 +93,7 @@ fn kinds_and_names_of_generated_profiles() {
     );
     let ms = UserSpec::other("S-1-5-21-8-8-8-1001", r"%SystemDrive%\Users\carol");
     let mut temp = UserSpec::other(&format!("{MACHINE_SID}-1010"), r"%SystemDrive%\Users\TEMP");
-    temp.state = 0x4;
+    temp.state = 0x0800; // PROFILE_TEMP_ASSIGNED
     spec.users.extend([domain, entra, ms, temp]);
     spec.software_extra = vec![
         (r"Microsoft\Windows\CurrentVersion\Group Policy\DataStore\S-1-5-21-9-9-9-1104\0".into(), "szName".into(), "jdoe".into()),

@@ -32,9 +32,11 @@ pub struct Named {
     pub kind: UserKind,
 }
 
-/// ProfileList `State` bit for a temporary profile (PROFILE_TEMPORARY = 0x4) and a backup
-/// of a corrupt one (0x8000), as userenv sets them.
-const STATE_TEMPORARY: u32 = 0x0004;
+/// ProfileList `State` bits, as userenv's profile.h defines them: PROFILE_TEMP_ASSIGNED
+/// (a temporary profile was given because the real one could not load) and
+/// PROFILE_THIS_IS_BAK (the backup of a broken profile). 0x0004 is only "new local profile".
+const STATE_TEMP_ASSIGNED: u32 = 0x0800;
+const STATE_THIS_IS_BAK: u32 = 0x8000;
 
 fn named(name: String, source: &str, kind: UserKind) -> Named {
     Named {
@@ -119,9 +121,11 @@ pub fn name_user(ctx: &NamingContext<'_>, entry: &ProfileEntry) -> Named {
     });
     // What the profile itself says overrides the account's kind.
     let lower_folder = folder.to_lowercase();
-    if entry.key_name.to_lowercase().ends_with(".bak") {
+    if entry.key_name.to_lowercase().ends_with(".bak")
+        || entry.state.is_some_and(|s| s & STATE_THIS_IS_BAK != 0)
+    {
         n.kind = UserKind::Backup;
-    } else if entry.state.is_some_and(|s| s & STATE_TEMPORARY != 0)
+    } else if entry.state.is_some_and(|s| s & STATE_TEMP_ASSIGNED != 0)
         || lower_folder == "temp"
         || lower_folder.starts_with("temp.")
         || lower_folder.starts_with("defaultuser")
