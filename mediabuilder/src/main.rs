@@ -24,6 +24,7 @@ enum Cmd {
     Inspect {
         /// A copype folder, a WinPE/Windows ISO, install media, or a boot.wim / winre.wim.
         base: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -77,6 +78,7 @@ struct BuildArgs {
     /// Write the media tree to copy onto a FAT32 stick.
     #[arg(long = "usb-dir", group = "out")]
     usb_dir: Option<PathBuf>,
+    /// Print the build report as JSON.
     #[arg(long)]
     json: bool,
 }
