@@ -23,6 +23,10 @@ pub struct BuildOptions {
     pub drivers: Option<PathBuf>,
     pub overlay: Option<PathBuf>,
     pub index: Option<u32>,
+    /// Recompress the boot.wim (default: keep the base's compression).
+    pub compression: Option<lifeboat::wim::Compression>,
+    /// Show a progress bar while the WIM is written.
+    pub progress: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -205,7 +209,6 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
         ..Default::default()
     })
     .map_err(|e| e.to_string())?;
-    drop(wim);
 
     Ok(Built {
         boot_wim,

@@ -59,6 +59,9 @@ struct BuildArgs {
     /// The boot.wim image to edit (default: the WinPE one).
     #[arg(long)]
     index: Option<u32>,
+    /// Recompress boot.wim: lzx, xpress, lzms, none (default: keep the base's compression).
+    #[arg(long, value_name = "TYPE")]
+    compress: Option<String>,
     /// UEFI boot manager signer: 2011 (default) or 2023 (machines with the 2023 revocations).
     #[arg(long, default_value = "2011", value_parser = ["2011", "2023"])]
     boot_signer: String,
@@ -98,8 +101,16 @@ fn run_build(a: BuildArgs) -> Result<String, String> {
             "choose an output: --iso OUT.iso, --usb-dir DIR or --disk-image OUT.img".into(),
         );
     }
+    let compression = a
+        .compress
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| format!("--compress: {e}"))?;
     let b = base::open(&a.base)?;
     let opts = build::BuildOptions {
+        compression,
+        progress: !a.json,
         agent: a.agent,
         config: a.config,
         profiles: a.profiles,

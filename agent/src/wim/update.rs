@@ -79,6 +79,16 @@ impl Wim {
         )
     }
 
+    /// Compression for the next `write` (an existing WIM is then recompressed whole).
+    pub fn set_output_compression(&mut self, c: super::Compression) -> Result<()> {
+        // SAFETY: a valid handle and a compression type from the enum.
+        check(
+            unsafe { w::wimlib_set_output_compression_type(self.raw, c.raw()) },
+            self.path(),
+            "setting the compression",
+        )
+    }
+
     /// Writes the changes back into the file it was opened from.
     pub fn overwrite(&mut self, opts: WriteOptions<'_>) -> Result<()> {
         let flags = if opts.integrity {
