@@ -555,3 +555,19 @@ fn marvin32_verifies_real_windows_log_entries() {
     }
     assert!(checked >= 50, "only {checked} real log entries found");
 }
+
+#[test]
+fn large_values_in_format_1_3_hives_are_read() {
+    // XP to 7 wrote values over 16344 bytes into one cell (no big-data records before 1.4);
+    // the agent's reader (nt-hive with Lifeboat's patch) must read them whole.
+    let mut h = HiveBuilder::new("ROOT");
+    h.minor_version(3);
+    let big: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+    h.key(r"Software\Big").binary("Blob", &big);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("NTUSER.DAT");
+    std::fs::write(&p, h.to_bytes()).unwrap();
+    let hive = lifeboat::hive::LoadedHive::open(&p).unwrap();
+    let v = hive.key(r"Software\Big").unwrap().value("Blob").expect("the 40 KB value is read");
+    assert_eq!(v.data, big);
+}
