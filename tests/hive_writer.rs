@@ -568,6 +568,10 @@ fn large_values_in_format_1_3_hives_are_read() {
     let p = dir.path().join("NTUSER.DAT");
     std::fs::write(&p, h.to_bytes()).unwrap();
     let hive = lifeboat::hive::LoadedHive::open(&p).unwrap();
-    let v = hive.key(r"Software\Big").unwrap().value("Blob").expect("the 40 KB value is read");
+    let v = hive
+        .key(r"Software\Big")
+        .unwrap()
+        .value("Blob")
+        .expect("the 40 KB value is read");
     assert_eq!(v.data, big);
 }
