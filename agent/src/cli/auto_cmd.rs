@@ -380,11 +380,7 @@ pub fn run(args: AutoArgs) -> i32 {
         Err(e) => {
             banner("CAPTURE FAILED - THE STORE IS MARKED INCOMPLETE");
             eprintln!("{e}");
-            match e {
-                capture::CaptureError::Destination { .. } => exit::BAD_STORE,
-                capture::CaptureError::Stopped { .. } => exit::IO_STOPPED,
-                capture::CaptureError::Failed { .. } => exit::FATAL,
-            }
+            super::capture_exit(&e)
         }
     }
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use super::detect_cmd::SourceArgs;
 use super::exit;
 use crate::capture::progress::human;
-use crate::capture::{self, CaptureError, CaptureOptions};
+use crate::capture::{self, CaptureOptions};
 use crate::detect::{self, Inspected};
 use crate::plan::{self, users::UserPattern, Plan, PlanOptions};
 use crate::rules::{self, RuleSet};
@@ -315,11 +315,7 @@ pub fn run(args: CaptureArgs) -> i32 {
             )
         }
         Err(e) => {
-            let code = match e {
-                CaptureError::Destination { .. } => exit::BAD_STORE,
-                CaptureError::Stopped { .. } => exit::IO_STOPPED,
-                CaptureError::Failed { .. } => exit::FATAL,
-            };
+            let code = super::capture_exit(e);
             (code, format!("CAPTURE FAILED: {e}"))
         }
     };

@@ -12,6 +12,15 @@ mod store_cmd;
 
 use clap::{Parser, Subcommand};
 
+/// USMT's code for a capture that could not finish.
+fn capture_exit(e: &crate::capture::CaptureError) -> i32 {
+    match e {
+        crate::capture::CaptureError::Destination { .. } => exit::BAD_STORE,
+        crate::capture::CaptureError::Stopped { .. } => exit::IO_STOPPED,
+        crate::capture::CaptureError::Failed { .. } => exit::FATAL,
+    }
+}
+
 pub mod exit {
     pub const OK: i32 = 0;
     pub const SKIPPED: i32 = 3;

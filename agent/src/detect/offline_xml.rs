@@ -161,34 +161,10 @@ pub fn parse(bytes: &[u8], cwd: &Path) -> Result<OfflineXml, String> {
     Ok(out)
 }
 
-/// UTF-8 (with or without BOM) or UTF-16 with a BOM, as Notepad writes them.
+/// UTF-8 (with or without BOM) or UTF-16 with a BOM, as Notepad writes them: the same
+/// decoding the MigXML reader uses.
 fn decode(bytes: &[u8]) -> Result<String, String> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return String::from_utf8(rest.to_vec()).map_err(|_| "not valid UTF-8".to_string());
-    }
-    for (bom, le) in [([0xFF, 0xFE], true), ([0xFE, 0xFF], false)] {
-        if let Some(rest) = bytes.strip_prefix(&bom) {
-            let units: Vec<u16> = rest
-                .chunks_exact(2)
-                .map(|c| {
-                    if le {
-                        u16::from_le_bytes([c[0], c[1]])
-                    } else {
-                        u16::from_be_bytes([c[0], c[1]])
-                    }
-                })
-                .collect();
-            let s = String::from_utf16(&units).map_err(|_| "not valid UTF-16".to_string())?;
-            // The declaration may still say UTF-16; the text is now UTF-8.
-            return Ok(s.replacen("encoding=\"UTF-16\"", "", 1).replacen(
-                "encoding=\"utf-16\"",
-                "",
-                1,
-            ));
-        }
-    }
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| "not valid UTF-8 (save it as UTF-8 or UTF-16 with a BOM)".into())
+    crate::rules::xmltree::decode(bytes).map_err(|(line, msg)| format!("line {line}: {msg}"))
 }
 
 /// Relative paths are taken from the working folder, as ScanState does.

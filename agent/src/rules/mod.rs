@@ -13,7 +13,7 @@ pub mod migxml;
 mod migxml_helpers;
 pub mod model;
 pub mod pattern;
-mod xmltree;
+pub(crate) mod xmltree;
 pub mod yaml;
 
 use std::path::Path;
