@@ -54,6 +54,9 @@ pub struct UserSpec {
     /// ProfileList key name gets `.bak`.
     pub bak: bool,
     pub last_used: Option<u64>,
+    /// SAM `InternetUserName` etc.: the local account is linked to this Microsoft account
+    /// (e-mail, given name, surname).
+    pub microsoft_account: Option<(String, String, String)>,
 }
 
 impl UserSpec {
@@ -72,6 +75,7 @@ impl UserSpec {
             state: 0,
             bak: false,
             last_used: Some(filetime(1_700_000_000)),
+            microsoft_account: None,
         }
     }
 
@@ -87,6 +91,7 @@ impl UserSpec {
             state: 0,
             bak: false,
             last_used: None,
+            microsoft_account: None,
         }
     }
 }
@@ -168,6 +173,91 @@ impl WindowsSpec {
             ubr: 2861,
             ..Self::win10(computer)
         }
+    }
+
+    fn software_sz(&mut self, key: &str, values: &[(&str, &str)]) {
+        for (n, v) in values {
+            self.software_extra
+                .push((key.to_string(), n.to_string(), v.to_string()));
+        }
+    }
+
+    /// SOFTWARE `Microsoft\IdentityStore\Cache\<SID>\IdentityCache\<SID>` (Entra ID and
+    /// Microsoft account sign-ins).
+    pub fn identity_cache(&mut self, sid: &str, user_name: &str, display: &str, sam: &str) {
+        let key = format!(r"Microsoft\IdentityStore\Cache\{sid}\IdentityCache\{sid}");
+        self.software_sz(
+            &key,
+            &[
+                ("UserName", user_name),
+                ("DisplayName", display),
+                ("SAMName", sam),
+                ("ProviderName", "AzureAD"),
+            ],
+        );
+    }
+
+    /// SOFTWARE `Microsoft\IdentityStore\LogonCache\<GUID>\Sid2Name\<SID>`.
+    pub fn logon_cache(&mut self, sid: &str, identity_name: &str, display: &str) {
+        let key = format!(
+            r"Microsoft\IdentityStore\LogonCache\{{D7F9888F-E3FC-49B0-9EA6-A85B5F392A4F}}\Sid2Name\{sid}"
+        );
+        self.software_sz(
+            &key,
+            &[
+                ("IdentityName", identity_name),
+                ("DisplayName", display),
+                ("SAMName", "EntraSam"),
+            ],
+        );
+    }
+
+    /// SOFTWARE `…\Group Policy\DataStore\<SID>\0` and `…\Group Policy\State\<SID>`.
+    pub fn group_policy(&mut self, sid: &str, name: &str, domain: &str, dn: &str) {
+        let base = r"Microsoft\Windows\CurrentVersion\Group Policy";
+        self.software_sz(
+            &format!(r"{base}\DataStore\{sid}\0"),
+            &[
+                ("szName", name),
+                ("szTargetName", name),
+                ("DomainName", domain),
+            ],
+        );
+        self.software_sz(
+            &format!(r"{base}\State\{sid}"),
+            &[("Distinguished-Name", dn)],
+        );
+    }
+
+    /// SOFTWARE `…\Authentication\LogonUI` last user (`session: None`) or `SessionData\<n>`.
+    pub fn logon_ui(
+        &mut self,
+        session: Option<u32>,
+        sid: &str,
+        sam_user: &str,
+        user: &str,
+        display: &str,
+    ) {
+        let base = r"Microsoft\Windows\CurrentVersion\Authentication\LogonUI";
+        let (key, p) = match session {
+            None => (base.to_string(), "LastLoggedOn"),
+            Some(n) => (format!(r"{base}\SessionData\{n}"), "LoggedOn"),
+        };
+        let names = [
+            format!("{p}UserSID"),
+            format!("{p}SAMUser"),
+            format!("{p}User"),
+            format!("{p}DisplayName"),
+        ];
+        self.software_sz(
+            &key,
+            &[
+                (&names[0], sid),
+                (&names[1], sam_user),
+                (&names[2], user),
+                (&names[3], display),
+            ],
+        );
     }
 
     pub fn software_hive(&self) -> HiveBuilder {
@@ -289,9 +379,23 @@ impl WindowsSpec {
             let rid: u32 = rid.parse().unwrap_or(1000);
             h.key(&format!(r"SAM\Domains\Account\Users\Names\{name}"))
                 .raw("", rid, &[]);
-            h.key(&format!(r"SAM\Domains\Account\Users\{rid:08X}"))
+            let mut k = h
+                .key(&format!(r"SAM\Domains\Account\Users\{rid:08X}"))
                 .binary("F", &user_f(rid, u.last_used.unwrap_or(0)))
                 .binary("V", &user_v(name, &format!("{name} Fixture")));
+            if let Some((mail, given, surname)) = &u.microsoft_account {
+                // Windows stores these as REG_BINARY holding NUL-terminated UTF-16LE.
+                k = k
+                    .binary("InternetUserName", &utf16z(mail))
+                    .binary("InternetUID", &utf16z("0123456789abcdef"))
+                    .binary(
+                        "InternetProviderGUID",
+                        &utf16z("{D7F9888F-E3FC-49B0-9EA6-A85B5F392A4F}"),
+                    )
+                    .binary("GivenName", &utf16z(given))
+                    .binary("Surname", &utf16z(surname));
+            }
+            let _ = k;
         }
         h
     }
@@ -434,4 +538,12 @@ fn user_v(name: &str, full_name: &str) -> Vec<u8> {
     }
     table.extend_from_slice(&data);
     table
+}
+
+/// NUL-terminated UTF-16LE, as Windows stores text in binary values.
+fn utf16z(s: &str) -> Vec<u8> {
+    s.encode_utf16()
+        .chain([0])
+        .flat_map(|u| u.to_le_bytes())
+        .collect()
 }

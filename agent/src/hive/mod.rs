@@ -474,6 +474,21 @@ impl<'h> Key<'h> {
         });
     }
 
+    /// The type number of one value as stored, also when Windows defines no such type:
+    /// the SAM keeps a user's RID in the type of `Users\Names\<name>`'s default value.
+    pub fn value_type_code(&self, name: &str) -> Option<u32> {
+        self.hive.with_node(&self.path, |node| {
+            let v = node.value(name)?.ok()?;
+            match v.data_type() {
+                Ok(t) => Some(ValueType::from_nt(t).code()),
+                Err(nt_hive::NtHiveError::UnsupportedKeyValueDataType { actual, .. }) => {
+                    Some(actual)
+                }
+                Err(_) => None,
+            }
+        })
+    }
+
     pub fn string(&self, name: &str) -> Option<String> {
         self.value(name)?.as_string()
     }
