@@ -10,7 +10,9 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod diskid;
 pub mod hive;
+pub mod media_layout;
 pub mod pe;
 pub mod plan;
 pub mod platform;
@@ -18,7 +20,11 @@ pub mod rules;
 pub mod selftest;
 pub mod store;
 pub mod time;
-pub mod wim;
+pub mod winpath;
+pub mod xml;
+
+/// The WIM layer, a crate of its own (`wim/`) that both programs use.
+pub use lifeboat_wim as wim;
 
 /// Version of the agent, recorded in reports and stores.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

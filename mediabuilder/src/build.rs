@@ -9,11 +9,12 @@ use serde::Serialize;
 
 use lifeboat::config::Config;
 use lifeboat::pe;
-use lifeboat::wim::{UpdateCommand, Wim, WriteOptions};
+use lifeboat_wim::{UpdateCommand, Wim, WriteOptions};
 
 use crate::base::Base;
-use crate::hook::{self, AGENT_DIR};
+use crate::hook;
 use crate::inspect::{self, InspectReport};
+use lifeboat::media_layout::{MediaLayout, AGENT_DIR, AGENT_EXE, CONFIG_FILE};
 
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -24,7 +25,7 @@ pub struct BuildOptions {
     pub overlay: Option<PathBuf>,
     pub index: Option<u32>,
     /// Recompress the boot.wim (default: keep the base's compression).
-    pub compression: Option<lifeboat::wim::Compression>,
+    pub compression: Option<lifeboat_wim::Compression>,
     /// Show a progress bar while the WIM is written.
     pub progress: bool,
 }
@@ -123,42 +124,43 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
     let boot_wim = work.path().join("boot.wim");
     std::fs::copy(&base.boot_wim, &boot_wim)
         .map_err(|e| format!("copying {}: {e}", base.boot_wim.display()))?;
-    let stage = work.path().join("stage").join(AGENT_DIR);
-    std::fs::create_dir_all(stage.join("profiles")).map_err(|e| e.to_string())?;
-    std::fs::copy(&opts.agent, stage.join("lifeboat.exe"))
+    let media = MediaLayout::new(work.path().join("stage").join(AGENT_DIR));
+    let stage = media.dir().to_path_buf();
+    std::fs::create_dir_all(media.profiles()).map_err(|e| e.to_string())?;
+    std::fs::copy(&opts.agent, media.agent())
         .map_err(|e| format!("--agent {}: {e}", opts.agent.display()))?;
-    std::fs::write(stage.join("config.yaml"), config.to_yaml()).map_err(|e| e.to_string())?;
+    std::fs::write(media.config(), config.to_yaml()).map_err(|e| e.to_string())?;
     let mut added = vec![
-        format!(r"{AGENT_DIR}\lifeboat.exe"),
-        format!(r"{AGENT_DIR}\config.yaml"),
+        format!(r"{AGENT_DIR}\{AGENT_EXE}"),
+        format!(r"{AGENT_DIR}\{CONFIG_FILE}"),
     ];
     for name in lifeboat::rules::builtin::builtin_names() {
         if let Some(text) = lifeboat::rules::builtin::builtin(name) {
-            std::fs::write(stage.join("profiles").join(format!("{name}.yaml")), text)
+            std::fs::write(media.profiles().join(format!("{name}.yaml")), text)
                 .map_err(|e| e.to_string())?;
         }
     }
     for p in &opts.profiles {
         let name = p.file_name().ok_or("--profile needs a file")?;
-        std::fs::copy(p, stage.join("profiles").join(name))
+        std::fs::copy(p, media.profiles().join(name))
             .map_err(|e| format!("--profile {}: {e}", p.display()))?;
     }
     added.push(format!(
         r"{AGENT_DIR}\profiles\ ({} profiles)",
-        std::fs::read_dir(stage.join("profiles"))
+        std::fs::read_dir(media.profiles())
             .map(|d| d.count())
             .unwrap_or(0)
     ));
     if let Some(d) = &opts.drivers {
-        copy_dir(d, &stage.join("drivers"))?;
+        copy_dir(d, &media.drivers())?;
         added.push(format!(
             r"{AGENT_DIR}\drivers\ (loaded with drvload at boot)"
         ));
     }
-    std::fs::write(stage.join("lifeboat-menu.cmd"), hook::MENU_CMD).map_err(|e| e.to_string())?;
+    std::fs::write(media.menu(), hook::MENU_CMD).map_err(|e| e.to_string())?;
     added.push(format!(r"{AGENT_DIR}\lifeboat-menu.cmd"));
     let notes = format!("{}\n{LINUX_NOTE}\n", inspect::render(&report));
-    std::fs::write(stage.join("MEDIA-NOTES.txt"), &notes).map_err(|e| e.to_string())?;
+    std::fs::write(media.notes(), &notes).map_err(|e| e.to_string())?;
     added.push(format!(r"{AGENT_DIR}\MEDIA-NOTES.txt"));
 
     let mut wim = Wim::open(&boot_wim, false).map_err(|e| e.to_string())?;

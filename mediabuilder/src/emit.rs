@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lifeboat::detect::paths::resolve_ci;
+use lifeboat::winpath::resolve_ci;
 
 use crate::base::Base;
 

@@ -11,15 +11,22 @@ pub const MENU_CMD: &str = include_str!("../../winpe-scripts/lifeboat-menu.cmd")
 pub const BEGIN: &str = "REM >>> lifeboat (added by lifeboat-media; a rebuild replaces this block)";
 pub const END: &str = "REM <<< lifeboat";
 
-/// Where the agent lives inside the image (X:\Lifeboat at boot).
-pub const AGENT_DIR: &str = "Lifeboat";
+pub use lifeboat::media_layout::AGENT_DIR;
+use lifeboat::media_layout::{boot_path, AGENT_EXE, CONFIG_FILE, DRIVERS_DIR};
 
 /// The commands run at boot: drivers first, then the agent.
 pub fn startnet_block() -> Vec<String> {
     vec![
         BEGIN.to_string(),
-        format!("if exist %SystemDrive%\\{AGENT_DIR}\\drivers\\ for /r %SystemDrive%\\{AGENT_DIR}\\drivers %%d in (*.inf) do drvload \"%%d\""),
-        format!("%SystemDrive%\\{AGENT_DIR}\\lifeboat.exe auto --config %SystemDrive%\\{AGENT_DIR}\\config.yaml"),
+        format!(
+            "if exist {d}\\ for /r {d} %%d in (*.inf) do drvload \"%%d\"",
+            d = boot_path("%SystemDrive%", DRIVERS_DIR)
+        ),
+        format!(
+            "{} auto --config {}",
+            boot_path("%SystemDrive%", AGENT_EXE),
+            boot_path("%SystemDrive%", CONFIG_FILE)
+        ),
         END.to_string(),
     ]
 }
@@ -77,8 +84,13 @@ pub fn hook_startnet(original: &str) -> String {
     text
 }
 
-const LAUNCH_AGENT: &str =
-    "%SYSTEMDRIVE%\\Lifeboat\\lifeboat.exe, auto --config %SYSTEMDRIVE%\\Lifeboat\\config.yaml";
+fn launch_agent() -> String {
+    format!(
+        "{}, auto --config {}",
+        boot_path("%SYSTEMDRIVE%", AGENT_EXE),
+        boot_path("%SYSTEMDRIVE%", CONFIG_FILE)
+    )
+}
 const LAUNCH_WPEINIT: &str = "%SYSTEMROOT%\\System32\\wpeinit.exe";
 
 /// `winpeshl.ini` with wpeinit and the agent first in `[LaunchApps]` (created if missing),
@@ -115,12 +127,12 @@ pub fn hook_winpeshl(original: &str) -> String {
             {
                 Some(w) if wpe => {
                     out.extend(rest[..=w].iter().map(|s| s.to_string()));
-                    out.push(LAUNCH_AGENT.into());
+                    out.push(launch_agent());
                     out.extend(rest[w + 1..].iter().map(|s| s.to_string()));
                 }
                 _ => {
                     out.push(LAUNCH_WPEINIT.into());
-                    out.push(LAUNCH_AGENT.into());
+                    out.push(launch_agent());
                     out.extend(rest.iter().map(|s| s.to_string()));
                 }
             }
@@ -128,7 +140,7 @@ pub fn hook_winpeshl(original: &str) -> String {
         None => {
             out.push("[LaunchApps]".into());
             out.push(LAUNCH_WPEINIT.into());
-            out.push(LAUNCH_AGENT.into());
+            out.push(launch_agent());
             if !lines.is_empty() {
                 out.push(String::new());
             }

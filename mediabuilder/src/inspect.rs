@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use lifeboat::pe::{self, Arch};
-use lifeboat::wim::Wim;
+use lifeboat_wim::Wim;
 
 use crate::base::{Base, BaseKind};
 
@@ -120,7 +120,7 @@ fn boot_files(base: &Base) -> BootFiles {
     let mut uefi = Vec::new();
     let present = |dir: &Option<std::path::PathBuf>, rel: &str, list: &mut Vec<String>| {
         if let Some(d) = dir {
-            if lifeboat::detect::paths::resolve_ci(d, rel).is_some() {
+            if lifeboat::winpath::resolve_ci(d, rel).is_some() {
                 list.push(rel.to_string());
             }
         }

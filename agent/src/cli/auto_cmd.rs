@@ -15,6 +15,7 @@ use crate::capture::progress::human;
 use crate::capture::{self, CaptureOptions};
 use crate::config::{Config, Destination};
 use crate::detect::{self, DetectOptions, Inspected};
+use crate::media_layout::MediaLayout;
 use crate::plan::{self, users::UserPattern, PlanOptions};
 use crate::platform;
 
@@ -43,26 +44,10 @@ fn banner(text: &str) {
 
 fn load_config(path: &Path) -> Result<Config, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let dir = path.parent().unwrap_or(Path::new(".")).join("profiles");
-    let exists = |p: &str| {
-        crate::rules::builtin::builtin(p).is_some()
-            || Path::new(p).is_file()
-            || ["yaml", "yml", "xml"]
-                .iter()
-                .any(|e| dir.join(format!("{p}.{e}")).is_file())
-    };
-    Config::parse(&text, &path.display().to_string(), &exists)
-}
-
-fn profile_path(config: &Path, name: &str) -> String {
-    let dir = config.parent().unwrap_or(Path::new(".")).join("profiles");
-    for e in ["yaml", "yml", "xml"] {
-        let p = dir.join(format!("{name}.{e}"));
-        if crate::rules::builtin::builtin(name).is_none() && p.is_file() {
-            return p.display().to_string();
-        }
-    }
-    name.to_string()
+    let media = MediaLayout::of_config(path);
+    Config::parse(&text, &path.display().to_string(), &|p: &str| {
+        media.has_profile(p)
+    })
 }
 
 fn choose_installation(mut found: Vec<Inspected>, unattended: bool) -> Result<Inspected, String> {
@@ -285,7 +270,7 @@ pub fn run(args: AutoArgs) -> i32 {
     let mut set = crate::rules::RuleSet::default();
     let mut used = Vec::new();
     for p in &config.profiles {
-        let path = profile_path(&args.config, p);
+        let path = MediaLayout::of_config(&args.config).resolve_profile(p);
         match crate::rules::load_profile(&path) {
             Ok(s) => set.merge(s),
             Err(e) => {

@@ -2,7 +2,8 @@
 //! volumes visible now by disk signature and offset (MBR) or partition GUID (GPT), so a
 //! profile or redirected folder on the old D: is found wherever that volume is now.
 
-use crate::platform::{Volume, VolumeIdentity};
+use crate::diskid::{guid_string, VolumeIdentity};
+use crate::platform::Volume;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MountedDevice {
@@ -47,27 +48,6 @@ impl MountedDevice {
             _ => false,
         }
     }
-}
-
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` for a GUID in Windows' mixed-endian byte order.
-pub fn guid_string(b: &[u8]) -> String {
-    if b.len() < 16 {
-        return String::new();
-    }
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        u16::from_le_bytes([b[4], b[5]]),
-        u16::from_le_bytes([b[6], b[7]]),
-        b[8],
-        b[9],
-        b[10],
-        b[11],
-        b[12],
-        b[13],
-        b[14],
-        b[15]
-    )
 }
 
 /// Decodes one `MountedDevices` value's data.

@@ -6,8 +6,8 @@ use crate::hive::{LoadedHive, Recovery};
 
 use super::locate::Candidate;
 use super::model::{DriveLetter, HiveState, InstallKind, Installation, Problem, User, UserKind};
-use super::paths::{resolve_ci, LetterMap};
 use super::{apps, drive_map, naming, profiles, system_info};
+use crate::winpath::{resolve_ci, LetterMap};
 
 /// Settings that apply to every installation inspected in one run.
 #[derive(Debug, Clone, Default)]
@@ -135,7 +135,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         .system_root
         .clone()
         .unwrap_or_else(|| r"C:\Windows".to_string());
-    let system_letter = super::paths::split_drive(&system_root)
+    let system_letter = crate::winpath::split_drive(&system_root)
         .map(|(l, _)| l)
         .unwrap_or('C');
     let mounted = system

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::model::InstallKind;
-use super::paths::resolve_ci;
+use crate::winpath::resolve_ci;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {

@@ -8,7 +8,6 @@ pub mod locate;
 pub mod model;
 pub mod naming;
 pub mod offline_xml;
-pub mod paths;
 pub mod profiles;
 pub mod report;
 pub mod sam;

@@ -164,7 +164,7 @@ pub fn parse(bytes: &[u8], cwd: &Path) -> Result<OfflineXml, String> {
 /// UTF-8 (with or without BOM) or UTF-16 with a BOM, as Notepad writes them: the same
 /// decoding the MigXML reader uses.
 fn decode(bytes: &[u8]) -> Result<String, String> {
-    crate::rules::xmltree::decode(bytes).map_err(|(line, msg)| format!("line {line}: {msg}"))
+    crate::xml::decode(bytes).map_err(|(line, msg)| format!("line {line}: {msg}"))
 }
 
 /// Relative paths are taken from the working folder, as ScanState does.
@@ -184,7 +184,7 @@ fn parse_mapping(value: &str, cwd: &Path) -> Result<(char, PathBuf), String> {
         format!("mapping \"{value}\" must be two locations separated by a comma, e.g. C:\\, D:\\")
     })?;
     let (from, to) = (from.trim(), to.trim());
-    let letter = super::paths::split_drive(from)
+    let letter = crate::winpath::split_drive(from)
         .filter(|(_, rest)| rest.is_empty())
         .map(|(l, _)| l)
         .ok_or_else(|| format!("mapping \"{value}\": \"{from}\" is not a drive such as C:\\"))?;

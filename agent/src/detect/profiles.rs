@@ -3,7 +3,7 @@
 
 use crate::hive::LoadedHive;
 
-use super::paths::expand_vars;
+use crate::winpath::expand_vars;
 
 pub const PROFILE_LIST: &str = r"Microsoft\Windows NT\CurrentVersion\ProfileList";
 

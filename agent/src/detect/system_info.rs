@@ -7,7 +7,7 @@ use crate::hive::LoadedHive;
 use crate::pe::{self, Arch};
 
 use super::model::ArchEvidence;
-use super::paths::resolve_ci;
+use crate::winpath::resolve_ci;
 
 #[derive(Debug, Clone, Default)]
 pub struct VersionInfo {

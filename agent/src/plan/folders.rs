@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::hive::LoadedHive;
 
-use crate::detect::paths::expand_vars;
+use crate::winpath::expand_vars;
 
 const USER_SHELL_FOLDERS: &str =
     r"Software\Microsoft\Windows\CurrentVersion\Explorer\User Shell Folders";

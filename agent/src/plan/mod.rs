@@ -10,11 +10,11 @@ pub mod walk;
 use std::path::PathBuf;
 
 use crate::detect::model::User;
-use crate::detect::paths::{resolve_ci, LetterMap};
 use crate::detect::Inspected;
 use crate::hive::LoadedHive;
 use crate::rules::{self, Decision, Environment, Matcher, NoFacts, ObjectKind, RuleSet, Scope};
 use crate::store::manifest::{LeftUser, Skipped};
+use crate::winpath::{resolve_ci, LetterMap};
 
 pub use registry::RegKey;
 pub use walk::FileEntry;
@@ -131,7 +131,7 @@ fn walk_roots(
             Some(host) if host.is_dir() => roots.push((host, w.clone())),
             Some(_) => {}
             None => {
-                if crate::detect::paths::split_drive(w).is_none() {
+                if crate::winpath::split_drive(w).is_none() {
                     warnings.push(format!("rule folder {w} is not a drive path; skipped"));
                 }
             }

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub use crate::diskid::VolumeIdentity;
+
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -25,18 +27,6 @@ pub struct Volume {
     pub removable: bool,
     /// Where the volume sits on its disk, to match the offline system's `MountedDevices`.
     pub identity: Option<VolumeIdentity>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VolumeIdentity {
-    Mbr {
-        disk_signature: u32,
-        offset: u64,
-    },
-    /// Canonical lowercase `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
-    Gpt {
-        partition_guid: String,
-    },
 }
 
 impl Volume {

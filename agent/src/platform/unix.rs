@@ -204,7 +204,7 @@ fn identity_in_table(disk: &Path, offset: u64) -> Option<VolumeIdentity> {
         let first_lba = u64::from_le_bytes(e[32..40].try_into().ok()?);
         if e[..16].iter().any(|&b| b != 0) && first_lba * 512 == offset {
             return Some(VolumeIdentity::Gpt {
-                partition_guid: crate::detect::drive_map::guid_string(&e[16..32]),
+                partition_guid: crate::diskid::guid_string(&e[16..32]),
             });
         }
     }

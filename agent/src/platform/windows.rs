@@ -105,7 +105,7 @@ fn identity(letter: char) -> Option<VolumeIdentity> {
         // SAFETY: the style says the GPT member is the one set.
         let id = unsafe { info.Anonymous.Gpt.PartitionId };
         return Some(VolumeIdentity::Gpt {
-            partition_guid: crate::detect::drive_map::guid_string(&guid_bytes(&id)),
+            partition_guid: crate::diskid::guid_string(&guid_bytes(&id)),
         });
     }
     if info.PartitionStyle != PARTITION_STYLE_MBR {

@@ -14,8 +14,8 @@ use std::path::Path;
 
 use super::migxml_helpers::{doc_patterns, drive_pattern, parse_call, user_pattern};
 use super::model::*;
-use super::xmltree::{self, Element};
 use super::{pattern, RulesError};
+use crate::xml::{self as xmltree, Element};
 
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
     let file = path.display().to_string();

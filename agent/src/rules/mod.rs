@@ -13,7 +13,6 @@ pub mod migxml;
 mod migxml_helpers;
 pub mod model;
 pub mod pattern;
-pub(crate) mod xmltree;
 pub mod yaml;
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! A small element tree read with quick-xml, for MigXML files from anywhere: no DOCTYPE, no
+//! A small element tree read with quick-xml, for MigXML and Offline.xml files from anywhere: no DOCTYPE, no
 //! entities beyond XML's five and character references, capped size, depth and element
 //! count, and every error with its line.
 

@@ -1,0 +1,37 @@
+//! How a volume is known on its disk, as Windows records it in `MountedDevices` and as the
+//! platform reads it from the partition table now. A leaf: both `platform` and
+//! `detect::drive_map` use it, neither through the other.
+
+/// Where a volume sits on its disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumeIdentity {
+    Mbr {
+        disk_signature: u32,
+        offset: u64,
+    },
+    /// Canonical lowercase `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+    Gpt {
+        partition_guid: String,
+    },
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` for a GUID in Windows' mixed-endian byte order.
+pub fn guid_string(b: &[u8]) -> String {
+    if b.len() < 16 {
+        return String::new();
+    }
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_le_bytes([b[4], b[5]]),
+        u16::from_le_bytes([b[6], b[7]]),
+        b[8],
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
+    )
+}
