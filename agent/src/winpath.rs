@@ -56,26 +56,54 @@ pub fn split_drive(win_path: &str) -> Option<(char, &str)> {
     ))
 }
 
+/// The components of a relative Windows path with `.` and `..` resolved the way Windows
+/// resolves them: `..` at the top stays at the top (`C:\..\..\x` is `C:\x`), so the result
+/// can never leave the folder it is taken under.
+pub fn normal_components(rel: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in rel.split(['\\', '/']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts
+}
+
 /// Finds `rel` (backslash- or slash-separated) under `base`, matching each component
 /// case-insensitively as Windows would. Needed on Linux, where an NTFS mount is
 /// case-sensitive but the registry's paths are not in the files' own case.
+///
+/// This is the one place a path from a source (a hive value, a rule, Offline.xml) becomes
+/// a host path, and it cannot leave `base`: `..` is resolved lexically first (see
+/// [`normal_components`]), and a link (a symlink, or a junction as ntfs-3g shows it) on the
+/// way is never followed: the path is then not found.
 pub fn resolve_ci(base: &Path, rel: &str) -> Option<PathBuf> {
     let mut cur = base.to_path_buf();
-    for part in rel
-        .split(['\\', '/'])
-        .filter(|p| !p.is_empty() && *p != ".")
-    {
+    for part in normal_components(rel) {
         let exact = cur.join(part);
-        if std::fs::symlink_metadata(&exact).is_ok() {
-            cur = exact;
-            continue;
-        }
-        let lower = part.to_lowercase();
-        let found = std::fs::read_dir(&cur)
+        let next = match std::fs::symlink_metadata(&exact) {
+            Ok(_) => exact,
+            Err(_) => {
+                let lower = part.to_lowercase();
+                std::fs::read_dir(&cur)
+                    .ok()?
+                    .flatten()
+                    .find(|e| e.file_name().to_string_lossy().to_lowercase() == lower)?
+                    .path()
+            }
+        };
+        if std::fs::symlink_metadata(&next)
             .ok()?
-            .flatten()
-            .find(|e| e.file_name().to_string_lossy().to_lowercase() == lower)?;
-        cur = found.path();
+            .file_type()
+            .is_symlink()
+        {
+            return None;
+        }
+        cur = next;
     }
     std::fs::symlink_metadata(&cur).ok().map(|_| cur)
 }
@@ -140,6 +168,18 @@ mod tests {
         let got = resolve_ci(dir.path(), r"users\ANN\documents").unwrap();
         assert_eq!(got, dir.path().join("Users/Ann/Documents"));
         assert!(resolve_ci(dir.path(), r"users\bob").is_none());
+        // `..` stays inside the base, as Windows keeps `C:\..\..` at `C:\`.
+        assert_eq!(
+            resolve_ci(dir.path(), r"..\..\Users\x\..\Ann"),
+            Some(dir.path().join("Users/Ann"))
+        );
+        assert_eq!(normal_components(r"..\a\.\b\..\..\..\c"), vec!["c"]);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc", dir.path().join("Users/Ann/etc")).unwrap();
+            assert!(resolve_ci(dir.path(), r"Users\Ann\etc\passwd").is_none());
+            assert!(resolve_ci(dir.path(), r"Users\Ann\etc").is_none());
+        }
         let mut map = LetterMap::default();
         map.insert('c', dir.path().join("missing"));
         map.insert('C', dir.path().to_path_buf());

@@ -1,0 +1,48 @@
+//! Every budget Lifeboat keeps when it reads something it did not write: a source disk from
+//! a crashed, infected or tampered machine, a store that travelled on a stick, a rules file
+//! from anywhere. Each limit is far above what a real input needs (the reasoning is beside
+//! it) and low enough that a hostile input can neither exhaust WinPE's RAM (it runs from
+//! memory; 2–8 GB machines are common) nor keep a technician waiting for ever. A limit that
+//! is exceeded is reported as a problem naming the file; the rest of the work goes on.
+
+/// A registry hive is read into memory whole. Windows refuses to load hives above 2 GiB
+/// (cell offsets are 31-bit); the largest real SOFTWARE hives seen are a few hundred MB.
+pub const HIVE_MAX_BYTES: u64 = 2 << 30;
+/// A transaction log (`.LOG1`, `.LOG2`, `.LOG`) is read whole to be replayed. Windows
+/// resets a log once it passes about a quarter of the hive or 1 MiB of dirty data; logs of
+/// hundreds of MB are the sign of a broken or hostile file, not of a busy machine.
+pub const HIVE_LOG_MAX_BYTES: u64 = 1 << 30;
+/// Keys visited in one registry walk (the capture of one user's or the machine's
+/// settings). A large real NTUSER.DAT holds ~200k keys, SOFTWARE ~1M.
+pub const REGISTRY_WALK_MAX_KEYS: usize = 4_000_000;
+/// Depth of a registry walk. Windows itself limits key nesting to 512 levels.
+pub const REGISTRY_MAX_DEPTH: usize = 512;
+/// Bytes of one user's `.reg` file. Real captures of a user's settings are tens of MB.
+pub const REG_FILE_MAX_BYTES: u64 = 1 << 30;
+
+/// Any XML the agent reads (MigXML, Offline.xml, Config.xml). MigApp.xml is ~650 KB.
+pub const XML_MAX_BYTES: u64 = 8 << 20;
+/// Element nesting of that XML. MigXML nests about 8 levels; Offline.xml 3.
+pub const XML_MAX_DEPTH: usize = 64;
+/// Elements in one XML file. MigApp.xml holds ~40k.
+pub const XML_MAX_ELEMENTS: usize = 500_000;
+/// YAML profiles, the media config and a store's manifest. A manifest lists every skipped
+/// file, so it is the largest: 100k skipped paths are ~20 MB.
+pub const YAML_MAX_BYTES: u64 = 64 << 20;
+/// Nesting of YAML documents. Lifeboat's own files nest 5 levels.
+pub const YAML_MAX_DEPTH: usize = 32;
+
+/// Variables one rule set may define (MigApp.xml defines ~1,500).
+pub const RULE_MAX_VARIABLES: usize = 20_000;
+/// Patterns in one rule set after expansion (MigApp.xml expands to ~30k).
+pub const RULE_MAX_PATTERNS: usize = 200_000;
+/// Nesting of `%VARIABLE%` references inside one value (real ones nest 2–3 deep).
+pub const EXPAND_MAX_DEPTH: usize = 8;
+/// Length of one expanded text: far above any Windows path (32,767 UTF-16 units).
+pub const EXPAND_MAX_CHARS: usize = 64 * 1024;
+
+/// Length of a Windows path the agent will follow (NTFS's own limit is 32,767 units).
+pub const PATH_MAX_CHARS: usize = 32_767;
+/// Small files read whole from a source (a kernel's PE headers, a `.lnk`, Offline.xml):
+/// nothing of that kind is larger.
+pub const SMALL_FILE_MAX_BYTES: u64 = 16 << 20;
