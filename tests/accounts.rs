@@ -39,7 +39,10 @@ fn check(u: &User, name: &str, kind: UserKind, source: &str, guess: bool) {
         (
             u.name.as_str(),
             u.kind,
-            u.name_source.as_str(),
+            serde_json::to_value(u.name_source)
+                .unwrap()
+                .as_str()
+                .unwrap(),
             u.name_is_guess
         ),
         (name, kind, source, guess),

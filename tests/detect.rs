@@ -219,6 +219,26 @@ fn windows_11_family_from_build() {
 }
 
 #[test]
+fn windows_7_and_8_1_have_their_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = detect_roots(&[
+        volume(dir.path(), "w7", &WindowsSpec::win7("PC7")),
+        volume(dir.path(), "w81", &WindowsSpec::win81("PC81")),
+    ]);
+    let by = |pc: &str| {
+        r.installations
+            .iter()
+            .find(|i| i.computer_name.as_deref() == Some(pc))
+            .unwrap()
+    };
+    assert_eq!(by("PC7").family.as_deref(), Some("Windows 7"));
+    assert_eq!(by("PC7").build, Some(7601));
+    assert_eq!(by("PC7").display_version.as_deref(), Some("Service Pack 1"));
+    assert_eq!(by("PC7").ubr, None);
+    assert_eq!(by("PC81").family.as_deref(), Some("Windows 8.1"));
+}
+
+#[test]
 fn dirty_software_hive_made_right_by_its_logs() {
     for format in [LogFormat::New, LogFormat::Old] {
         let dir = tempfile::tempdir().unwrap();
@@ -236,7 +256,12 @@ fn dirty_software_hive_made_right_by_its_logs() {
         );
         assert_eq!(i.display_version.as_deref(), Some("22H2"));
         let sw = i.hives.iter().find(|h| h.name == "SOFTWARE").unwrap();
-        assert_eq!(sw.state, "replayed", "{format:?}: {:?}", sw.detail);
+        assert_eq!(
+            sw.state.to_string(),
+            "replayed",
+            "{format:?}: {:?}",
+            sw.detail
+        );
         assert!(i.hibernated);
         assert_eq!(
             before,
@@ -258,7 +283,7 @@ fn dirty_hive_without_logs_is_read_and_said() {
     let r = detect_roots(&[vol]);
     let i = &r.installations[0];
     let sw = i.hives.iter().find(|h| h.name == "SOFTWARE").unwrap();
-    assert_eq!(sw.state, "not-recovered");
+    assert_eq!(serde_json::to_value(sw.state).unwrap(), "not-recovered");
     assert_eq!(
         i.product_name.as_deref(),
         Some("STALE PRODUCT NAME"),

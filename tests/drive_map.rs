@@ -155,9 +155,17 @@ fn check(table: &str) {
         ins.drive_letters
     );
     let letter = |l: &str| ins.drive_letters.iter().find(|x| x.letter == l).unwrap();
-    assert_eq!(letter("D:").how.as_deref(), Some(table), "{table}");
-    assert_eq!(letter("D:").identity, table);
-    assert_eq!(letter("C:").how.as_deref(), Some("installation-volume"));
+    let json = |v: serde_json::Result<serde_json::Value>| v.unwrap();
+    assert_eq!(
+        json(serde_json::to_value(letter("D:").how)),
+        table,
+        "{table}"
+    );
+    assert_eq!(json(serde_json::to_value(letter("D:").identity)), table);
+    assert_eq!(
+        json(serde_json::to_value(letter("C:").how)),
+        "installation-volume"
+    );
     assert_eq!(letter("E:").now_at, None, "the absent stick maps nowhere");
 }
 

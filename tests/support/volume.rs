@@ -116,6 +116,10 @@ pub struct WindowsSpec {
     pub display_version: String,
     pub build: u32,
     pub ubr: u32,
+    /// `CurrentVersion`: "6.3" on every Windows since 8.1, "6.1" on Windows 7.
+    pub current_version: String,
+    /// `CurrentMajorVersionNumber`, written by Windows 10 and later only.
+    pub major_version: Option<u32>,
     pub computer_name: String,
     pub arch: Arch,
     /// PROCESSOR_ARCHITECTURE when it should disagree with the kernel.
@@ -143,6 +147,8 @@ impl WindowsSpec {
             display_version: "22H2".into(),
             build: 19045,
             ubr: 3570,
+            current_version: "6.3".into(),
+            major_version: Some(10),
             computer_name: computer.into(),
             arch: Arch::Amd64,
             registry_arch: None,
@@ -171,6 +177,31 @@ impl WindowsSpec {
             display_version: "23H2".into(),
             build: 22631,
             ubr: 2861,
+            ..Self::win10(computer)
+        }
+    }
+
+    /// Windows 7 SP1: no DisplayVersion or major version number, CurrentVersion 6.1 and the
+    /// service pack in CSDVersion (written as DisplayVersion's fallback).
+    pub fn win7(computer: &str) -> Self {
+        WindowsSpec {
+            product_name: "Windows 7 Professional".into(),
+            display_version: String::new(),
+            build: 7601,
+            ubr: 0,
+            current_version: "6.1".into(),
+            major_version: None,
+            ..Self::win10(computer)
+        }
+    }
+
+    pub fn win81(computer: &str) -> Self {
+        WindowsSpec {
+            product_name: "Windows 8.1 Pro".into(),
+            display_version: String::new(),
+            build: 9600,
+            ubr: 0,
+            major_version: None,
             ..Self::win10(computer)
         }
     }
@@ -262,15 +293,23 @@ impl WindowsSpec {
 
     pub fn software_hive(&self) -> HiveBuilder {
         let mut h = HiveBuilder::new("CMI-CreateHive{199DAFC2-6F16-4946-BF90-5A3FC3A60902}");
-        h.key(r"Microsoft\Windows NT\CurrentVersion")
+        let mut cv = h
+            .key(r"Microsoft\Windows NT\CurrentVersion")
             .sz("ProductName", &self.product_name)
             .sz("EditionID", &self.edition)
-            .sz("DisplayVersion", &self.display_version)
             .sz("CurrentBuildNumber", &self.build.to_string())
             .sz("CurrentBuild", &self.build.to_string())
-            .sz("CurrentVersion", "6.3")
-            .dword("CurrentMajorVersionNumber", 10)
-            .dword("UBR", self.ubr)
+            .sz("CurrentVersion", &self.current_version);
+        cv = if self.display_version.is_empty() {
+            cv.sz("CSDVersion", "Service Pack 1")
+        } else {
+            cv.sz("DisplayVersion", &self.display_version)
+        };
+        if let Some(major) = self.major_version {
+            cv.dword("CurrentMajorVersionNumber", major)
+                .dword("UBR", self.ubr);
+        }
+        h.key(r"Microsoft\Windows NT\CurrentVersion")
             .sz("InstallationType", "Client")
             .qword("InstallTime", self.install_time)
             .sz("SystemRoot", &self.system_root)

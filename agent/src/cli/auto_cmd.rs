@@ -181,7 +181,7 @@ fn find_destination(config: &Config, source_root: &Path) -> Result<PathBuf, Stri
             Destination::BootStick { boot_stick: true } => {
                 let boot = platform::volumes_to_skip()
                     .into_iter()
-                    .find(|(_, why)| why.contains("boot media"));
+                    .find(|(_, role)| role.is_boot_media());
                 if let Some((root, _)) = boot.filter(|(r, _)| usable(r)) {
                     return Ok(root);
                 }

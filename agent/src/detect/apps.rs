@@ -3,7 +3,7 @@
 
 use crate::hive::{Key, LoadedHive};
 
-use super::model::Application;
+use super::model::{AppView, Application};
 
 const UNINSTALL: &str = r"Microsoft\Windows\CurrentVersion\Uninstall";
 
@@ -11,12 +11,16 @@ const UNINSTALL: &str = r"Microsoft\Windows\CurrentVersion\Uninstall";
 /// under `WOW6432Node`.
 pub fn machine_apps(software: &LoadedHive, is_64bit: bool) -> Vec<Application> {
     let mut apps = Vec::new();
-    let native = if is_64bit { "64-bit" } else { "32-bit" };
+    let native = if is_64bit {
+        AppView::Bits64
+    } else {
+        AppView::Bits32
+    };
     if let Some(k) = software.key(UNINSTALL) {
         collect(&k, native, &mut apps);
     }
     if let Some(k) = software.key(&format!(r"WOW6432Node\{UNINSTALL}")) {
-        collect(&k, "32-bit", &mut apps);
+        collect(&k, AppView::Bits32, &mut apps);
     }
     finish(apps)
 }
@@ -25,12 +29,12 @@ pub fn machine_apps(software: &LoadedHive, is_64bit: bool) -> Vec<Application> {
 pub fn user_apps(ntuser: &LoadedHive) -> Vec<Application> {
     let mut apps = Vec::new();
     if let Some(k) = ntuser.key(&format!(r"Software\{UNINSTALL}")) {
-        collect(&k, "user", &mut apps);
+        collect(&k, AppView::User, &mut apps);
     }
     finish(apps)
 }
 
-fn collect(uninstall: &Key<'_>, view: &str, out: &mut Vec<Application>) {
+fn collect(uninstall: &Key<'_>, view: AppView, out: &mut Vec<Application>) {
     for k in uninstall.subkeys() {
         let Some(name) = k
             .string("DisplayName")
@@ -58,7 +62,7 @@ fn collect(uninstall: &Key<'_>, view: &str, out: &mut Vec<Application>) {
                 .string("Publisher")
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty()),
-            view: view.to_string(),
+            view,
         });
     }
 }

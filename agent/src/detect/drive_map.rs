@@ -5,6 +5,8 @@
 use crate::diskid::{guid_string, VolumeIdentity};
 use crate::platform::Volume;
 
+use super::model::{DriveIdentity, LetterSource};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MountedDevice {
     Mbr {
@@ -20,12 +22,21 @@ pub enum MountedDevice {
 }
 
 impl MountedDevice {
-    pub fn kind(&self) -> &'static str {
+    pub fn identity(&self) -> DriveIdentity {
         match self {
-            MountedDevice::Mbr { .. } => "mbr",
-            MountedDevice::Gpt { .. } => "gpt",
-            MountedDevice::DevicePath(_) => "device-path",
-            MountedDevice::Unknown => "unknown",
+            MountedDevice::Mbr { .. } => DriveIdentity::Mbr,
+            MountedDevice::Gpt { .. } => DriveIdentity::Gpt,
+            MountedDevice::DevicePath(_) => DriveIdentity::DevicePath,
+            MountedDevice::Unknown => DriveIdentity::Unknown,
+        }
+    }
+
+    /// How a volume matched to this device was found (only MBR and GPT ones can be).
+    pub fn found_by(&self) -> Option<LetterSource> {
+        match self {
+            MountedDevice::Mbr { .. } => Some(LetterSource::Mbr),
+            MountedDevice::Gpt { .. } => Some(LetterSource::Gpt),
+            MountedDevice::DevicePath(_) | MountedDevice::Unknown => None,
         }
     }
 

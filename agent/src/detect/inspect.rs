@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use crate::hive::{LoadedHive, Recovery};
 
 use super::locate::Candidate;
-use super::model::{DriveLetter, HiveState, InstallKind, Installation, Problem, User, UserKind};
+use super::model::{
+    DriveIdentity, DriveLetter, HiveState, HiveStatus, InstallKind, Installation, LetterSource,
+    Problem, User, UserKind,
+};
 use super::{apps, drive_map, naming, profiles, system_info};
 use crate::winpath::{resolve_ci, LetterMap};
 
@@ -31,13 +34,13 @@ pub struct Inspected {
 
 fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
     let (state, detail) = match hive.recovery() {
-        Recovery::Clean => ("clean", None::<String>),
+        Recovery::Clean => (HiveStatus::Clean, None::<String>),
         Recovery::Replayed {
             logs,
             format,
             applied,
         } => (
-            "replayed",
+            HiveStatus::Replayed,
             Some(format!(
                 "{applied} change(s) replayed from {} ({format:?} log format)",
                 logs.iter()
@@ -47,7 +50,7 @@ fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
             )),
         ),
         Recovery::NotRecovered { reason } => (
-            "not-recovered",
+            HiveStatus::NotRecovered,
             Some(format!(
                 "dirty hive read as it is on disk, possibly missing recent changes: {reason}"
             )),
@@ -56,7 +59,7 @@ fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
     HiveState {
         name: name.to_string(),
         path: hive.path().display().to_string(),
-        state: state.to_string(),
+        state,
         detail,
     }
 }
@@ -204,7 +207,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         }
     }
 
-    let any_dirty = hives.iter().any(|h| h.state != "clean");
+    let any_dirty = hives.iter().any(|h| h.state != HiveStatus::Clean);
     let hibernated = c.kind == InstallKind::Installed
         && any_dirty
         && resolve_ci(&c.root, "hiberfil.sys").is_some_and(|p| p.is_file());
@@ -264,23 +267,33 @@ fn letter_map(
     ctx: &InspectContext,
 ) -> (LetterMap, Vec<DriveLetter>) {
     let mut map = LetterMap::default();
-    // letter -> (how it was placed, "" when not found; identity kind)
-    let mut how: std::collections::BTreeMap<char, (&'static str, String)> = Default::default();
+    // letter -> (how it was placed, None when not found; identity)
+    let mut how: std::collections::BTreeMap<char, (Option<LetterSource>, DriveIdentity)> =
+        Default::default();
     map.insert(system_letter, c.system_base());
     map.insert(system_letter, c.root.clone());
-    how.insert(system_letter, ("installation-volume", "unknown".into()));
+    how.insert(
+        system_letter,
+        (
+            Some(LetterSource::InstallationVolume),
+            DriveIdentity::Unknown,
+        ),
+    );
     for (letter, device) in mounted {
         if *letter == system_letter {
-            how.insert(*letter, ("installation-volume", device.kind().into()));
+            how.insert(
+                *letter,
+                (Some(LetterSource::InstallationVolume), device.identity()),
+            );
             continue;
         }
         match drive_map::find_volume(device, &ctx.volumes) {
             Some(v) => {
                 map.insert(*letter, v.root.clone());
-                how.insert(*letter, (device.kind(), device.kind().into()));
+                how.insert(*letter, (device.found_by(), device.identity()));
             }
             None => {
-                how.insert(*letter, ("", device.kind().into()));
+                how.insert(*letter, (None, device.identity()));
             }
         }
     }
@@ -288,20 +301,20 @@ fn letter_map(
         map.set(*letter, place.clone());
         let identity = how
             .get(letter)
-            .map(|h| h.1.clone())
-            .unwrap_or_else(|| "unknown".into());
-        how.insert(*letter, ("offline-xml", identity));
+            .map(|h| h.1)
+            .unwrap_or(DriveIdentity::Unknown);
+        how.insert(*letter, (Some(LetterSource::OfflineXml), identity));
     }
     let report = how
         .into_iter()
-        .map(|(l, (h, identity))| DriveLetter {
+        .map(|(l, (how, identity))| DriveLetter {
             letter: format!("{l}:"),
             identity,
             now_at: map
                 .get(l)
                 .and_then(|p| p.iter().find(|p| p.exists()))
                 .map(|p| p.display().to_string()),
-            how: (!h.is_empty()).then(|| h.to_string()),
+            how,
         })
         .collect();
     (map, report)

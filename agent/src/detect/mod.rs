@@ -188,7 +188,7 @@ fn default_roots(report: &mut DetectReport) -> Result<Vec<PathBuf>, DetectError>
         match skip.iter().find(|(root, _)| *root == v.root) {
             Some((root, why)) => report.scanned.push(ScannedRoot {
                 root: root.display().to_string(),
-                state: format!("skipped: {why}"),
+                state: RootState::Skipped(*why),
                 label: v.label.clone(),
                 filesystem: v.fs_type.clone(),
                 installations: 0,
@@ -217,7 +217,7 @@ fn visible_volumes(candidates: &[Candidate]) -> Vec<crate::platform::Volume> {
 fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
     let mut scanned = ScannedRoot {
         root: root.display().to_string(),
-        state: "ok".into(),
+        state: RootState::Ok,
         label: None,
         filesystem: None,
         installations: 0,
@@ -225,7 +225,7 @@ fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
     let meta = std::fs::metadata(root);
     if !meta.as_ref().is_ok_and(|m| m.is_dir()) {
         let (state, problem) = probe_unreadable(root, meta.err());
-        scanned.state = state.into();
+        scanned.state = state;
         return (scanned, Vec::new(), Some(problem));
     }
     match locate::find_on_root(root) {
@@ -235,7 +235,7 @@ fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
         }
         Err(e) => {
             let (state, problem) = probe_unreadable(root, Some(e));
-            scanned.state = state.into();
+            scanned.state = state;
             (scanned, Vec::new(), Some(problem))
         }
     }
@@ -243,12 +243,12 @@ fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
 
 /// A root that is not a readable folder: a raw volume (image or device) or a volume
 /// Windows cannot open. Its boot sector tells whether BitLocker locks it.
-fn probe_unreadable(root: &Path, err: Option<std::io::Error>) -> (&'static str, Problem) {
+fn probe_unreadable(root: &Path, err: Option<std::io::Error>) -> (RootState, Problem) {
     let path = root.display().to_string();
     let sector = crate::platform::raw_boot_sector(root).ok();
     match sector.as_deref().and_then(crate::platform::describe_boot_sector) {
-        Some("bitlocker") => (
-            "locked",
+        Some(crate::platform::BootSector::BitLocker) => (
+            RootState::Locked,
             Problem {
                 path,
                 error: "BitLocker-encrypted volume, locked".into(),
@@ -260,7 +260,7 @@ fn probe_unreadable(root: &Path, err: Option<std::io::Error>) -> (&'static str, 
             },
         ),
         Some(fs) => (
-            "not-a-folder",
+            RootState::NotAFolder,
             Problem {
                 path,
                 error: format!("an {fs} volume that is not mounted"),
@@ -268,7 +268,7 @@ fn probe_unreadable(root: &Path, err: Option<std::io::Error>) -> (&'static str, 
             },
         ),
         None => (
-            "unreadable",
+            RootState::Unreadable,
             Problem {
                 path,
                 error: match err {

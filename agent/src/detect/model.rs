@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::pe::Arch;
+use crate::platform::VolumeRole;
 
 /// Version of the JSON schema below.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -22,11 +23,65 @@ pub struct DetectReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScannedRoot {
     pub root: String,
-    /// "ok" | "locked" (BitLocker) | "unreadable" | "not-a-folder"
-    pub state: String,
+    pub state: RootState,
     pub label: Option<String>,
     pub filesystem: Option<String>,
     pub installations: usize,
+}
+
+/// What became of a volume or folder detect was given or found. Serialised as `ok`,
+/// `locked` (BitLocker), `unreadable`, `not-a-folder`, or `skipped: <why>` for the volumes
+/// detect leaves alone (WinPE's own RAM drive, the boot media).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootState {
+    Ok,
+    Locked,
+    Unreadable,
+    NotAFolder,
+    Skipped(VolumeRole),
+}
+
+impl std::fmt::Display for RootState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RootState::Ok => f.write_str("ok"),
+            RootState::Locked => f.write_str("locked"),
+            RootState::Unreadable => f.write_str("unreadable"),
+            RootState::NotAFolder => f.write_str("not-a-folder"),
+            RootState::Skipped(role) => write!(f, "skipped: {role}"),
+        }
+    }
+}
+
+impl std::str::FromStr for RootState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "ok" => RootState::Ok,
+            "locked" => RootState::Locked,
+            "unreadable" => RootState::Unreadable,
+            "not-a-folder" => RootState::NotAFolder,
+            _ => RootState::Skipped(
+                s.strip_prefix("skipped: ")
+                    .and_then(VolumeRole::from_label)
+                    .ok_or_else(|| format!("unknown volume state \"{s}\""))?,
+            ),
+        })
+    }
+}
+
+impl Serialize for RootState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RootState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -97,22 +152,70 @@ pub struct ArchEvidence {
 pub struct HiveState {
     pub name: String,
     pub path: String,
-    /// "clean" | "replayed" | "not-recovered"
-    pub state: String,
+    pub state: HiveStatus,
     /// Which logs were applied, or why none could be.
     pub detail: Option<String>,
+}
+
+/// Whether a hive had to be brought up to date from its transaction logs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HiveStatus {
+    /// Closed cleanly: the file alone is up to date.
+    Clean,
+    /// Dirty, and its logs were replayed in memory.
+    Replayed,
+    /// Dirty, and the logs could not be replayed: read as it is on disk.
+    NotRecovered,
+}
+
+impl std::fmt::Display for HiveStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HiveStatus::Clean => "clean",
+            HiveStatus::Replayed => "replayed",
+            HiveStatus::NotRecovered => "not-recovered",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriveLetter {
     /// e.g. "D:"
     pub letter: String,
-    /// "mbr" | "gpt" | "device-path" | "unknown"
-    pub identity: String,
+    /// How `MountedDevices` identifies the volume that had this letter.
+    pub identity: DriveIdentity,
     /// Host path of that volume now, when it was found.
     pub now_at: Option<String>,
-    /// "installation-volume" | "mbr" | "gpt" | "offline-xml"
-    pub how: Option<String>,
+    /// How it was found now; `None` when it was not.
+    pub how: Option<LetterSource>,
+}
+
+/// How the offline system's `MountedDevices` knew a volume.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriveIdentity {
+    /// MBR disk signature and partition offset.
+    Mbr,
+    /// GPT partition GUID.
+    Gpt,
+    /// A device path (removable media, virtual disks).
+    DevicePath,
+    Unknown,
+}
+
+/// How a drive letter of the offline system was placed on this machine.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum LetterSource {
+    /// The volume (or Windows.old folder) the installation was found on.
+    InstallationVolume,
+    /// A visible volume with the recorded MBR signature and offset.
+    Mbr,
+    /// A visible volume with the recorded GPT partition GUID.
+    Gpt,
+    /// Offline.xml `<mappings>`.
+    OfflineXml,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -147,8 +250,8 @@ impl UserKind {
 pub struct User {
     pub sid: String,
     pub name: String,
-    /// Where the name came from ("sam", "identity-cache", …, "folder-name").
-    pub name_source: String,
+    /// Where the name came from.
+    pub name_source: NameSource,
     /// True when the name is only the profile folder's name.
     pub name_is_guess: bool,
     pub display_name: Option<String>,
@@ -161,11 +264,54 @@ pub struct User {
     pub kind: UserKind,
 }
 
+/// Where a user's name was read.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NameSource {
+    /// SYSTEM, LOCAL SERVICE, NETWORK SERVICE and the like.
+    WellKnownSid,
+    /// A local account in the SAM.
+    Sam,
+    /// A local account linked to a Microsoft account (the SAM's InternetUserName).
+    SamMicrosoftAccount,
+    /// SOFTWARE's IdentityStore cache.
+    IdentityCache,
+    /// SOFTWARE's LogonCache (Entra ID sign-ins).
+    LogonCache,
+    /// Group Policy's record of the user's distinguished name.
+    GroupPolicy,
+    /// LogonUI's last signed-in user and session data.
+    LogonUi,
+    /// Nothing named the user: the profile folder's name, marked as a guess.
+    FolderName,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Application {
     pub name: String,
     pub version: Option<String>,
     pub publisher: Option<String>,
-    /// "64-bit" | "32-bit" | "user"
-    pub view: String,
+    pub view: AppView,
+}
+
+/// Which Uninstall key listed an application.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AppView {
+    #[serde(rename = "32-bit")]
+    Bits32,
+    #[serde(rename = "64-bit")]
+    Bits64,
+    /// A per-user installation (the user's own Uninstall key).
+    #[serde(rename = "user")]
+    User,
+}
+
+impl std::fmt::Display for AppView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AppView::Bits64 => "64-bit",
+            AppView::Bits32 => "32-bit",
+            AppView::User => "user",
+        })
+    }
 }

@@ -9,7 +9,7 @@
 
 use crate::hive::{Key, LoadedHive};
 
-use super::model::UserKind;
+use super::model::{NameSource, UserKind};
 use super::profiles::ProfileEntry;
 pub use super::sam::{read_sam, SamInfo};
 
@@ -22,9 +22,7 @@ pub struct NamingContext<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named {
     pub name: String,
-    /// "well-known-sid" | "sam" | "sam-microsoft-account" | "identity-cache" |
-    /// "logon-cache" | "group-policy" | "logon-ui" | "folder-name"
-    pub source: String,
+    pub source: NameSource,
     pub guess: bool,
     pub display_name: Option<String>,
     pub kind: UserKind,
@@ -71,10 +69,10 @@ fn folder_name(path: &str) -> String {
         .to_string()
 }
 
-fn named(name: String, source: &str, kind: UserKind, display_name: Option<String>) -> Named {
+fn named(name: String, source: NameSource, kind: UserKind, display_name: Option<String>) -> Named {
     Named {
         name,
-        source: source.into(),
+        source,
         guess: false,
         display_name,
         kind,
@@ -84,7 +82,7 @@ fn named(name: String, source: &str, kind: UserKind, display_name: Option<String
 fn guessed(folder: &str, kind: UserKind) -> Named {
     Named {
         name: folder.to_string(),
-        source: "folder-name".into(),
+        source: NameSource::FolderName,
         guess: true,
         display_name: None,
         kind,
@@ -104,7 +102,7 @@ fn well_known(sid: &str, folder: &str) -> Option<Named> {
         }
         _ => return None,
     };
-    Some(named(name.into(), "well-known-sid", kind, None))
+    Some(named(name.into(), NameSource::WellKnownSid, kind, None))
 }
 
 /// Temporary profiles: the `State` bit, Windows' `TEMP` / `TEMP.<DOMAIN>[.NNN]` folders
@@ -177,7 +175,7 @@ fn resolve_local(ctx: &NamingContext<'_>, sid: &str, folder: &str) -> Named {
                 };
                 return named(
                     mail.clone(),
-                    "sam-microsoft-account",
+                    NameSource::SamMicrosoftAccount,
                     UserKind::Microsoft,
                     display,
                 );
@@ -188,7 +186,7 @@ fn resolve_local(ctx: &NamingContext<'_>, sid: &str, folder: &str) -> Named {
             if let Some(mail) = c.user_name.filter(|n| n.contains('@')) {
                 return named(
                     mail,
-                    "identity-cache",
+                    NameSource::IdentityCache,
                     UserKind::Microsoft,
                     c.display_name.or_else(|| u.full_name.clone()),
                 );
@@ -196,7 +194,7 @@ fn resolve_local(ctx: &NamingContext<'_>, sid: &str, folder: &str) -> Named {
         }
         return named(
             qualify(ctx.computer_name, &u.name),
-            "sam",
+            NameSource::Sam,
             UserKind::Local,
             u.full_name.clone(),
         );
@@ -217,8 +215,11 @@ fn resolve_local(ctx: &NamingContext<'_>, sid: &str, folder: &str) -> Named {
 fn resolve_entra(ctx: &NamingContext<'_>, sid: &str, folder: &str) -> Named {
     let sw = ctx.software;
     for (c, source) in [
-        (sw.and_then(|h| identity_cache(h, sid)), "identity-cache"),
-        (sw.and_then(|h| logon_cache(h, sid)), "logon-cache"),
+        (
+            sw.and_then(|h| identity_cache(h, sid)),
+            NameSource::IdentityCache,
+        ),
+        (sw.and_then(|h| logon_cache(h, sid)), NameSource::LogonCache),
     ] {
         if let Some(c) = c {
             if let Some(n) = c.user_name.clone().or(c.sam_name.clone()) {
@@ -248,7 +249,12 @@ fn resolve_domain(ctx: &NamingContext<'_>, sid: &str, folder: &str, have_sam: bo
             let d = domain_hint.clone().or_else(|| g.domain_label());
             qualify(d.as_deref(), &g.name)
         };
-        return named(name, "group-policy", UserKind::Domain, g.display_name());
+        return named(
+            name,
+            NameSource::GroupPolicy,
+            UserKind::Domain,
+            g.display_name(),
+        );
     }
     if let Some(n) = sw
         .and_then(|h| logon_ui(h, sid))
@@ -260,7 +266,12 @@ fn resolve_domain(ctx: &NamingContext<'_>, sid: &str, folder: &str, have_sam: bo
     if let Some(c) = sw.and_then(|h| identity_cache(h, sid)) {
         if c.is_microsoft_account() {
             if let Some(mail) = c.user_name.clone() {
-                return named(mail, "identity-cache", UserKind::Microsoft, c.display_name);
+                return named(
+                    mail,
+                    NameSource::IdentityCache,
+                    UserKind::Microsoft,
+                    c.display_name,
+                );
             }
         }
         let name = match (&c.sam_name, &domain_hint) {
@@ -268,7 +279,12 @@ fn resolve_domain(ctx: &NamingContext<'_>, sid: &str, folder: &str, have_sam: bo
             _ => c.user_name.clone().or(c.sam_name.clone()),
         };
         if let Some(name) = name {
-            return named(name, "identity-cache", UserKind::Domain, c.display_name);
+            return named(
+                name,
+                NameSource::IdentityCache,
+                UserKind::Domain,
+                c.display_name,
+            );
         }
     }
     // Not the machine's SID: with a SAM to compare against, it is a domain's.
@@ -433,7 +449,7 @@ impl LogonUiUser {
             if let Some(mail) = strip_prefix_ci(v, r"MicrosoftAccount\") {
                 return Some(named(
                     mail.to_string(),
-                    "logon-ui",
+                    NameSource::LogonUi,
                     UserKind::Microsoft,
                     display,
                 ));
@@ -441,7 +457,12 @@ impl LogonUiUser {
         }
         let v = self.sam_user.as_ref().or(self.user.as_ref())?;
         if let Some(n) = strip_prefix_ci(v, r"AzureAD\") {
-            return Some(named(n.to_string(), "logon-ui", UserKind::Entra, display));
+            return Some(named(
+                n.to_string(),
+                NameSource::LogonUi,
+                UserKind::Entra,
+                display,
+            ));
         }
         let (dom, name) = v.split_once('\\').unwrap_or(("", v));
         let local =
@@ -449,12 +470,12 @@ impl LogonUiUser {
         Some(if local {
             named(
                 qualify(computer, name),
-                "logon-ui",
+                NameSource::LogonUi,
                 UserKind::Local,
                 display,
             )
         } else {
-            named(v.clone(), "logon-ui", UserKind::Domain, display)
+            named(v.clone(), NameSource::LogonUi, UserKind::Domain, display)
         })
     }
 }
@@ -601,8 +622,8 @@ mod tests {
         let n = name_user(&c, &entry("S-1-5-21-1-2-3-1001", r"C:\Users\ann"));
         assert_eq!(n.name, r"PC\ann");
         assert_eq!(
-            (n.kind, n.source.as_str(), n.guess),
-            (UserKind::Local, "sam", false)
+            (n.kind, n.source, n.guess),
+            (UserKind::Local, NameSource::Sam, false)
         );
         assert_eq!(n.display_name.as_deref(), Some("Ann A"));
         let n = name_user(&c, &entry("S-1-5-21-1-2-3-1009", r"C:\Users\old"));

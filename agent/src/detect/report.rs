@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{DetectReport, Installation};
+use super::model::{DetectReport, HiveStatus, Installation};
 
 pub fn render(report: &DetectReport) -> String {
     let mut out = String::new();
@@ -66,7 +66,7 @@ fn render_installation(out: &mut String, i: &Installation) {
         opt(&i.install_date),
         opt(&i.registered_owner)
     );
-    for h in i.hives.iter().filter(|h| h.state != "clean") {
+    for h in i.hives.iter().filter(|h| h.state != HiveStatus::Clean) {
         let _ = writeln!(
             out,
             "    hive {} {}: {}",

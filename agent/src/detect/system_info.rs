@@ -68,7 +68,24 @@ pub fn read_version(software: &LoadedHive) -> VersionInfo {
     }
 }
 
-/// Windows 11 still calls itself "Windows 10" in ProductName; build 22000 is its first.
+/// The family a build number belongs to. Windows 11 still calls itself "Windows 10" in
+/// ProductName (build 22000 is its first); before Windows 10 each release had its own
+/// build numbers (RTM and service packs).
+fn family_of_build(b: u32) -> Option<&'static str> {
+    Some(match b {
+        22000.. => "Windows 11",
+        10240.. => "Windows 10",
+        9600 => "Windows 8.1",
+        9200 => "Windows 8",
+        7600 | 7601 => "Windows 7",
+        6000..=6003 => "Windows Vista",
+        2600 | 3790 => "Windows XP",
+        _ => return None,
+    })
+}
+
+/// The family of an installation ("Windows 11", "Windows 7", "Windows Server"…), from
+/// the build first, then `CurrentVersion` (6.1 is Windows 7), then the product's name.
 pub fn family(
     product: Option<&str>,
     build: Option<u32>,
@@ -81,23 +98,39 @@ pub fn family(
     if server {
         return Some("Windows Server".into());
     }
-    if let Some(b) = build {
-        if b >= 22000 {
-            return Some("Windows 11".into());
-        }
-        if b >= 10240 || major == Some(10) {
-            return Some("Windows 10".into());
-        }
+    if let Some(f) = build.and_then(family_of_build) {
+        return Some(f.into());
     }
-    let named = match current_version? {
-        "6.3" => "Windows 8.1",
-        "6.2" => "Windows 8",
-        "6.1" => "Windows 7",
-        "6.0" => "Windows Vista",
-        "5.1" | "5.2" => "Windows XP",
-        _ => return product.map(str::to_string),
+    if major == Some(10) {
+        return Some("Windows 10".into());
+    }
+    let by_version = match current_version.map(str::trim) {
+        Some("6.3") => Some("Windows 8.1"),
+        Some("6.2") => Some("Windows 8"),
+        Some("6.1") => Some("Windows 7"),
+        Some("6.0") => Some("Windows Vista"),
+        Some("5.1" | "5.2") => Some("Windows XP"),
+        _ => None,
     };
-    Some(named.into())
+    if let Some(f) = by_version {
+        return Some(f.into());
+    }
+    // "Windows 8.1 Pro", "Windows 7 Ultimate": the words before the edition.
+    let p = product?.trim();
+    [
+        "Windows 8.1",
+        "Windows 8",
+        "Windows 7",
+        "Windows Vista",
+        "Windows XP",
+    ]
+    .into_iter()
+    .find(|f| {
+        p.strip_prefix(f)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+    })
+    .map(|f| f.to_string())
+    .or_else(|| Some(p.to_string()))
 }
 
 /// The control set Windows last booted with (`Select\Current`), as a key path prefix.
@@ -220,5 +253,36 @@ mod tests {
             Some("Windows Server")
         );
         assert_eq!(family(None, None, None, None, None), None);
+        // Windows 7 and 8.x by build alone (CurrentVersion missing), by CurrentVersion
+        // alone, and by name alone.
+        for (build, want) in [
+            (7601, "Windows 7"),
+            (9200, "Windows 8"),
+            (9600, "Windows 8.1"),
+        ] {
+            assert_eq!(
+                family(
+                    Some("Windows 7 Professional"),
+                    Some(build),
+                    None,
+                    None,
+                    None
+                )
+                .as_deref(),
+                Some(want)
+            );
+        }
+        assert_eq!(
+            family(None, None, None, Some("6.3"), None).as_deref(),
+            Some("Windows 8.1")
+        );
+        assert_eq!(
+            family(Some("Windows 8.1 Pro"), None, None, None, None).as_deref(),
+            Some("Windows 8.1")
+        );
+        assert_eq!(
+            family(Some("Windows 7 Ultimate N"), Some(1), None, None, None).as_deref(),
+            Some("Windows 7")
+        );
     }
 }

@@ -164,7 +164,7 @@ mod tests {
         User {
             sid: sid.into(),
             name: name.into(),
-            name_source: "test".into(),
+            name_source: crate::detect::NameSource::Sam,
             name_is_guess: false,
             display_name: None,
             profile_path_original: format!(r"C:\Users\{name}"),

@@ -49,9 +49,51 @@ pub fn in_winpe() -> bool {
     imp::in_winpe()
 }
 
+/// Why a volume is not scanned: it is part of the running rescue environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolumeRole {
+    /// WinPE's own RAM drive (its `%SystemDrive%`, usually X:).
+    WinPeRamDrive,
+    /// The medium WinPE booted from (`PEBootRamdiskSourceDrive`).
+    BootMedia,
+    /// The volume the agent runs from, when it holds `sources\boot.wim` (boot media too).
+    AgentBootMedia,
+}
+
+impl VolumeRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            VolumeRole::WinPeRamDrive => "the WinPE RAM drive (WinPE itself)",
+            VolumeRole::BootMedia => "the boot media",
+            VolumeRole::AgentBootMedia => "the boot media the agent runs from",
+        }
+    }
+
+    pub fn from_label(s: &str) -> Option<VolumeRole> {
+        [
+            VolumeRole::WinPeRamDrive,
+            VolumeRole::BootMedia,
+            VolumeRole::AgentBootMedia,
+        ]
+        .into_iter()
+        .find(|r| r.label() == s)
+    }
+
+    /// The stick the technician booted from: a place a store may go.
+    pub fn is_boot_media(self) -> bool {
+        matches!(self, VolumeRole::BootMedia | VolumeRole::AgentBootMedia)
+    }
+}
+
+impl std::fmt::Display for VolumeRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// Volumes detect must not scan, with the reason: inside WinPE the RAM drive that holds
-/// WinPE itself (its `%SystemDrive%`, usually X:) and the boot media the agent came from.
-pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
+/// WinPE itself and the boot media the agent came from.
+pub fn volumes_to_skip() -> Vec<(PathBuf, VolumeRole)> {
     imp::volumes_to_skip()
 }
 
@@ -80,18 +122,41 @@ pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
     imp::raw_boot_sector(root)
 }
 
+/// What a boot sector says its volume is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootSector {
+    BitLocker,
+    Ntfs,
+    ExFat,
+    Fat32,
+    /// FAT12 or FAT16.
+    Fat,
+}
+
+impl std::fmt::Display for BootSector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BootSector::BitLocker => "BitLocker",
+            BootSector::Ntfs => "NTFS",
+            BootSector::ExFat => "exFAT",
+            BootSector::Fat32 => "FAT32",
+            BootSector::Fat => "FAT",
+        })
+    }
+}
+
 /// What a boot sector says about its volume.
-pub fn describe_boot_sector(sector: &[u8]) -> Option<&'static str> {
+pub fn describe_boot_sector(sector: &[u8]) -> Option<BootSector> {
     let oem = sector.get(3..11)?;
     match oem {
-        b"-FVE-FS-" => Some("bitlocker"),
-        b"NTFS    " => Some("NTFS"),
-        b"EXFAT   " => Some("exFAT"),
-        _ if sector.get(82..90) == Some(b"FAT32   ".as_slice()) => Some("FAT32"),
+        b"-FVE-FS-" => Some(BootSector::BitLocker),
+        b"NTFS    " => Some(BootSector::Ntfs),
+        b"EXFAT   " => Some(BootSector::ExFat),
+        _ if sector.get(82..90) == Some(b"FAT32   ".as_slice()) => Some(BootSector::Fat32),
         _ if sector.get(54..59) == Some(b"FAT16".as_slice())
             || sector.get(54..59) == Some(b"FAT12".as_slice()) =>
         {
-            Some("FAT")
+            Some(BootSector::Fat)
         }
         _ => None,
     }

@@ -75,7 +75,7 @@ pub fn in_winpe() -> bool {
     false
 }
 
-pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
+pub fn volumes_to_skip() -> Vec<(PathBuf, super::VolumeRole)> {
     Vec::new()
 }
 

@@ -218,7 +218,7 @@ fn letter_of(path: &Path) -> Option<char> {
     (l.is_ascii_alphabetic() && c.next() == Some(':')).then(|| l.to_ascii_uppercase())
 }
 
-pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
+pub fn volumes_to_skip() -> Vec<(PathBuf, super::VolumeRole)> {
     let mut skip = Vec::new();
     if in_winpe() {
         if let Some(l) = std::env::var("SystemDrive")
@@ -227,7 +227,7 @@ pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
         {
             skip.push((
                 PathBuf::from(format!("{l}:\\")),
-                "the WinPE RAM drive (WinPE itself)".to_string(),
+                super::VolumeRole::WinPeRamDrive,
             ));
         }
         // wpeinit records where WinPE booted from.
@@ -239,7 +239,7 @@ pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
         {
             skip.push((
                 PathBuf::from(format!("{l}:\\")),
-                "the boot media".to_string(),
+                super::VolumeRole::BootMedia,
             ));
         }
     }
@@ -247,7 +247,7 @@ pub fn volumes_to_skip() -> Vec<(PathBuf, String)> {
     if let Some(l) = std::env::current_exe().ok().as_deref().and_then(letter_of) {
         let root = PathBuf::from(format!("{l}:\\"));
         if root.join("sources").join("boot.wim").is_file() {
-            skip.push((root, "the boot media the agent runs from".to_string()));
+            skip.push((root, super::VolumeRole::AgentBootMedia));
         }
     }
     skip
