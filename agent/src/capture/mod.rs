@@ -56,10 +56,6 @@ pub enum CaptureError {
     Failed { store: PathBuf, reason: String },
 }
 
-fn unreadable(s: &Skipped) -> bool {
-    s.reason.starts_with("cannot be read") || s.reason.starts_with("folder cannot be read")
-}
-
 /// Path in the image for a Windows path: `C:\Users\ann` → `C\Users\ann`.
 fn image_path(win: &str) -> String {
     win.replacen(':', "", 1).trim_end_matches('\\').to_string()
@@ -180,7 +176,7 @@ pub fn capture(
     if let Some((pass, s)) = plan
         .passes()
         .flat_map(|p| p.skipped.iter().map(move |s| (p, s)))
-        .find(|(_, s)| unreadable(s))
+        .find(|(_, s)| s.kind.is_error())
     {
         if !opts.continue_on_error {
             let reason = format!("{} ({}): {}", s.path, pass.name, s.reason);

@@ -338,7 +338,7 @@ pub fn run(args: AutoArgs) -> i32 {
             let skipped = plan
                 .passes()
                 .flat_map(|p| &p.skipped)
-                .any(|s| s.reason.contains("cannot be read"));
+                .any(|s| s.kind.is_error());
             banner(if skipped {
                 "DONE - STORE COMPLETE, SOME FILES SKIPPED (see manifest)"
             } else {

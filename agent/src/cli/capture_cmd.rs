@@ -304,7 +304,7 @@ pub fn run(args: CaptureArgs) -> i32 {
             let unreadable = plan
                 .passes()
                 .flat_map(|p| &p.skipped)
-                .any(|s| s.reason.contains("cannot be read"));
+                .any(|s| s.kind.is_error());
             let code = if unreadable { exit::SKIPPED } else { exit::OK };
             if let Some(l) = &args.log {
                 let _ = std::fs::write(l, out.log.join("\n") + "\n");

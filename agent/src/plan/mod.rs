@@ -4,6 +4,7 @@
 
 pub mod folders;
 pub mod registry;
+pub mod skip;
 pub mod users;
 pub mod walk;
 
@@ -13,8 +14,8 @@ use crate::detect::model::User;
 use crate::detect::Inspected;
 use crate::hive::LoadedHive;
 use crate::rules::{self, Decision, Environment, Matcher, NoFacts, ObjectKind, RuleSet, Scope};
-use crate::store::manifest::{LeftUser, Skipped};
 use crate::winpath::{resolve_ci, LetterMap};
+pub use skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 
 pub use registry::RegKey;
 pub use walk::FileEntry;
@@ -203,10 +204,11 @@ fn open_user_hive(
     match LoadedHive::open(&path) {
         Ok(h) => Some(h),
         Err(e) => {
-            skipped.push(Skipped {
-                path: path.display().to_string(),
-                reason: format!("{what} cannot be read, its settings are not captured: {e}"),
-            });
+            skipped.push(Skipped::new(
+                path.display().to_string(),
+                SkipKind::HiveUnreadable,
+                format!("{what} cannot be read, its settings are not captured: {e}"),
+            ));
             None
         }
     }
@@ -233,10 +235,11 @@ pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
 
     for user in &inst.users {
         match users::select(user, &opts.users, opts.unused_days, opts.now_unix) {
-            users::Selection::Leave(reason) => plan.left.push(LeftUser {
+            users::Selection::Leave(kind, reason) => plan.left.push(LeftUser {
                 sid: user.sid.clone(),
                 name: user.name.clone(),
                 reason,
+                kind,
             }),
             users::Selection::Take => plan.users.push(user_pass(
                 ins,

@@ -3,6 +3,7 @@
 //! `--unused-days N`. Junk profiles (system, service, temporary, `.bak`, setup accounts)
 //! stay out unless named explicitly.
 
+use super::skip::LeaveKind;
 use crate::detect::model::{User, UserKind};
 
 /// One `--users` entry: `ann`, `PC01\ann`, `*\ann`, `S-1-5-21-*-1001`, with `!` in front
@@ -90,7 +91,7 @@ fn is_setup_account(user: &User) -> bool {
 pub enum Selection {
     Take,
     /// Left out, with the reason shown in the summary and the manifest.
-    Leave(String),
+    Leave(LeaveKind, String),
 }
 
 /// Decides for one user. `now_unix` and `unused_days` implement `--unused-days`.
@@ -107,10 +108,10 @@ pub fn select(
         return Selection::Take;
     }
     if excluded {
-        return Selection::Leave("excluded by --users".into());
+        return Selection::Leave(LeaveKind::Excluded, "excluded by --users".into());
     }
     if patterns.iter().any(|p| !p.exclude) {
-        return Selection::Leave("not named by --users".into());
+        return Selection::Leave(LeaveKind::NotNamed, "not named by --users".into());
     }
     if !user.kind.is_real_user() || is_setup_account(user) {
         let what = match user.kind {
@@ -120,22 +121,26 @@ pub fn select(
             UserKind::Backup => "backup (.bak) profile",
             _ => "Windows setup account",
         };
-        return Selection::Leave(format!("{what} (name it with --users to take it)"));
+        return Selection::Leave(
+            LeaveKind::NotARealUser,
+            format!("{what} (name it with --users to take it)"),
+        );
     }
     if let (Some(days), Some(last)) = (unused_days, user.last_used.as_deref()) {
         if let Some(t) = parse_rfc3339(last) {
             if now_unix - t > (days as i64) * 86_400 {
-                return Selection::Leave(format!(
-                    "not used for more than {days} days (last {last})"
-                ));
+                return Selection::Leave(
+                    LeaveKind::Unused,
+                    format!("not used for more than {days} days (last {last})"),
+                );
             }
         }
     }
     if user.profile_path.is_none() {
-        return Selection::Leave(format!(
-            "profile folder {} not found",
-            user.profile_path_original
-        ));
+        return Selection::Leave(
+            LeaveKind::ProfileMissing,
+            format!("profile folder {} not found", user.profile_path_original),
+        );
     }
     Selection::Take
 }
@@ -218,14 +223,14 @@ mod tests {
             None,
         );
         assert_eq!(select(&ann, &[], None, now), Selection::Take);
-        assert!(matches!(select(&svc, &[], None, now), Selection::Leave(_)));
+        assert!(matches!(select(&svc, &[], None, now), Selection::Leave(..)));
         assert!(matches!(
             select(&setup, &[], None, now),
-            Selection::Leave(_)
+            Selection::Leave(..)
         ));
         assert!(matches!(
             select(&old, &[], Some(90), now),
-            Selection::Leave(_)
+            Selection::Leave(..)
         ));
         assert_eq!(select(&ann, &[], Some(90), now), Selection::Take);
         let pats = [
@@ -239,7 +244,7 @@ mod tests {
         );
         assert!(matches!(
             select(&old, &pats, None, now),
-            Selection::Leave(_)
+            Selection::Leave(..)
         ));
         assert_eq!(
             select(&svc, &[UserPattern::parse("S-1-5-19").unwrap()], None, now),

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::store::manifest::Skipped;
+use super::skip::{SkipKind, Skipped};
 
 /// The rule matcher as the walker sees it: no I/O on its side, no rules on this side.
 pub trait Selector {
@@ -59,11 +59,8 @@ fn join_win(dir: &str, name: &str) -> String {
     }
 }
 
-fn skip(out: &mut WalkResult, win: &str, reason: impl Into<String>) {
-    out.skipped.push(Skipped {
-        path: win.to_string(),
-        reason: reason.into(),
-    });
+fn skip(out: &mut WalkResult, win: &str, kind: SkipKind, reason: impl Into<String>) {
+    out.skipped.push(Skipped::new(win, kind, reason));
 }
 
 fn walk_dir(
@@ -81,7 +78,12 @@ fn walk_dir(
     let entries = match std::fs::read_dir(host) {
         Ok(e) => e,
         Err(e) => {
-            skip(out, win, format!("folder cannot be read: {e}"));
+            skip(
+                out,
+                win,
+                SkipKind::FolderUnreadable,
+                format!("folder cannot be read: {e}"),
+            );
             return;
         }
     };
@@ -95,7 +97,12 @@ fn walk_dir(
             Ok(m) => m,
             Err(e) => {
                 if sel.take(&win_path).is_some() {
-                    skip(out, &win_path, format!("cannot be read: {e}"));
+                    let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                        SkipKind::Vanished
+                    } else {
+                        SkipKind::Unreadable
+                    };
+                    skip(out, &win_path, kind, format!("cannot be read: {e}"));
                 }
                 continue;
             }
@@ -109,7 +116,12 @@ fn walk_dir(
         }
         if is_link {
             if sel.enter(&win_path) || sel.take(&win_path).is_some() {
-                skip(out, &win_path, "junction or symbolic link: not followed");
+                skip(
+                    out,
+                    &win_path,
+                    SkipKind::Link,
+                    "junction or symbolic link: not followed",
+                );
             }
             continue;
         }
@@ -118,6 +130,7 @@ fn walk_dir(
                 skip(
                     out,
                     &win_path,
+                    SkipKind::NotRegular,
                     "not a regular file (device, pipe or socket)",
                 );
             }
@@ -130,6 +143,7 @@ fn walk_dir(
             skip(
                 out,
                 &win_path,
+                SkipKind::CloudPlaceholder,
                 "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud",
             );
             continue;
@@ -138,13 +152,19 @@ fn walk_dir(
             skip(
                 out,
                 &win_path,
+                SkipKind::Encrypted,
                 "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw",
             );
             continue;
         }
         if check {
             if let Err(e) = std::fs::File::open(&host_path) {
-                skip(out, &win_path, format!("cannot be read: {e}"));
+                skip(
+                    out,
+                    &win_path,
+                    SkipKind::Unreadable,
+                    format!("cannot be read: {e}"),
+                );
                 continue;
             }
         }

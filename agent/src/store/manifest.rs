@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::detect::model::Installation;
+pub use crate::plan::skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 
 pub const MANIFEST_FILE: &str = "manifest.yaml";
 pub const FILES_WIM: &str = "files.wim";
@@ -61,19 +62,6 @@ pub struct UserRecord {
     pub registry_keys: u64,
     pub registry_values: u64,
     pub skipped: Vec<Skipped>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Skipped {
-    pub path: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LeftUser {
-    pub sid: String,
-    pub name: String,
-    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

@@ -1,0 +1,104 @@
+//! What a capture leaves behind and why: files, folders and hives it skips, users it does
+//! not take. The kinds decide (does the capture stop, is the exit code 3); the reason is
+//! the sentence a technician reads. Both go into the manifest.
+
+use serde::{Deserialize, Serialize};
+
+/// Why something was not captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipKind {
+    /// A file that could not be opened or read.
+    Unreadable,
+    /// A folder whose contents could not be listed.
+    FolderUnreadable,
+    /// A user's hive (NTUSER.DAT, UsrClass.dat) that could not be read: their settings.
+    HiveUnreadable,
+    /// A file that was there when the folders were walked and gone when it was captured.
+    Vanished,
+    /// A name that is not valid Unicode, which no WIM can hold.
+    BadName,
+    /// A junction or symbolic link: never followed.
+    Link,
+    /// A device, pipe or socket.
+    NotRegular,
+    /// A cloud-only placeholder (OneDrive Files On-Demand): its content is not on the disk.
+    CloudPlaceholder,
+    /// EFS-encrypted, and this platform cannot read it raw.
+    Encrypted,
+    /// A registry key or value the capture stopped at (a cycle, a budget exceeded).
+    RegistryDamaged,
+    /// Recorded by an agent that did not yet say why.
+    #[serde(other)]
+    Other,
+}
+
+impl SkipKind {
+    /// Errors: data was there and could not be taken. Without `--continue` the first one
+    /// stops the capture; with it the capture ends with exit code 3. The other kinds are
+    /// what Lifeboat leaves on purpose (links, placeholders…) and change neither.
+    pub fn is_error(self) -> bool {
+        matches!(
+            self,
+            SkipKind::Unreadable
+                | SkipKind::FolderUnreadable
+                | SkipKind::HiveUnreadable
+                | SkipKind::Vanished
+                | SkipKind::BadName
+                | SkipKind::RegistryDamaged
+        )
+    }
+}
+
+fn other() -> SkipKind {
+    SkipKind::Other
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+    #[serde(default = "other")]
+    pub kind: SkipKind,
+}
+
+impl Skipped {
+    pub fn new(path: impl Into<String>, kind: SkipKind, reason: impl Into<String>) -> Skipped {
+        Skipped {
+            path: path.into(),
+            reason: reason.into(),
+            kind,
+        }
+    }
+}
+
+/// Why a user on the installation was not captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeaveKind {
+    /// Matched a `--users !pattern` (ScanState `/ue`).
+    Excluded,
+    /// `--users` named others only (ScanState `/ui`).
+    NotNamed,
+    /// A system, service, temporary, backup or setup profile.
+    NotARealUser,
+    /// Not used for longer than `--unused-days` (ScanState `/uel`).
+    Unused,
+    /// The profile folder is not on any volume found.
+    ProfileMissing,
+    #[serde(other)]
+    Other,
+}
+
+fn other_leave() -> LeaveKind {
+    LeaveKind::Other
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeftUser {
+    pub sid: String,
+    pub name: String,
+    pub reason: String,
+    #[serde(default = "other_leave")]
+    pub kind: LeaveKind,
+}
