@@ -249,12 +249,16 @@ pub fn capture(
     manifest.incomplete_reason = None;
     manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
     write_manifest_and_log(&dirs.work, &manifest, &log);
-    let report = crate::store::verify::verify_contents(&dirs.work, &manifest);
+    let report = crate::store::verify::verify_contents(&crate::store::StoreReader::with_manifest(
+        &dirs.work,
+        manifest.clone(),
+    ));
     if !report.ok() {
+        let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
         return Err(fail(
             &mut manifest,
             &mut log,
-            format!("verification failed: {}", report.problems.join("; ")),
+            format!("verification failed: {}", problems.join("; ")),
             false,
         ));
     }

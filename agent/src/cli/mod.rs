@@ -21,6 +21,23 @@ fn capture_exit(e: &crate::capture::CaptureError) -> i32 {
     }
 }
 
+/// USMT's code for a store that cannot be read or written.
+fn store_exit(e: &crate::store::StoreError) -> i32 {
+    use crate::store::StoreError as E;
+    match e {
+        E::NotAStore { .. } | E::NoRoom { .. } => exit::BAD_STORE,
+        E::NoSuchUser { .. } => exit::INVALID_PARAMETERS,
+        E::Write { .. } => exit::FATAL,
+        E::BadManifest { .. }
+        | E::UnsafeEntry { .. }
+        | E::Damaged { .. }
+        | E::ImageMismatch { .. }
+        | E::Read(_)
+        | E::Wim(_)
+        | E::NoFiles { .. } => exit::CORRUPTED_STORE,
+    }
+}
+
 pub mod exit {
     pub const OK: i32 = 0;
     pub const SKIPPED: i32 = 3;

@@ -26,7 +26,7 @@ pub fn verify(args: VerifyArgs) -> i32 {
     match crate::store::verify::verify_store(&args.store) {
         Err(e) => {
             eprintln!("error: {e}");
-            exit::BAD_STORE
+            super::store_exit(&e)
         }
         Ok(r) if r.ok() => {
             println!(
@@ -57,7 +57,7 @@ pub fn extract(args: ExtractArgs) -> i32 {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            exit::CORRUPTED_STORE
+            super::store_exit(&e)
         }
     }
 }

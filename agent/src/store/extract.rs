@@ -1,46 +1,84 @@
 //! `lifeboat extract STORE DIR [--user NAME]`: files back out of a store, for recovery by
-//! hand on any machine (one folder per user, the original paths below it).
+//! hand on any machine (one folder per user, the original paths below it). A store is
+//! hostile input: the WIM is checked against its integrity table before anything is
+//! written, each image's size in the WIM's metadata must be what the manifest says, and the
+//! whole must fit where it goes, so a damaged store never fills a disk.
 
 use std::path::{Path, PathBuf};
 
+use super::error::StoreError;
 use super::layout::safe_name;
-use super::verify::{open_store_wim, read_manifest};
+use super::manifest::UserRecord;
+use super::read::StoreReader;
 
-/// Extracts the images of the users matching `user` (name, `DOMAIN\name` or SID; all when
-/// None) into `target/<user>`. Returns the folders written.
-pub fn extract(store: &Path, target: &Path, user: Option<&str>) -> Result<Vec<PathBuf>, String> {
-    let manifest = read_manifest(store)?;
-    let records: Vec<_> = manifest
-        .users
-        .iter()
-        .chain(manifest.machine.iter())
+/// The records of the users matching `user` (name, `DOMAIN\name` or SID; all when None).
+pub fn select_records<'a>(
+    store: &'a StoreReader,
+    user: Option<&str>,
+) -> Result<Vec<&'a UserRecord>, StoreError> {
+    let matches = |r: &UserRecord, u: &str| {
+        let u = u.to_lowercase();
+        r.sid.to_lowercase() == u
+            || r.name.to_lowercase() == u
+            || r.name
+                .rsplit('\\')
+                .next()
+                .is_some_and(|n| n.to_lowercase() == u)
+    };
+    let records: Vec<&UserRecord> = store
+        .records()
         .filter(|r| r.wim_image.is_some())
-        .filter(|r| match user {
-            None => true,
-            Some(u) => {
-                let u = u.to_lowercase();
-                r.sid.to_lowercase() == u
-                    || r.name.to_lowercase() == u
-                    || r.name
-                        .rsplit('\\')
-                        .next()
-                        .is_some_and(|n| n.to_lowercase() == u)
-            }
-        })
+        .filter(|r| user.is_none_or(|u| matches(r, u)))
         .collect();
     if records.is_empty() {
-        let known: Vec<&str> = manifest.users.iter().map(|r| r.name.as_str()).collect();
         return Err(match user {
-            Some(u) => format!(
-                "no user \"{u}\" with files in this store (it has: {})",
-                known.join(", ")
-            ),
-            None => "this store holds no files".into(),
+            Some(u) => StoreError::NoSuchUser {
+                user: u.to_string(),
+                known: store
+                    .manifest()
+                    .users
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+            None => StoreError::NoFiles {
+                dir: store.dir().to_path_buf(),
+            },
         });
     }
-    let mut wim = open_store_wim(store, &manifest, false)?;
-    let mut written = Vec::new();
+    Ok(records)
+}
+
+/// Extracts the chosen users' images into `target/<user>`. Returns the folders written.
+pub fn extract(
+    store: &Path,
+    target: &Path,
+    user: Option<&str>,
+) -> Result<Vec<PathBuf>, StoreError> {
+    let store = StoreReader::open(store)?;
+    let records = select_records(&store, user)?;
+    // Integrity first: a damaged WIM stops here, before anything is written.
+    let mut wim = store.open_wim(true)?;
+    let mut need = 0u64;
+    for r in &records {
+        need = need.saturating_add(store.check_image(&mut wim, r)?.1);
+    }
+    std::fs::create_dir_all(target).map_err(|source| StoreError::Write {
+        path: target.to_path_buf(),
+        source,
+    })?;
+    if let Ok(free) = crate::platform::free_space(target) {
+        if need > free {
+            return Err(StoreError::NoRoom {
+                path: target.to_path_buf(),
+                need,
+                free,
+            });
+        }
+    }
     let bare = |n: &str| n.rsplit('\\').next().unwrap_or(n).to_lowercase();
+    let mut written = Vec::new();
     for r in &records {
         // One folder per user, by bare name unless two users share it.
         let shared = records
@@ -54,9 +92,11 @@ pub fn extract(store: &Path, target: &Path, user: Option<&str>) -> Result<Vec<Pa
             r.name.rsplit('\\').next().unwrap_or(&r.name)
         };
         let dir = target.join(safe_name(shown));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        wim.extract_image(r.wim_image.unwrap_or(1), &dir, None)
-            .map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        wim.extract_image(r.wim_image.unwrap_or(1), &dir, None)?;
         written.push(dir);
     }
     Ok(written)

@@ -1,8 +1,14 @@
 //! The store a capture writes: `files.wim` (one image per user, one for the machine),
-//! `registry/*.reg`, `manifest.yaml`, the log; and reading it back ([`verify`], [`extract`]).
+//! `registry/*.reg`, `manifest.yaml`, the log; and reading it back ([`read`], [`verify`],
+//! [`extract`]), every file it names treated as hostile input.
 
+pub mod error;
 pub mod extract;
 pub mod layout;
 pub mod manifest;
+pub mod read;
 pub mod regfile;
 pub mod verify;
+
+pub use error::StoreError;
+pub use read::StoreReader;

@@ -6,14 +6,28 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::manifest::{Manifest, FILES_WIM, INCOMPLETE_MARKER, MANIFEST_FILE};
-use crate::wim::Wim;
+use super::error::StoreError;
+use super::manifest::INCOMPLETE_MARKER;
+use super::read::StoreReader;
+
+/// One thing wrong with a store.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyProblem {
+    #[error("the store is marked incomplete{}", .reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Incomplete { reason: Option<String> },
+    #[error("{} is missing", .path.display())]
+    PartMissing { path: PathBuf },
+    #[error("{}: checksum differs from the manifest", .path.display())]
+    RegistryChecksum { path: PathBuf },
+    #[error(transparent)]
+    Damaged(#[from] StoreError),
+}
 
 #[derive(Debug, Default)]
 pub struct VerifyReport {
     pub files: u64,
     pub bytes: u64,
-    pub problems: Vec<String>,
+    pub problems: Vec<VerifyProblem>,
 }
 
 impl VerifyReport {
@@ -29,112 +43,72 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
-pub fn read_manifest(store: &Path) -> Result<Manifest, String> {
-    let p = store.join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&p)
-        .map_err(|e| format!("{}: {e} (is this a Lifeboat store?)", p.display()))?;
-    Manifest::from_yaml(&text).map_err(|e| format!("{}: not a valid manifest: {e}", p.display()))
-}
-
-/// The WIM of a store: `files.wim`, or the first part of a split one.
-pub fn open_store_wim(
-    store: &Path,
-    manifest: &Manifest,
-    check_integrity: bool,
-) -> Result<Wim, String> {
-    let first = manifest
-        .wim
-        .parts
-        .first()
-        .cloned()
-        .unwrap_or_else(|| FILES_WIM.to_string());
-    let path: PathBuf = store.join(&first);
-    let r = if manifest.wim.parts.len() > 1 {
-        Wim::open_split(&path, check_integrity)
-    } else {
-        Wim::open(&path, check_integrity)
-    };
-    r.map_err(|e| e.to_string())
-}
-
 /// Everything `lifeboat verify` checks: the store is marked complete, and its contents.
-pub fn verify_store(store: &Path) -> Result<VerifyReport, String> {
-    let manifest = read_manifest(store)?;
-    let mut report = verify_contents(store, &manifest);
-    if !manifest.complete || store.join(INCOMPLETE_MARKER).exists() {
+/// An error means there is no store to check (no manifest, or one that does not parse).
+pub fn verify_store(dir: &Path) -> Result<VerifyReport, StoreError> {
+    let store = StoreReader::open(dir)?;
+    let mut report = verify_contents(&store);
+    let m = store.manifest();
+    if !m.complete || dir.join(INCOMPLETE_MARKER).exists() {
         report.problems.insert(
             0,
-            format!(
-                "the store is marked incomplete{}",
-                manifest
-                    .incomplete_reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default()
-            ),
+            VerifyProblem::Incomplete {
+                reason: m.incomplete_reason.clone(),
+            },
         );
     }
     Ok(report)
 }
 
 /// The contents against the manifest: WIM integrity and hashes, per-user counts, .reg sums.
-pub fn verify_contents(store: &Path, manifest: &Manifest) -> VerifyReport {
+pub fn verify_contents(store: &StoreReader) -> VerifyReport {
     let mut report = VerifyReport::default();
-    for part in &manifest.wim.parts {
-        if !store.join(part).is_file() {
-            report
+    verify_wim(store, &mut report);
+    for r in store.records() {
+        let (Some(file), Some(want)) = (&r.registry_file, &r.registry_sha256) else {
+            continue;
+        };
+        match store.read_registry(file) {
+            Ok((path, data)) if sha256_hex(&data) != *want => report
                 .problems
-                .push(format!("{} is missing", store.join(part).display()));
-        }
-    }
-    let records: Vec<_> = manifest
-        .users
-        .iter()
-        .chain(manifest.machine.iter())
-        .collect();
-    if records.iter().any(|r| r.wim_image.is_some())
-        && report.problems.iter().all(|p| !p.ends_with("is missing"))
-    {
-        match open_store_wim(store, manifest, true) {
-            Err(e) => report.problems.push(e),
-            Ok(mut wim) => {
-                if let Err(e) = wim.verify(None) {
-                    report.problems.push(e.to_string());
-                }
-                for r in &records {
-                    let Some(image) = r.wim_image else { continue };
-                    match wim.iterate(image, "") {
-                        Err(e) => report.problems.push(e.to_string()),
-                        Ok(entries) => {
-                            let files = entries.iter().filter(|e| !e.is_dir).count() as u64;
-                            let bytes: u64 =
-                                entries.iter().filter(|e| !e.is_dir).map(|e| e.size).sum();
-                            report.files += files;
-                            report.bytes += bytes;
-                            if files != r.files || bytes != r.bytes {
-                                report.problems.push(format!(
-                                    "{}: image {image} holds {files} files / {bytes} bytes, the manifest says {} / {}",
-                                    r.name, r.files, r.bytes
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for r in &records {
-        if let (Some(file), Some(want)) = (&r.registry_file, &r.registry_sha256) {
-            let p = store.join(file);
-            match std::fs::read(&p) {
-                Ok(data) if sha256_hex(&data) == *want => {}
-                Ok(_) => report.problems.push(format!(
-                    "{}: checksum differs from the manifest",
-                    p.display()
-                )),
-                Err(e) => report.problems.push(format!("{}: {e}", p.display())),
-            }
+                .push(VerifyProblem::RegistryChecksum { path }),
+            Ok(_) => {}
+            Err(e) => report.problems.push(e.into()),
         }
     }
     report
+}
+
+fn verify_wim(store: &StoreReader, report: &mut VerifyReport) {
+    if store.records().all(|r| r.wim_image.is_none()) {
+        return;
+    }
+    let parts = match store.wim_parts() {
+        Ok(p) => p,
+        Err(e) => return report.problems.push(e.into()),
+    };
+    let missing: Vec<PathBuf> = parts.into_iter().filter(|p| !p.exists()).collect();
+    if !missing.is_empty() {
+        return report.problems.extend(
+            missing
+                .into_iter()
+                .map(|path| VerifyProblem::PartMissing { path }),
+        );
+    }
+    let mut wim = match store.open_wim(true) {
+        Ok(w) => w,
+        Err(e) => return report.problems.push(e.into()),
+    };
+    if let Err(e) = wim.verify(None) {
+        report.problems.push(StoreError::from(e).into());
+    }
+    for r in store.records() {
+        match store.check_image(&mut wim, r) {
+            Ok((files, bytes)) => {
+                report.files += files;
+                report.bytes += bytes;
+            }
+            Err(e) => report.problems.push(e.into()),
+        }
+    }
 }
