@@ -510,3 +510,60 @@ fn nothing_found_exit_code() {
     assert_eq!(code, 26);
     assert!(out.contains("No offline Windows installation found"));
 }
+
+/// `lifeboat detect --json | head -c 10` and output to a full disk: no panic. A reader that
+/// went away ends the output quietly with the command's own code; a full disk is code 72.
+#[test]
+fn output_to_a_closed_pipe_or_a_full_disk_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = volume(dir.path(), "v", &WindowsSpec::win10("PC-PIPE"));
+    let mut child = Command::new(lifeboat_bin())
+        .args(["detect", "--json", vol.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before a byte is written
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(lifeboat_bin())
+        .args(["detect", vol.to_str().unwrap()])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(72), "{err}");
+    assert!(err.contains("cannot write the output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The checks every capturing command shares: ROOT beside an offline switch is refused by
+/// capture as by detect.
+#[test]
+fn roots_with_an_offline_switch_are_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = volume(dir.path(), "v", &WindowsSpec::win10("PC-ROOTS"));
+    let windir = vol.join("Windows");
+    for cmd in ["detect", "capture"] {
+        let (code, out, err) = run(Command::new(lifeboat_bin()).args(
+            [
+                cmd,
+                vol.to_str().unwrap(),
+                "--windir",
+                windir.to_str().unwrap(),
+                "--estimate",
+            ]
+            .iter()
+            .filter(|a| cmd == "capture" || **a != "--estimate"),
+        ));
+        assert_eq!(code, 11, "{cmd}: {out}{err}");
+        assert!(err.contains("cannot be combined"), "{cmd}: {err}");
+    }
+}

@@ -3,7 +3,21 @@
 //! carry a config the agent would refuse. No password is ever part of it: share
 //! credentials are asked at the console.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
+
+use crate::media_layout::MediaLayout;
+use crate::plan::users::UserPattern;
+use crate::wim::Compression;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the config cannot be read: {0}")]
+    Read(#[from] crate::fsread::ReadError),
+    #[error("{}: {reason}", .path.display())]
+    Invalid { path: PathBuf, reason: String },
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,10 +29,10 @@ pub struct Config {
     #[serde(default = "default_profiles")]
     pub profiles: Vec<String>,
     /// `--users` patterns; empty = every real user.
-    #[serde(default)]
-    pub users: Vec<String>,
-    #[serde(default = "default_compression")]
-    pub compression: String,
+    #[serde(default, with = "as_text")]
+    pub users: Vec<UserPattern>,
+    #[serde(default = "default_compression", with = "as_text")]
+    pub compression: Compression,
     /// No questions at the console: failures end with a message and an exit code.
     #[serde(default)]
     pub unattended: bool,
@@ -67,8 +81,8 @@ fn default_destinations() -> Vec<Destination> {
 fn default_profiles() -> Vec<String> {
     vec!["user".into()]
 }
-fn default_compression() -> String {
-    "lzx".into()
+fn default_compression() -> Compression {
+    Compression::Lzx
 }
 fn yes() -> bool {
     true
@@ -76,7 +90,7 @@ fn yes() -> bool {
 
 impl Default for Config {
     fn default() -> Self {
-        serde_norway::from_str("{}").unwrap_or_else(|_| Config {
+        Config {
             destinations: default_destinations(),
             profiles: default_profiles(),
             users: Vec::new(),
@@ -84,43 +98,102 @@ impl Default for Config {
             unattended: false,
             continue_on_error: true,
             shutdown: false,
-        })
+        }
+    }
+}
+
+/// Fields written in YAML as text and held as their type (`FromStr` + `Display`).
+mod as_text {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub trait Text: Sized {
+        fn parse_text(s: &str) -> Result<Self, String>;
+        fn text(&self) -> String;
+    }
+
+    impl<T: std::str::FromStr<Err = String> + std::fmt::Display> Text for T {
+        fn parse_text(s: &str) -> Result<Self, String> {
+            s.parse()
+        }
+        fn text(&self) -> String {
+            self.to_string()
+        }
+    }
+
+    pub fn serialize<T: Many, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        v.ser(s)
+    }
+
+    pub fn deserialize<'de, T: Many, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        T::de(d)
+    }
+
+    /// One value or a list of values.
+    pub trait Many: Sized {
+        fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error>;
+        fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+    }
+
+    impl<T: Text> Many for Vec<T> {
+        fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.iter().map(Text::text))
+        }
+        fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Vec::<String>::deserialize(d)?
+                .iter()
+                .map(|t| T::parse_text(t).map_err(D::Error::custom))
+                .collect()
+        }
+    }
+
+    impl Many for crate::wim::Compression {
+        fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.as_str())
+        }
+        fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            String::deserialize(d)?.parse().map_err(D::Error::custom)
+        }
     }
 }
 
 impl Config {
+    /// Reads the media's config (`X:\\Lifeboat\\config.yaml`); its profiles are looked for
+    /// beside it.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = crate::fsread::read_text_bounded(path, crate::limits::YAML_MAX_BYTES)?;
+        let media = MediaLayout::of_config(path);
+        Config::parse(&text, path, &|p: &str| media.has_profile(p))
+    }
+
     /// Parses and checks a config; `profile_exists` says whether a named profile is there.
     pub fn parse(
         text: &str,
-        source: &str,
+        source: &Path,
         profile_exists: &dyn Fn(&str) -> bool,
-    ) -> Result<Config, String> {
-        let c: Config = serde_norway::from_str(text).map_err(|e| format!("{source}: {e}"))?;
-        c.compression
-            .parse::<crate::wim::Compression>()
-            .map_err(|e| format!("{source}: compression: {e}"))?;
+    ) -> Result<Config, ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            path: source.to_path_buf(),
+            reason,
+        };
+        let c: Config = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if c.destinations.is_empty() {
-            return Err(format!("{source}: destinations: at least one is needed"));
+            return Err(invalid("destinations: at least one is needed".into()));
         }
         for d in &c.destinations {
             if let Destination::Share { share: s } = d {
                 if !s.starts_with("\\\\") {
-                    return Err(format!(
-                        "{source}: share \"{s}\" is not a UNC path (\\\\server\\share)"
-                    ));
+                    return Err(invalid(format!(
+                        "share \"{s}\" is not a UNC path (\\\\server\\share)"
+                    )));
                 }
             }
         }
         for p in &c.profiles {
             if !profile_exists(p) {
-                return Err(format!(
-                    "{source}: profile \"{p}\" is neither built in nor on the media"
-                ));
+                return Err(invalid(format!(
+                    "profile \"{p}\" is neither built in nor on the media"
+                )));
             }
-        }
-        for u in &c.users {
-            crate::plan::users::UserPattern::parse(u)
-                .map_err(|e| format!("{source}: users: {e}"))?;
         }
         Ok(c)
     }
@@ -137,12 +210,24 @@ mod tests {
     #[test]
     fn defaults_and_validation() {
         let any = |_: &str| true;
-        let c = Config::parse("{}", "c", &any).unwrap();
+        let src = Path::new("c");
+        let c = Config::parse("{}", src, &any).unwrap();
         assert_eq!(c, Config::default());
         assert!(c.continue_on_error && !c.unattended);
+        assert_eq!(c.compression, Compression::Lzx);
+        // Typed fields go back to the same text.
+        let c = Config::parse(
+            "users: ['!*\\\\guest', ann]\ncompression: xpress\n",
+            src,
+            &any,
+        )
+        .unwrap();
+        assert_eq!(c.users.len(), 2);
+        assert!(c.users[0].exclude);
+        assert_eq!(Config::parse(&c.to_yaml(), src, &any).unwrap(), c);
         let c = Config::parse(
             "destinations:\n  - share: '\\\\srv\\captures'\nunattended: true\n",
-            "c",
+            src,
             &any,
         )
         .unwrap();
@@ -160,11 +245,12 @@ mod tests {
             "destinations:\n  - share: srv/x",
             "users: ['!']",
         ] {
-            assert!(Config::parse(bad, "c", &any).is_err(), "{bad}");
+            assert!(Config::parse(bad, src, &any).is_err(), "{bad}");
         }
         assert!(
-            Config::parse("profiles: [nope]", "c", &|p: &str| p == "user")
+            Config::parse("profiles: [nope]", src, &|p: &str| p == "user")
                 .unwrap_err()
+                .to_string()
                 .contains("nope")
         );
     }

@@ -9,10 +9,12 @@
 pub mod capture;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod detect;
 pub mod diskid;
 pub mod fsread;
 pub mod hive;
+pub mod job;
 pub mod limits;
 pub mod media_layout;
 pub mod pe;

@@ -111,7 +111,7 @@ pub fn build(base: &Base, opts: &BuildOptions) -> Result<Built, String> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("--config {}: {e}", path.display()))?;
-            Config::parse(&text, &path.display().to_string(), &exists)?
+            Config::parse(&text, path, &exists).map_err(|e| e.to_string())?
         }
         None => Config::default(),
     };

@@ -1,17 +1,16 @@
 //! `lifeboat capture`: detect → plan → capture → store, with ScanState's habits.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::detect_cmd::SourceArgs;
-use super::exit;
+use super::{exit, output};
 use crate::capture::progress::human;
-use crate::capture::{self, CaptureOptions};
-use crate::detect::{self, Inspected};
-use crate::plan::{self, users::UserPattern, Plan, PlanOptions};
-use crate::rules::{self, RuleSet};
+use crate::console::{self, say};
+use crate::job::{self, Captured, Choose, Dest, JobError, JobSpec, Prepared};
+use crate::plan::{users::UserPattern, Plan};
+use crate::store::manifest::Manifest;
 use crate::wim::Compression;
 
 #[derive(Args, Debug)]
@@ -38,13 +37,13 @@ pub struct CaptureArgs {
     pub profiles: Vec<String>,
     /// Users to take or (with a leading !) leave: name, DOMAIN\name, *\name, SID patterns.
     #[arg(long = "users", value_name = "PATTERN")]
-    pub users: Vec<String>,
+    pub users: Vec<UserPattern>,
     /// Leave out profiles not used for N days.
     #[arg(long, value_name = "N")]
     pub unused_days: Option<u64>,
     /// WIM compression: lzx (default), xpress, lzms, none.
     #[arg(long, value_name = "TYPE", default_value = "lzx")]
-    pub compress: String,
+    pub compress: Compression,
     /// Skip unreadable files (logged, counted) instead of stopping at the first one.
     #[arg(long = "continue")]
     pub continue_on_error: bool,
@@ -74,276 +73,176 @@ pub struct CaptureArgs {
     pub verbose: bool,
 }
 
-fn load_rules(profiles: &[String]) -> Result<(RuleSet, Vec<String>), String> {
-    let names: Vec<String> = if profiles.is_empty() {
-        vec!["user".into()]
-    } else {
-        profiles.to_vec()
+impl CaptureArgs {
+    fn spec(&self) -> JobSpec {
+        JobSpec {
+            detect: self.source.options(&self.roots),
+            profiles: self.profiles.clone(),
+            users: self.users.clone(),
+            unused_days: self.unused_days,
+            compression: self.compress,
+            continue_on_error: self.continue_on_error,
+            overwrite: self.overwrite,
+            split_mib: self.split,
+            threads: self.threads,
+            quiet: self.json,
+        }
+    }
+}
+
+pub fn run(args: CaptureArgs) -> i32 {
+    if args.dest.is_none() && !args.estimate {
+        say("error: --dest DIR is required (where the store is written)");
+        return exit::INVALID_PARAMETERS;
+    }
+    let spec = args.spec();
+    let mut choose = Choose {
+        select: args.select,
+        ask: console::interactive(),
+        pick_users: false,
+        how_to_choose: "choose one with --select N",
+        dest: args.dest.clone().map_or(Dest::None, Dest::Folder),
     };
-    let mut set = RuleSet::default();
-    for n in &names {
-        set.merge(rules::load_profile(n).map_err(|e| e.to_string())?);
-    }
-    Ok((set, names))
-}
-
-/// One installation: the only one, `--select N`, or the technician's choice at the console.
-fn choose(mut inspected: Vec<Inspected>, select: Option<usize>) -> Result<Inspected, String> {
-    if inspected.is_empty() {
-        return Err("no offline Windows installation found".into());
-    }
-    let list = inspected
-        .iter()
-        .map(|i| {
-            let x = &i.installation;
-            format!(
-                "  [{}] {} - {} {} ({})",
-                x.index,
-                x.windir,
-                x.family.as_deref().unwrap_or("?"),
-                x.display_version.as_deref().unwrap_or(""),
-                x.computer_name.as_deref().unwrap_or("?")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let n = match select {
-        Some(n) => n,
-        None if inspected.len() == 1 => 1,
-        None if std::io::stdin().is_terminal() => {
-            eprintln!("Several Windows installations were found:\n{list}");
-            eprint!("Capture which one? [1-{}] ", inspected.len());
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| e.to_string())?;
-            line.trim()
-                .parse()
-                .map_err(|_| format!("\"{}\" is not a number", line.trim()))?
-        }
-        None => {
-            return Err(format!(
-                "several Windows installations were found; choose one with --select N:\n{list}"
-            ))
-        }
+    let prepared = match job::prepare(&spec, &mut choose) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, args.json),
     };
-    if n == 0 || n > inspected.len() {
-        return Err(format!(
-            "--select {n}: there is no installation {n}:\n{list}"
-        ));
+    for p in &prepared.problems {
+        say(&format!("warning: {}: {}", p.path, p.error));
     }
-    Ok(inspected.swap_remove(n - 1))
-}
-
-fn write_list(path: &PathBuf, plan: &Plan) -> Result<(), String> {
-    let mut text = String::new();
-    for p in plan.passes() {
-        for f in &p.files {
-            text.push_str(&f.win);
-            text.push_str("\r\n");
+    if let Some(list) = &args.list_files {
+        if let Err(e) = job::write_file_list(&prepared.plan, list) {
+            return fail(&e, args.json);
         }
     }
-    std::fs::write(path, text).map_err(|e| format!("--list-files {}: {e}", path.display()))
+    if args.estimate {
+        return estimate(&prepared, args.json);
+    }
+    if !args.json {
+        say(&starting(&prepared));
+    }
+    match job::capture(&spec, &prepared) {
+        Ok(c) => {
+            let code = exit::captured(&c);
+            if let Some(l) = &args.log {
+                if let Err(e) = std::fs::write(l, c.outcome.log.join("\n") + "\n") {
+                    say(&format!("warning: --log {}: {e}", l.display()));
+                }
+            }
+            let text = if args.json {
+                output::json(&serde_json::json!({
+                    "complete": true, "store": c.outcome.store, "exit_code": code,
+                    "manifest": c.outcome.manifest,
+                }))
+            } else {
+                summary(&c, args.verbose)
+            };
+            output::finish(code, &text)
+        }
+        Err(e) => fail(&e, args.json),
+    }
 }
 
-fn print_estimate(plan: &Plan, dest: Option<&PathBuf>, json: bool) -> i32 {
-    let free = dest.and_then(|d| crate::platform::free_space(d).ok());
+/// Says why the job ended and returns its exit code.
+fn fail(e: &JobError, json: bool) -> i32 {
+    let code = exit::job(e);
+    if json {
+        return output::finish(
+            code,
+            &output::json(&serde_json::json!({
+                "complete": false, "error": e.to_string(), "exit_code": code,
+            })),
+        );
+    }
+    match e {
+        JobError::Capture(_) => say(&format!("CAPTURE FAILED: {e}")),
+        _ => say(&format!("error: {e}")),
+    }
+    code
+}
+
+pub(super) fn starting(p: &Prepared) -> String {
+    let ins = &p.installation.installation;
+    let on_fat = p
+        .dest
+        .as_deref()
+        .and_then(crate::platform::volume_for_path)
+        .is_some_and(|v| v.is_fat());
+    format!(
+        "Capturing {} ({}){}: {} users, {} files, {}{}",
+        ins.windir,
+        ins.computer_name.as_deref().unwrap_or("?"),
+        p.dest
+            .as_ref()
+            .map(|d| format!(" to {}", d.display()))
+            .unwrap_or_default(),
+        p.plan.users.len(),
+        p.plan.total_files(),
+        human(p.plan.total_bytes()),
+        if on_fat {
+            " (FAT destination: split WIM)"
+        } else {
+            ""
+        }
+    )
+}
+
+fn estimate(p: &Prepared, json: bool) -> i32 {
+    let plan: &Plan = &p.plan;
+    let free = p
+        .dest
+        .as_deref()
+        .and_then(|d| crate::platform::free_space(d).ok());
     let enough = free.is_none_or(|f| f >= plan.total_bytes());
+    let code = if enough { exit::OK } else { exit::BAD_STORE };
     if json {
         let users: Vec<_> = plan
             .passes()
             .map(|p| serde_json::json!({"sid": p.sid, "name": p.name, "files": p.files.len(), "bytes": p.bytes, "skipped": p.skipped.len(), "registry_keys": p.registry.len()}))
             .collect();
         let v = serde_json::json!({"estimate": users, "total_files": plan.total_files(), "total_bytes": plan.total_bytes(), "destination_free_bytes": free, "enough_space": enough});
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else {
-        println!(
-            "{:<32} {:>10} {:>12} {:>8}",
-            "USER", "FILES", "SIZE", "SKIPPED"
-        );
-        for p in plan.passes() {
-            println!(
-                "{:<32} {:>10} {:>12} {:>8}",
-                p.name,
-                p.files.len(),
-                human(p.bytes),
-                p.skipped.len()
-            );
-        }
-        println!(
-            "{:<32} {:>10} {:>12}",
-            "TOTAL (before compression)",
-            plan.total_files(),
-            human(plan.total_bytes())
-        );
-        if let Some(f) = free {
-            println!(
-                "free at destination: {}{}",
-                human(f),
-                if enough {
-                    ""
-                } else {
-                    "  -- NOT ENOUGH (compression may still make it fit)"
-                }
-            );
-        }
+        return output::finish(code, &output::json(&v));
     }
-    if enough {
-        exit::OK
-    } else {
-        exit::BAD_STORE
-    }
-}
-
-pub fn run(args: CaptureArgs) -> i32 {
-    let compression: Compression = match args.compress.parse() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: --compress: {e}");
-            return exit::INVALID_PARAMETERS;
-        }
-    };
-    if args.dest.is_none() && !args.estimate {
-        eprintln!("error: --dest DIR is required (where the store is written)");
-        return exit::INVALID_PARAMETERS;
-    }
-    let patterns: Vec<UserPattern> =
-        match args.users.iter().map(|u| UserPattern::parse(u)).collect() {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: --users: {e}");
-                return exit::INVALID_PARAMETERS;
-            }
-        };
-    let (set, rule_names) = match load_rules(&args.profiles) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::BAD_RULES;
-        }
-    };
-    let opts = args.source.options(&args.roots);
-    let detection = match detect::detect(&opts) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::NO_INSTALLATION;
-        }
-    };
-    for p in &detection.report.problems {
-        eprintln!("warning: {}: {}", p.path, p.error);
-    }
-    let ins = match choose(detection.inspected, args.select) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::NO_INSTALLATION;
-        }
-    };
-    let now = crate::time::now_unix();
-    let plan = plan::build(
-        &ins,
-        &set,
-        &PlanOptions {
-            users: patterns,
-            unused_days: args.unused_days,
-            check_readable: true,
-            now_unix: now,
-        },
+    let mut s = format!(
+        "{:<32} {:>10} {:>12} {:>8}\n",
+        "USER", "FILES", "SIZE", "SKIPPED"
     );
-    if let Some(list) = &args.list_files {
-        if let Err(e) = write_list(list, &plan) {
-            eprintln!("error: {e}");
-            return exit::FATAL;
-        }
+    for p in plan.passes() {
+        s.push_str(&format!(
+            "{:<32} {:>10} {:>12} {:>8}\n",
+            p.name,
+            p.files.len(),
+            human(p.bytes),
+            p.skipped.len()
+        ));
     }
-    if args.estimate {
-        return print_estimate(&plan, args.dest.as_ref(), args.json);
-    }
-    let dest = args.dest.clone().unwrap_or_default();
-    let on_fat = crate::platform::volume_for_path(&dest).is_some_and(|v| v.is_fat());
-    let split_bytes = args
-        .split
-        .map(|m| m * 1024 * 1024)
-        .or(on_fat.then_some(capture::FAT32_PART));
-    let copts = CaptureOptions {
-        dest,
-        compression,
-        continue_on_error: args.continue_on_error,
-        overwrite: args.overwrite,
-        split_bytes,
-        threads: args.threads,
-        rules_used: rule_names,
-        command_line: std::env::args().collect(),
-        quiet: args.json,
-        working_dir: std::env::var_os("USMT_WORKING_DIR").map(PathBuf::from),
-        stamp: crate::time::unix_to_compact(now),
-        started: crate::time::unix_to_rfc3339(now),
-    };
-    if !args.json {
-        eprintln!(
-            "Capturing {} ({}): {} users, {} files, {} {}",
-            ins.installation.windir,
-            ins.installation.computer_name.as_deref().unwrap_or("?"),
-            plan.users.len(),
-            plan.total_files(),
-            human(plan.total_bytes()),
-            if on_fat {
-                "(FAT destination: split WIM)"
-            } else {
+    s.push_str(&format!(
+        "{:<32} {:>10} {:>12}\n",
+        "TOTAL (before compression)",
+        plan.total_files(),
+        human(plan.total_bytes())
+    ));
+    if let Some(f) = free {
+        s.push_str(&format!(
+            "free at destination: {}{}\n",
+            human(f),
+            if enough {
                 ""
+            } else {
+                "  -- NOT ENOUGH (compression may still make it fit)"
             }
-        );
+        ));
     }
-    let result = capture::capture(&ins, &plan, &copts);
-    let (code, summary) = match &result {
-        Ok(out) => {
-            let skipped = out.manifest.totals.skipped;
-            let unreadable = plan
-                .passes()
-                .flat_map(|p| &p.skipped)
-                .any(|s| s.kind.is_error());
-            let code = if unreadable { exit::SKIPPED } else { exit::OK };
-            if let Some(l) = &args.log {
-                let _ = std::fs::write(l, out.log.join("\n") + "\n");
-            }
-            (
-                code,
-                summary(&out.store, &out.manifest, skipped, args.verbose),
-            )
-        }
-        Err(e) => {
-            let code = super::capture_exit(e);
-            (code, format!("CAPTURE FAILED: {e}"))
-        }
-    };
-    if args.json {
-        let v = match &result {
-            Ok(out) => {
-                serde_json::json!({"complete": true, "store": out.store, "exit_code": code, "manifest": out.manifest})
-            }
-            Err(e) => {
-                serde_json::json!({"complete": false, "error": e.to_string(), "exit_code": code})
-            }
-        };
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else if result.is_ok() {
-        println!("{summary}");
-    } else {
-        eprintln!("{summary}");
-    }
-    code
+    output::finish(code, &s)
 }
 
-pub(super) fn summary(
-    store: &std::path::Path,
-    m: &crate::store::manifest::Manifest,
-    skipped: u64,
-    verbose: bool,
-) -> String {
-    let mut s = format!("\nSTORE COMPLETE AND VERIFIED: {}\n", store.display());
+/// The end of a capture, readable from across the room.
+pub(super) fn summary(c: &Captured, verbose: bool) -> String {
+    let m: &Manifest = &c.outcome.manifest;
+    let mut s = format!(
+        "\nSTORE COMPLETE AND VERIFIED: {}\n",
+        c.outcome.store.display()
+    );
     for u in m.users.iter().chain(m.machine.iter()) {
         s.push_str(&format!(
             "  {:<30} {:>8} files {:>12}   {} settings{}\n",
@@ -366,6 +265,7 @@ pub(super) fn summary(
     for l in &m.users_left {
         s.push_str(&format!("  not captured: {} - {}\n", l.name, l.reason));
     }
+    let skipped = m.totals.skipped;
     if skipped > 0 {
         s.push_str(&format!(
             "  {skipped} file(s) skipped: see manifest.yaml{}\n",
@@ -373,8 +273,8 @@ pub(super) fn summary(
         ));
     }
     s.push_str("  Cannot travel in any store, handle by hand:\n");
-    for c in &m.cannot_travel {
-        s.push_str(&format!("   - {c}\n"));
+    for t in &m.cannot_travel {
+        s.push_str(&format!("   - {t}\n"));
     }
     s
 }

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::detect::{self, DetectError, DetectOptions, Source};
+use crate::console::say;
+use crate::detect::{self, DetectOptions, Source};
 
-use super::exit;
+use super::{exit, output};
 
 #[derive(Args, Debug, Default)]
 pub struct SourceArgs {
@@ -36,14 +37,7 @@ impl SourceArgs {
 
     /// Detection options for these switches and roots, with USMT's environment variables.
     pub fn options(&self, roots: &[PathBuf]) -> DetectOptions {
-        DetectOptions {
-            roots: roots.to_vec(),
-            source: self.source(),
-            arch_override: std::env::var("MIG_OFFLINE_PLATFORM_ARCH")
-                .ok()
-                .and_then(|v| v.trim().parse().ok()),
-            cwd: std::env::current_dir().unwrap_or_default(),
-        }
+        DetectOptions::new(roots.to_vec(), self.source())
     }
 }
 
@@ -65,39 +59,23 @@ pub struct DetectArgs {
 }
 
 pub fn run(args: DetectArgs) -> i32 {
-    let opts = args.source.options(&args.roots);
-    if !args.roots.is_empty() && !matches!(opts.source, Source::Auto) {
-        eprintln!(
-            "error: ROOT folders cannot be combined with --windir, --winold or --offline-xml"
-        );
-        return exit::INVALID_PARAMETERS;
-    }
-    match detect::detect(&opts) {
+    match detect::detect(&args.source.options(&args.roots)) {
         Ok(d) => {
-            if args.json {
-                match serde_json::to_string_pretty(&d.report) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        eprintln!("error: cannot write the report: {e}");
-                        return exit::FATAL;
-                    }
-                }
-            } else {
-                print!("{}", detect::report::render(&d.report));
-            }
-            if d.report.installations.is_empty() {
+            let code = if d.report.installations.is_empty() {
                 exit::NO_INSTALLATION
             } else {
                 exit::OK
-            }
+            };
+            let text = if args.json {
+                output::json(&d.report)
+            } else {
+                detect::report::render(&d.report)
+            };
+            output::finish(code, &text)
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                DetectError::OfflineXml { .. } => exit::INVALID_PARAMETERS,
-                DetectError::NoRoots(_) => exit::INVALID_PARAMETERS,
-                _ => exit::NO_INSTALLATION,
-            }
+            say(&format!("error: {e}"));
+            exit::detect(&e)
         }
     }
 }

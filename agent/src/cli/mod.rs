@@ -8,47 +8,13 @@
 mod auto_cmd;
 mod capture_cmd;
 mod detect_cmd;
+pub mod exit;
+mod output;
 mod store_cmd;
 
 use clap::{Parser, Subcommand};
 
-/// USMT's code for a capture that could not finish.
-fn capture_exit(e: &crate::capture::CaptureError) -> i32 {
-    match e {
-        crate::capture::CaptureError::Destination { .. } => exit::BAD_STORE,
-        crate::capture::CaptureError::Stopped { .. } => exit::IO_STOPPED,
-        crate::capture::CaptureError::Failed { .. } => exit::FATAL,
-    }
-}
-
-/// USMT's code for a store that cannot be read or written.
-fn store_exit(e: &crate::store::StoreError) -> i32 {
-    use crate::store::StoreError as E;
-    match e {
-        E::NotAStore { .. } | E::NoRoom { .. } => exit::BAD_STORE,
-        E::NoSuchUser { .. } => exit::INVALID_PARAMETERS,
-        E::Write { .. } => exit::FATAL,
-        E::BadManifest { .. }
-        | E::UnsafeEntry { .. }
-        | E::Damaged { .. }
-        | E::ImageMismatch { .. }
-        | E::Read(_)
-        | E::Wim(_)
-        | E::NoFiles { .. } => exit::CORRUPTED_STORE,
-    }
-}
-
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const SKIPPED: i32 = 3;
-    pub const INVALID_PARAMETERS: i32 = 11;
-    pub const NO_INSTALLATION: i32 = 26;
-    pub const BAD_STORE: i32 = 27;
-    pub const BAD_RULES: i32 = 28;
-    pub const CORRUPTED_STORE: i32 = 42;
-    pub const IO_STOPPED: i32 = 61;
-    pub const FATAL: i32 = 72;
-}
+use crate::console::say;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -106,12 +72,9 @@ pub fn main() -> i32 {
                 std::env::temp_dir().join(format!("lifeboat-selftest-{}", std::process::id()))
             });
             match crate::selftest::run(&dir) {
-                Ok(report) => {
-                    println!("{report}");
-                    exit::OK
-                }
+                Ok(report) => output::finish(exit::OK, &format!("{report}\n")),
                 Err(e) => {
-                    eprintln!("selftest FAILED: {e}");
+                    say(&format!("selftest FAILED: {e}"));
                     exit::FATAL
                 }
             }

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::exit;
+use super::{exit, output};
+use crate::console::say;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -25,22 +26,22 @@ pub struct ExtractArgs {
 pub fn verify(args: VerifyArgs) -> i32 {
     match crate::store::verify::verify_store(&args.store) {
         Err(e) => {
-            eprintln!("error: {e}");
-            super::store_exit(&e)
+            say(&format!("error: {e}"));
+            exit::store(&e)
         }
-        Ok(r) if r.ok() => {
-            println!(
-                "ok: {} - {} files, {} bytes read back and checked",
+        Ok(r) if r.ok() => output::finish(
+            exit::OK,
+            &format!(
+                "ok: {} - {} files, {} bytes read back and checked\n",
                 args.store.display(),
                 r.files,
                 r.bytes
-            );
-            exit::OK
-        }
+            ),
+        ),
         Ok(r) => {
-            eprintln!("NOT OK: {}", args.store.display());
+            say(&format!("NOT OK: {}", args.store.display()));
             for p in &r.problems {
-                eprintln!("  - {p}");
+                say(&format!("  - {p}"));
             }
             exit::CORRUPTED_STORE
         }
@@ -50,14 +51,15 @@ pub fn verify(args: VerifyArgs) -> i32 {
 pub fn extract(args: ExtractArgs) -> i32 {
     match crate::store::extract::extract(&args.store, &args.dir, args.user.as_deref()) {
         Ok(dirs) => {
-            for d in dirs {
-                println!("extracted {}", d.display());
-            }
-            exit::OK
+            let text: String = dirs
+                .iter()
+                .map(|d| format!("extracted {}\n", d.display()))
+                .collect();
+            output::finish(exit::OK, &text)
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            super::store_exit(&e)
+            say(&format!("error: {e}"));
+            exit::store(&e)
         }
     }
 }

@@ -44,6 +44,22 @@ pub struct DetectOptions {
     pub cwd: PathBuf,
 }
 
+impl DetectOptions {
+    /// Options for these roots and switches, with what USMT takes from the environment:
+    /// `MIG_OFFLINE_PLATFORM_ARCH` (32 or 64) and the working folder that relative
+    /// Offline.xml paths start from. Every command builds its options here.
+    pub fn new(roots: Vec<PathBuf>, source: Source) -> DetectOptions {
+        DetectOptions {
+            roots,
+            source,
+            arch_override: std::env::var("MIG_OFFLINE_PLATFORM_ARCH")
+                .ok()
+                .and_then(|v| v.trim().parse().ok()),
+            cwd: std::env::current_dir().unwrap_or_default(),
+        }
+    }
+}
+
 /// Reasons detection cannot give an answer at all (the USMT return code it matches).
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
@@ -59,6 +75,8 @@ pub enum DetectError {
     MultipleWinDirs { path: PathBuf, list: String },
     #[error("no volume to scan: {0}")]
     NoRoots(String),
+    #[error("ROOT folders cannot be combined with --windir, --winold or --offline-xml (= /offlineWinDir, /OfflineWinOld, /offline): they name the installation themselves")]
+    RootsWithSource,
 }
 
 /// Everything detect found, with the open installations for later stages.
@@ -68,6 +86,9 @@ pub struct Detection {
 }
 
 pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
+    if !opts.roots.is_empty() && !matches!(opts.source, Source::Auto) {
+        return Err(DetectError::RootsWithSource);
+    }
     let mut report = DetectReport {
         schema: SCHEMA_VERSION,
         agent_version: crate::VERSION.to_string(),

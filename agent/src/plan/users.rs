@@ -51,6 +51,22 @@ impl UserPattern {
     }
 }
 
+impl std::str::FromStr for UserPattern {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        UserPattern::parse(s)
+    }
+}
+
+impl std::fmt::Display for UserPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.exclude {
+            f.write_str("!")?;
+        }
+        f.write_str(&self.pattern)
+    }
+}
+
 /// `*` wildcard match (no `?`, as in USMT).
 pub fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();

@@ -1,0 +1,159 @@
+//! The job's three choices — which installation, which users, where the store goes — made
+//! from the command line (`--select`, `--users`, `--dest`), the media's config, or the
+//! technician's answers at the console.
+
+use std::path::PathBuf;
+
+use super::destination;
+use super::JobError;
+use crate::config::Destination;
+use crate::console;
+use crate::detect::{Inspected, Installation};
+use crate::plan::users::UserPattern;
+
+/// Where the store goes.
+#[derive(Debug, Clone)]
+pub enum Dest<'a> {
+    /// No store (an estimate without `--dest`).
+    None,
+    /// A folder given on the command line.
+    Folder(PathBuf),
+    /// The first of the config's destinations that is there, never the source's volume.
+    Search(&'a [Destination]),
+}
+
+/// How a job chooses.
+#[derive(Debug, Clone)]
+pub struct Choose<'a> {
+    /// `--select N`: the installation's number in `lifeboat detect`.
+    pub select: Option<usize>,
+    /// Questions may be asked at the console (interactive, not unattended).
+    pub ask: bool,
+    /// With no user patterns, let the technician pick from the real users (the boot
+    /// flow); otherwise every real user is taken.
+    pub pick_users: bool,
+    /// What to tell someone who cannot be asked how to choose an installation.
+    pub how_to_choose: &'static str,
+    pub dest: Dest<'a>,
+}
+
+impl Choose<'_> {
+    pub fn installation(&mut self, mut found: Vec<Inspected>) -> Result<Inspected, JobError> {
+        let count = found.len();
+        if count == 0 {
+            return Err(JobError::NoInstallation);
+        }
+        let list = listing(&found);
+        let n = match self.select {
+            Some(n) => n,
+            None if count == 1 => 1,
+            None if self.ask => ask_number(&list, count)?,
+            None => {
+                return Err(JobError::Ambiguous {
+                    count,
+                    how: self.how_to_choose,
+                    list,
+                })
+            }
+        };
+        if n == 0 || n > count {
+            return Err(JobError::NoSuchInstallation { n, list });
+        }
+        Ok(found.swap_remove(n - 1))
+    }
+
+    /// The user patterns of the job: those given, or the technician's pick.
+    pub fn users(
+        &mut self,
+        ins: &Installation,
+        given: &[UserPattern],
+    ) -> Result<Vec<UserPattern>, JobError> {
+        if !given.is_empty() || !self.pick_users || !self.ask {
+            return Ok(given.to_vec());
+        }
+        pick_users(ins)
+    }
+
+    pub fn destination(&mut self, ins: &Installation) -> Result<Option<PathBuf>, JobError> {
+        match &self.dest {
+            Dest::None => Ok(None),
+            Dest::Folder(p) => Ok(Some(p.clone())),
+            Dest::Search(places) => {
+                destination::find(places, std::path::Path::new(&ins.root), self.ask).map(Some)
+            }
+        }
+    }
+}
+
+fn listing(found: &[Inspected]) -> String {
+    found
+        .iter()
+        .map(|i| {
+            let x = &i.installation;
+            format!(
+                "  [{}] {}  {} {}  ({})",
+                x.index,
+                x.windir,
+                x.family.as_deref().unwrap_or("?"),
+                x.display_version.as_deref().unwrap_or(""),
+                x.computer_name.as_deref().unwrap_or("?")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn ask_number(list: &str, count: usize) -> Result<usize, JobError> {
+    console::say(&format!("Windows installations found:\n{list}"));
+    loop {
+        let answer = console::ask(&format!("Capture which one? [1-{count}] ")).ok_or(
+            JobError::NoAnswer {
+                question: "which installation",
+            },
+        )?;
+        match answer.parse::<usize>() {
+            Ok(k) if (1..=count).contains(&k) => return Ok(k),
+            _ => console::say(&format!("Please type a number from 1 to {count}.")),
+        }
+    }
+}
+
+/// The real users with a profile, listed with their last use; Enter takes them all.
+fn pick_users(ins: &Installation) -> Result<Vec<UserPattern>, JobError> {
+    let real: Vec<_> = ins
+        .users
+        .iter()
+        .filter(|u| u.kind.is_real_user() && u.profile_path.is_some())
+        .collect();
+    if real.is_empty() {
+        return Ok(Vec::new());
+    }
+    console::say(&format!(
+        "Users on {}:",
+        ins.computer_name.as_deref().unwrap_or("this machine")
+    ));
+    for (i, u) in real.iter().enumerate() {
+        console::say(&format!(
+            "  [{}] {:<32} last used {}",
+            i + 1,
+            u.name,
+            u.last_used.as_deref().unwrap_or("?")
+        ));
+    }
+    let answer = console::ask("Press Enter to take them all, or type numbers (e.g. 1,3): ").ok_or(
+        JobError::NoAnswer {
+            question: "which users",
+        },
+    )?;
+    let mut patterns = Vec::new();
+    for part in answer.split([',', ' ']).filter(|p| !p.is_empty()) {
+        let k: usize = part
+            .parse()
+            .map_err(|_| JobError::BadAnswer(format!("\"{part}\" is not a number")))?;
+        let u = real
+            .get(k.wrapping_sub(1))
+            .ok_or_else(|| JobError::BadAnswer(format!("there is no user {k}")))?;
+        patterns.push(UserPattern::parse(&u.sid).map_err(JobError::BadAnswer)?);
+    }
+    Ok(patterns)
+}

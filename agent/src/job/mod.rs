@@ -1,0 +1,199 @@
+//! One capture job, the same for every command that captures (`capture`, `auto`, and the
+//! ScanState front end): rules loaded → installations detected → one chosen → users chosen
+//! → the destination found → the capture planned → the store written and verified. The
+//! commands differ only in how they choose ([`Choose`]) and what they print.
+
+mod choose;
+mod destination;
+
+use std::path::{Path, PathBuf};
+
+pub use choose::{Choose, Dest};
+
+use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
+use crate::config::ConfigError;
+use crate::detect::{self, DetectError, DetectOptions, Inspected, Problem};
+use crate::plan::{self, users::UserPattern, Plan, PlanOptions};
+use crate::rules::{self, RuleSet, RulesError};
+use crate::wim::Compression;
+
+/// What to capture and how, as the command line or the media's config said it.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    pub detect: DetectOptions,
+    /// Profiles and MigXML files (built-in names or paths), in order; empty = `user`.
+    pub profiles: Vec<String>,
+    /// `--users` patterns; empty = every real user (or, at the boot console, a choice).
+    pub users: Vec<UserPattern>,
+    pub unused_days: Option<u64>,
+    pub compression: Compression,
+    /// ScanState `/c`: skip what cannot be read instead of stopping.
+    pub continue_on_error: bool,
+    pub overwrite: bool,
+    /// Parts of this many MiB; FAT destinations are split at 4000 MiB anyway.
+    pub split_mib: Option<u64>,
+    pub threads: u32,
+    /// No progress output (JSON mode).
+    pub quiet: bool,
+}
+
+/// Why a job ended without a store. Each names what it is about; `cli` maps them to
+/// USMT's exit codes.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error("no offline Windows installation was found")]
+    NoInstallation,
+    #[error("{count} Windows installations were found; {how}:\n{list}")]
+    Ambiguous {
+        count: usize,
+        how: &'static str,
+        list: String,
+    },
+    #[error("there is no installation {n}; choose one of:\n{list}")]
+    NoSuchInstallation { n: usize, list: String },
+    #[error("no answer at the console: {question}")]
+    NoAnswer { question: &'static str },
+    #[error("{0}")]
+    BadAnswer(String),
+    #[error("no destination found: {}", .tried.join("; "))]
+    NoDestination { tried: Vec<String> },
+    #[error("{}: {reason} (is the USB stick plugged in, the share connected with `net use`?)", .path.display())]
+    BadDestination { path: PathBuf, reason: String },
+    #[error("--list-files {}: {source}", .path.display())]
+    ListFiles {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+}
+
+/// Everything decided before a byte is copied.
+pub struct Prepared {
+    /// What detect could not read; the rest stands (shown as warnings).
+    pub problems: Vec<Problem>,
+    pub installation: Inspected,
+    pub plan: Plan,
+    /// The profiles and MigXML files the rules came from, as recorded in the manifest.
+    pub rules_used: Vec<String>,
+    /// Where the store goes (`None` for an estimate without `--dest`).
+    pub dest: Option<PathBuf>,
+    pub now_unix: i64,
+}
+
+/// A finished, verified store.
+pub struct Captured {
+    pub outcome: CaptureOutcome,
+    /// Some data could not be read and was skipped (`--continue`): ScanState's exit code 3.
+    pub skipped_errors: bool,
+}
+
+/// The rules of a job: its profiles merged in order (`user` when none was given).
+pub fn load_rules(profiles: &[String]) -> Result<(RuleSet, Vec<String>), RulesError> {
+    let names: Vec<String> = if profiles.is_empty() {
+        vec!["user".into()]
+    } else {
+        profiles.to_vec()
+    };
+    let mut set = RuleSet::default();
+    for n in &names {
+        set.merge(rules::load_profile(n)?);
+    }
+    Ok((set, names))
+}
+
+/// Detects, chooses and plans. Bad rules are refused before any disk is scanned, and the
+/// destination is found before the (long) walk of the user's files.
+pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobError> {
+    let (set, rules_used) = load_rules(&spec.profiles)?;
+    let detection = detect::detect(&spec.detect)?;
+    let problems = detection.report.problems.clone();
+    let installation = choose.installation(detection.inspected)?;
+    let users = choose.users(&installation.installation, &spec.users)?;
+    let dest = choose.destination(&installation.installation)?;
+    if let Some(d) = &dest {
+        if !d.is_dir() {
+            return Err(JobError::BadDestination {
+                path: d.clone(),
+                reason: "does not exist or cannot be reached".into(),
+            });
+        }
+    }
+    let now_unix = crate::time::now_unix();
+    let plan = plan::build(
+        &installation,
+        &set,
+        &PlanOptions {
+            users,
+            unused_days: spec.unused_days,
+            check_readable: true,
+            now_unix,
+        },
+    );
+    Ok(Prepared {
+        problems,
+        installation,
+        plan,
+        rules_used,
+        dest,
+        now_unix,
+    })
+}
+
+/// Writes the store: files, settings, manifest, verification, final name.
+pub fn capture(spec: &JobSpec, p: &Prepared) -> Result<Captured, JobError> {
+    let dest = p.dest.clone().ok_or_else(|| JobError::BadDestination {
+        path: PathBuf::new(),
+        reason: "no destination was given".into(),
+    })?;
+    let on_fat = crate::platform::volume_for_path(&dest).is_some_and(|v| v.is_fat());
+    let opts = CaptureOptions {
+        split_bytes: spec
+            .split_mib
+            .map(|m| m.saturating_mul(1024 * 1024))
+            .or(on_fat.then_some(capture::FAT32_PART)),
+        dest,
+        compression: spec.compression,
+        continue_on_error: spec.continue_on_error,
+        overwrite: spec.overwrite,
+        threads: spec.threads,
+        rules_used: p.rules_used.clone(),
+        command_line: std::env::args().collect(),
+        quiet: spec.quiet,
+        working_dir: std::env::var_os("USMT_WORKING_DIR").map(PathBuf::from),
+        stamp: crate::time::unix_to_compact(p.now_unix),
+        started: crate::time::unix_to_rfc3339(p.now_unix),
+    };
+    let outcome = capture::capture(&p.installation, &p.plan, &opts)?;
+    let skipped_errors = p
+        .plan
+        .passes()
+        .flat_map(|pass| &pass.skipped)
+        .any(|s| s.kind.is_error());
+    Ok(Captured {
+        outcome,
+        skipped_errors,
+    })
+}
+
+/// ScanState `/listfiles`: every file the plan takes, one Windows path a line.
+pub fn write_file_list(plan: &Plan, path: &Path) -> Result<(), JobError> {
+    let mut text = String::new();
+    for p in plan.passes() {
+        for f in &p.files {
+            text.push_str(&f.win);
+            text.push_str("\r\n");
+        }
+    }
+    std::fs::write(path, text).map_err(|source| JobError::ListFiles {
+        path: path.to_path_buf(),
+        source,
+    })
+}
