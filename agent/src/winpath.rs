@@ -73,6 +73,18 @@ pub fn normal_components(rel: &str) -> Vec<&str> {
     parts
 }
 
+/// A drive path with `.` and `..` resolved as Windows resolves them (`C:\Users\..\..\x`
+/// is `C:\x`), so that the path recorded in a store is the place that was read. Anything
+/// else (a UNC path, a path with an unknown `%VARIABLE%` in front) is left as it is.
+pub fn normalize(win_path: &str) -> String {
+    match split_drive(win_path) {
+        Some((letter, rest)) => {
+            format!("{letter}:\\{}", normal_components(rest).join("\\"))
+        }
+        None => win_path.to_string(),
+    }
+}
+
 /// Finds `rel` (backslash- or slash-separated) under `base`, matching each component
 /// case-insensitively as Windows would. Needed on Linux, where an NTFS mount is
 /// case-sensitive but the registry's paths are not in the files' own case.
@@ -174,6 +186,9 @@ mod tests {
             Some(dir.path().join("Users/Ann"))
         );
         assert_eq!(normal_components(r"..\a\.\b\..\..\..\c"), vec!["c"]);
+        assert_eq!(normalize(r"c:\Users\ann\..\..\..\x\.\y"), r"C:\x\y");
+        assert_eq!(normalize(r"D:"), r"D:\");
+        assert_eq!(normalize(r"%X%\..\y"), r"%X%\..\y");
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/etc", dir.path().join("Users/Ann/etc")).unwrap();

@@ -15,7 +15,7 @@ use std::sync::Once;
 use wimlib_sys as w;
 
 pub use progress::{Keep, OnProgress, Phase, Progress};
-pub use read::{Entry, WimInfo};
+pub use read::{Entry, Totals, WimInfo};
 pub use update::UpdateCommand;
 pub use write::WriteOptions;
 

@@ -68,6 +68,29 @@ unsafe extern "C" fn collect(d: *const w::wimlib_dir_entry, ctx: *mut c_void) ->
     i32::from(r.is_err())
 }
 
+/// Files (not folders) and their bytes in an image, counted without listing it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+unsafe extern "C" fn count(d: *const w::wimlib_dir_entry, ctx: *mut c_void) -> i32 {
+    // SAFETY: wimlib hands a valid entry; ctx is the caller's Totals, alive for the call.
+    let (d, t) = (&*d, &mut *(ctx as *mut Totals));
+    if d.attributes & FILE_ATTRIBUTE_DIRECTORY == 0 {
+        let stream = d.streams.as_ptr();
+        let size = if d.num_named_streams < u32::MAX && !stream.is_null() {
+            (*stream).resource.uncompressed_size
+        } else {
+            0
+        };
+        t.files += 1;
+        t.bytes = t.bytes.saturating_add(size);
+    }
+    0
+}
+
 impl Wim {
     pub fn info(&self) -> Result<WimInfo> {
         // SAFETY: a zeroed out-struct filled by wimlib.
@@ -101,6 +124,26 @@ impl Wim {
 
     pub fn image_name(&self, image: u32) -> String {
         self.image_property(image, "NAME").unwrap_or_default()
+    }
+
+    /// Files and bytes of 1-based `image` from its metadata, without building a listing
+    /// (a million-file image costs no memory here).
+    pub fn totals(&mut self, image: u32) -> Result<Totals> {
+        let mut t = Totals::default();
+        let root = tstr(&image_path("\\"));
+        // SAFETY: the callback only touches `t`, alive for the call.
+        let code = unsafe {
+            w::wimlib_iterate_dir_tree(
+                self.raw,
+                image as i32,
+                root.as_ptr(),
+                w::WIMLIB_ITERATE_DIR_TREE_FLAG_RECURSIVE as i32,
+                Some(count),
+                &mut t as *mut Totals as *mut c_void,
+            )
+        };
+        check(code, self.path(), &format!("counting image {image}"))?;
+        Ok(t)
     }
 
     /// Every entry at and below `path` ("" = the whole image) of 1-based `image`.

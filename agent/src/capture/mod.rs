@@ -190,7 +190,7 @@ pub fn capture(
     }
 
     // Files.
-    if let Err(reason) = write_files(plan, opts, &dirs, &mut manifest, &mut log) {
+    if let Err(stop) = write_files(plan, opts, &dirs, &mut manifest, &mut log) {
         // Free the space a half-written WIM takes before saying what happened.
         for part in std::fs::read_dir(&dirs.work)
             .into_iter()
@@ -203,8 +203,13 @@ pub fn capture(
             }
         }
         manifest.wim.parts.clear();
-        return Err(fail(&mut manifest, &mut log, reason, false));
+        let (reason, stopped) = match stop {
+            WriteStop::Stopped(r) => (r, true),
+            WriteStop::Failed(r) => (r, false),
+        };
+        return Err(fail(&mut manifest, &mut log, reason, stopped));
     }
+    manifest.totals = totals(&manifest);
 
     // Registry.
     let mut used_names = HashSet::new();
@@ -301,6 +306,84 @@ fn write_replacing(path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// Why the files could not be written.
+enum WriteStop {
+    /// Something planned could no longer be read, and `--continue` was not given.
+    Stopped(String),
+    /// The WIM could not be made or written.
+    Failed(String),
+}
+
+impl From<crate::wim::WimError> for WriteStop {
+    fn from(e: crate::wim::WimError) -> Self {
+        WriteStop::Failed(e.to_string())
+    }
+}
+
+/// The manifest's totals from its records, once the images say what they hold.
+fn totals(m: &Manifest) -> Totals {
+    let records = || m.users.iter().chain(m.machine.iter());
+    Totals {
+        files: records().map(|r| r.files).sum(),
+        bytes: records().map(|r| r.bytes).sum(),
+        skipped: records().map(|r| r.skipped.len() as u64).sum(),
+        registry_values: records().map(|r| r.registry_values).sum(),
+    }
+}
+
+/// What wimlib's scan put into `image` against what the walk planned. A file that was
+/// walked and is gone when wimlib scanned it is recorded as vanished; the record then says
+/// what the image holds, so the store stays true to itself. Without `--continue` that
+/// stops the capture, as any unreadable file does.
+fn reconcile(
+    wim: &mut Wim,
+    image: u32,
+    p: &PassPlan,
+    rec: &mut UserRecord,
+    continue_on_error: bool,
+) -> Result<(), WriteStop> {
+    let found = wim.totals(image)?;
+    if found.files == p.files.len() as u64 && found.bytes == p.bytes {
+        return Ok(());
+    }
+    let held: HashSet<String> = wim
+        .iterate(image, "")?
+        .into_iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| e.path)
+        .collect();
+    let gone: Vec<Skipped> = p
+        .files
+        .iter()
+        .filter(|f| !held.contains(&image_path(&f.win)))
+        .map(|f| {
+            if f.host.exists() {
+                Skipped::new(
+                    &f.win,
+                    SkipKind::Unreadable,
+                    "left out when it was captured (changed while it was read?)",
+                )
+            } else {
+                Skipped::new(
+                    &f.win,
+                    SkipKind::Vanished,
+                    "was there when the folders were walked and gone when they were captured",
+                )
+            }
+        })
+        .collect();
+    if let Some(first) = gone.first().filter(|_| !continue_on_error) {
+        return Err(WriteStop::Stopped(format!(
+            "{} ({}): {}",
+            first.path, p.name, first.reason
+        )));
+    }
+    rec.files = found.files;
+    rec.bytes = found.bytes;
+    rec.skipped.extend(gone);
+    Ok(())
+}
+
 /// One image per pass with files, captured by wimlib's scan of the walked roots with the
 /// plan deciding each file, then written (or split) with an integrity table.
 fn write_files(
@@ -309,13 +392,13 @@ fn write_files(
     dirs: &StoreDirs,
     manifest: &mut Manifest,
     log: &mut Log,
-) -> Result<(), String> {
+) -> Result<(), WriteStop> {
     let passes: Vec<&PassPlan> = plan.passes().collect();
     if passes.iter().all(|p| p.files.is_empty()) {
         log.say("no files to capture");
         return Ok(());
     }
-    let mut wim = Wim::create_new(opts.compression).map_err(|e| e.to_string())?;
+    let mut wim = Wim::create_new(opts.compression)?;
     let mut image = 0u32;
     let mut names = HashSet::new();
     for (i, p) in passes.iter().enumerate() {
@@ -343,8 +426,7 @@ fn write_files(
             name = format!("{} ({})", p.name, p.sid);
         }
         let mut keep = |path: &Path, _is_dir: bool| keep_set.contains(path);
-        wim.add_image_filtered(&sources, &name, Some(&mut keep))
-            .map_err(|e| e.to_string())?;
+        wim.add_image_filtered(&sources, &name, Some(&mut keep))?;
         image += 1;
         let _ = wim.set_image_property(
             image,
@@ -358,10 +440,10 @@ fn write_files(
         };
         rec.wim_image = Some(image);
         rec.wim_image_name = Some(name.clone());
+        reconcile(&mut wim, image, p, rec, opts.continue_on_error)?;
         log.say(format!(
             "image {image} \"{name}\": {} files, {} bytes",
-            p.files.len(),
-            p.bytes
+            rec.files, rec.bytes
         ));
     }
     let mut reporter = progress::Reporter::new(plan.total_bytes(), plan.total_files(), opts.quiet);
@@ -374,19 +456,19 @@ fn write_files(
     match opts.split_bytes {
         None => {
             let path = dirs.work.join(FILES_WIM);
-            wim.write(&path, write_opts).map_err(|e| e.to_string())?;
+            wim.write(&path, write_opts)?;
             manifest.wim.parts = vec![FILES_WIM.into()];
         }
         Some(part) => {
             // wimlib splits a written WIM: the whole one goes to the working folder first.
             let work = opts.working_dir.clone().unwrap_or_else(std::env::temp_dir);
             let tmp = tempfile::Builder::new().prefix("lifeboat-").tempdir_in(&work).map_err(|e| {
-                format!("cannot use {} for the temporary WIM: {e} (set USMT_WORKING_DIR to a folder with room)", work.display())
+                WriteStop::Failed(format!("cannot use {} for the temporary WIM: {e} (set USMT_WORKING_DIR to a folder with room)", work.display()))
             })?;
             let whole = tmp.path().join(FILES_WIM);
-            wim.write(&whole, write_opts).map_err(|e| e.to_string())?;
+            wim.write(&whole, write_opts)?;
             drop(wim);
-            let mut w = Wim::open(&whole, false).map_err(|e| e.to_string())?;
+            let mut w = Wim::open(&whole, false)?;
             let first = dirs.work.join("files.swm");
             w.write_split(
                 &first,
@@ -395,10 +477,9 @@ fn write_files(
                     integrity: true,
                     ..Default::default()
                 },
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             let mut parts: Vec<String> = std::fs::read_dir(&dirs.work)
-                .map_err(|e| e.to_string())?
+                .map_err(|e| WriteStop::Failed(format!("{}: {e}", dirs.work.display())))?
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|n| n.to_lowercase().ends_with(".swm"))
@@ -420,4 +501,47 @@ fn write_files(
     }
     reporter.finish();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::FileEntry;
+
+    /// A file walked, then gone before wimlib's scan: the record says what the image
+    /// holds and lists the file as vanished; without --continue the capture stops.
+    #[test]
+    fn a_file_gone_before_the_scan_is_reconciled() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("r");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut p = PassPlan::default();
+        for n in ["a.txt", "b.txt"] {
+            std::fs::write(root.join(n), "12345").unwrap();
+            p.files.push(FileEntry {
+                host: root.join(n),
+                win: format!(r"C:\r\{n}"),
+                size: 5,
+                component: "c".into(),
+            });
+            p.bytes += 5;
+        }
+        std::fs::remove_file(root.join("b.txt")).unwrap();
+        for continue_on_error in [true, false] {
+            let mut wim = Wim::create_new(Compression::None).unwrap();
+            wim.add_image_filtered(&[(root.clone(), r"C\r".into())], "x", None)
+                .unwrap();
+            let mut rec = record(&p);
+            let r = reconcile(&mut wim, 1, &p, &mut rec, continue_on_error);
+            if continue_on_error {
+                assert!(r.is_ok());
+                assert_eq!((rec.files, rec.bytes), (1, 5));
+                assert_eq!(rec.skipped.len(), 1);
+                assert_eq!(rec.skipped[0].kind, SkipKind::Vanished);
+                assert_eq!(rec.skipped[0].path, r"C:\r\b.txt");
+            } else {
+                assert!(matches!(r, Err(WriteStop::Stopped(m)) if m.contains("b.txt")));
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::hive::LoadedHive;
 
-use crate::winpath::expand_vars;
+use crate::winpath::{expand_vars, normalize};
 
 pub const PROFILE_LIST: &str = r"Microsoft\Windows NT\CurrentVersion\ProfileList";
 
@@ -63,7 +63,7 @@ pub fn read_profile_list(software: &LoadedHive, system_root: &str) -> Vec<Profil
         out.push(ProfileEntry {
             key_name,
             sid,
-            path: expand_vars(raw.trim(), &vars),
+            path: normalize(&expand_vars(raw.trim(), &vars)),
             state: key.dword("State"),
             last_used,
         });

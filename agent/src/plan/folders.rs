@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::hive::LoadedHive;
 
-use crate::winpath::expand_vars;
+use crate::winpath::{expand_vars, normalize};
 
 const USER_SHELL_FOLDERS: &str =
     r"Software\Microsoft\Windows\CurrentVersion\Explorer\User Shell Folders";
@@ -192,7 +192,7 @@ pub fn machine_vars(
     let read = |k: &Option<crate::hive::Key<'_>>, name: &str, default: String| -> String {
         k.as_ref()
             .and_then(|k| k.string(name))
-            .map(|v| expand_vars(v.trim(), &base))
+            .map(|v| normalize(&expand_vars(v.trim(), &base)))
             .filter(|v| !v.is_empty())
             .unwrap_or(default)
     };
@@ -315,7 +315,7 @@ pub fn user_vars(
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
         let path = match raw {
-            Some(v) => expand_vars(&v, &vars),
+            Some(v) => normalize(&expand_vars(&v, &vars)),
             None => format!(r"{profile}\{}", if xp_layout { xp } else { vista }),
         };
         for n in *names {

@@ -90,8 +90,21 @@ fn walk_dir(
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
         let host_path = entry.path();
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            // A name that is not Unicode (a damaged or hostile file system): no WIM can
+            // hold it, and wimlib would leave it out without a word.
+            let shown = join_win(win, &entry.file_name().to_string_lossy());
+            if sel.enter(&shown) || sel.take(&shown).is_some() {
+                skip(
+                    out,
+                    &shown,
+                    SkipKind::BadName,
+                    "the name is not valid Unicode, which no WIM can hold: copy it by hand under another name",
+                );
+            }
+            continue;
+        };
         let win_path = join_win(win, &name);
         let meta = match std::fs::symlink_metadata(&host_path) {
             Ok(m) => m,
@@ -175,5 +188,43 @@ fn walk_dir(
             size: meta.len(),
             component,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes every file, and removes `victim` the first time it is asked about another
+    /// file: the victim vanishes between the folder's listing and its own turn.
+    struct Vanishing {
+        victim: PathBuf,
+    }
+
+    impl Selector for Vanishing {
+        fn enter(&self, _: &str) -> bool {
+            true
+        }
+        fn take(&self, _: &str) -> Option<String> {
+            let _ = std::fs::remove_file(&self.victim);
+            Some("c".into())
+        }
+    }
+
+    #[test]
+    fn a_file_that_vanishes_during_the_walk_is_recorded_as_vanished() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("b.txt"), "b").unwrap();
+        let sel = Vanishing {
+            victim: dir.path().join("b.txt"),
+        };
+        let r = walk(&[(dir.path().to_path_buf(), r"C:\x".into())], &sel, true);
+        assert_eq!(r.files.len(), 1);
+        assert_eq!(r.files[0].win, r"C:\x\a.txt");
+        assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
+        assert_eq!(r.skipped[0].kind, SkipKind::Vanished);
+        assert!(r.skipped[0].kind.is_error());
+        assert_eq!(r.skipped[0].path, r"C:\x\b.txt");
     }
 }

@@ -119,12 +119,7 @@ impl StoreReader {
                 ),
             });
         }
-        let entries = wim.iterate(image, "")?;
-        let files = entries.iter().filter(|e| !e.is_dir).count() as u64;
-        let bytes = entries
-            .iter()
-            .filter(|e| !e.is_dir)
-            .fold(0u64, |sum, e| sum.saturating_add(e.size));
+        let crate::wim::Totals { files, bytes } = wim.totals(image)?;
         if files != r.files || bytes != r.bytes {
             return Err(StoreError::ImageMismatch {
                 dir: self.dir.clone(),
