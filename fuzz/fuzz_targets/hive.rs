@@ -8,7 +8,12 @@ use libfuzzer_sys::fuzz_target;
 use lifeboat::hive::{LoadedHive, Value, Visit};
 
 fn decode(v: &Value) {
-    let _ = (v.as_string(), v.as_dword(), v.as_qword(), v.as_multi_string());
+    let _ = (
+        v.as_string(),
+        v.as_dword(),
+        v.as_qword(),
+        v.as_multi_string(),
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

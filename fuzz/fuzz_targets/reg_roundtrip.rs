@@ -44,7 +44,13 @@ fuzz_target!(|input: Vec<(String, Vec<(String, u8, Vec<u8>)>)>| {
             let kept = values
                 .iter()
                 .filter(|v| representable(&v.name))
-                .map(|v| (v.name.clone(), v.kind.map_or(0, |k| k.code()), v.data.clone()))
+                .map(|v| {
+                    (
+                        v.name.clone(),
+                        v.kind.map_or(0, |k| k.code()),
+                        v.data.clone(),
+                    )
+                })
                 .collect();
             expected.push((path, kept));
         }
@@ -88,7 +94,11 @@ fn read(text: &str) -> Result<Vec<Key>, String> {
             if !rest.is_empty() {
                 return Err(format!("text after a string: {rest}"));
             }
-            let data = s.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect();
+            let data = s
+                .encode_utf16()
+                .chain([0])
+                .flat_map(u16::to_le_bytes)
+                .collect();
             (name, 1, data)
         } else if let Some(h) = body.strip_prefix("dword:") {
             let d = u32::from_str_radix(h, 16).map_err(|e| e.to_string())?;
@@ -97,7 +107,11 @@ fn read(text: &str) -> Result<Vec<Key>, String> {
             (name, 3, hex(h)?)
         } else if let Some(h) = body.strip_prefix("hex(") {
             let (t, h) = h.split_once("):").ok_or("bad hex(")?;
-            (name, u32::from_str_radix(t, 16).map_err(|e| e.to_string())?, hex(h)?)
+            (
+                name,
+                u32::from_str_radix(t, 16).map_err(|e| e.to_string())?,
+                hex(h)?,
+            )
         } else {
             return Err(format!("unknown value body {body}"));
         };
