@@ -187,6 +187,26 @@ fn a_root_cell_that_points_nowhere_is_a_damaged_hive() {
     );
 }
 
+/// A cell whose size field is 0 (found by fuzzing: an arithmetic overflow inside nt-hive).
+#[test]
+fn a_cell_of_size_zero_is_damage_not_a_panic() {
+    let mut b = HiveBuilder::new("ROOT");
+    b.key("Software").sz("x", "y");
+    let mut bytes = b.to_bytes();
+    // The root cell sits at 0x20 in the hive bins, after the 4096-byte base block.
+    bytes[4096 + 0x20..4096 + 0x24].copy_from_slice(&0u32.to_le_bytes());
+    match LoadedHive::from_bytes(Path::new("ZERO"), bytes, &[]) {
+        Err(HiveError::Corrupt { reason, .. }) => {
+            assert!(reason.contains("size field"), "{reason}");
+            assert!(
+                !reason.contains("malformed hive structure"),
+                "a panic was caught: {reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[cfg(unix)]
 fn mkfifo(path: &Path) {
     let _ = std::fs::remove_file(path);

@@ -107,9 +107,9 @@ fn plain_string(data: &[u8]) -> Option<String> {
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
+    // Empty data (no NUL at all) is not `""`, which imports as one NUL: found by fuzzing.
     let body = match units.split_last() {
         Some((0, body)) => body,
-        None => &[][..],
         _ => return None,
     };
     if body
@@ -220,11 +220,13 @@ mod tests {
             r"HKEY_CURRENT_USER\X",
             &[
                 v("NoNul", ValueType::Sz, b"a\0b\0"),
+                v("Empty", ValueType::Sz, b""),
                 v("Bin", ValueType::Binary, &long),
             ],
         );
         let t = r.text();
         assert!(t.contains("\"NoNul\"=hex(1):61,00,62,00\r\n"), "{t}");
+        assert!(t.contains("\"Empty\"=hex(1):\r\n"), "{t}");
         for line in t.lines() {
             assert!(line.len() <= 80, "line too long: {line}");
         }

@@ -156,7 +156,15 @@ where
 
         // Get the actual data range and verify that it's inside our hive data.
         let remaining_range = cell_data_offset..self.data.len();
-        let cell_data_size = cell_size - mem::size_of::<CellHeader>();
+        // A size of 0 is smaller than the cell's own header. (Lifeboat patch: this
+        // subtraction overflowed.)
+        let cell_data_size = cell_size
+            .checked_sub(mem::size_of::<CellHeader>())
+            .ok_or_else(|| NtHiveError::InvalidSizeField {
+                offset: self.offset_of_field(&header.size),
+                expected: mem::size_of::<CellHeader>(),
+                actual: cell_size,
+            })?;
         let cell_data_range = byte_subrange(&remaining_range, cell_data_size).ok_or_else(|| {
             NtHiveError::InvalidSizeField {
                 offset: self.offset_of_field(&header.size),
