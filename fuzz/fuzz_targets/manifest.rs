@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use lifeboat::store::manifest::Manifest;
+use lifeboat::store::read::StoreReader;
 use lifeboat::store::verify;
 
 fn store() -> &'static std::path::Path {
@@ -25,6 +26,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(m) = Manifest::from_yaml(text) {
-        let _ = verify::verify_contents(store(), &m);
+        let _ = verify::verify_contents(&StoreReader::with_manifest(store(), m));
     }
 });

@@ -190,10 +190,11 @@ fn pass(
     let roots = roots_with_files(roots, &walked.files);
     let (registry, problems) = registry::select(set, &matcher, mounts);
     let mut skipped = walked.skipped;
-    skipped.extend(problems.iter().map(|p| Skipped {
-        path: p.key().to_string(),
-        reason: p.to_string(),
-    }));
+    skipped.extend(
+        problems
+            .iter()
+            .map(|p| Skipped::new(p.key(), SkipKind::RegistryDamaged, p.to_string())),
+    );
     PassPlan {
         sid: sid.to_string(),
         name: name.to_string(),
