@@ -82,7 +82,8 @@ fn corrupt_real_hive_is_an_error_naming_the_file() {
             let _ = system_info::computer_name(&h);
             let mut keys = 0;
             if let Ok(root) = h.root() {
-                root.walk(&mut usize::MAX, &mut |_, _| {
+                let mut budget = usize::MAX;
+                root.walk(&mut budget, &mut |_, _| {
                     keys += 1;
                     Visit::Continue
                 });
@@ -106,7 +107,8 @@ fn every_real_hive_opens_and_walks_without_panic() {
             if let Ok(h) = LoadedHive::open(&path) {
                 if let Ok(root) = h.root() {
                     let mut n = 0u64;
-                    let report = root.walk(&mut usize::MAX, &mut |_, vals| {
+                    let mut budget = usize::MAX;
+                    let report = root.walk(&mut budget, &mut |_, vals| {
                         n += 1 + vals.len() as u64;
                         Visit::Continue
                     });
