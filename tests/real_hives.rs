@@ -5,7 +5,18 @@ use std::process::Command;
 
 use fixtures::{realdata, run};
 use lifeboat::detect::system_info;
-use lifeboat::hive::LoadedHive;
+use lifeboat::hive::{LoadedHive, Recovery, Visit};
+
+/// Keys in a clean hive as hivex counts them (`hivexml`'s `<node>` elements); `None` for a
+/// dirty hive, whose logs hivex does not replay.
+fn hivex_key_count(h: &LoadedHive) -> Option<usize> {
+    if *h.recovery() != Recovery::Clean {
+        return None;
+    }
+    let (code, out, err) = run(Command::new("hivexml").arg(h.path()));
+    assert_eq!(code, 0, "hivexml {}: {err}", h.path().display());
+    Some(out.matches("<node ").count())
+}
 
 fn hivexget(file: &std::path::Path, key: &str, value: &str) -> Option<String> {
     let (code, out, err) = run(Command::new("hivexget").arg(file).arg(key).arg(value));
@@ -71,7 +82,11 @@ fn corrupt_real_hive_is_an_error_naming_the_file() {
             let _ = system_info::computer_name(&h);
             let mut keys = 0;
             if let Ok(root) = h.root() {
-                root.walk(&mut |_, _| keys += 1);
+                let mut budget = usize::MAX;
+                root.walk(&mut budget, &mut |_, _| {
+                    keys += 1;
+                    Visit::Continue
+                });
             }
             assert!(keys > 0);
         }
@@ -92,8 +107,19 @@ fn every_real_hive_opens_and_walks_without_panic() {
             if let Ok(h) = LoadedHive::open(&path) {
                 if let Ok(root) = h.root() {
                     let mut n = 0u64;
-                    root.walk(&mut |_, vals| n += 1 + vals.len() as u64);
+                    let mut budget = usize::MAX;
+                    let report = root.walk(&mut budget, &mut |_, vals| {
+                        n += 1 + vals.len() as u64;
+                        Visit::Continue
+                    });
                     assert!(n > 0, "{}", path.display());
+                    // Real hives have no loops: every key cell is met once.
+                    if sub != "corrupt" {
+                        assert_eq!(report.problems, vec![], "{}", path.display());
+                        if let Some(n) = hivex_key_count(&h) {
+                            assert_eq!(report.keys, n, "{}", path.display());
+                        }
+                    }
                 }
             }
         }

@@ -175,7 +175,7 @@ impl Config {
             path: source.to_path_buf(),
             reason,
         };
-        let c: Config = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let c: Config = crate::bounded_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if c.destinations.is_empty() {
             return Err(invalid("destinations: at least one is needed".into()));
         }
@@ -253,5 +253,10 @@ mod tests {
                 .to_string()
                 .contains("nope")
         );
+        let deep = format!("users: {}", "[".repeat(100_000));
+        let e = Config::parse(&deep, Path::new("config.yaml"), &any)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("config.yaml: line 1: nested"), "{e}");
     }
 }

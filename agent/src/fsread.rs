@@ -129,6 +129,20 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     Ok(data)
 }
 
+/// Reads at most the first `limit` bytes of a regular file of any size (a PE image's
+/// headers).
+pub fn read_head(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, size) = open_regular(path)?;
+    let mut data = Vec::with_capacity(size.min(limit) as usize);
+    file.take(limit)
+        .read_to_end(&mut data)
+        .map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(data)
+}
+
 /// [`read_bounded`] for text (UTF-8, a BOM allowed).
 pub fn read_text_bounded(path: &Path, limit: u64) -> Result<String, ReadError> {
     let data = read_bounded(path, limit)?;
@@ -157,6 +171,8 @@ mod tests {
             read_bounded(dir.path(), 4),
             Err(ReadError::NotRegular { .. })
         ));
+        assert_eq!(read_head(&f, 3).unwrap(), b"123");
+        assert_eq!(read_head(&f, 9).unwrap(), b"12345");
         #[cfg(unix)]
         {
             let fifo = dir.path().join("fifo");
@@ -172,6 +188,10 @@ mod tests {
                 }
             ));
             assert_eq!(e.path(), fifo);
+            assert!(matches!(
+                read_head(&fifo, 4),
+                Err(ReadError::NotRegular { .. })
+            ));
             std::os::unix::fs::symlink(&f, dir.path().join("link")).unwrap();
             assert!(matches!(
                 read_bounded(&dir.path().join("link"), 9),

@@ -6,6 +6,7 @@
 //! replay), [`pe`] (architecture of Windows binaries), [`wim`] (the safe layer over
 //! wimlib) and [`platform`] (the only place that knows which OS it runs on).
 
+pub mod bounded_yaml;
 pub mod capture;
 pub mod cli;
 pub mod config;

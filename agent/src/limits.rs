@@ -26,23 +26,41 @@ pub const XML_MAX_BYTES: u64 = 8 << 20;
 pub const XML_MAX_DEPTH: usize = 64;
 /// Elements in one XML file. MigApp.xml holds ~40k.
 pub const XML_MAX_ELEMENTS: usize = 500_000;
+/// Attributes of one element: MigXML uses at most 4. The XML reader checks each attribute
+/// name against the earlier ones, so their number must stay small.
+pub const XML_MAX_ATTRIBUTES: usize = 64;
+/// Offline.xml (ScanState `/offline:FILE`): a few hundred bytes.
+pub const OFFLINE_XML_MAX_BYTES: u64 = 1 << 20;
 /// YAML profiles, the media config and a store's manifest. A manifest lists every skipped
 /// file, so it is the largest: 100k skipped paths are ~20 MB.
 pub const YAML_MAX_BYTES: u64 = 64 << 20;
-/// Nesting of YAML documents. Lifeboat's own files nest 5 levels.
+/// Nesting of YAML documents. Lifeboat's own files nest 5 levels. Checked before the YAML
+/// parser sees the text: libyaml's time grows with the square of the nesting.
 pub const YAML_MAX_DEPTH: usize = 32;
 
 /// Variables one rule set may define (MigApp.xml defines ~1,500).
 pub const RULE_MAX_VARIABLES: usize = 20_000;
+/// `<namedElements>` references followed one inside another (real MigXML: two or three).
+pub const RULE_MAX_REFERENCE_DEPTH: usize = 32;
 /// Patterns in one rule set after expansion (MigApp.xml expands to ~30k).
 pub const RULE_MAX_PATTERNS: usize = 200_000;
 /// Nesting of `%VARIABLE%` references inside one value (real ones nest 2–3 deep).
 pub const EXPAND_MAX_DEPTH: usize = 8;
+/// `%VARIABLE%` references followed in one text, nested ones included (a real path names
+/// one to three): variables with empty values make no text to bound, yet cost time.
+pub const EXPAND_MAX_REFERENCES: usize = 4096;
 /// Length of one expanded text: far above any Windows path (32,767 UTF-16 units).
 pub const EXPAND_MAX_CHARS: usize = 64 * 1024;
+/// Characters of all variable values and patterns one pass's rules expand to. MigApp.xml
+/// for one user comes to ~3 MB; without this budget, variables defined from each other
+/// (`B=%A%%A%`, `C=%B%%B%`, …) double with every line.
+pub const EXPAND_MAX_TOTAL_CHARS: usize = 64 << 20;
 
 /// Length of a Windows path the agent will follow (NTFS's own limit is 32,767 units).
 pub const PATH_MAX_CHARS: usize = 32_767;
 /// Small files read whole from a source (a kernel's PE headers, a `.lnk`, Offline.xml):
 /// nothing of that kind is larger.
 pub const SMALL_FILE_MAX_BYTES: u64 = 16 << 20;
+/// Bytes read from the start of a PE image (`ntoskrnl.exe`) for its headers: the COFF
+/// header sits within the first KiB, the section table right after it.
+pub const PE_HEAD_BYTES: u64 = 64 << 10;

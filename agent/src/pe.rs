@@ -1,6 +1,5 @@
 //! The machine type of a Windows PE image (EXE, DLL, SYS), read from its COFF header.
 
-use std::io::Read;
 use std::path::Path;
 
 use serde::Serialize;
@@ -65,12 +64,9 @@ impl std::fmt::Display for Arch {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PeError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Not a regular file, or unreadable (see [`crate::fsread`]).
+    #[error(transparent)]
+    Read(#[from] crate::fsread::ReadError),
     #[error("{path} is not a Windows executable: {reason}")]
     NotPe { path: String, reason: &'static str },
 }
@@ -91,26 +87,13 @@ pub fn machine_of(bytes: &[u8]) -> Result<u16, &'static str> {
     Ok(u16::from_le_bytes([m[0], m[1]]))
 }
 
-/// Architecture of the PE file at `path`.
+/// Architecture of the PE file at `path` (a regular file; only its head is read).
 pub fn arch_of_file(path: &Path) -> Result<Arch, PeError> {
-    let shown = path.display().to_string();
-    let mut f = std::fs::File::open(path).map_err(|source| PeError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    // The PE header sits within the first few KiB in every real image.
-    let mut head = Vec::with_capacity(8192);
-    f.by_ref()
-        .take(64 * 1024)
-        .read_to_end(&mut head)
-        .map_err(|source| PeError::Io {
-            path: shown.clone(),
-            source,
-        })?;
+    let head = crate::fsread::read_head(path, crate::limits::PE_HEAD_BYTES)?;
     machine_of(&head)
         .map(Arch::from_machine)
         .map_err(|reason| PeError::NotPe {
-            path: shown,
+            path: path.display().to_string(),
             reason,
         })
 }

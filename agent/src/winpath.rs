@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::limits;
+
 /// Where each drive letter of the offline system is now. A letter may have several
 /// candidate places (a Windows.old system drive: first `Windows.old`, then the volume).
 #[derive(Debug, Clone, Default)]
@@ -120,35 +122,163 @@ pub fn resolve_ci(base: &Path, rel: &str) -> Option<PathBuf> {
     std::fs::symlink_metadata(&cur).ok().map(|_| cur)
 }
 
-/// Expands `%SystemDrive%`, `%SystemRoot%`/`%windir%` and `%ProgramData%`-style variables
-/// known for the offline system; unknown variables are left as they are.
-pub fn expand_vars(s: &str, vars: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(start) = rest.find('%') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('%') {
-            Some(end) => {
-                let name = &after[..end];
-                match vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
-                    Some((_, v)) => out.push_str(v),
-                    None => {
-                        out.push('%');
-                        out.push_str(name);
-                        out.push('%');
-                    }
-                }
-                rest = &after[end + 1..];
+/// The outermost of `paths` (backslash-separated Windows paths or registry keys), each
+/// once: a path at or below another one is dropped, case-insensitively. Sorted by their
+/// components, so that whatever lies below a path follows it directly: n log n, where
+/// comparing each path with every other was quadratic (40k rule patterns took 82 s).
+pub fn outermost(paths: Vec<String>) -> Vec<String> {
+    let mut keyed: Vec<(Vec<String>, String)> = paths
+        .into_iter()
+        .map(|p| {
+            let parts = p
+                .to_lowercase()
+                .split('\\')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect();
+            (parts, p)
+        })
+        .collect();
+    keyed.sort();
+    let mut out: Vec<String> = Vec::new();
+    let mut last: Option<Vec<String>> = None;
+    for (parts, p) in keyed {
+        if last.as_ref().is_some_and(|l| parts.starts_with(l)) {
+            continue;
+        }
+        last = Some(parts);
+        out.push(p);
+    }
+    out
+}
+
+/// Why a `%VARIABLE%` expansion gave no text. The text it came from is hostile (a hive
+/// value, a rules file), so nesting, self-reference and growth are bounded
+/// ([`limits::EXPAND_MAX_DEPTH`], [`limits::EXPAND_MAX_CHARS`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExpandError {
+    #[error("%{0}% is not known here")]
+    Unknown(String),
+    #[error("%{0}% refers to itself")]
+    SelfReference(String),
+    #[error("%{0}% nests variables more than {max} deep", max = limits::EXPAND_MAX_DEPTH)]
+    TooDeep(String),
+    #[error("the text grows beyond {max} characters once its variables are expanded", max = limits::EXPAND_MAX_CHARS)]
+    TooLong,
+    #[error("the text names variables more than {max} times once they are expanded", max = limits::EXPAND_MAX_REFERENCES)]
+    TooManyReferences,
+}
+
+/// What [`expand`] does with a `%NAME%` it has no value for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// Left as written (`%FOO%`), as Windows' `ExpandEnvironmentStrings` does: for paths
+    /// read from the registry, which may name variables of the old session.
+    Keep,
+    /// The whole expansion fails naming it: a rule under an unknown folder matches nothing.
+    Fail,
+}
+
+/// The one `%VARIABLE%` expander (hive paths through [`expand_vars`], rules through
+/// `rules::expand`). Replaces `%NAME%` in `text` by `lookup(NAME)` (the lookup decides on case), expanding
+/// variables inside values too. A `%` that does not start a name (`100% sure`, `%a b%`) is
+/// text. A name met again inside its own value is a self-reference: kept as written with
+/// [`Unknown::Keep`] (one pass, as Windows does), an error with [`Unknown::Fail`].
+pub fn expand<'v>(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<&'v str>,
+    unknown: Unknown,
+) -> Result<String, ExpandError> {
+    let mut out = String::with_capacity(text.len().min(limits::EXPAND_MAX_CHARS));
+    Expansion {
+        lookup,
+        unknown,
+        active: Vec::new(),
+        references: 0,
+    }
+    .run(text, &mut out)?;
+    Ok(out)
+}
+
+struct Expansion<'a, 'v> {
+    lookup: &'a dyn Fn(&str) -> Option<&'v str>,
+    unknown: Unknown,
+    /// Names being expanded, outermost first.
+    active: Vec<String>,
+    /// References met so far: values of empty variables make no text but still cost.
+    references: usize,
+}
+
+impl Expansion<'_, '_> {
+    fn push(out: &mut String, s: &str) -> Result<(), ExpandError> {
+        if out.len() + s.len() > limits::EXPAND_MAX_CHARS {
+            return Err(ExpandError::TooLong);
+        }
+        out.push_str(s);
+        Ok(())
+    }
+
+    fn run(&mut self, text: &str, out: &mut String) -> Result<(), ExpandError> {
+        let mut rest = text;
+        while let Some(start) = rest.find('%') {
+            Self::push(out, &rest[..start])?;
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('%') else {
+                return Self::push(out, &rest[start..]);
+            };
+            let name = &after[..end];
+            if name.is_empty() || name.contains(['\\', ' ', '[', ']']) {
+                // Not a name: keep the '%' and look for a reference after it.
+                Self::push(out, "%")?;
+                rest = after;
+                continue;
             }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
+            rest = &after[end + 1..];
+            self.references += 1;
+            if self.references > limits::EXPAND_MAX_REFERENCES {
+                return Err(ExpandError::TooManyReferences);
+            }
+            let looped = self.active.iter().any(|a| a.eq_ignore_ascii_case(name));
+            match (self.lookup)(name) {
+                Some(_) if looped && self.unknown == Unknown::Fail => {
+                    return Err(ExpandError::SelfReference(name.to_string()))
+                }
+                Some(value) if !looped => {
+                    if self.active.len() >= limits::EXPAND_MAX_DEPTH {
+                        return Err(ExpandError::TooDeep(name.to_string()));
+                    }
+                    self.active.push(name.to_string());
+                    self.run(value, out)?;
+                    self.active.pop();
+                }
+                None if self.unknown == Unknown::Fail => {
+                    return Err(ExpandError::Unknown(name.to_string()))
+                }
+                _ => {
+                    Self::push(out, "%")?;
+                    Self::push(out, name)?;
+                    Self::push(out, "%")?;
+                }
             }
         }
+        Self::push(out, rest)
     }
-    out.push_str(rest);
-    out
+}
+
+/// Windows-style expansion of a path read from a hive (`ProfileImagePath`, `User Shell
+/// Folders`): unknown and self-referencing names stay as written; a text whose expansion
+/// passes the limits stays as it is, unexpanded (it then names no folder).
+pub fn expand_vars(text: &str, vars: &[(&str, &str)]) -> String {
+    expand(text, &pairs(vars), Unknown::Keep).unwrap_or_else(|_| text.to_string())
+}
+
+/// A lookup for [`expand`] over `(name, value)` pairs, names case-insensitive.
+pub fn pairs<'v>(vars: &'v [(&'v str, &'v str)]) -> impl Fn(&str) -> Option<&'v str> + 'v {
+    move |name| {
+        vars.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
 }
 
 #[cfg(test)]
@@ -166,10 +296,114 @@ mod tests {
     #[test]
     fn expands_known_variables_only() {
         let vars = [("SystemDrive", "C:"), ("USERPROFILE", r"C:\Users\ann")];
-        assert_eq!(expand_vars(r"%systemdrive%\Users\x", &vars), r"C:\Users\x");
+        let keep = |t: &str| expand(t, &pairs(&vars), Unknown::Keep);
+        assert_eq!(expand_vars(r"%SystemDrive%\%x%", &vars), r"C:\%x%");
+        assert_eq!(keep(r"%systemdrive%\Users\x").unwrap(), r"C:\Users\x");
         assert_eq!(
-            expand_vars(r"%USERPROFILE%\%FOO%\a%", &vars),
+            keep(r"%USERPROFILE%\%FOO%\a%").unwrap(),
             r"C:\Users\ann\%FOO%\a%"
+        );
+        assert_eq!(keep("100% sure").unwrap(), "100% sure");
+        assert_eq!(
+            expand(r"%FOO%\x", &pairs(&vars), Unknown::Fail),
+            Err(ExpandError::Unknown("FOO".into()))
+        );
+    }
+
+    #[test]
+    fn nested_values_are_bounded() {
+        let nested = [
+            ("A", r"%B%\a"),
+            ("B", r"%SystemDrive%\b"),
+            ("SystemDrive", "C:"),
+        ];
+        assert_eq!(
+            expand("%a%", &pairs(&nested), Unknown::Fail).unwrap(),
+            r"C:\b\a"
+        );
+        // A value naming itself (directly or through another) stays as written in one
+        // Windows-like pass, and is an error for rules.
+        let looped = [("L", "x%M%"), ("M", "%L%y")];
+        assert_eq!(
+            expand("%L%", &pairs(&looped), Unknown::Keep).unwrap(),
+            "x%L%y"
+        );
+        assert_eq!(
+            expand("%L%", &pairs(&looped), Unknown::Fail),
+            Err(ExpandError::SelfReference("L".into()))
+        );
+        // Each level doubles: 2^40 characters without a bound, an error with it.
+        let names: Vec<String> = (0..41).map(|i| format!("V{i}")).collect();
+        let values: Vec<String> = (0..41)
+            .map(|i| match i {
+                40 => "x".to_string(),
+                _ => format!("%V{}%%V{}%", i + 1, i + 1),
+            })
+            .collect();
+        let doubling: Vec<(&str, &str)> = names
+            .iter()
+            .zip(&values)
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            expand("%V33%", &pairs(&doubling), Unknown::Keep).unwrap(),
+            "x".repeat(128)
+        );
+        assert!(matches!(
+            expand("%V0%", &pairs(&doubling), Unknown::Keep),
+            Err(ExpandError::TooDeep(_))
+        ));
+        let wide = [
+            ("W", "%X%%X%%X%%X%%X%%X%%X%%X%"),
+            ("X", "%Y%%Y%%Y%%Y%%Y%%Y%%Y%%Y%"),
+        ];
+        let y = "y".repeat(2000);
+        let lookup = |n: &str| match n {
+            "Y" => Some(y.as_str()),
+            n => pairs(&wide)(n),
+        };
+        assert_eq!(
+            expand("%W%", &lookup, Unknown::Keep),
+            Err(ExpandError::TooLong)
+        );
+        // Empty values make no text, yet 1000^8 references would never end.
+        let (r, s) = ("%S%".repeat(1000), "%E%".repeat(1000));
+        let lookup = |n: &str| match n {
+            "R" => Some(r.as_str()),
+            "S" => Some(s.as_str()),
+            _ => Some(""),
+        };
+        assert_eq!(
+            expand("%R%", &lookup, Unknown::Keep),
+            Err(ExpandError::TooManyReferences)
+        );
+    }
+
+    #[test]
+    fn outermost_paths_once() {
+        let got = outermost(
+            [
+                r"C:\a b",
+                r"C:\A\x",
+                r"c:\a",
+                r"C:\a\",
+                r"D:\z\y",
+                r"d:\Z\y\w",
+                r"C:\ab",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(got
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(r"C:\a") || p == r"C:\a\"));
+        assert!(got.contains(&r"C:\a b".to_string()));
+        assert!(got.contains(&r"C:\ab".to_string()));
+        assert!(got.contains(&r"D:\z\y".to_string()));
+        assert_eq!(
+            outermost(vec![String::new(), "x".into()]),
+            vec![String::new()]
         );
     }
 

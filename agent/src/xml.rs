@@ -1,16 +1,16 @@
-//! A small element tree read with quick-xml, for MigXML and Offline.xml files from anywhere: no DOCTYPE, no
-//! entities beyond XML's five and character references, capped size, depth and element
-//! count, and every error with its line.
+//! A small element tree read with quick-xml, for MigXML and Offline.xml files from anywhere: no
+//! DOCTYPE, no entities beyond XML's five and character references, size, depth, element
+//! and attribute counts capped ([`crate::limits`]), and every error with its line.
 
 use std::borrow::Cow;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-/// MigApp.xml is ~650 KB; real MigXML stays far below this.
-pub const MAX_BYTES: usize = 8 << 20;
-const MAX_DEPTH: usize = 64;
-const MAX_ELEMENTS: usize = 500_000;
+use crate::limits::{XML_MAX_ATTRIBUTES, XML_MAX_BYTES, XML_MAX_DEPTH, XML_MAX_ELEMENTS};
+
+/// The largest XML file read, in bytes ([`XML_MAX_BYTES`]).
+pub const MAX_BYTES: usize = XML_MAX_BYTES as usize;
 
 #[derive(Debug, Clone)]
 pub struct Element {
@@ -46,7 +46,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, (usize, String)> {
         return Err((
             0,
             format!(
-                "it is {} bytes; MigXML files stay below {MAX_BYTES}",
+                "it is {} bytes; the XML files Lifeboat reads stay below {MAX_BYTES}",
                 bytes.len()
             ),
         ));
@@ -121,10 +121,7 @@ pub fn parse(text: &str) -> Result<Element, (usize, String)> {
         })?;
         match ev {
             Event::DocType(_) => {
-                return Err((
-                    line,
-                    "a DOCTYPE is not allowed in MigXML (no entities)".into(),
-                ))
+                return Err((line, "a DOCTYPE is not allowed (no entities)".into()))
             }
             Event::Start(e) | Event::Empty(e) if root.is_some() => {
                 let _ = e;
@@ -135,15 +132,21 @@ pub fn parse(text: &str) -> Result<Element, (usize, String)> {
             }
             Event::Start(e) => {
                 count += 1;
-                if stack.len() >= MAX_DEPTH || count > MAX_ELEMENTS {
-                    return Err((line, "elements nested or repeated beyond any MigXML".into()));
+                if stack.len() >= XML_MAX_DEPTH {
+                    return Err((
+                        line,
+                        format!("elements nested more than {XML_MAX_DEPTH} deep"),
+                    ));
+                }
+                if count > XML_MAX_ELEMENTS {
+                    return Err((line, format!("more than {XML_MAX_ELEMENTS} elements")));
                 }
                 stack.push(element(&e, line)?);
             }
             Event::Empty(e) => {
                 count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err((line, "more elements than any MigXML has".into()));
+                if count > XML_MAX_ELEMENTS {
+                    return Err((line, format!("more than {XML_MAX_ELEMENTS} elements")));
                 }
                 let el = element(&e, line)?;
                 match stack.last_mut() {
@@ -231,7 +234,14 @@ fn push_text(stack: &mut [Element], s: &str, line: usize) -> Result<(), (usize, 
 fn element(e: &BytesStart, line: usize) -> Result<Element, (usize, String)> {
     let name = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
     let mut attrs = Vec::new();
-    for a in e.attributes() {
+    // Each attribute's name is checked against the earlier ones: keep their number small.
+    for (i, a) in e.attributes().enumerate() {
+        if i >= XML_MAX_ATTRIBUTES {
+            return Err((
+                line,
+                format!("<{name}> has more than {XML_MAX_ATTRIBUTES} attributes"),
+            ));
+        }
         let a = a.map_err(|err| (line, format!("bad attribute in <{name}>: {err}")))?;
         let key = String::from_utf8_lossy(a.key.local_name().as_ref()).to_string();
         let value = a

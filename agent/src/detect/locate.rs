@@ -33,9 +33,14 @@ pub enum HiveSet {
     None,
 }
 
+/// A hive counts as present when something other than a folder stands where it should: a
+/// pipe or a device there is then reported by name when the hive is opened (through
+/// [`crate::fsread`]) instead of making the installation silently disappear.
 pub fn hive_set(windir: &Path) -> HiveSet {
     let has = |name: &str| {
-        resolve_ci(windir, &format!(r"System32\config\{name}")).is_some_and(|p| p.is_file())
+        resolve_ci(windir, &format!(r"System32\config\{name}"))
+            .and_then(|p| std::fs::symlink_metadata(p).ok())
+            .is_some_and(|m| !m.is_dir())
     };
     match (has("SOFTWARE"), has("SYSTEM")) {
         (true, true) => HiveSet::Complete,

@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use quick_xml::events::Event;
-use quick_xml::Reader;
+use crate::xml::{self, Element};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OfflineXml {
@@ -18,140 +17,58 @@ pub struct OfflineXml {
     pub warnings: Vec<String>,
 }
 
-/// Offline.xml files are a few hundred bytes; anything this large is not one.
-const MAX_LEN: u64 = 1 << 20;
-
+/// Reads the file (a regular file of at most [`crate::limits::OFFLINE_XML_MAX_BYTES`]).
 pub fn load(path: &Path, cwd: &Path) -> Result<OfflineXml, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
-    if meta.len() > MAX_LEN {
-        return Err(format!(
-            "it is {} bytes; an Offline.xml is a few hundred",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let bytes = crate::fsread::read_bounded(path, crate::limits::OFFLINE_XML_MAX_BYTES)
+        .map_err(|e| format!("cannot read it: {e}"))?;
     parse(&bytes, cwd)
 }
 
-fn line_of(bytes: &[u8], pos: u64) -> usize {
-    let pos = (pos as usize).min(bytes.len());
-    bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
+/// UTF-8 (with or without BOM) or UTF-16 with a BOM, as Notepad writes them, read with the
+/// XML tree reader the rules use (its limits, no DOCTYPE, no entities). Element names are
+/// matched case-insensitively, as the old parser did; a `winDir` spelled otherwise is
+/// noted.
 pub fn parse(bytes: &[u8], cwd: &Path) -> Result<OfflineXml, String> {
-    let text = decode(bytes)?;
-    let bytes = text.as_bytes();
-    let mut reader = Reader::from_reader(bytes);
-    reader.config_mut().trim_text(true);
-    let mut out = OfflineXml::default();
-    let mut stack: Vec<String> = Vec::new();
-    let mut root_closed = false;
-    let mut text_buf = String::new();
-    loop {
-        let pos = reader.buffer_position();
-        let ev = reader.read_event().map_err(|e| {
+    let at_line = |(line, msg): (usize, String)| format!("line {line}: {msg}");
+    let text = xml::decode(bytes).map_err(at_line)?;
+    let root = xml::parse(&text).map_err(at_line)?;
+    if !root.is("offline") {
+        return Err(if root.children.is_empty() && root.text.trim().is_empty() {
             format!(
-                "not well-formed XML at line {}: {e}",
-                line_of(bytes, reader.error_position())
+                "the root element is <{}/>, expected <offline> with a <winDir>",
+                root.name
             )
-        })?;
-        match ev {
-            Event::DocType(_) => return Err("a DOCTYPE is not allowed in Offline.xml".into()),
-            Event::Start(e) => {
-                if root_closed {
-                    return Err(format!(
-                        "not well-formed XML at line {}: a second root element",
-                        line_of(bytes, pos)
-                    ));
-                }
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
-                if stack.is_empty() && !name.eq_ignore_ascii_case("offline") {
-                    return Err(format!("the root element is <{name}>, expected <offline>"));
-                }
-                if name != "offline" && name != "winDir" && name.eq_ignore_ascii_case("windir") {
-                    out.warnings.push(format!(
-                        "<{name}> read as <winDir> (USMT documents the name as winDir)"
-                    ));
-                }
-                stack.push(name.to_ascii_lowercase());
-                text_buf.clear();
-            }
-            Event::Empty(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
-                if stack.is_empty() {
-                    return Err(format!(
-                        "the root element is <{name}/>, expected <offline> with a <winDir>"
-                    ));
-                }
-            }
-            Event::Text(t) => {
-                let s = t
-                    .decode()
-                    .map_err(|e| format!("bad text at line {}: {e}", line_of(bytes, pos)))?;
-                if stack.is_empty() {
-                    if root_closed && !s.trim().is_empty() {
-                        return Err(format!(
-                            "not well-formed XML at line {}: text \"{}\" after </offline>",
-                            line_of(bytes, pos),
-                            s.trim()
-                        ));
-                    }
-                } else {
-                    text_buf.push_str(&s);
-                }
-            }
-            Event::GeneralRef(r) => {
-                // Only the five predefined entities and character references.
-                let name = String::from_utf8_lossy(&r).to_string();
-                let ch = match name.as_str() {
-                    "amp" => "&".to_string(),
-                    "lt" => "<".into(),
-                    "gt" => ">".into(),
-                    "quot" => "\"".into(),
-                    "apos" => "'".into(),
-                    _ => match r.resolve_char_ref() {
-                        Ok(Some(c)) => c.to_string(),
-                        _ => {
-                            return Err(format!(
-                                "unknown entity &{name}; at line {}",
-                                line_of(bytes, pos)
-                            ))
-                        }
-                    },
-                };
-                text_buf.push_str(&ch);
-            }
-            Event::End(_) => {
-                let path = stack.join("/");
-                let value = text_buf.trim().to_string();
-                match path.as_str() {
-                    "offline/windir/path" => out.windirs.push(resolve(&value, cwd)),
-                    "offline/failonmultiplewindir" => {
-                        out.fail_on_multiple = match value.as_str() {
-                            "1" => true,
-                            "0" | "" => false,
-                            v => {
-                                return Err(format!(
-                                    "<failOnMultipleWinDir> is \"{v}\"; it must be 0 or 1"
-                                ))
-                            }
-                        }
-                    }
-                    "offline/mappings/path" => out.mappings.push(parse_mapping(&value, cwd)?),
-                    _ => {}
-                }
-                text_buf.clear();
-                stack.pop();
-                if stack.is_empty() {
-                    root_closed = true;
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
+        } else {
+            format!("the root element is <{}>, expected <offline>", root.name)
+        });
     }
-    if !root_closed {
-        return Err("no complete <offline> element".into());
+    let mut out = OfflineXml::default();
+    for child in &root.children {
+        if child.is("winDir") {
+            if child.name != "winDir" {
+                out.warnings.push(format!(
+                    "<{}> read as <winDir> (USMT documents the name as winDir)",
+                    child.name
+                ));
+            }
+            for p in paths(child) {
+                out.windirs.push(resolve(p, cwd));
+            }
+        } else if child.is("failOnMultipleWinDir") {
+            out.fail_on_multiple = match child.text.trim() {
+                "1" => true,
+                "0" | "" => false,
+                v => {
+                    return Err(format!(
+                        "<failOnMultipleWinDir> is \"{v}\"; it must be 0 or 1"
+                    ))
+                }
+            };
+        } else if child.is("mappings") {
+            for p in paths(child) {
+                out.mappings.push(parse_mapping(p, cwd)?);
+            }
+        }
     }
     if out.windirs.is_empty() {
         return Err(
@@ -161,10 +78,12 @@ pub fn parse(bytes: &[u8], cwd: &Path) -> Result<OfflineXml, String> {
     Ok(out)
 }
 
-/// UTF-8 (with or without BOM) or UTF-16 with a BOM, as Notepad writes them: the same
-/// decoding the MigXML reader uses.
-fn decode(bytes: &[u8]) -> Result<String, String> {
-    crate::xml::decode(bytes).map_err(|(line, msg)| format!("line {line}: {msg}"))
+/// The trimmed text of each `<path>` child.
+fn paths(el: &Element) -> impl Iterator<Item = &str> {
+    el.children
+        .iter()
+        .filter(|c| c.is("path"))
+        .map(|c| c.text.trim())
 }
 
 /// Relative paths are taken from the working folder, as ScanState does.
@@ -244,5 +163,34 @@ mod tests {
         ] {
             assert!(parse(bad, cwd).is_err(), "accepted {:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_by_the_tree_reader() {
+        // 80k levels took 35 s in a parser of its own (a path rebuilt at every closing tag).
+        let deep = format!(
+            "<offline><winDir><path>C:\\W</path></winDir>{}{}</offline>",
+            "<x>".repeat(80_000),
+            "</x>".repeat(80_000)
+        );
+        let e = parse(deep.as_bytes(), Path::new("/")).unwrap_err();
+        assert!(e.contains("line 1") && e.contains("nested"), "{e}");
+        let wide = format!(
+            "<offline><winDir><path>C:\\W</path></winDir><a {}/></offline>",
+            (0..100)
+                .map(|i| format!("a{i}='x'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert!(parse(wide.as_bytes(), Path::new("/"))
+            .unwrap_err()
+            .contains("attributes"));
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(dir.path(), dir.path()).unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 }

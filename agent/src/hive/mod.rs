@@ -4,8 +4,14 @@
 //! dirty (unequal sequence numbers, as Fast Startup, hibernation and crashes leave them),
 //! the transaction logs beside it (`.LOG1`, `.LOG2`, `.LOG`, found case-insensitively) are
 //! replayed into that in-memory copy first. Lookups then go through nt-hive.
+//!
+//! Everything here is hostile input: the files are opened through [`crate::fsread`] (regular
+//! files only, within [`crate::limits`]), the base block is checked before nt-hive sees it,
+//! nt-hive runs behind a panic guard, and [`Key::walk`] remembers the keys it visited and
+//! keeps to its budgets, so a subkey list that loops back cannot make it run for ever.
 
 mod log_replay;
+mod walk;
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -14,7 +20,12 @@ use std::path::{Path, PathBuf};
 use nt_hive::{Hive, KeyNode, KeyValueData, KeyValueDataType};
 use serde::Serialize;
 
+use crate::fsread::{self, ReadError};
+use crate::limits;
+
 pub use log_replay::{replay_logs, LogFormat, ReplayOutcome};
+use walk::Walker;
+pub use walk::{Visit, WalkProblem, WalkReport, MAX_WALK_PROBLEMS};
 
 /// Size of the base block (header) at the start of every hive and log file.
 pub const BASE_BLOCK_LEN: usize = 4096;
@@ -39,12 +50,10 @@ pub enum Recovery {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HiveError {
-    #[error("cannot read registry hive {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Missing, unreadable, not a regular file, or larger than any hive.
+    #[error("cannot read registry hive {0}")]
+    Read(#[from] ReadError),
+    /// Read, but damaged where it matters: its base block or its root key.
     #[error("{path} is not a usable registry hive: {reason}")]
     Corrupt { path: PathBuf, reason: String },
 }
@@ -70,10 +79,7 @@ impl LoadedHive {
     /// Reads `path` (never writing it), replays its transaction logs when the hive is dirty,
     /// and checks that the result opens.
     pub fn open(path: &Path) -> Result<Self, HiveError> {
-        let bytes = std::fs::read(path).map_err(|source| HiveError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = fsread::read_bounded(path, limits::HIVE_MAX_BYTES)?;
         Self::from_bytes(path, bytes, &find_logs(path))
     }
 
@@ -93,18 +99,28 @@ impl LoadedHive {
             ));
         }
         let recovery = if is_dirty(&bytes) {
-            // An unreadable log is handed on empty: the replay then says why it was unusable.
-            let log_data: Vec<(PathBuf, Vec<u8>)> = logs
-                .iter()
-                .map(|log| (log.clone(), std::fs::read(log).unwrap_or_default()))
-                .collect();
+            let mut log_data: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+            let mut refused = Vec::new();
+            for log in logs {
+                match fsread::read_bounded(log, limits::HIVE_LOG_MAX_BYTES) {
+                    Ok(data) => log_data.push((log.clone(), data)),
+                    Err(e) => refused.push(e.to_string()),
+                }
+            }
             match replay_logs(&mut bytes, &log_data) {
                 Ok(outcome) => Recovery::Replayed {
                     logs: outcome.logs_used,
                     format: outcome.format,
                     applied: outcome.applied,
                 },
-                Err(reason) => Recovery::NotRecovered { reason },
+                Err(reason) => {
+                    if !log_data.is_empty() || refused.is_empty() {
+                        refused.push(reason);
+                    }
+                    Recovery::NotRecovered {
+                        reason: refused.join("; "),
+                    }
+                }
             }
         } else {
             Recovery::Clean
@@ -119,6 +135,7 @@ impl LoadedHive {
             bytes,
             recovery,
         };
+        check_base_block(&hive.bytes).map_err(|reason| hive.corrupt(reason))?;
         // Open the root once so that a broken hive is reported here, by name.
         hive.root()?;
         Ok(hive)
@@ -142,10 +159,12 @@ impl LoadedHive {
         u64::from_le_bytes(self.bytes[12..20].try_into().unwrap_or_default())
     }
 
+    /// The root key, once the header validates and the root key node reads.
     pub fn root(&self) -> Result<Key<'_>, HiveError> {
         let node = guarded(|| {
             let hive = Hive::without_validation(&self.bytes[..])?;
             hive.validate()?;
+            hive.root_key_node()?.name()?;
             Ok::<_, nt_hive::NtHiveError>(())
         });
         match node {
@@ -437,41 +456,35 @@ impl<'h> Key<'h> {
             .unwrap_or_default()
     }
 
-    /// Visits this key and every key below it, depth first, with its path relative to
-    /// this key ("" for itself) and its values. One walk over the hive, for exports.
-    pub fn walk(&self, visit: &mut dyn FnMut(&str, &[Value])) {
-        fn rec(
-            node: &KeyNode<&[u8]>,
-            path: &mut String,
-            depth: usize,
-            visit: &mut dyn FnMut(&str, &[Value]),
-        ) {
-            let mut values = Vec::new();
-            if let Some(Ok(iter)) = node.values() {
-                values.extend(iter.flatten().filter_map(|v| read_value(&v)));
+    /// Visits this key and every key below it, depth first in the hive's order, with its
+    /// path relative to this key ("" for itself) and its values. One walk over the hive, for
+    /// exports. Each key cell is visited once: a subkey list that leads back to a key
+    /// already visited (a loop to the key itself or an ancestor, or a key listed under two
+    /// parents) is reported and not followed. At most `keys_left` keys are visited (the
+    /// count is taken from it) and none deeper than [`limits::REGISTRY_MAX_DEPTH`]; the
+    /// visitor may stop the walk. What was not visited, and why, is in the report.
+    pub fn walk(
+        &self,
+        keys_left: &mut usize,
+        visit: &mut dyn FnMut(&str, &[Value]) -> Visit,
+    ) -> WalkReport {
+        let mut walker = Walker::new(keys_left, visit);
+        let outcome = guarded(|| {
+            let hive = Hive::without_validation(&self.hive.bytes[..]).ok()?;
+            let mut node = hive.root_key_node().ok()?;
+            for name in &self.path {
+                node = node.subkey(name)?.ok()?;
             }
-            visit(path, &values);
-            // Real hives are a few dozen levels deep; a cycle in a hostile one is not.
-            if depth > 512 {
-                return;
-            }
-            if let Some(Ok(iter)) = node.subkeys() {
-                for sk in iter.flatten() {
-                    let Ok(name) = sk.name() else { continue };
-                    let len = path.len();
-                    if !path.is_empty() {
-                        path.push('\\');
-                    }
-                    path.push_str(&name.to_string_lossy());
-                    rec(&sk, path, depth + 1, visit);
-                    path.truncate(len);
-                }
-            }
-        }
-        self.hive.with_node(&self.path, |node| {
-            rec(node, &mut String::new(), 0, visit);
+            walker.run(node);
             Some(())
         });
+        if let Err(reason) = outcome {
+            walker.problem(WalkProblem::Damaged {
+                path: String::new(),
+                reason,
+            });
+        }
+        walker.finish()
     }
 
     /// The type number of one value as stored, also when Windows defines no such type:
@@ -499,13 +512,51 @@ impl<'h> Key<'h> {
 }
 
 fn read_value(v: &nt_hive::KeyValue<&[u8]>) -> Option<Value> {
-    let name = v.name().ok()?.to_string_lossy();
+    decode_value(v).ok()
+}
+
+/// A value's name, type and data, or why they do not read.
+pub(super) fn decode_value(v: &nt_hive::KeyValue<&[u8]>) -> Result<Value, String> {
+    let name = v.name().map_err(|e| e.to_string())?.to_string_lossy();
     let kind = v.data_type().ok().map(ValueType::from_nt);
-    let data = match v.data().ok()? {
+    let data = match v.data().map_err(|e| e.to_string())? {
         KeyValueData::Small(d) => d.to_vec(),
-        big @ KeyValueData::Big(_) => big.into_vec().ok()?,
+        big @ KeyValueData::Big(_) => big.into_vec().map_err(|e| e.to_string())?,
     };
-    Some(Value { name, kind, data })
+    Ok(Value { name, kind, data })
+}
+
+/// Base-block fields checked before nt-hive reads the hive.
+const ROOT_CELL_OFFSET: usize = 36;
+const HIVE_BINS_SIZE: usize = 40;
+
+fn u32_field(bytes: &[u8], at: usize) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+    Some(u32::from_le_bytes(b))
+}
+
+/// The base block's promises that nt-hive takes on trust: hive-bins data the file really
+/// holds, and a root cell inside it (a root offset of 0xFFFFFFFF, "no cell", used to trip an
+/// assertion deep in nt-hive and leave an empty hive behind).
+fn check_base_block(bytes: &[u8]) -> Result<(), String> {
+    let (Some(root), Some(bins)) = (
+        u32_field(bytes, ROOT_CELL_OFFSET),
+        u32_field(bytes, HIVE_BINS_SIZE),
+    ) else {
+        return Err("the base block is truncated".into());
+    };
+    let held = bytes.len().saturating_sub(BASE_BLOCK_LEN);
+    if bins as usize > held {
+        return Err(format!(
+            "the base block says {bins} bytes of hive bins follow it, the file holds {held}"
+        ));
+    }
+    if root >= bins || root % 8 != 0 {
+        return Err(format!(
+            "the root key's cell offset {root:#x} lies outside the {bins:#x} bytes of hive bins"
+        ));
+    }
+    Ok(())
 }
 
 /// Header sequence numbers differ: the hive was not cleanly flushed.

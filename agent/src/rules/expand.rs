@@ -6,10 +6,12 @@
 //! Folders of the user's NTUSER.DAT, ProfileList, …) as a plain map, name in upper case →
 //! Windows path. A pattern with an unknown variable matches nothing and is reported once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::model::{Component, Condition, Pattern, Rule, RuleSet, Scope, VarValue};
 use super::pattern::normalize;
+use crate::limits;
+use crate::winpath::{self, ExpandError, Unknown};
 
 /// Node prefix of patterns meant for every fixed drive (`GenerateDrivePatterns(…,"Fixed")`,
 /// GenerateDocPatterns); [`expand`] writes one copy per drive in `fixed_drives`.
@@ -40,46 +42,56 @@ pub struct Environment<'a> {
     pub facts: &'a dyn Facts,
 }
 
-/// Expands `%NAME%` references (case-insensitive names, nested values up to 8 deep).
-/// `Err(name)` names the first variable that is not known.
-pub fn expand_text(text: &str, vars: &HashMap<String, String>) -> Result<String, String> {
-    expand_depth(text, vars, 0)
+/// Expands `%NAME%` references (case-insensitive names, nested values) with the one bounded
+/// expander, [`crate::winpath::expand`]: an unknown name, a self-reference, or growth past
+/// the limits is an error. A leading [`FIXED_DRIVES`] stays for [`expand`] to multiply.
+pub fn expand_text(text: &str, vars: &HashMap<String, String>) -> Result<String, ExpandError> {
+    let lookup = |name: &str| vars.get(&name.to_uppercase()).map(String::as_str);
+    let (marker, rest) = match text.get(..FIXED_DRIVES.len()) {
+        Some(head) if head.eq_ignore_ascii_case(FIXED_DRIVES) => {
+            (FIXED_DRIVES, &text[FIXED_DRIVES.len()..])
+        }
+        _ => ("", text),
+    };
+    let expanded = winpath::expand(rest, &lookup, Unknown::Fail)?;
+    Ok(format!("{marker}{expanded}"))
 }
 
-fn expand_depth(text: &str, vars: &HashMap<String, String>, depth: u8) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('%') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('%') else {
-            out.push_str(&rest[start..]);
-            return Ok(out);
-        };
-        let name = &after[..end];
-        let is_name = !name.is_empty() && !name.contains(['\\', ' ', '[', ']']);
-        if !is_name {
-            // A lone '%' in a name: keep it and look for a reference after it.
-            out.push('%');
-            rest = after;
-            continue;
+/// What the rules of one pass may still expand to: [`limits::EXPAND_MAX_TOTAL_CHARS`] of
+/// variable values and patterns, [`limits::RULE_MAX_VARIABLES`] variables and
+/// [`limits::RULE_MAX_PATTERNS`] patterns. A hostile rules file (variables defined from each
+/// other, doubling at each line) stops here instead of exhausting memory.
+struct Budget {
+    chars: usize,
+    variables: usize,
+    patterns: usize,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            chars: limits::EXPAND_MAX_TOTAL_CHARS,
+            variables: limits::RULE_MAX_VARIABLES,
+            patterns: limits::RULE_MAX_PATTERNS,
         }
-        if name.eq_ignore_ascii_case(&FIXED_DRIVES[1..FIXED_DRIVES.len() - 1]) {
-            out.push_str(FIXED_DRIVES);
-        } else {
-            let value = vars
-                .get(&name.to_uppercase())
-                .ok_or_else(|| name.to_string())?;
-            if depth >= 8 || !value.contains('%') {
-                out.push_str(value);
-            } else {
-                out.push_str(&expand_depth(value, vars, depth + 1)?);
-            }
-        }
-        rest = &after[end + 1..];
     }
-    out.push_str(rest);
-    Ok(out)
+
+    fn variable(&mut self, value: &str) -> bool {
+        self.variables = self.variables.saturating_sub(1);
+        self.chars = self.chars.saturating_sub(value.len());
+        !self.spent()
+    }
+
+    fn pattern(&mut self, p: &Pattern) -> bool {
+        self.patterns = self.patterns.saturating_sub(1);
+        let len = p.node.len() + p.leaf.as_ref().map_or(0, String::len);
+        self.chars = self.chars.saturating_sub(len);
+        !self.spent()
+    }
+
+    fn spent(&self) -> bool {
+        self.chars == 0 || self.variables == 0 || self.patterns == 0
+    }
 }
 
 /// Fills well-known synonyms (ENV article: `CSIDL_PROFILE` = `USERPROFILE`, `APPDATA` =
@@ -142,7 +154,8 @@ pub fn with_aliases(mut vars: HashMap<String, String>) -> HashMap<String, String
 }
 
 /// The components of `scope`, present according to `env.facts`, with every variable
-/// replaced. Warnings of the input are kept; new ones are added once per cause.
+/// replaced. Warnings of the input are kept; new ones are added once per cause, naming the
+/// rules file. Expansion stops, with a warning, where the pass's budget is spent.
 pub fn expand(set: &RuleSet, scope: Scope, env: &Environment) -> RuleSet {
     let mut out = RuleSet {
         components: Vec::new(),
@@ -150,12 +163,15 @@ pub fn expand(set: &RuleSet, scope: Scope, env: &Environment) -> RuleSet {
     };
     // Unknown variable → (patterns dropped, first component): one line each.
     let mut unknown: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    // Other failures (self-reference, growth) → one line each.
+    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut budget = Budget::new();
     for comp in set.components.iter().filter(|c| c.scope == scope) {
         let owned;
         let vars = if comp.variables.is_empty() {
             env.vars
         } else {
-            owned = component_vars(comp, env);
+            owned = component_vars(comp, env, &mut budget, &mut failed);
             &owned
         };
         if let Some(cond) = &comp.detect {
@@ -166,23 +182,50 @@ pub fn expand(set: &RuleSet, scope: Scope, env: &Environment) -> RuleSet {
         let mut c = Component::new(&comp.name, comp.scope, &comp.source);
         for rule in &comp.rules {
             match expand_pattern(&rule.pattern, vars, env.fixed_drives) {
-                Ok(patterns) => c.rules.extend(patterns.into_iter().map(|pattern| Rule {
-                    action: rule.action,
-                    pattern,
-                })),
-                Err(name) => {
+                Ok(patterns) => {
+                    for pattern in patterns {
+                        if !budget.pattern(&pattern) {
+                            break;
+                        }
+                        c.rules.push(Rule {
+                            action: rule.action,
+                            pattern,
+                        });
+                    }
+                }
+                Err(ExpandError::Unknown(name)) => {
                     let e = unknown.entry(name).or_insert((0, comp.name.clone()));
                     e.0 += 1;
+                }
+                Err(e) => {
+                    let why = format!(
+                        "{}: component \"{}\": pattern '{}' is left out: {e}",
+                        comp.source, comp.name, rule.pattern
+                    );
+                    *failed.entry(why).or_default() += 1;
                 }
             }
         }
         out.components.push(c);
+        if budget.spent() {
+            out.warnings.push(format!(
+                "{}: the rules expand beyond {} MiB, {} variables or {} patterns for one pass; \
+                 component \"{}\" is cut short there and those after it are left out",
+                comp.source,
+                limits::EXPAND_MAX_TOTAL_CHARS >> 20,
+                limits::RULE_MAX_VARIABLES,
+                limits::RULE_MAX_PATTERNS,
+                comp.name
+            ));
+            break;
+        }
     }
     for (name, (n, first)) in unknown {
         out.warnings.push(format!(
             "%{name}% is not known here: {n} pattern(s) using it match nothing (first in component \"{first}\")"
         ));
     }
+    out.warnings.extend(failed.into_keys());
     out
 }
 
@@ -190,7 +233,7 @@ fn expand_pattern(
     p: &Pattern,
     vars: &HashMap<String, String>,
     drives: &[String],
-) -> Result<Vec<Pattern>, String> {
+) -> Result<Vec<Pattern>, ExpandError> {
     let node = expand_text(&p.node, vars)?;
     let leaf = match &p.leaf {
         Some(l) if l.contains('%') => Some(expand_text(l, vars)?),
@@ -229,9 +272,17 @@ fn collapse_backslashes(s: &str) -> String {
 
 /// The component's private variables on top of the caller's; the first definition whose
 /// condition is not known to be false wins (MigApp defines each twice, for 32/64-bit).
-fn component_vars(comp: &Component, env: &Environment) -> HashMap<String, String> {
+/// Each defined value is taken from the pass's `budget`; none once it is spent. A value
+/// that cannot be expanded (it refers to itself, or grows past the limits) leaves the
+/// variable undefined, with a line in `failed`.
+fn component_vars(
+    comp: &Component,
+    env: &Environment,
+    budget: &mut Budget,
+    failed: &mut BTreeMap<String, usize>,
+) -> HashMap<String, String> {
     let mut vars = env.vars.clone();
-    let mut defined: Vec<String> = Vec::new();
+    let mut defined: HashSet<String> = HashSet::new();
     for v in &comp.variables {
         let key = v.name.to_uppercase();
         if defined.contains(&key) {
@@ -243,15 +294,32 @@ fn component_vars(comp: &Component, env: &Environment) -> HashMap<String, String
             }
         }
         let value = match &v.value {
-            VarValue::Text(t) => expand_text(t, &vars).ok(),
-            VarValue::Registry(loc) => expand_text(loc, &vars)
-                .ok()
-                .and_then(|l| env.facts.registry_string(&l))
-                .map(|s| expand_text(&s, &vars).unwrap_or(s)),
+            VarValue::Text(t) => expand_text(t, &vars).map(Some),
+            VarValue::Registry(loc) => expand_text(loc, &vars).map(|l| {
+                env.facts
+                    .registry_string(&l)
+                    .map(|s| expand_text(&s, &vars).unwrap_or(s))
+            }),
+        };
+        let value = match value {
+            Ok(v) => v,
+            // Unknown names are reported where a pattern uses the variable.
+            Err(ExpandError::Unknown(_)) => None,
+            Err(e) => {
+                let why = format!(
+                    "{}: component \"{}\": variable %{}% is left undefined: {e}",
+                    comp.source, comp.name, v.name
+                );
+                *failed.entry(why).or_default() += 1;
+                None
+            }
         };
         if let Some(value) = value {
+            if !budget.variable(&value) {
+                break;
+            }
             vars.insert(key.clone(), value);
-            defined.push(key);
+            defined.insert(key);
         }
     }
     vars
@@ -320,11 +388,18 @@ mod tests {
         );
         assert_eq!(expand_text(r"%A%\y", &v).unwrap(), r"C:\Users\ann\x\y");
         assert_eq!(expand_text("100% sure", &v).unwrap(), "100% sure");
-        assert_eq!(expand_text(r"%NOPE%\x", &v), Err("NOPE".to_string()));
+        assert_eq!(
+            expand_text(r"%NOPE%\x", &v),
+            Err(ExpandError::Unknown("NOPE".to_string()))
+        );
         let looped = vars(&[("L", "%L%")]);
-        assert!(
-            expand_text("%L%", &looped).is_ok(),
-            "a self-reference ends, no hang"
+        assert_eq!(
+            expand_text("%L%", &looped),
+            Err(ExpandError::SelfReference("L".to_string()))
+        );
+        assert_eq!(
+            expand_text(r"%LIFEBOAT_FIXED_DRIVES%\%A%", &v).unwrap(),
+            r"%LIFEBOAT_FIXED_DRIVES%\C:\Users\ann\x"
         );
     }
 

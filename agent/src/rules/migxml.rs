@@ -13,31 +13,20 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::migxml_helpers::{doc_patterns, drive_pattern, parse_call, user_pattern};
+use super::migxml_named::{key, own_sizes, NamedKey};
 use super::model::*;
 use super::{pattern, RulesError};
 use crate::xml::{self as xmltree, Element};
 
+/// Reads a MigXML file: a regular file of at most [`crate::limits::XML_MAX_BYTES`].
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
-    let file = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| RulesError::Read {
-        file: file.clone(),
-        reason: e.to_string(),
+    let bytes = crate::fsread::read_bounded(path, crate::limits::XML_MAX_BYTES).map_err(|e| {
+        RulesError::Read {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        }
     })?;
-    if meta.len() > xmltree::MAX_BYTES as u64 {
-        return Err(RulesError::Read {
-            file,
-            reason: format!(
-                "it is {} bytes; MigXML files stay below {}",
-                meta.len(),
-                xmltree::MAX_BYTES
-            ),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| RulesError::Read {
-        file: file.clone(),
-        reason: e.to_string(),
-    })?;
-    parse(&bytes, &file)
+    parse(&bytes, &path.display().to_string())
 }
 
 /// `source` names the file in errors, warnings and [`Component::source`].
@@ -70,6 +59,9 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<RuleSet, RulesError> {
     let mut w = Walker {
         source,
         named: HashMap::new(),
+        named_sizes: HashMap::new(),
+        expanded: 0,
+        error: None,
         warnings: BTreeMap::new(),
         out: Vec::new(),
     };
@@ -91,6 +83,7 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<RuleSet, RulesError> {
             }
         }
     }
+    w.named_sizes = own_sizes(&w.named).map_err(syntax)?;
     for child in &root.children {
         if child.is("component") {
             w.component(child, BOTH, None, 0, Vec::new());
@@ -101,6 +94,9 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<RuleSet, RulesError> {
                 format!("<{}> under <migration> is not MigXML; ignored", child.name),
             );
         }
+    }
+    if let Some(e) = w.error {
+        return Err(e);
     }
     let mut set = RuleSet {
         components: w.out,
@@ -142,10 +138,6 @@ impl Scopes {
     }
 }
 
-fn key(kind: &str, name: &str) -> (String, String) {
-    (kind.to_ascii_lowercase(), name.trim().to_ascii_lowercase())
-}
-
 #[derive(Default)]
 struct Draft {
     user: Vec<Rule>,
@@ -167,7 +159,13 @@ impl Draft {
 
 struct Walker<'a> {
     source: &'a str,
-    named: HashMap<(String, String), &'a Element>,
+    named: HashMap<NamedKey, &'a Element>,
+    /// Each definition's own size ([`own_sizes`]).
+    named_sizes: HashMap<NamedKey, usize>,
+    /// Elements taken through references so far, against [`crate::limits::XML_MAX_ELEMENTS`].
+    expanded: usize,
+    /// Set once references expand beyond that: the file is refused.
+    error: Option<RulesError>,
     /// message → (times, first line): real files repeat the same unsupported thing a lot.
     warnings: BTreeMap<String, (usize, usize)>,
     out: Vec<Component>,
@@ -201,11 +199,29 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// `<x name="N"/>` outside namedElements means "use the definition N".
+    /// `<x name="N"/>` outside namedElements means "use the definition N". Each use is
+    /// charged the definition's own size; past [`crate::limits::XML_MAX_ELEMENTS`] the file is
+    /// refused and references give nothing more.
     fn resolve(&mut self, el: &'a Element, has_body: bool) -> &'a Element {
         match el.attr("name") {
             Some(n) if !has_body => match self.named.get(&key(&el.name, n)) {
-                Some(d) => d,
+                Some(d) => {
+                    let size = self.named_sizes.get(&key(&el.name, n)).copied();
+                    self.expanded = self.expanded.saturating_add(size.unwrap_or(usize::MAX));
+                    if self.expanded <= crate::limits::XML_MAX_ELEMENTS {
+                        return d;
+                    }
+                    self.error.get_or_insert_with(|| RulesError::Syntax {
+                        file: self.source.to_string(),
+                        line: Some(el.line),
+                        msg: format!(
+                            "<{} name=\"{n}\">: <namedElements> references expand to more than {} elements",
+                            el.name,
+                            crate::limits::XML_MAX_ELEMENTS
+                        ),
+                    });
+                    el
+                }
                 None => {
                     self.warn(
                         el.line,

@@ -11,6 +11,7 @@ pub mod expand;
 pub mod matcher;
 pub mod migxml;
 mod migxml_helpers;
+mod migxml_named;
 pub mod model;
 pub mod pattern;
 pub mod yaml;

@@ -8,9 +8,6 @@ use serde::Deserialize;
 use super::model::{Action, Component, ObjectKind, Rule, RuleSet, Scope};
 use super::{pattern, RulesError};
 
-/// A profile is a few KB; refuse anything absurd before parsing it.
-const MAX_LEN: u64 = 4 << 20;
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Profile {
@@ -60,29 +57,23 @@ pub fn kind_of(text: &str) -> ObjectKind {
     }
 }
 
+/// Reads a profile: a regular file of at most [`crate::limits::YAML_MAX_BYTES`], UTF-8.
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
-    let file = path.display().to_string();
-    let read_err = |reason: String| RulesError::Read {
-        file: file.clone(),
-        reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| read_err(e.to_string()))?;
-    if meta.len() > MAX_LEN {
-        return Err(read_err(format!(
-            "it is {} bytes; a profile is a few kilobytes",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| read_err("not UTF-8 text".into()))?;
-    parse(&text, &file)
+    let text =
+        crate::fsread::read_text_bounded(path, crate::limits::YAML_MAX_BYTES).map_err(|e| {
+            RulesError::Read {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+    parse(&text, &path.display().to_string())
 }
 
 /// `source` names the profile in errors and in [`Component::source`].
 pub fn parse(text: &str, source: &str) -> Result<RuleSet, RulesError> {
-    let profile: Profile = serde_norway::from_str(text).map_err(|e| RulesError::Syntax {
+    let profile: Profile = crate::bounded_yaml::from_str(text).map_err(|e| RulesError::Syntax {
         file: source.to_string(),
-        line: e.location().map(|l| l.line()),
+        line: e.line(),
         msg: e.to_string(),
     })?;
     let mut set = RuleSet::default();
@@ -167,6 +158,21 @@ components:
         .unwrap_err()
         .to_string();
         assert!(e.contains("\"Mine\"") && e.contains(r"'C:\x ]'"), "{e}");
+    }
+
+    #[test]
+    fn nesting_is_refused_before_parsing() {
+        // 100k levels took 49 s inside the YAML parser.
+        let deep = format!(
+            "name: t\ncomponents: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let e = parse(&deep, "deep.yaml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("deep.yaml, line 2") && e.contains("nested"),
+            "{e}"
+        );
     }
 
     #[test]

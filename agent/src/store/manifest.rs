@@ -77,7 +77,21 @@ impl Manifest {
         serde_norway::to_string(self).map_err(|e| e.to_string())
     }
 
+    /// Parses a manifest read from a store (size and nesting bounded first).
     pub fn from_yaml(text: &str) -> Result<Manifest, String> {
-        serde_norway::from_str(text).map_err(|e| e.to_string())
+        crate::bounded_yaml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_manifests_are_refused_before_parsing() {
+        let deep = format!("lifeboat_store: {}", "{a: ".repeat(100_000));
+        assert!(Manifest::from_yaml(&deep).unwrap_err().contains("nested"));
+        let aliased = "lifeboat_store: 1\nrules: &r [a, b]\nrule_warnings: *r\n";
+        assert!(Manifest::from_yaml(aliased).unwrap_err().contains("alias"));
     }
 }

@@ -23,7 +23,12 @@ impl RegFile {
 
     /// Adds a key (full path such as `HKEY_CURRENT_USER\Control Panel\Desktop`) with the
     /// given values. A key with no values is still written, so it is created on import.
+    /// A key or value whose name the format cannot carry ([`representable`]) is left out:
+    /// the planner has reported it already.
     pub fn key(&mut self, full_path: &str, values: &[Value]) {
+        if !representable(full_path) {
+            return;
+        }
         self.text.push_str("\r\n[");
         self.text.push_str(full_path);
         self.text.push_str("]\r\n");
@@ -33,6 +38,9 @@ impl RegFile {
     }
 
     fn value(&mut self, v: &Value) {
+        if !representable(&v.name) {
+            return;
+        }
         let name = if v.name.is_empty() {
             "@".to_string()
         } else {
@@ -78,6 +86,13 @@ impl RegFile {
     }
 }
 
+/// Whether a key path or value name can stand in a `.reg` file. regedit's format has no
+/// escape for line breaks or NUL: a name holding one (a hostile hive may have it) would end
+/// the line and start a new key or value on import, anywhere in the registry.
+pub fn representable(name: &str) -> bool {
+    !name.contains(['\r', '\n', '\0'])
+}
+
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -92,9 +107,9 @@ fn plain_string(data: &[u8]) -> Option<String> {
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
+    // Empty data (no NUL at all) is not `""`, which imports as one NUL: found by fuzzing.
     let body = match units.split_last() {
         Some((0, body)) => body,
-        None => &[][..],
         _ => return None,
     };
     if body
@@ -175,6 +190,29 @@ mod tests {
     }
 
     #[test]
+    fn names_with_line_breaks_are_never_written() {
+        let mut r = RegFile::new();
+        let evil = "x\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run]\r\n\"e\"=\"cmd";
+        r.key(
+            &format!(r"HKEY_CURRENT_USER\{evil}"),
+            &[v("a", ValueType::Sz, &sz("b"))],
+        );
+        r.key(
+            r"HKEY_CURRENT_USER\Ok",
+            &[
+                v(evil, ValueType::Sz, &sz("b")),
+                v("fine", ValueType::Dword, &[1, 0, 0, 0]),
+            ],
+        );
+        let t = r.text();
+        assert!(!t.contains("HKEY_LOCAL_MACHINE"), "{t}");
+        assert!(
+            t.contains("[HKEY_CURRENT_USER\\Ok]\r\n\"fine\"=dword:00000001\r\n"),
+            "{t}"
+        );
+    }
+
+    #[test]
     fn odd_strings_and_long_binaries_keep_every_byte() {
         let mut r = RegFile::new();
         let long: Vec<u8> = (0..100u8).collect();
@@ -182,11 +220,13 @@ mod tests {
             r"HKEY_CURRENT_USER\X",
             &[
                 v("NoNul", ValueType::Sz, b"a\0b\0"),
+                v("Empty", ValueType::Sz, b""),
                 v("Bin", ValueType::Binary, &long),
             ],
         );
         let t = r.text();
         assert!(t.contains("\"NoNul\"=hex(1):61,00,62,00\r\n"), "{t}");
+        assert!(t.contains("\"Empty\"=hex(1):\r\n"), "{t}");
         for line in t.lines() {
             assert!(line.len() <= 80, "line too long: {line}");
         }

@@ -45,6 +45,9 @@ struct Key {
     last_written: Option<u64>,
     values: Vec<Value>,
     children: Vec<usize>,
+    /// Keys listed in this key's subkey list besides its children: the key itself or an
+    /// ancestor, as a damaged or hostile hive loops (see [`KeyHandle::link_to`]).
+    links: Vec<usize>,
 }
 
 impl Key {
@@ -55,6 +58,7 @@ impl Key {
             last_written: None,
             values: Vec::new(),
             children: Vec::new(),
+            links: Vec::new(),
         }
     }
 }
@@ -140,7 +144,9 @@ impl HiveBuilder {
         let sd = cells::default_security_descriptor();
         let sk = bins.alloc(20 + sd.len());
         bins.put(sk, &cells::sk(sk, self.keys.len() as u32, &sd));
-        self.emit_key(&mut bins, 0, root, 0, sk);
+        let mut placed = vec![None; self.keys.len()];
+        placed[0] = Some(root);
+        self.emit_key(&mut bins, 0, root, 0, sk, &mut placed);
         let data = bins.finish();
         let mut out = cells::BaseBlock {
             seq1: self.sequence,
@@ -158,7 +164,16 @@ impl HiveBuilder {
     }
 
     /// Writes everything a key owns, then its `nk` at the already reserved `nk_off`.
-    fn emit_key(&self, bins: &mut Bins, idx: usize, nk_off: u32, parent: u32, sk: u32) {
+    /// `placed` holds the `nk` offsets reserved so far (the key and its ancestors among them).
+    fn emit_key(
+        &self,
+        bins: &mut Bins,
+        idx: usize,
+        nk_off: u32,
+        parent: u32,
+        sk: u32,
+        placed: &mut [Option<u32>],
+    ) {
         let key = &self.keys[idx];
         let name = cells::stored_name(&key.name);
 
@@ -176,13 +191,25 @@ impl HiveBuilder {
 
         let mut children = key.children.clone();
         children.sort_by_cached_key(|c| cells::sort_key(&self.keys[*c].name));
-        let mut items = Vec::with_capacity(children.len());
+        let mut items = Vec::with_capacity(children.len() + key.links.len());
         for c in &children {
             let child_name = cells::stored_name(&self.keys[*c].name);
             let off = bins.alloc(cells::nk_len(&child_name));
-            self.emit_key(bins, *c, off, nk_off, sk);
-            items.push((off, cells::name_hash(&self.keys[*c].name)));
+            placed[*c] = Some(off);
+            self.emit_key(bins, *c, off, nk_off, sk, placed);
+            items.push((off, *c));
         }
+        for l in &key.links {
+            let off = placed[*l].expect("a link points to the key itself or an ancestor");
+            items.push((off, *l));
+        }
+        // Subkey lists are sorted by name, links among the children.
+        items.sort_by_cached_key(|(_, k)| cells::sort_key(&self.keys[*k].name));
+        let children: Vec<usize> = items.iter().map(|(_, k)| *k).collect();
+        let items: Vec<(u32, u32)> = items
+            .iter()
+            .map(|(off, k)| (*off, cells::name_hash(&self.keys[*k].name)))
+            .collect();
         let subkeys = emit_subkey_list(bins, &items);
 
         let mut flags = if name.compressed {
@@ -365,4 +392,19 @@ impl KeyHandle<'_> {
         self.b.keys[self.idx].class = Some(class.to_owned());
         self
     }
+    /// Lists the key at `target` (root-relative; the key itself or one of its ancestors)
+    /// in this key's subkey list too: the loop a damaged or hostile hive has, which hivex
+    /// shows as a key containing itself.
+    pub fn link_to(self, target: &str) -> Self {
+        let t = self.b.key(target).idx;
+        self.b.keys[self.idx].links.push(t);
+        self
+    }
+}
+
+/// Sets the root cell offset of a hive's base block (and its checksum): for hives whose
+/// header points nowhere (0xFFFFFFFF, "no cell") or outside their data.
+pub fn set_root_offset(hive: &mut [u8], offset: u32) {
+    cells::put_u32(hive, 36, offset);
+    cells::fix_checksum(&mut hive[..BASE_BLOCK_LEN]);
 }

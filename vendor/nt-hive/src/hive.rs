@@ -113,8 +113,9 @@ where
     }
 
     pub(crate) fn cell_range_from_data_offset(&self, data_offset: u32) -> Result<Range<usize>> {
-        // Only valid data offsets are accepted here.
-        assert!(data_offset != u32::MAX);
+        // 0xFFFFFFFF means "no cell" in every offset field; the hive is input, so such an
+        // offset where a cell is required is an error like any other offset past the end
+        // (the range check below reports it), not an assertion. (Lifeboat patch.)
 
         // Accept only u32 data offsets, but convert them into usize right away for
         // slice range operations and fearless calculations.
@@ -155,7 +156,15 @@ where
 
         // Get the actual data range and verify that it's inside our hive data.
         let remaining_range = cell_data_offset..self.data.len();
-        let cell_data_size = cell_size - mem::size_of::<CellHeader>();
+        // A size of 0 is smaller than the cell's own header. (Lifeboat patch: this
+        // subtraction overflowed.)
+        let cell_data_size = cell_size
+            .checked_sub(mem::size_of::<CellHeader>())
+            .ok_or_else(|| NtHiveError::InvalidSizeField {
+                offset: self.offset_of_field(&header.size),
+                expected: mem::size_of::<CellHeader>(),
+                actual: cell_size,
+            })?;
         let cell_data_range = byte_subrange(&remaining_range, cell_data_size).ok_or_else(|| {
             NtHiveError::InvalidSizeField {
                 offset: self.offset_of_field(&header.size),
@@ -182,7 +191,9 @@ where
 
     /// Calculate a data offset's offset from the very beginning of the hive bytes.
     pub(crate) fn offset_of_data_offset(&self, data_offset: usize) -> usize {
-        data_offset + mem::size_of::<HiveBaseBlock>()
+        // Saturating: `data_offset` may come straight from the file (up to u32::MAX), which
+        // overflows a 32-bit usize. (Lifeboat patch.)
+        data_offset.saturating_add(mem::size_of::<HiveBaseBlock>())
     }
 
     /// Returns the major version of this hive.

@@ -422,6 +422,14 @@ where
         Ok(Self { hive, item_range })
     }
 
+    /// Returns where this Key Node's cell data starts in the hive bins data: equal for the
+    /// same Key Node reached twice, different for different ones. Lets a caller walking a
+    /// damaged hive notice a subkey list that leads back to a key it already visited.
+    /// (Lifeboat patch.)
+    pub fn cell_offset(&self) -> usize {
+        self.item_range.header_range.start
+    }
+
     /// Returns the class name of this Key Node (if any).
     pub fn class_name(&self) -> Option<Result<NtHiveNameString>> {
         self.item_range.class_name(self.hive)

@@ -1,0 +1,234 @@
+//! `fuzz-seeds DIR`: seed inputs for the fuzz targets in `fuzz/`, one folder per target,
+//! made by the fixture writers (hives clean, dirty with logs, looping, with a root that
+//! points nowhere; SAM records; PE heads; MigXML, Offline.xml, YAML and a real store's
+//! manifest). `scripts/fuzz.sh` runs it; real data is added there, read in place.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fixtures::regf::{self, HiveBuilder, LogFormat};
+use fixtures::volume::{UserSpec, WindowsSpec};
+use lifeboat::hive::LoadedHive;
+
+fn put(dir: &Path, target: &str, name: &str, data: &[u8]) {
+    let d = dir.join(target);
+    std::fs::create_dir_all(&d).expect("seed folder");
+    std::fs::write(d.join(name), data).expect("seed file");
+}
+
+/// A hive with every value type, a class name, a big value and an `ri` subkey list.
+fn rich_hive(minor: u32) -> Vec<u8> {
+    let mut b = HiveBuilder::new("ROOT");
+    b.minor_version(minor);
+    b.key(r"Software\Vendor")
+        .sz("Name", "x")
+        .expand_sz("Path", r"%SystemRoot%\x")
+        .multi_sz("List", &["a", "b"])
+        .dword("Count", 3)
+        .qword("Big", u64::MAX)
+        .binary("Blob", &[1, 2, 3, 4, 5])
+        .binary("Large", &vec![7u8; 20_000])
+        .raw("Odd", 0x1234, b"??")
+        .class_name("Class");
+    for i in 0..600 {
+        b.key(&format!(r"Many\k{i:03}")).dword("", i);
+    }
+    b.to_bytes()
+}
+
+fn looping_hive() -> Vec<u8> {
+    let mut b = HiveBuilder::new("ROOT");
+    b.key(r"Network\Z").sz("RemotePath", "x").link_to("Network");
+    b.key(r"Network\Z\Self").link_to(r"Network\Z\Self");
+    b.to_bytes()
+}
+
+/// `[u32 hive_len][u32 log1_len][hive][LOG1][LOG2]`, as the log_replay target splits it.
+fn framed(primary: &[u8], log1: &[u8], log2: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(primary.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(log1.len() as u32).to_le_bytes());
+    out.extend_from_slice(primary);
+    out.extend_from_slice(log1);
+    out.extend_from_slice(log2);
+    out
+}
+
+fn hives(dir: &Path, spec: &WindowsSpec) {
+    let software = spec.software_hive().to_bytes();
+    for (name, bytes) in [
+        ("software", software.clone()),
+        ("system", spec.system_hive().to_bytes()),
+        ("sam", spec.sam_hive().to_bytes()),
+        ("rich-1.5", rich_hive(5)),
+        ("rich-1.3", rich_hive(3)),
+        ("looping", looping_hive()),
+    ] {
+        put(dir, "hive", name, &bytes);
+    }
+    let mut nowhere = software.clone();
+    regf::set_root_offset(&mut nowhere, 0xFFFF_FFFF);
+    put(dir, "hive", "root-nowhere", &nowhere);
+
+    let mut older = spec.clone();
+    older.product_name = "OLDER".into();
+    let old = older.software_hive().to_bytes();
+    for (name, format) in [("new", LogFormat::New), ("old", LogFormat::Old)] {
+        let d = regf::make_dirty(&old, &software, format);
+        put(
+            dir,
+            "log_replay",
+            name,
+            &framed(&d.primary, &d.log1, &d.log2),
+        );
+        put(dir, "hive", &format!("dirty-{name}"), &d.primary);
+    }
+}
+
+/// The SAM target's records: `[0]F`, `[1]V`, `[2]domain V`, and a SAM hive.
+fn sam(dir: &Path, spec: &WindowsSpec) {
+    let bytes = spec.sam_hive().to_bytes();
+    put(dir, "sam", "hive", &bytes);
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let path = tmp.path().join("SAM");
+    std::fs::write(&path, &bytes).expect("SAM");
+    let hive = LoadedHive::open(&path).expect("the fixture SAM opens");
+    if let Some(v) = hive.key(r"SAM\Domains\Account").and_then(|k| k.value("V")) {
+        put(dir, "sam", "domain-v", &[&[2u8][..], &v.data].concat());
+    }
+    let users = hive.key(r"SAM\Domains\Account\Users");
+    for k in users.iter().flat_map(|u| u.subkeys()) {
+        for (tag, value) in [(0u8, "F"), (1, "V")] {
+            if let Some(v) = k.value(value) {
+                let name = format!("{}-{value}", k.name());
+                put(dir, "sam", &name, &[&[tag][..], &v.data].concat());
+            }
+        }
+    }
+}
+
+fn texts(dir: &Path) {
+    for (name, machine) in [("x86", 0x14c), ("amd64", 0x8664), ("arm64", 0xaa64)] {
+        put(dir, "pe", name, &fixtures::pe::pe_stub(machine));
+    }
+    put(
+        dir,
+        "offline_xml",
+        "documented",
+        br"<offline><winDir><path>C:\Windows</path><path>D:\Windows</path></winDir>
+<failOnMultipleWinDir>1</failOnMultipleWinDir><mappings><path>C:\, D:\</path></mappings></offline>",
+    );
+    put(
+        dir,
+        "offline_xml",
+        "utf16",
+        &[
+            &[0xFF, 0xFE][..],
+            &"<offline><winDir><path>vol\\Windows</path></winDir></offline>"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>(),
+        ]
+        .concat(),
+    );
+    let vars: String = (1..=20)
+        .map(|i| {
+            format!(
+                "<variable name='V{i}'><text>%V{0}%%V{0}%</text></variable>",
+                i - 1
+            )
+        })
+        .collect();
+    put(
+        dir,
+        "migxml",
+        "environment",
+        format!(
+            "<migration urlid='http://x/y'><component type='Documents' context='UserAndSystem'>\
+<displayName>D</displayName><environment><variable name='V0'><text>ab</text></variable>{vars}</environment>\
+<role role='Data'><detects><detect><condition>MigXmlHelper.DoesObjectExist(\"File\",\"%V3%\")</condition></detect></detects>\
+<rules><include><objectSet><pattern type='File'>%V20%\\* [*]</pattern>\
+<script>MigXmlHelper.GenerateDocPatterns (\"FALSE\",\"TRUE\",\"FALSE\")</script></objectSet></include>\
+<exclude><objectSet><pattern type='Registry'>HKCU\\Software\\* [*]</pattern></objectSet></exclude></rules>\
+</role></component></migration>"
+        )
+        .as_bytes(),
+    );
+    put(
+        dir,
+        "migxml",
+        "named",
+        br#"<migration urlid="http://x/y"><namedElements>
+<rules name="R"><include><objectSet><pattern type="File">%CSIDL_PERSONAL%\* [*]</pattern></objectSet></include></rules>
+<environment name="E"><variable name="A"><text>%USERPROFILE%\a</text></variable></environment>
+<detects name="D"><detect><condition>MigXmlHelper.IsNative64Bit()</condition></detect></detects>
+</namedElements><component type="Documents" context="User"><displayName>N</displayName>
+<environment name="E"/><role role="Data"><detects name="D"/><rules name="R"/><rules name="R"/></role></component></migration>"#,
+    );
+    for name in ["documents", "user", "full"] {
+        if let Some(text) = lifeboat::rules::builtin::builtin(name) {
+            put(dir, "yaml", name, &[&[0u8][..], text.as_bytes()].concat());
+        }
+    }
+    put(
+        dir,
+        "yaml",
+        "config",
+        b"\x01destinations:\n  - usb: auto\n  - share: '\\\\srv\\captures'\nprofiles: [user]\nusers: ['*\\ann', '!S-1-5-21-*-500']\ncompression: lzx\nunattended: true\n",
+    );
+    put(
+        dir,
+        "yaml",
+        "anchors",
+        b"\x02a: &x [1, {b: c}]\nd: |\n  text\n  - more\n",
+    );
+}
+
+/// A real store's manifest: the demo-shaped machine captured by the `lifeboat` binary.
+fn manifest(dir: &Path, spec: &WindowsSpec) {
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let vol = tmp.path().join("c");
+    std::fs::create_dir_all(&vol).expect("volume");
+    spec.write(&vol.join("Windows"), &[('C', vol.clone())]);
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let (code, _, err) = fixtures::run(
+        Command::new(fixtures::lifeboat_bin())
+            .args(["capture", "--continue", "--dest"])
+            .arg(&dest)
+            .arg(&vol),
+    );
+    assert!(
+        code == 0 || code == 3,
+        "capture for the manifest seed: {err}"
+    );
+    let store: PathBuf = std::fs::read_dir(&dest)
+        .expect("dest")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .expect("a store");
+    let text = std::fs::read(store.join("manifest.yaml")).expect("manifest");
+    put(dir, "manifest", "capture", &text);
+}
+
+fn main() {
+    let Some(dir) = std::env::args().nth(1) else {
+        eprintln!("usage: fuzz-seeds DIR");
+        std::process::exit(2);
+    };
+    let dir = Path::new(&dir);
+    let mut spec = WindowsSpec::win10("SEED-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.shell_folders = vec![("Personal".into(), r"%USERPROFILE%\Docs".into())];
+    ann.microsoft_account = Some(("ann@example.com".into(), "Ann".into(), "Example".into()));
+    spec.users = vec![ann, UserSpec::local(1002, "bob")];
+    hives(dir, &spec);
+    sam(dir, &spec);
+    texts(dir);
+    manifest(dir, &spec);
+    println!("fuzz seeds written to {}", dir.display());
+}
