@@ -21,6 +21,7 @@ pub mod media_layout;
 pub mod pe;
 pub mod plan;
 pub mod platform;
+pub mod regfile;
 pub mod rules;
 pub mod selftest;
 pub mod store;

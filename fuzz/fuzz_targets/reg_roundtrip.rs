@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use lifeboat::hive::{Value, ValueType};
-use lifeboat::store::regfile::{representable, RegFile};
+use lifeboat::regfile::{representable, RegFile};
 
 type Key = (String, Vec<(String, u32, Vec<u8>)>);
 

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::detect::Inspected;
 use crate::plan::{PassPlan, Plan, CANNOT_TRAVEL};
+use crate::regfile::RegFile;
 use crate::store::layout::{safe_name, StoreDirs};
 use crate::store::manifest::*;
-use crate::store::regfile::RegFile;
 use crate::store::verify::sha256_hex;
 use crate::wim::{Compression, Wim, WriteOptions};
 

@@ -12,8 +12,8 @@ use std::fmt;
 
 use crate::hive::{LoadedHive, Value, Visit, WalkProblem, MAX_WALK_PROBLEMS};
 use crate::limits;
+use crate::regfile::representable;
 use crate::rules::{Action, Decision, Matcher, ObjectKind, RuleSet};
-use crate::store::regfile::representable;
 use crate::winpath::outermost;
 
 /// One key with the values the rules took, under its regedit name

@@ -7,7 +7,6 @@ pub mod extract;
 pub mod layout;
 pub mod manifest;
 pub mod read;
-pub mod regfile;
 pub mod verify;
 
 pub use error::StoreError;
