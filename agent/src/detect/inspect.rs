@@ -163,8 +163,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
             let profile_path = letters.to_host(&entry.path);
             let ntuser = profile_path
                 .as_ref()
-                .and_then(|p| resolve_ci(p, "NTUSER.DAT"))
-                .filter(|p| p.is_file());
+                .and_then(|p| resolve_ci(p, "NTUSER.DAT"));
             let named = naming::name_user(
                 &naming::NamingContext {
                     software: Some(sw),
