@@ -22,7 +22,11 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Where stores go, in order of preference.
+    /// What the boot flow does: capture this machine's Windows, restore a store into it, or
+    /// ask the technician which (`capture` is the default).
+    #[serde(default)]
+    pub mode: Mode,
+    /// Where stores go (and, restoring, where they are looked for), in order of preference.
     #[serde(default = "default_destinations")]
     pub destinations: Vec<Destination>,
     /// Capture profiles (built-in names or files under the media's `Lifeboat\profiles`).
@@ -42,6 +46,19 @@ pub struct Config {
     /// Shut the machine down after a complete capture.
     #[serde(default)]
     pub shutdown: bool,
+}
+
+/// `mode:` in the config.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Capture,
+    /// Restore the newest complete store for this computer (or a chosen one) into the
+    /// Windows on this machine, files only (the offline restore).
+    Restore,
+    /// Ask "capture or restore?" at the console (unattended: capture).
+    Ask,
 }
 
 /// One place a store may go; written in YAML as a one-key map (`- usb-label: LIFEBOAT`).
@@ -91,6 +108,7 @@ fn yes() -> bool {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            mode: Mode::Capture,
             destinations: default_destinations(),
             profiles: default_profiles(),
             users: Vec::new(),
@@ -244,6 +262,7 @@ mod tests {
             "destinations: []",
             "destinations:\n  - share: srv/x",
             "users: ['!']",
+            "mode: both",
         ] {
             assert!(Config::parse(bad, src, &any).is_err(), "{bad}");
         }

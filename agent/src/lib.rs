@@ -22,6 +22,7 @@ pub mod pe;
 pub mod plan;
 pub mod platform;
 pub mod regfile;
+pub mod restore;
 pub mod rules;
 pub mod selftest;
 pub mod store;

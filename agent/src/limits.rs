@@ -64,3 +64,11 @@ pub const SMALL_FILE_MAX_BYTES: u64 = 16 << 20;
 /// Bytes read from the start of a PE image (`ntoskrnl.exe`) for its headers: the COFF
 /// header sits within the first KiB, the section table right after it.
 pub const PE_HEAD_BYTES: u64 = 64 << 10;
+
+/// `name (N).ext` candidates a restore tries for an incoming file that meets another one.
+/// LoadState counts up the same way; thousands of copies of one name are a loop, not a
+/// migration.
+pub const RESTORE_RENAME_MAX: u32 = 9_999;
+/// Files of one image a restore plans at once. A large real profile holds ~1M files; the
+/// store's verification has already matched the image against its manifest.
+pub const RESTORE_MAX_FILES: usize = 10_000_000;

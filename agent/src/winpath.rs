@@ -43,6 +43,15 @@ impl LetterMap {
             .iter()
             .find_map(|base| resolve_ci(base, rest))
     }
+
+    /// The host path `win_path` (`X:\…`) has or would have on its mapped volume: what
+    /// exists is matched case-insensitively, the rest appended (see [`resolve_ci_new`]).
+    /// For writing a new Windows (a restore into an offline installation).
+    pub fn to_host_new(&self, win_path: &str) -> Option<PathBuf> {
+        let (letter, rest) = split_drive(win_path)?;
+        let base = self.get(letter)?.iter().find(|b| b.is_dir())?;
+        resolve_ci_new(base, rest)
+    }
 }
 
 /// `C:\Users\x` → ('C', `Users\x`). UNC and relative paths give `None`.
@@ -281,6 +290,33 @@ pub fn pairs<'v>(vars: &'v [(&'v str, &'v str)]) -> impl Fn(&str) -> Option<&'v 
     }
 }
 
+/// [`resolve_ci`] for a path that may not exist yet: the existing part is matched
+/// case-insensitively, the missing components are appended as given. Like `resolve_ci` it
+/// cannot leave `base` and refuses a link met on the way (`None`).
+pub fn resolve_ci_new(base: &Path, rel: &str) -> Option<PathBuf> {
+    let mut cur = base.to_path_buf();
+    let mut missing = false;
+    for part in normal_components(rel) {
+        if missing {
+            cur.push(part);
+            continue;
+        }
+        match resolve_ci(&cur, part) {
+            Some(next) => cur = next,
+            None => {
+                let exact = cur.join(part);
+                if std::fs::symlink_metadata(&exact).is_ok() {
+                    // There, but a link (resolve_ci refuses links).
+                    return None;
+                }
+                missing = true;
+                cur = exact;
+            }
+        }
+    }
+    Some(cur)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,6 +465,12 @@ mod tests {
             assert!(resolve_ci(dir.path(), r"Users\Ann\etc\passwd").is_none());
             assert!(resolve_ci(dir.path(), r"Users\Ann\etc").is_none());
         }
+        assert_eq!(
+            resolve_ci_new(dir.path(), r"USERS\ann\New\..\Folder\x.txt"),
+            Some(dir.path().join("Users/Ann/Folder/x.txt"))
+        );
+        #[cfg(unix)]
+        assert_eq!(resolve_ci_new(dir.path(), r"Users\Ann\etc\x"), None);
         let mut map = LetterMap::default();
         map.insert('c', dir.path().join("missing"));
         map.insert('C', dir.path().to_path_buf());

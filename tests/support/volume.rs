@@ -50,6 +50,8 @@ pub struct UserSpec {
     pub files: Vec<(String, Vec<u8>)>,
     /// `User Shell Folders` values written into NTUSER.DAT (name, REG_EXPAND_SZ value).
     pub shell_folders: Vec<(String, String)>,
+    /// More NTUSER.DAT values: (key, value name, registry type, data).
+    pub ntuser_values: Vec<(String, String, u32, Vec<u8>)>,
     pub state: u32,
     /// ProfileList key name gets `.bak`.
     pub bak: bool,
@@ -72,6 +74,7 @@ impl UserSpec {
                 format!("notes of {name}\n").into_bytes(),
             )],
             shell_folders: Vec::new(),
+            ntuser_values: Vec::new(),
             state: 0,
             bak: false,
             last_used: Some(filetime(1_700_000_000)),
@@ -88,6 +91,7 @@ impl UserSpec {
             ntuser: true,
             files: Vec::new(),
             shell_folders: Vec::new(),
+            ntuser_values: Vec::new(),
             state: 0,
             bak: false,
             last_used: None,
@@ -509,6 +513,9 @@ impl WindowsSpec {
                     usf = usf.expand_sz(n, v);
                 }
                 let _ = usf;
+                for (key, name, kind, data) in &u.ntuser_values {
+                    nt.key(key).raw(name, *kind, data);
+                }
                 nt.key(r"Software\Microsoft\Windows\CurrentVersion\Uninstall\UserApp")
                     .sz("DisplayName", "Per-user App")
                     .sz("DisplayVersion", "1.0");

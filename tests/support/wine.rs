@@ -80,6 +80,36 @@ impl WinePrefix {
         self.restart();
     }
 
+    /// Wine links the user's Desktop, Documents, Downloads… to the Unix home folder; a test
+    /// that writes into them gets real folders instead, as Windows has, so nothing lands
+    /// in the home of the account running the tests.
+    pub fn own_user_folders(&self) {
+        let users = self.prefix().join("drive_c/users");
+        for user in std::fs::read_dir(&users).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(user.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if f.file_type().is_ok_and(|t| t.is_symlink()) {
+                    let _ = std::fs::remove_file(f.path());
+                    let _ = std::fs::create_dir(f.path());
+                }
+            }
+        }
+    }
+
+    /// Makes `\\server\share` reach `folder`, as Wine resolves UNC paths through
+    /// `dosdevices/unc/<server>/<share>`.
+    pub fn map_unc(&self, server: &str, share: &str, folder: &Path) {
+        let dir = self.prefix().join("dosdevices/unc").join(server);
+        std::fs::create_dir_all(&dir).expect("dosdevices/unc");
+        let link = dir.join(share);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(folder, &link).expect("map share");
+        self.restart();
+    }
+
     /// Stops the prefix's wineserver so the next run sees drive changes from the start.
     fn restart(&self) {
         let mut cmd = Command::new("wineserver");
@@ -101,6 +131,39 @@ impl WinePrefix {
         );
     }
 
+    /// `wine reg query KEY /v VALUE`: the output, or None when the value is not there.
+    pub fn reg_query(&self, key: &str, value: &str) -> Option<String> {
+        let mut cmd = Command::new("wine");
+        cmd.args(["reg", "query", key, "/v", value]);
+        wine_env(&mut cmd, &self.prefix());
+        let out = cmd.output().expect("wine reg");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
+    }
+
+    /// The host folder of a Windows path of the prefix's C: drive (`C:\users\x`).
+    pub fn c_drive_path(&self, win: &str) -> PathBuf {
+        let rest = win
+            .get(3..)
+            .unwrap_or("")
+            .split('\\')
+            .filter(|p| !p.is_empty())
+            .fold(self.prefix().join("drive_c"), |p, c| {
+                // Wine keeps the case a folder was created with; match it.
+                std::fs::read_dir(&p)
+                    .ok()
+                    .and_then(|rd| {
+                        rd.flatten().map(|e| e.path()).find(|e| {
+                            e.file_name()
+                                .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(c))
+                        })
+                    })
+                    .unwrap_or_else(|| p.join(c))
+            });
+        rest
+    }
+
     /// Runs the agent with `args`; returns (exit code, stdout, stderr).
     pub fn run(
         &self,
@@ -108,8 +171,19 @@ impl WinePrefix {
         envs: &[(&str, &str)],
         stdin: Option<&str>,
     ) -> (i32, String, String) {
+        self.run_program(&agent_exe(), args, envs, stdin)
+    }
+
+    /// Runs a Windows program (the agent under another name, e.g. `loadstate.exe`).
+    pub fn run_program(
+        &self,
+        exe: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> (i32, String, String) {
         let mut cmd = Command::new("wine");
-        cmd.arg(agent_exe()).args(args);
+        cmd.arg(exe).args(args);
         wine_env(&mut cmd, &self.prefix());
         for (k, v) in envs {
             cmd.env(k, v);

@@ -196,6 +196,52 @@ impl Wim {
         )
     }
 
+    /// Extracts 1-based `image`, or only `paths` of it (backslash paths, each with its
+    /// folders), into `target` for a restore: without the security descriptors stored in
+    /// the image (the files take their new folder's, not the old machine's SIDs) and without
+    /// reparse-point fix-ups. Timestamps and attributes are restored.
+    pub fn extract_for_restore(
+        &mut self,
+        image: u32,
+        paths: Option<&[&str]>,
+        target: &Path,
+        progress: Option<OnProgress<'_>>,
+    ) -> Result<()> {
+        let t = tpath(target);
+        let flags = (w::WIMLIB_EXTRACT_FLAG_NORPFIX | w::WIMLIB_EXTRACT_FLAG_NO_ACLS) as i32;
+        let owned: Vec<Vec<w::wimlib_tchar>> = paths
+            .unwrap_or(&[])
+            .iter()
+            .map(|p| tstr(&image_path(p)))
+            .collect();
+        let ptrs: Vec<*const w::wimlib_tchar> = owned.iter().map(|p| p.as_ptr()).collect();
+        let mut ctx = Ctx {
+            on_progress: progress,
+            keep: None,
+        };
+        let raw = self.raw;
+        let code = with_progress(raw, &mut ctx, || match paths {
+            // SAFETY: a NUL-terminated target path.
+            None => unsafe { w::wimlib_extract_image(raw, image as i32, t.as_ptr(), flags) },
+            // SAFETY: `owned` keeps every path alive for the call.
+            Some(_) => unsafe {
+                w::wimlib_extract_paths(
+                    raw,
+                    image as i32,
+                    t.as_ptr(),
+                    ptrs.as_ptr(),
+                    ptrs.len(),
+                    flags,
+                )
+            },
+        });
+        check(
+            code,
+            self.path(),
+            &format!("extracting image {image} to {}", target.display()),
+        )
+    }
+
     /// Extracts the given files (backslash paths in the image) straight into `target`,
     /// without their folders.
     pub fn extract_paths(&mut self, image: u32, paths: &[&str], target: &Path) -> Result<()> {

@@ -88,6 +88,7 @@ fn record(p: &PassPlan) -> UserRecord {
         registry_keys: p.registry.len() as u64,
         registry_values: p.registry.iter().map(|k| k.values.len() as u64).sum(),
         skipped: p.skipped.clone(),
+        folders: p.folders.clone(),
     }
 }
 
@@ -151,6 +152,7 @@ pub fn capture(
                 .map(|k| k.values.len() as u64)
                 .sum(),
         },
+        restore_helpers: Vec::new(),
     };
     let fail =
         |manifest: &mut Manifest, log: &mut Log, reason: String, stopped: bool| -> CaptureError {

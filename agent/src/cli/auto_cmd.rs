@@ -65,6 +65,9 @@ pub fn run(args: AutoArgs) -> i32 {
         how_to_choose: "the config is unattended, so nothing is asked: run `lifeboat capture --select N` or set unattended: false",
         dest: Dest::Search(&config.destinations),
     };
+    if super::auto_restore::choose_mode(&config) == crate::config::Mode::Restore {
+        return super::auto_restore::run(&config, &spec.detect, &mut choose);
+    }
     let prepared = match job::prepare(&spec, &mut choose) {
         Ok(p) => p,
         Err(e) => return nothing_captured(&e),

@@ -10,15 +10,23 @@ pub const OK: i32 = 0;
 /// Completed, but some files or settings could not be read and were skipped (`/c`).
 pub const SKIPPED: i32 = 3;
 pub const INVALID_PARAMETERS: i32 = 11;
+/// A target account is missing and /lac (--create-local) was not given (LoadState).
+pub const USE_LAC: i32 = 14;
 /// No usable Windows installation (or several where one was needed).
 pub const NO_INSTALLATION: i32 = 26;
 /// The store's location cannot be used (missing, full, not a store).
 pub const BAD_STORE: i32 = 27;
 /// A profile or MigXML file cannot be used.
 pub const BAD_RULES: i32 = 28;
+/// Not an elevated administrator.
+pub const INSUFFICIENT_RIGHTS: i32 = 34;
+/// The operation needs another platform (settings restore off Windows).
+pub const UNSUPPORTED_PLATFORM: i32 = 36;
 pub const CORRUPTED_STORE: i32 = 42;
 /// Stopped on a file that could not be read (no `/c`).
 pub const IO_STOPPED: i32 = 61;
+/// A Windows call failed.
+pub const WIN32_ERROR: i32 = 71;
 pub const FATAL: i32 = 72;
 
 pub fn detect(e: &DetectError) -> i32 {
@@ -74,6 +82,33 @@ pub fn store(e: &StoreError) -> i32 {
 /// A finished capture: complete, or complete with skipped errors.
 pub fn captured(c: &crate::job::Captured) -> i32 {
     if c.skipped_errors {
+        SKIPPED
+    } else {
+        OK
+    }
+}
+
+/// LoadState's code for a restore that could not be done.
+pub fn restore(e: &crate::restore::RestoreError) -> i32 {
+    use crate::restore::RestoreError as E;
+    match e {
+        E::Store(e) => store(e),
+        E::Incomplete { .. } => BAD_STORE,
+        E::Corrupt { .. } | E::Registry { .. } => CORRUPTED_STORE,
+        E::NoSuchStoreUser { .. } => INVALID_PARAMETERS,
+        E::MissingAccount { .. } => USE_LAC,
+        E::Account { .. } | E::System { .. } => WIN32_ERROR,
+        E::NoTarget { .. } => NO_INSTALLATION,
+        E::NotAdmin { .. } => INSUFFICIENT_RIGHTS,
+        E::Unsupported { .. } => UNSUPPORTED_PLATFORM,
+        E::Stopped { .. } => IO_STOPPED,
+        E::NoSpace { .. } | E::Io { .. } => FATAL,
+    }
+}
+
+/// A finished restore: complete, or complete with files not written (`/c`).
+pub fn restored(r: &crate::restore::Report) -> i32 {
+    if r.failures() > 0 {
         SKIPPED
     } else {
         OK

@@ -6,10 +6,13 @@
 //! 28 unusable rules file, 42 corrupted store, 61 stopped on an I/O error, 72 fatal.
 
 mod auto_cmd;
+mod auto_restore;
 mod capture_cmd;
 mod detect_cmd;
 pub mod exit;
+mod loadstate_cmd;
 mod output;
+mod restore_cmd;
 mod store_cmd;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +42,21 @@ pub enum Command {
     Verify(store_cmd::VerifyArgs),
     /// Copy files back out of a store, one folder per user.
     Extract(store_cmd::ExtractArgs),
+    /// Put a store back on the new machine: files into each user's known folders, settings
+    /// into their registry (LoadState's job). --offline-root: files into an offline Windows.
+    Restore(Box<restore_cmd::RestoreArgs>),
+    /// LoadState's command line (STORE /mu: /md: /ui: /ue: /lac /lae /c /v: /l:) over restore.
+    Loadstate {
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
+    },
+    /// The current user's known folders as Windows reports them (SHGetKnownFolderPath).
+    #[command(hide = true)]
+    KnownFolders,
     /// Check that this machine can run captures: a small WIM is written, read back and compared.
     Selftest {
         /// Folder to work in (default: a new temporary folder).
@@ -47,7 +65,20 @@ pub enum Command {
     },
 }
 
+/// Whether the program was started under LoadState's name (`loadstate.exe`).
+fn called_as_loadstate() -> bool {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().to_lowercase()))
+        .is_some_and(|s| s == "loadstate")
+}
+
 pub fn main() -> i32 {
+    if called_as_loadstate() {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        return loadstate_cmd::run(&args);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -67,6 +98,9 @@ pub fn main() -> i32 {
         Command::Auto(args) => auto_cmd::run(args),
         Command::Verify(args) => store_cmd::verify(args),
         Command::Extract(args) => store_cmd::extract(args),
+        Command::Restore(args) => restore_cmd::run(*args),
+        Command::Loadstate { args } => loadstate_cmd::run(&args),
+        Command::KnownFolders => restore_cmd::known_folders(),
         Command::Selftest { dir } => {
             let dir = dir.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("lifeboat-selftest-{}", std::process::id()))

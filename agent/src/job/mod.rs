@@ -9,6 +9,7 @@ mod destination;
 use std::path::{Path, PathBuf};
 
 pub use choose::{Choose, Dest};
+pub use destination::find as find_destination;
 
 use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
 use crate::config::ConfigError;

@@ -2,11 +2,24 @@
 //! user of the offline system from that user's own NTUSER.DAT, so redirected folders and
 //! OneDrive known-folder moves are followed wherever they point.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
 
 use crate::hive::LoadedHive;
 
 use crate::winpath::{expand_vars, normalize};
+
+/// A user's folders as the source Windows saw them.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct UserFolders {
+    /// The profile folder (`C:\Users\ann`).
+    pub profile: String,
+    /// Each known folder by its `User Shell Folders` value name (`Personal`, `Desktop`,
+    /// `{374DE290-123F-4565-9164-39C4925E467B}` for Downloads…) with its path, variables
+    /// expanded (`D:\Docs`, `C:\Users\ann\OneDrive\Documents`).
+    pub known: BTreeMap<String, String>,
+}
 
 const USER_SHELL_FOLDERS: &str =
     r"Software\Microsoft\Windows\CurrentVersion\Explorer\User Shell Folders";
@@ -283,6 +296,26 @@ pub fn user_vars(
     ntuser: Option<&LoadedHive>,
     xp_layout: bool,
 ) -> HashMap<String, String> {
+    let usf = ntuser.and_then(|h| h.key(USER_SHELL_FOLDERS));
+    let sf = ntuser.and_then(|h| h.key(SHELL_FOLDERS));
+    let lookup = |value: &str| {
+        usf.as_ref()
+            .and_then(|k| k.string(value))
+            .or_else(|| sf.as_ref().and_then(|k| k.string(value)))
+    };
+    user_vars_with(machine, sid, user_name, profile, &lookup, xp_layout)
+}
+
+/// [`user_vars`] with the `User Shell Folders` values read by `shell_folder` (the restore
+/// reads them from the new machine's live registry).
+pub fn user_vars_with(
+    machine: &HashMap<String, String>,
+    sid: &str,
+    user_name: &str,
+    profile: &str,
+    shell_folder: &dyn Fn(&str) -> Option<String>,
+    xp_layout: bool,
+) -> HashMap<String, String> {
     let mut m = machine.clone();
     for n in ["USERPROFILE", "CSIDL_PROFILE", "FOLDERID_PROFILE"] {
         m.insert(n.into(), profile.to_string());
@@ -300,18 +333,13 @@ pub fn user_vars(
         "HOMEPATH".into(),
         profile.get(2..).unwrap_or("").to_string(),
     );
-    let usf = ntuser.and_then(|h| h.key(USER_SHELL_FOLDERS));
-    let sf = ntuser.and_then(|h| h.key(SHELL_FOLDERS));
     for (value, vista, xp, names) in KNOWN {
         let pairs: Vec<(String, String)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let vars: Vec<(&str, &str)> = pairs
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let raw = usf
-            .as_ref()
-            .and_then(|k| k.string(value))
-            .or_else(|| sf.as_ref().and_then(|k| k.string(value)))
+        let raw = shell_folder(value)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
         let path = match raw {
@@ -341,4 +369,28 @@ pub fn user_vars(
         format!(r"{local}\Microsoft\Windows\Burn\Burn"),
     );
     m
+}
+
+/// The known folders of a user's variables (from [`user_vars`]), by their `User Shell
+/// Folders` value name: what a store records so the restore can find each folder again.
+pub fn known_folder_map(
+    vars: &HashMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    KNOWN
+        .iter()
+        .filter_map(|(value, _, _, names)| {
+            let first = names.first()?;
+            Some((value.to_string(), vars.get(*first)?.clone()))
+        })
+        .collect()
+}
+
+/// The known folders Windows puts below a profile when nothing is redirected, as
+/// `(value name, path below the profile)`: a store without a recorded map is read this way.
+pub fn default_known_folders(
+    xp_layout: bool,
+) -> impl Iterator<Item = (&'static str, &'static str)> {
+    KNOWN
+        .iter()
+        .map(move |(value, vista, xp, _)| (*value, if xp_layout { *xp } else { *vista }))
 }

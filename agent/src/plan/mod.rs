@@ -40,6 +40,8 @@ pub struct PassPlan {
     pub registry: Vec<RegKey>,
     /// The folders walked (host path, Windows path), for the WIM writer's own scan.
     pub roots: Vec<(PathBuf, String)>,
+    /// The user's profile and known folders as the source saw them (not for the machine).
+    pub folders: Option<folders::UserFolders>,
 }
 
 #[derive(Debug, Default)]
@@ -203,6 +205,7 @@ fn pass(
         skipped,
         registry,
         roots,
+        folders: None,
     }
 }
 
@@ -326,6 +329,7 @@ fn user_pass(
         ntuser.as_ref(),
         xp,
     );
+    let known = folders::known_folder_map(&vars);
     let local_appdata = vars.get("LOCALAPPDATA").cloned().unwrap_or_default();
     let usrclass = open_user_hive(
         ins.letters
@@ -361,6 +365,10 @@ fn user_pass(
     );
     skipped.append(&mut p.skipped);
     p.skipped = skipped;
+    p.folders = Some(folders::UserFolders {
+        profile: user.profile_path_original.clone(),
+        known,
+    });
     p
 }
 

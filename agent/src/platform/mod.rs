@@ -178,3 +178,109 @@ pub fn connect_share(unc: &str, user: &str, password: &str) -> Result<PathBuf, S
 pub fn shutdown() -> std::io::Result<()> {
     imp::shutdown()
 }
+
+/// A system call of the running Windows that failed, or one only Windows has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SysError {
+    #[error("{call} failed with Windows error {code} (`net helpmsg {code}` explains it)")]
+    Win32 { call: &'static str, code: u32 },
+    #[error("only available on Windows")]
+    Unsupported,
+}
+
+/// An account of the running Windows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// `S-1-5-21-…`
+    pub sid: String,
+    /// The domain (or computer) that holds it.
+    pub domain: String,
+}
+
+/// `LookupAccountNameW`: the account called `name` (`name` or `DOMAIN\name`), or None when
+/// no such account exists.
+pub fn lookup_account(name: &str) -> Result<Option<Account>, SysError> {
+    imp::lookup_account(name)
+}
+
+/// The running Windows' computer name.
+pub fn computer_name() -> Option<String> {
+    std::env::var("COMPUTERNAME").ok().filter(|c| !c.is_empty())
+}
+
+/// Whether this process may write other users' profiles and hives (an administrator,
+/// elevated).
+pub fn is_admin() -> bool {
+    imp::is_admin()
+}
+
+/// `ProfileList\<SID>\ProfileImagePath`, expanded: the user's profile folder, if any.
+pub fn profile_of(sid: &str) -> Option<String> {
+    imp::profile_of(sid)
+}
+
+/// `ProfileList\ProfilesDirectory`, expanded (`C:\Users`).
+pub fn profiles_directory() -> Option<String> {
+    imp::profiles_directory()
+}
+
+/// `CreateProfile`: the profile a user who never logged on gets, made the way Windows makes
+/// it (from the Default profile). Returns its folder.
+pub fn create_profile(sid: &str, name: &str) -> Result<String, SysError> {
+    imp::create_profile(sid, name)
+}
+
+/// `NetUserAdd`: a local account, disabled unless `enabled`. The password is used for this
+/// call only.
+pub fn create_local_account(name: &str, password: &str, enabled: bool) -> Result<(), SysError> {
+    imp::create_local_account(name, password, enabled)
+}
+
+/// A user's registry hive, open for writing: `HKEY_USERS\<SID>` when the user is logged on,
+/// otherwise their NTUSER.DAT loaded under a private key (with SeBackupPrivilege and
+/// SeRestorePrivilege), unloaded when this is dropped, on every path.
+pub struct UserHive(imp::UserHive);
+
+/// Opens the hive of user `sid` whose NTUSER.DAT is `ntuser`.
+pub fn open_user_hive(sid: &str, ntuser: &Path) -> Result<UserHive, SysError> {
+    imp::open_user_hive(sid, ntuser).map(UserHive)
+}
+
+impl UserHive {
+    /// True when the hive was loaded for this restore (the user is not logged on).
+    pub fn loaded_privately(&self) -> bool {
+        self.0.loaded_privately()
+    }
+
+    /// A value's type and bytes, under `key` (relative to the user's root).
+    pub fn get(&self, key: &str, name: &str) -> Option<(u32, Vec<u8>)> {
+        self.0.get(key, name)
+    }
+
+    /// Creates `key` if needed and sets a value in it.
+    pub fn set(&self, key: &str, name: &str, kind: u32, data: &[u8]) -> Result<(), SysError> {
+        self.0.set(key, name, kind, data)
+    }
+}
+
+/// Gives a restored file the security its folder passes on (the explicit ACL replaced by the
+/// inherited one) and `owner_sid` as owner.
+pub fn adopt_file(path: &Path, owner_sid: &str) -> Result<(), SysError> {
+    imp::adopt_file(path, owner_sid)
+}
+
+/// Clears the read-only attribute before a file is replaced (Windows refuses otherwise).
+pub fn clear_readonly(path: &Path) {
+    imp::clear_readonly(path)
+}
+
+/// Whether a rename failed because source and destination are on different volumes.
+pub fn is_cross_device(e: &std::io::Error) -> bool {
+    imp::is_cross_device(e)
+}
+
+/// `SHGetKnownFolderPath` for the current user: (name, path) of the main known folders, as
+/// the running Windows reports them.
+pub fn known_folder_paths() -> Vec<(&'static str, Result<String, SysError>)> {
+    imp::known_folder_paths()
+}

@@ -243,3 +243,64 @@ pub fn shutdown() -> std::io::Result<()> {
         .status()
         .map(|_| ())
 }
+
+// Accounts, profiles and hives of a running Windows: there is none here.
+
+use super::{Account, SysError};
+
+pub fn lookup_account(_name: &str) -> Result<Option<Account>, SysError> {
+    Err(SysError::Unsupported)
+}
+
+pub fn is_admin() -> bool {
+    false
+}
+
+pub fn profile_of(_sid: &str) -> Option<String> {
+    None
+}
+
+pub fn profiles_directory() -> Option<String> {
+    None
+}
+
+pub fn create_profile(_sid: &str, _name: &str) -> Result<String, SysError> {
+    Err(SysError::Unsupported)
+}
+
+pub fn create_local_account(_name: &str, _password: &str, _enabled: bool) -> Result<(), SysError> {
+    Err(SysError::Unsupported)
+}
+
+/// Never made on Unix.
+pub enum UserHive {}
+
+impl UserHive {
+    pub fn loaded_privately(&self) -> bool {
+        match *self {}
+    }
+    pub fn get(&self, _key: &str, _name: &str) -> Option<(u32, Vec<u8>)> {
+        match *self {}
+    }
+    pub fn set(&self, _key: &str, _name: &str, _kind: u32, _data: &[u8]) -> Result<(), SysError> {
+        match *self {}
+    }
+}
+
+pub fn open_user_hive(_sid: &str, _ntuser: &Path) -> Result<UserHive, SysError> {
+    Err(SysError::Unsupported)
+}
+
+pub fn adopt_file(_path: &Path, _owner_sid: &str) -> Result<(), SysError> {
+    Err(SysError::Unsupported)
+}
+
+pub fn clear_readonly(_path: &Path) {}
+
+pub fn is_cross_device(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::EXDEV)
+}
+
+pub fn known_folder_paths() -> Vec<(&'static str, Result<String, SysError>)> {
+    Vec::new()
+}

@@ -366,3 +366,503 @@ pub fn shutdown() -> std::io::Result<()> {
     }
     cmd.status().map(|_| ())
 }
+
+// ---- Accounts, profiles, hives and file security, for `lifeboat restore` ----
+
+use windows_sys::Win32::Foundation::{GetLastError, LocalFree, LUID};
+use windows_sys::Win32::Security::{PSID, SID_NAME_USE};
+use windows_sys::Win32::System::Registry::HKEY_USERS;
+
+use super::{Account, SysError};
+
+const ERROR_INSUFFICIENT_BUFFER: u32 = 122;
+const ERROR_NONE_MAPPED: u32 = 1332;
+const ERROR_NOT_ALL_ASSIGNED: u32 = 1300;
+
+fn last(call: &'static str) -> SysError {
+    // SAFETY: reads the calling thread's last-error value.
+    SysError::Win32 {
+        call,
+        code: unsafe { GetLastError() },
+    }
+}
+
+fn status(call: &'static str, code: u32) -> Result<(), SysError> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(SysError::Win32 { call, code })
+    }
+}
+
+/// Memory Windows allocated with LocalAlloc, freed on drop.
+struct Local(*mut core::ffi::c_void);
+impl Drop for Local {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: the pointer came from a call that documents LocalFree for it; freed once.
+            unsafe { LocalFree(self.0) };
+        }
+    }
+}
+
+fn sid_string(sid: PSID) -> Result<String, SysError> {
+    use windows_sys::Win32::Security::Authorization::ConvertSidToStringSidW;
+    let mut s: *mut u16 = std::ptr::null_mut();
+    // SAFETY: `sid` is a valid SID; the out string is freed by `Local`.
+    if unsafe { ConvertSidToStringSidW(sid, &mut s) } == 0 {
+        return Err(last("ConvertSidToStringSidW"));
+    }
+    let guard = Local(s.cast());
+    // SAFETY: a NUL-terminated string Windows just returned, read before it is freed.
+    let len = (0..).take_while(|&i| unsafe { *s.add(i) } != 0).count();
+    let text = String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(s, len) });
+    drop(guard);
+    Ok(text)
+}
+
+/// A binary SID from its string form, freed on drop.
+fn sid_from_string(sid: &str) -> Result<Local, SysError> {
+    use windows_sys::Win32::Security::Authorization::ConvertStringSidToSidW;
+    let w = wide(sid);
+    let mut p: PSID = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated string and an out pointer freed by `Local`.
+    if unsafe { ConvertStringSidToSidW(w.as_ptr(), &mut p) } == 0 {
+        return Err(last("ConvertStringSidToSidW"));
+    }
+    Ok(Local(p))
+}
+
+pub fn lookup_account(name: &str) -> Result<Option<Account>, SysError> {
+    use windows_sys::Win32::Security::LookupAccountNameW;
+    let w = wide(name);
+    let (mut sid_len, mut dom_len) = (0u32, 0u32);
+    let mut kind: SID_NAME_USE = 0;
+    // SAFETY: a size query: null buffers with zero sizes.
+    unsafe {
+        LookupAccountNameW(
+            std::ptr::null(),
+            w.as_ptr(),
+            std::ptr::null_mut(),
+            &mut sid_len,
+            std::ptr::null_mut(),
+            &mut dom_len,
+            &mut kind,
+        )
+    };
+    // SAFETY: reads the thread's last error.
+    match unsafe { GetLastError() } {
+        ERROR_NONE_MAPPED => return Ok(None),
+        ERROR_INSUFFICIENT_BUFFER => {}
+        code => {
+            return Err(SysError::Win32 {
+                call: "LookupAccountNameW",
+                code,
+            })
+        }
+    }
+    let mut sid = vec![0u64; (sid_len as usize).div_ceil(8)];
+    let mut dom = vec![0u16; dom_len as usize + 1];
+    // SAFETY: buffers of the sizes Windows asked for.
+    let ok = unsafe {
+        LookupAccountNameW(
+            std::ptr::null(),
+            w.as_ptr(),
+            sid.as_mut_ptr().cast(),
+            &mut sid_len,
+            dom.as_mut_ptr(),
+            &mut dom_len,
+            &mut kind,
+        )
+    };
+    if ok == 0 {
+        return Err(last("LookupAccountNameW"));
+    }
+    Ok(Some(Account {
+        sid: sid_string(sid.as_mut_ptr().cast())?,
+        domain: from_wide(&dom),
+    }))
+}
+
+pub fn is_admin() -> bool {
+    // SAFETY: no arguments; checks the calling process's token.
+    unsafe { windows_sys::Win32::UI::Shell::IsUserAnAdmin() != 0 }
+}
+
+fn expand_env(s: &str) -> String {
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    crate::winpath::expand_vars(s, &pairs)
+}
+
+const PROFILE_LIST: &str = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList";
+
+pub fn profile_of(sid: &str) -> Option<String> {
+    reg_string(&format!(r"{PROFILE_LIST}\{sid}"), "ProfileImagePath").map(|p| expand_env(&p))
+}
+
+pub fn profiles_directory() -> Option<String> {
+    reg_string(PROFILE_LIST, "ProfilesDirectory").map(|p| expand_env(&p))
+}
+
+pub fn create_profile(sid: &str, name: &str) -> Result<String, SysError> {
+    let (s, n) = (wide(sid), wide(name));
+    let mut buf = vec![0u16; 1024];
+    // SAFETY: NUL-terminated strings and a buffer with its length in characters.
+    let hr = unsafe {
+        windows_sys::Win32::UI::Shell::CreateProfile(
+            s.as_ptr(),
+            n.as_ptr(),
+            buf.as_mut_ptr(),
+            buf.len() as u32,
+        )
+    };
+    // HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS): the profile is there, with its path.
+    if hr == 0 || hr as u32 == 0x8007_00B7 {
+        let p = from_wide(&buf);
+        if !p.is_empty() {
+            return Ok(p);
+        }
+        if let Some(p) = profile_of(sid) {
+            return Ok(p);
+        }
+    }
+    Err(SysError::Win32 {
+        call: "CreateProfile",
+        code: hr as u32,
+    })
+}
+
+pub fn create_local_account(name: &str, password: &str, enabled: bool) -> Result<(), SysError> {
+    use windows_sys::Win32::NetworkManagement::NetManagement::{
+        NetUserAdd, UF_ACCOUNTDISABLE, UF_SCRIPT, USER_INFO_1, USER_PRIV_USER,
+    };
+    let mut n = wide(name);
+    let mut p = wide(password);
+    let info = USER_INFO_1 {
+        usri1_name: n.as_mut_ptr(),
+        usri1_password: p.as_mut_ptr(),
+        usri1_password_age: 0,
+        usri1_priv: USER_PRIV_USER,
+        usri1_home_dir: std::ptr::null_mut(),
+        usri1_comment: std::ptr::null_mut(),
+        usri1_flags: UF_SCRIPT | if enabled { 0 } else { UF_ACCOUNTDISABLE },
+        usri1_script_path: std::ptr::null_mut(),
+    };
+    let mut parm = 0u32;
+    // SAFETY: a level-1 structure whose strings outlive the call.
+    let code = unsafe {
+        NetUserAdd(
+            std::ptr::null(),
+            1,
+            (&info as *const USER_INFO_1).cast(),
+            &mut parm,
+        )
+    };
+    // The password's copy is wiped before it is freed.
+    p.iter_mut().for_each(|u| *u = 0);
+    status("NetUserAdd", code)
+}
+
+/// Turns on a privilege of this process's token (SeBackupPrivilege, SeRestorePrivilege).
+fn enable_privilege(name: &str) -> Result<(), SysError> {
+    use windows_sys::Win32::Security::{
+        AdjustTokenPrivileges, LookupPrivilegeValueW, LUID_AND_ATTRIBUTES, SE_PRIVILEGE_ENABLED,
+        TOKEN_ADJUST_PRIVILEGES, TOKEN_PRIVILEGES, TOKEN_QUERY,
+    };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: the process's own pseudo-handle; the token handle is closed by `Handle`.
+    if unsafe {
+        OpenProcessToken(
+            GetCurrentProcess(),
+            TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY,
+            &mut token,
+        )
+    } == 0
+    {
+        return Err(last("OpenProcessToken"));
+    }
+    let token = Handle(token);
+    let mut luid = LUID {
+        LowPart: 0,
+        HighPart: 0,
+    };
+    let w = wide(name);
+    // SAFETY: a NUL-terminated privilege name and an out LUID.
+    if unsafe { LookupPrivilegeValueW(std::ptr::null(), w.as_ptr(), &mut luid) } == 0 {
+        return Err(last("LookupPrivilegeValueW"));
+    }
+    let tp = TOKEN_PRIVILEGES {
+        PrivilegeCount: 1,
+        Privileges: [LUID_AND_ATTRIBUTES {
+            Luid: luid,
+            Attributes: SE_PRIVILEGE_ENABLED,
+        }],
+    };
+    // SAFETY: one privilege in a complete structure; the previous state is not wanted.
+    let ok = unsafe {
+        AdjustTokenPrivileges(
+            token.0,
+            0,
+            &tp,
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    // SAFETY: reads the thread's last error, which AdjustTokenPrivileges sets on success too.
+    let err = unsafe { GetLastError() };
+    if ok == 0 || err == ERROR_NOT_ALL_ASSIGNED {
+        return Err(SysError::Win32 {
+            call: "AdjustTokenPrivileges",
+            code: err,
+        });
+    }
+    Ok(())
+}
+
+/// An open registry key, closed on drop.
+struct Key(HKEY);
+impl Drop for Key {
+    fn drop(&mut self) {
+        // SAFETY: the key was opened by this module and is closed once.
+        unsafe { RegCloseKey(self.0) };
+    }
+}
+
+pub struct UserHive {
+    root: Option<Key>,
+    /// The private name under HKEY_USERS while loaded for this restore.
+    private: Option<Vec<u16>>,
+}
+
+impl Drop for UserHive {
+    fn drop(&mut self) {
+        // Every handle into the hive is closed before it can be unloaded.
+        self.root = None;
+        if let Some(name) = &self.private {
+            // SAFETY: the name this module loaded the hive under; unloaded once.
+            unsafe {
+                windows_sys::Win32::System::Registry::RegUnLoadKeyW(HKEY_USERS, name.as_ptr())
+            };
+        }
+    }
+}
+
+fn open_key(parent: HKEY, sub: &[u16]) -> Result<Key, u32> {
+    use windows_sys::Win32::System::Registry::{KEY_READ, KEY_WRITE};
+    let mut h: HKEY = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated subkey name and an out handle owned by `Key`.
+    let code = unsafe { RegOpenKeyExW(parent, sub.as_ptr(), 0, KEY_READ | KEY_WRITE, &mut h) };
+    if code == 0 {
+        Ok(Key(h))
+    } else {
+        Err(code)
+    }
+}
+
+pub fn open_user_hive(sid: &str, ntuser: &Path) -> Result<UserHive, SysError> {
+    use windows_sys::Win32::System::Registry::RegLoadKeyW;
+    if let Ok(k) = open_key(HKEY_USERS, &wide(sid)) {
+        return Ok(UserHive {
+            root: Some(k),
+            private: None,
+        });
+    }
+    enable_privilege("SeBackupPrivilege")?;
+    enable_privilege("SeRestorePrivilege")?;
+    let name = wide(&format!("Lifeboat-{sid}"));
+    let file: Vec<u16> = ntuser.as_os_str().encode_wide().chain([0]).collect();
+    // SAFETY: NUL-terminated names; the hive is unloaded by UserHive's drop.
+    let code = unsafe { RegLoadKeyW(HKEY_USERS, name.as_ptr(), file.as_ptr()) };
+    status("RegLoadKeyW", code)?;
+    let mut hive = UserHive {
+        root: None,
+        private: Some(name.clone()),
+    };
+    hive.root = Some(open_key(HKEY_USERS, &name).map_err(|code| SysError::Win32 {
+        call: "RegOpenKeyExW",
+        code,
+    })?);
+    Ok(hive)
+}
+
+impl UserHive {
+    pub fn loaded_privately(&self) -> bool {
+        self.private.is_some()
+    }
+
+    fn root(&self) -> HKEY {
+        self.root.as_ref().map_or(std::ptr::null_mut(), |k| k.0)
+    }
+
+    pub fn get(&self, key: &str, name: &str) -> Option<(u32, Vec<u8>)> {
+        use windows_sys::Win32::System::Registry::{RRF_NOEXPAND, RRF_RT_ANY};
+        let (k, n) = (wide(key), wide(name));
+        let (mut kind, mut size) = (0u32, 0u32);
+        // SAFETY: a size query with a null buffer.
+        let code = unsafe {
+            RegGetValueW(
+                self.root(),
+                k.as_ptr(),
+                n.as_ptr(),
+                RRF_RT_ANY | RRF_NOEXPAND,
+                &mut kind,
+                std::ptr::null_mut(),
+                &mut size,
+            )
+        };
+        if code != 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; size as usize];
+        // SAFETY: a buffer of the size just reported.
+        let code = unsafe {
+            RegGetValueW(
+                self.root(),
+                k.as_ptr(),
+                n.as_ptr(),
+                RRF_RT_ANY | RRF_NOEXPAND,
+                &mut kind,
+                buf.as_mut_ptr().cast(),
+                &mut size,
+            )
+        };
+        (code == 0).then(|| {
+            buf.truncate(size as usize);
+            (kind, buf)
+        })
+    }
+
+    pub fn set(&self, key: &str, name: &str, kind: u32, data: &[u8]) -> Result<(), SysError> {
+        use windows_sys::Win32::System::Registry::{
+            RegCreateKeyExW, RegSetValueExW, KEY_WRITE, REG_OPTION_NON_VOLATILE,
+        };
+        let k = wide(key);
+        let mut h: HKEY = std::ptr::null_mut();
+        // SAFETY: a NUL-terminated subkey; the new handle is owned by `Key`.
+        let code = unsafe {
+            RegCreateKeyExW(
+                self.root(),
+                k.as_ptr(),
+                0,
+                std::ptr::null(),
+                REG_OPTION_NON_VOLATILE,
+                KEY_WRITE,
+                std::ptr::null(),
+                &mut h,
+                std::ptr::null_mut(),
+            )
+        };
+        status("RegCreateKeyExW", code)?;
+        let h = Key(h);
+        let n = wide(name);
+        // SAFETY: the data slice with its length in bytes.
+        let code =
+            unsafe { RegSetValueExW(h.0, n.as_ptr(), 0, kind, data.as_ptr(), data.len() as u32) };
+        status("RegSetValueExW", code)
+    }
+}
+
+/// `\\?\` before an absolute path, so security calls reach paths past 260 characters.
+fn verbatim(path: &Path) -> Vec<u16> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let s = abs.to_string_lossy();
+    let long = if s.starts_with(r"\\?\") {
+        s.into_owned()
+    } else if let Some(unc) = s.strip_prefix(r"\\") {
+        format!(r"\\?\UNC\{unc}")
+    } else {
+        format!(r"\\?\{s}")
+    };
+    wide(&long)
+}
+
+pub fn adopt_file(path: &Path, owner_sid: &str) -> Result<(), SysError> {
+    use windows_sys::Win32::Security::Authorization::{SetNamedSecurityInfoW, SE_FILE_OBJECT};
+    use windows_sys::Win32::Security::{
+        InitializeAcl, ACL, ACL_REVISION, DACL_SECURITY_INFORMATION, OWNER_SECURITY_INFORMATION,
+        UNPROTECTED_DACL_SECURITY_INFORMATION,
+    };
+    // Setting another account as owner needs SeRestorePrivilege.
+    let _ = enable_privilege("SeRestorePrivilege");
+    let owner = sid_from_string(owner_sid)?;
+    // SAFETY: a zeroed ACL header initialised in place as an empty ACL.
+    let mut acl: ACL = unsafe { std::mem::zeroed() };
+    if unsafe { InitializeAcl(&mut acl, std::mem::size_of::<ACL>() as u32, ACL_REVISION) } == 0 {
+        return Err(last("InitializeAcl"));
+    }
+    let p = verbatim(path);
+    // An empty DACL that is not protected: the file keeps only what its folder passes on.
+    // SAFETY: a NUL-terminated path, a valid SID and ACL living for the call.
+    let code = unsafe {
+        SetNamedSecurityInfoW(
+            p.as_ptr(),
+            SE_FILE_OBJECT,
+            OWNER_SECURITY_INFORMATION
+                | DACL_SECURITY_INFORMATION
+                | UNPROTECTED_DACL_SECURITY_INFORMATION,
+            owner.0,
+            std::ptr::null_mut(),
+            &acl,
+            std::ptr::null(),
+        )
+    };
+    status("SetNamedSecurityInfoW", code)
+}
+
+pub fn clear_readonly(path: &Path) {
+    if let Ok(m) = std::fs::metadata(path) {
+        let mut perm = m.permissions();
+        if perm.readonly() {
+            perm.set_readonly(false);
+            let _ = std::fs::set_permissions(path, perm);
+        }
+    }
+}
+
+pub fn is_cross_device(e: &std::io::Error) -> bool {
+    // ERROR_NOT_SAME_DEVICE
+    e.raw_os_error() == Some(17)
+}
+
+pub fn known_folder_paths() -> Vec<(&'static str, Result<String, SysError>)> {
+    use windows_sys::Win32::UI::Shell::{
+        FOLDERID_Desktop, FOLDERID_Documents, FOLDERID_Downloads, FOLDERID_Music,
+        FOLDERID_Pictures, FOLDERID_Profile, FOLDERID_RoamingAppData, FOLDERID_Videos,
+        SHGetKnownFolderPath,
+    };
+    let ids: [(&'static str, &GUID); 8] = [
+        ("Profile", &FOLDERID_Profile),
+        ("Desktop", &FOLDERID_Desktop),
+        ("Documents", &FOLDERID_Documents),
+        ("Downloads", &FOLDERID_Downloads),
+        ("Music", &FOLDERID_Music),
+        ("Pictures", &FOLDERID_Pictures),
+        ("Videos", &FOLDERID_Videos),
+        ("RoamingAppData", &FOLDERID_RoamingAppData),
+    ];
+    ids.iter()
+        .map(|(name, id)| {
+            let mut p: *mut u16 = std::ptr::null_mut();
+            // SAFETY: a known-folder id and an out string freed with CoTaskMemFree below.
+            let hr = unsafe { SHGetKnownFolderPath(*id, 0, std::ptr::null_mut(), &mut p) };
+            let r = if hr == 0 && !p.is_null() {
+                // SAFETY: a NUL-terminated string from the shell, read before it is freed.
+                let len = (0..).take_while(|&i| unsafe { *p.add(i) } != 0).count();
+                Ok(String::from_utf16_lossy(unsafe {
+                    std::slice::from_raw_parts(p, len)
+                }))
+            } else {
+                Err(SysError::Win32 {
+                    call: "SHGetKnownFolderPath",
+                    code: hr as u32,
+                })
+            };
+            // SAFETY: the shell's allocation (or null), freed once.
+            unsafe { windows_sys::Win32::System::Com::CoTaskMemFree(p.cast()) };
+            (*name, r)
+        })
+        .collect()
+}

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::detect::model::Installation;
+pub use crate::plan::folders::UserFolders;
 pub use crate::plan::skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 
 pub const MANIFEST_FILE: &str = "manifest.yaml";
@@ -37,6 +38,50 @@ pub struct Manifest {
     /// What cannot travel in any store (DPAPI secrets, Wi-Fi keys, printers…).
     pub cannot_travel: Vec<String>,
     pub totals: Totals,
+    /// MigXML helpers that act when the store is restored (`<locationModify>`, `<merge>`,
+    /// `<contentModify>` scripts), recorded by the capture with their patterns expanded for
+    /// the source. Optional; the restore honours them when present.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restore_helpers: Vec<RestoreHelper>,
+}
+
+/// One run-time helper: `RelativeMove('%CSIDL_APPDATA%\\Office', '%CSIDL_APPDATA%')` on the
+/// objects of a pattern, as the capture recorded it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RestoreHelper {
+    /// The user it was expanded for (SID); none = the machine and every user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// `file` or `registry`.
+    pub object: HelperObject,
+    /// The objectSet pattern, expanded on the source (`C:\\Users\\ann\\AppData\\X\\* [*]`).
+    pub pattern: String,
+    pub helper: HelperName,
+    /// The helper's arguments, expanded on the source (paths) or as written.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HelperObject {
+    File,
+    Registry,
+}
+
+/// The MigXML helpers a restore acts on, by their MigXML names.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum HelperName {
+    RelativeMove,
+    Move,
+    ExactMove,
+    SourcePriority,
+    DestinationPriority,
+    KeepExisting,
+    MergeShellLibraries,
+    /// Recorded but not known to this version: reported, not applied.
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -62,6 +107,11 @@ pub struct UserRecord {
     pub registry_keys: u64,
     pub registry_values: u64,
     pub skipped: Vec<Skipped>,
+    /// Where the profile and its known folders were on the source, for the restore to put
+    /// each file in the same known folder on the new machine. Optional: stores written
+    /// before it existed restore with Windows' default layout under the old profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folders: Option<UserFolders>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod layout;
 pub mod manifest;
 pub mod read;
+pub mod regread;
 pub mod verify;
 
 pub use error::StoreError;

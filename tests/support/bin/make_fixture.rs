@@ -1,6 +1,8 @@
 //! `make-fixture demo DIR`: writes the built-in demo machine (see README);
 //! `make-fixture winpe DIR`: a WinPE-shaped copype base;
-//! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine.
+//! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine;
+//! `make-fixture newpc DIR USER`: a freshly imaged Windows 11 with one user, empty folders
+//! (the restore benchmark's target).
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -26,8 +28,18 @@ fn main() {
             fixtures::bench::write_bench(std::path::Path::new(dir), mb);
             println!("benchmark machine written to {dir} (about {mb} MB)");
         }
+        [cmd, dir, user] if cmd == "newpc" => {
+            let dir = std::path::Path::new(dir);
+            std::fs::create_dir_all(dir).expect("create the folder");
+            let mut u = fixtures::volume::UserSpec::local(1001, user);
+            u.files = Vec::new();
+            let mut spec = fixtures::volume::WindowsSpec::win11("NEWPC");
+            spec.users = vec![u];
+            spec.write(&dir.join("Windows"), &[('C', dir.to_path_buf())]);
+            println!("new Windows written to {} with user {user}", dir.display());
+        }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER");
             std::process::exit(2);
         }
     }

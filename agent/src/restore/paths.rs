@@ -1,0 +1,277 @@
+//! Where a captured path goes on the new machine. One [`Rebase`] per user, built from the
+//! known folders the capture recorded and the ones the target user has now, serves both the
+//! files and the settings that hold paths. Every path from the store is hostile: an image
+//! path is checked component by component before it is mapped.
+
+use std::collections::BTreeMap;
+
+use crate::limits::PATH_MAX_CHARS;
+use crate::store::manifest::UserFolders;
+
+/// Old → new folder prefixes, longest old prefix first.
+#[derive(Debug, Clone, Default)]
+pub struct Rebase {
+    pairs: Vec<(String, String)>,
+}
+
+/// Where one captured path goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mapped {
+    /// Into the target user's folders: the new Windows path.
+    User(String),
+    /// Not below the old profile or a known folder: a machine path.
+    Machine,
+}
+
+impl Rebase {
+    /// From the source folders (as captured) and the target's (value name → path, and the
+    /// target profile). Known folders present on both sides map onto each other; whatever
+    /// else was under the old profile goes under the new one.
+    pub fn new(
+        source: &UserFolders,
+        target_profile: &str,
+        target_known: &BTreeMap<String, String>,
+    ) -> Rebase {
+        let mut pairs: Vec<(String, String)> = source
+            .known
+            .iter()
+            .filter_map(|(name, old)| {
+                let new = target_known
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))?
+                    .1;
+                Some((trim(old), trim(new)))
+            })
+            .filter(|(old, _)| !old.is_empty())
+            .collect();
+        pairs.push((trim(&source.profile), trim(target_profile)));
+        // Longest first: `C:\Users\ann\Documents` before `C:\Users\ann`.
+        pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        pairs.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
+        Rebase { pairs }
+    }
+
+    /// The new place of `old` (a Windows path on the source).
+    pub fn map(&self, old: &str) -> Mapped {
+        match self.locate(old) {
+            Some((to, rest)) => Mapped::User(format!("{to}{rest}")),
+            None => Mapped::Machine,
+        }
+    }
+
+    /// The new folder `old` goes below, and the rest of its path (`\a\b.txt`).
+    pub fn locate(&self, old: &str) -> Option<(String, String)> {
+        self.pairs.iter().find_map(|(from, to)| {
+            strip_folder(old, from).map(|rest| (to.clone(), rest.to_string()))
+        })
+    }
+
+    /// Rewrites every old folder found inside a text (a registry value) at a path
+    /// boundary; returns None when nothing changed.
+    pub fn rewrite_text(&self, text: &str) -> Option<String> {
+        let lower = text.to_lowercase();
+        if lower.len() != text.len() {
+            // Case folding changed byte lengths (rare scripts): match on the text as is.
+            return self.rewrite_exact(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        let mut changed = false;
+        'scan: while i < text.len() {
+            for (from, to) in &self.pairs {
+                let f = from.to_lowercase();
+                if lower[i..].starts_with(&f) && boundary(&text[i + f.len()..]) {
+                    out.push_str(to);
+                    i += f.len();
+                    changed = true;
+                    continue 'scan;
+                }
+            }
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            out.push(c);
+            i += c.len_utf8();
+        }
+        changed.then_some(out)
+    }
+
+    fn rewrite_exact(&self, text: &str) -> Option<String> {
+        let mut s = text.to_string();
+        for (from, to) in &self.pairs {
+            s = s.replace(from.as_str(), to);
+        }
+        (s != text).then_some(s)
+    }
+}
+
+fn trim(p: &str) -> String {
+    p.trim().trim_end_matches('\\').to_string()
+}
+
+/// The path must continue with a separator or end (or the end of a quoted or listed path).
+fn boundary(rest: &str) -> bool {
+    matches!(
+        rest.chars().next(),
+        None | Some('\\' | '"' | ';' | ',' | ' ' | '\0' | '\'' | '|' | '>')
+    )
+}
+
+/// `rest` (with its leading backslash, or empty) when `path` is `folder` or below it.
+fn strip_folder<'a>(path: &'a str, folder: &str) -> Option<&'a str> {
+    let head = path.get(..folder.len())?;
+    if !head.eq_ignore_ascii_case(folder) {
+        return None;
+    }
+    let rest = &path[folder.len()..];
+    (rest.is_empty() || rest.starts_with('\\')).then_some(rest)
+}
+
+/// Why an image path is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnsafePath {
+    /// Empty, `.` or `..` components, or none at all.
+    Traversal,
+    /// A character no Windows name may hold (`:` `/` NUL, control characters…).
+    BadCharacter,
+    /// The first component is not a drive folder (`C`).
+    NoDrive,
+    /// Longer than any Windows path can be.
+    TooLong,
+}
+
+impl std::fmt::Display for UnsafePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UnsafePath::Traversal => "empty, . or .. components",
+            UnsafePath::BadCharacter => "a character Windows names cannot hold",
+            UnsafePath::NoDrive => "not below a drive folder",
+            UnsafePath::TooLong => "longer than a Windows path can be",
+        })
+    }
+}
+
+/// The Windows path a capture stored as image path `C\Users\ann\x` (`C:\Users\ann\x`),
+/// refusing anything that could leave the folder it is placed in.
+pub fn windows_path(image_path: &str) -> Result<String, UnsafePath> {
+    if image_path.chars().count() > PATH_MAX_CHARS {
+        return Err(UnsafePath::TooLong);
+    }
+    let parts: Vec<&str> = image_path.split('\\').collect();
+    let (drive, rest) = parts.split_first().ok_or(UnsafePath::Traversal)?;
+    if drive.len() != 1 || !drive.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(UnsafePath::NoDrive);
+    }
+    if rest.is_empty() {
+        return Err(UnsafePath::Traversal);
+    }
+    for p in rest {
+        if p.is_empty() || *p == "." || *p == ".." {
+            return Err(UnsafePath::Traversal);
+        }
+        if p.chars()
+            .any(|c| c.is_control() || matches!(c, ':' | '/' | '<' | '>' | '"' | '|' | '?' | '*'))
+        {
+            return Err(UnsafePath::BadCharacter);
+        }
+    }
+    Ok(format!(
+        "{}:\\{}",
+        drive.to_ascii_uppercase(),
+        rest.join("\\")
+    ))
+}
+
+/// The components below `folder` of a Windows path known to be under it.
+pub fn below<'a>(path: &'a str, folder: &str) -> Option<Vec<&'a str>> {
+    let rest = strip_folder(path, trim(folder).as_str())?;
+    Some(rest.split('\\').filter(|p| !p.is_empty()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rebase() -> Rebase {
+        let source = UserFolders {
+            profile: r"C:\Users\ann".into(),
+            known: [
+                ("Personal".to_string(), r"D:\Docs".to_string()),
+                ("Desktop".to_string(), r"C:\Users\ann\Desktop".to_string()),
+                (
+                    "Favorites".to_string(),
+                    r"C:\Users\ann\Favorites".to_string(),
+                ),
+            ]
+            .into(),
+        };
+        let target: BTreeMap<String, String> = [
+            (
+                "Personal".to_string(),
+                r"C:\Users\bob\OneDrive\Documents".to_string(),
+            ),
+            ("desktop".to_string(), r"C:\Users\bob\Desktop\".to_string()),
+        ]
+        .into();
+        Rebase::new(&source, r"C:\Users\bob", &target)
+    }
+
+    #[test]
+    fn known_folders_then_profile_then_machine() {
+        let r = rebase();
+        assert_eq!(
+            r.map(r"d:\docs\a\b.txt"),
+            Mapped::User(r"C:\Users\bob\OneDrive\Documents\a\b.txt".into())
+        );
+        assert_eq!(
+            r.map(r"C:\Users\ann\Desktop\x"),
+            Mapped::User(r"C:\Users\bob\Desktop\x".into())
+        );
+        // Favorites is not known on the target: it follows the profile.
+        assert_eq!(
+            r.map(r"C:\Users\ann\Favorites\f.url"),
+            Mapped::User(r"C:\Users\bob\Favorites\f.url".into())
+        );
+        assert_eq!(r.map(r"C:\Users\anna\x"), Mapped::Machine);
+        assert_eq!(r.map(r"D:\Docsx\y"), Mapped::Machine);
+        assert_eq!(r.map(r"C:\Data\y"), Mapped::Machine);
+    }
+
+    #[test]
+    fn rewrites_paths_inside_values_at_boundaries() {
+        let r = rebase();
+        assert_eq!(
+            r.rewrite_text(r#""C:\USERS\ANN\AppData\x.exe" /d D:\Docs;C:\Users\anna"#)
+                .as_deref(),
+            Some(
+                r#""C:\Users\bob\AppData\x.exe" /d C:\Users\bob\OneDrive\Documents;C:\Users\anna"#
+            )
+        );
+        assert_eq!(r.rewrite_text(r"%USERPROFILE%\x"), None);
+        assert_eq!(r.rewrite_text(r"C:\Users\annex"), None);
+    }
+
+    #[test]
+    fn hostile_image_paths_are_refused() {
+        assert_eq!(
+            windows_path(r"C\Users\ann\ü.txt").as_deref(),
+            Ok(r"C:\Users\ann\ü.txt")
+        );
+        for (p, why) in [
+            (r"C\Users\..\..\x", UnsafePath::Traversal),
+            (r"C\Users\\x", UnsafePath::Traversal),
+            (r"C", UnsafePath::Traversal),
+            (r"C\a:b", UnsafePath::BadCharacter),
+            ("C\\a\u{1}b", UnsafePath::BadCharacter),
+            (r"CD\x", UnsafePath::NoDrive),
+            (r"\x", UnsafePath::NoDrive),
+        ] {
+            assert_eq!(windows_path(p), Err(why), "{p}");
+        }
+        assert_eq!(
+            below(r"C:\Users\bob\Documents\a\b", r"C:\Users\bob\"),
+            Some(vec!["Documents", "a", "b"])
+        );
+    }
+}

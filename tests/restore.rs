@@ -1,0 +1,314 @@
+//! `lifeboat restore --offline-root` on Linux: a store captured from a generated old
+//! machine (Documents redirected to D:, unicode names, a path past 260 characters, settings
+//! holding the old profile path) restored into a generated new Windows whose user has
+//! Documents in OneDrive. Checked on the files themselves (bytes, times), the `.reg` left in
+//! the profile, the conflict policies, a second run that changes nothing, and stores that
+//! must be refused before anything is written.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use fixtures::migration::{long_rel, old_machine_store, old_time, utf16z, walk};
+use fixtures::volume::{UserSpec, WindowsSpec};
+use fixtures::{lifeboat_bin, run, tree_fingerprint};
+
+fn lifeboat(args: &[&str]) -> (i32, String, String) {
+    run(Command::new(lifeboat_bin()).args(args))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A freshly imaged new Windows with one user, bob, whose Documents are in OneDrive.
+fn new_machine(dir: &Path, name: &str) -> PathBuf {
+    let t = dir.join(name);
+    std::fs::create_dir_all(&t).unwrap();
+    let mut bob = UserSpec::local(1001, "bob");
+    bob.files = vec![(r"Desktop\bob.txt".into(), b"bob's own".to_vec())];
+    bob.shell_folders = vec![(
+        "Personal".into(),
+        r"%USERPROFILE%\OneDrive\Documents".into(),
+    )];
+    let mut spec = WindowsSpec::win11("NEWPC");
+    spec.users = vec![bob];
+    spec.write(&t.join("Windows"), &[('C', t.clone())]);
+    t
+}
+
+fn restore(store: &Path, target: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = vec![
+        "restore",
+        s(store),
+        "--offline-root",
+        s(target),
+        "--user",
+        "ann=bob",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = lifeboat(&args);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, v, err)
+}
+
+fn counts(v: &serde_json::Value) -> &serde_json::Value {
+    &v["report"]["users"][0]["files"]
+}
+
+fn mtime(p: &Path) -> SystemTime {
+    std::fs::metadata(p).unwrap().modified().unwrap()
+}
+
+#[test]
+fn offline_restore_maps_folders_rewrites_settings_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = old_machine_store(dir.path());
+    let t = new_machine(dir.path(), "new");
+    let bob = t.join("Users/bob");
+
+    let (code, v, err) = restore(&store, &t, &[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    let docs = bob.join("OneDrive/Documents");
+    for (p, want) in [
+        (docs.join("thesis.odt"), &b"odt thesis"[..]),
+        (docs.join("sub/Ünïcödé €.txt"), "ünïcödé".as_bytes()),
+        (
+            docs.join(long_rel().replace('\\', "/")).join("deep.txt"),
+            b"deep",
+        ),
+        (bob.join("Desktop/todo.txt"), b"todo"),
+        (bob.join("Desktop/ünïcödé.txt"), b"from the old desktop"),
+        (
+            bob.join("AppData/Roaming/Microsoft/Signatures/sig.htm"),
+            b"<p>Ann</p>",
+        ),
+    ] {
+        assert_eq!(std::fs::read(&p).unwrap(), want, "{}", p.display());
+        assert_eq!(mtime(&p), old_time(), "time of {}", p.display());
+    }
+    assert_eq!(
+        std::fs::read(bob.join("Desktop/bob.txt")).unwrap(),
+        b"bob's own"
+    );
+    // Nothing under the old user's name, nothing staged left behind.
+    assert!(!t.join("Users/ann").exists());
+    assert!(walk(&bob)
+        .iter()
+        .all(|p| !s(p).contains(".lifeboat-restore")));
+
+    // Settings: left in the profile with paths rewritten; the old shell folders not there.
+    let reg = std::fs::read(bob.join("Lifeboat settings.reg")).unwrap();
+    let keys =
+        lifeboat::store::regread::parse(&lifeboat::store::regread::decode(&reg).unwrap()).unwrap();
+    let test_key = keys
+        .iter()
+        .find(|k| k.path == r"HKEY_CURRENT_USER\Software\LifeboatTest")
+        .expect("the test key");
+    let value = |n: &str| {
+        test_key
+            .values
+            .iter()
+            .find(|v| v.name == n)
+            .map(|v| v.data.clone())
+            .unwrap()
+    };
+    assert_eq!(value("LastFile"), utf16z(r"C:\Users\bob\Desktop\todo.txt"));
+    let mut multi = utf16z(r"C:\Users\bob\OneDrive\Documents\sub");
+    multi.extend(utf16z(r"C:\Other"));
+    multi.extend_from_slice(&[0, 0]);
+    assert_eq!(value("Dirs"), multi);
+    assert_eq!(value("Relative"), utf16z(r"%USERPROFILE%\x"));
+    assert!(keys.iter().all(|k| !k.path.contains("User Shell Folders")));
+    assert!(bob.join("Lifeboat settings - READ ME.txt").is_file());
+    let settings = &v["report"]["users"][0]["settings"];
+    assert_eq!(settings["rewritten"], 2, "{settings}");
+    assert_eq!(
+        settings["not_applied"][0]["why"], "shell-folders",
+        "{settings}"
+    );
+    assert_eq!(counts(&v)["restored"], 7, "{v}");
+
+    // Again: nothing changes, everything is reported as already there.
+    let before = tree_fingerprint(&t);
+    let (code, v, err) = restore(&store, &t, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        before,
+        tree_fingerprint(&t),
+        "the second restore changed something"
+    );
+    assert_eq!(counts(&v)["unchanged"], 7, "{v}");
+    assert_eq!(counts(&v)["restored"], 0, "{v}");
+}
+
+#[test]
+fn each_conflict_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = old_machine_store(dir.path());
+    let newer = SystemTime::now();
+    for (policy, mine_is_newer, want_there, want_renamed) in [
+        (
+            "rename",
+            false,
+            &b"mine"[..],
+            Some(&b"from the old desktop"[..]),
+        ),
+        ("keep", false, b"mine", None),
+        ("overwrite", true, b"from the old desktop", None),
+        ("newer", false, b"from the old desktop", None),
+        ("newer", true, b"mine", None),
+    ] {
+        let t = new_machine(dir.path(), &format!("t-{policy}-{mine_is_newer}"));
+        let desk = t.join("Users/bob/Desktop");
+        let mine = desk.join("ünïcödé.txt");
+        std::fs::write(&mine, b"mine").unwrap();
+        let f = std::fs::File::options().write(true).open(&mine).unwrap();
+        f.set_modified(if mine_is_newer {
+            newer
+        } else {
+            old_time() - Duration::from_secs(86_400)
+        })
+        .unwrap();
+        drop(f);
+        let (code, v, err) = restore(&store, &t, &["--on-conflict", policy]);
+        assert_eq!(code, 0, "{policy}: {err}");
+        assert_eq!(
+            std::fs::read(&mine).unwrap(),
+            want_there,
+            "{policy} {mine_is_newer}"
+        );
+        let renamed = desk.join("ünïcödé (1).txt");
+        assert_eq!(
+            std::fs::read(&renamed).ok().as_deref(),
+            want_renamed,
+            "{policy}: {v}"
+        );
+        // A second run never adds `(2)` nor changes anything.
+        let before = tree_fingerprint(&t);
+        let (code, _, err) = restore(&store, &t, &["--on-conflict", policy]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            before,
+            tree_fingerprint(&t),
+            "{policy}: second run changed the target"
+        );
+    }
+}
+
+#[test]
+fn bad_stores_and_missing_users_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = old_machine_store(dir.path());
+    let t = new_machine(dir.path(), "new");
+    let before = tree_fingerprint(&t);
+    let copy = |name: &str| {
+        let c = dir.path().join(name);
+        std::fs::create_dir_all(c.join("registry")).unwrap();
+        for f in walk(&store) {
+            let rel = f.strip_prefix(&store).unwrap();
+            std::fs::copy(&f, c.join(rel)).unwrap();
+        }
+        c
+    };
+    let edit_manifest = |store: &Path, from: &str, to: &str| {
+        let m = store.join("manifest.yaml");
+        let text = std::fs::read_to_string(&m).unwrap();
+        assert!(text.contains(from), "{text}");
+        std::fs::write(&m, text.replacen(from, to, 1)).unwrap();
+    };
+
+    let incomplete = copy("incomplete");
+    edit_manifest(&incomplete, "complete: true", "complete: false");
+    let corrupt = copy("corrupt");
+    let wim = corrupt.join("files.wim");
+    let mut bytes = std::fs::read(&wim).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xFF;
+    bytes[mid + 1] ^= 0xFF;
+    std::fs::write(&wim, bytes).unwrap();
+    let escaping = copy("escaping");
+    edit_manifest(
+        &escaping,
+        "registry_file: registry/ann.reg",
+        "registry_file: ../../../../etc/passwd",
+    );
+
+    for (store, args, code, says) in [
+        (&incomplete, vec!["--user", "ann=bob"], 27, "incomplete"),
+        (&corrupt, vec!["--user", "ann=bob"], 42, "did not verify"),
+        (
+            &escaping,
+            vec!["--user", "ann=bob"],
+            42,
+            "../../../../etc/passwd",
+        ),
+        (&store, vec!["--user", "ann=nobody"], 14, "nobody"),
+        (&store, vec!["--user", "zed"], 11, "zed"),
+        (
+            &store,
+            vec!["--user", "ann=bob", "--on-conflict", "merge"],
+            11,
+            "merge",
+        ),
+    ] {
+        let mut a = vec!["restore", s(store), "--offline-root", s(&t)];
+        a.extend(args.iter().copied());
+        let (got, out, err) = lifeboat(&a);
+        assert_eq!(got, code, "{a:?}: {out}{err}");
+        assert!(err.contains(says), "{a:?}: {err}");
+        assert_eq!(before, tree_fingerprint(&t), "{a:?} wrote to the target");
+    }
+    // With --allow-incomplete what the store holds (and verifies) is restored.
+    let (code, out, err) = lifeboat(&[
+        "restore",
+        s(&incomplete),
+        "--offline-root",
+        s(&t),
+        "--user",
+        "ann=bob",
+        "--allow-incomplete",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(t.join("Users/bob/Desktop/todo.txt").is_file());
+}
+
+#[test]
+fn dry_run_lists_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = old_machine_store(dir.path());
+    let t = new_machine(dir.path(), "new");
+    std::fs::write(t.join("Users/bob/Desktop/todo.txt"), b"other").unwrap();
+    let before = tree_fingerprint(&t);
+    let list = dir.path().join("list.txt");
+    let (code, out, err) = lifeboat(&[
+        "restore",
+        s(&store),
+        "--offline-root",
+        s(&t),
+        "--user",
+        "OLDPC\\ann=bob",
+        "--dry-run",
+        "--list-files",
+        s(&list),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("DRY RUN - NOTHING WAS WRITTEN"), "{out}");
+    assert_eq!(before, tree_fingerprint(&t));
+    let listed = std::fs::read_to_string(&list).unwrap();
+    assert!(
+        listed.contains(r"renamed     C:\Users\ann\Desktop\todo.txt"),
+        "{listed}"
+    );
+    assert!(listed.contains("todo (1).txt"), "{listed}");
+    assert!(listed.contains(r"D:\Docs\ann\thesis.odt"), "{listed}");
+
+    // LoadState's syntax reaches the same engine; on Linux without --offline-root the
+    // running system is not Windows.
+    let (code, _, err) = lifeboat(&["loadstate", s(&store), "/mu:OLDPC\\ann:bob", "/c"]);
+    assert_eq!(code, 36, "{err}");
+    assert!(err.contains("--offline-root"), "{err}");
+    let (code, _, err) = lifeboat(&["loadstate", s(&store), "/lac:secret"]);
+    assert_eq!(code, 11, "{err}");
+}
