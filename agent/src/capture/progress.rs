@@ -46,12 +46,12 @@ impl Reporter {
         let decile = done * 10 / total;
         if !self.quiet && decile > self.last_decile {
             self.last_decile = decile;
-            eprintln!(
+            crate::console::say(&format!(
                 "  {:>3}% of {} ({} files)",
                 decile * 10,
                 human(total),
                 self.files
-            );
+            ));
         }
     }
 

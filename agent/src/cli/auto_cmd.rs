@@ -65,7 +65,7 @@ pub fn run(args: AutoArgs) -> i32 {
         how_to_choose: "the config is unattended, so nothing is asked: run `lifeboat capture --select N` or set unattended: false",
         dest: Dest::Search(&config.destinations),
     };
-    if super::auto_restore::choose_mode(&config) == crate::config::Mode::Restore {
+    if choose.mode(config.mode) == crate::config::Mode::Restore {
         return super::auto_restore::run(&config, &spec.detect, &mut choose);
     }
     let prepared = match job::prepare(&spec, &mut choose) {

@@ -58,7 +58,9 @@ pub fn job(e: &JobError) -> i32 {
         JobError::NoInstallation | JobError::Ambiguous { .. } | JobError::NoAnswer { .. } => {
             NO_INSTALLATION
         }
-        JobError::NoDestination { .. } | JobError::BadDestination { .. } => BAD_STORE,
+        JobError::NoDestination { .. }
+        | JobError::BadDestination { .. }
+        | JobError::NoStore { .. } => BAD_STORE,
         JobError::ListFiles { .. } => FATAL,
         JobError::Capture(e) => capture(e),
     }

@@ -1,7 +1,6 @@
 //! `lifeboat restore STORE [options]`: the restore engine (`crate::restore`) at the command
 //! line, with LoadState's exit codes where the meaning matches.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -123,11 +122,9 @@ pub fn options(args: &RestoreArgs) -> Result<RestoreOptions, String> {
 /// The password for accounts --create-local makes: asked twice at the console, not shown.
 fn ask_password() -> Result<String, String> {
     for _ in 0..3 {
-        eprint!("Password for the local accounts to create (not shown): ");
-        let _ = std::io::stderr().flush();
+        crate::console::say_part("Password for the local accounts to create (not shown): ");
         let a = crate::platform::read_secret().map_err(|e| e.to_string())?;
-        eprint!("Again: ");
-        let _ = std::io::stderr().flush();
+        crate::console::say_part("Again: ");
         let b = crate::platform::read_secret().map_err(|e| e.to_string())?;
         if a == b && !a.is_empty() {
             return Ok(a);

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use super::destination;
 use super::JobError;
-use crate::config::Destination;
+use crate::config::{Destination, Mode};
 use crate::console;
 use crate::detect::{Inspected, Installation};
 use crate::plan::users::UserPattern;
+use crate::store::layout::FoundStore;
 
 /// Where the store goes.
 #[derive(Debug, Clone)]
@@ -80,6 +81,78 @@ impl Choose<'_> {
             Dest::Folder(p) => Ok(Some(p.clone())),
             Dest::Search(places) => {
                 destination::find(places, std::path::Path::new(&ins.root), self.ask).map(Some)
+            }
+        }
+    }
+}
+
+impl Choose<'_> {
+    /// Capture or restore: the config's mode, or the technician's answer (nobody to ask,
+    /// or no answer: capture, which never writes to this machine's disks).
+    pub fn mode(&mut self, configured: Mode) -> Mode {
+        if configured != Mode::Ask {
+            return configured;
+        }
+        if !self.ask {
+            return Mode::Capture;
+        }
+        loop {
+            let Some(a) = console::ask(
+                "Capture this machine's files (c) or restore a store onto it (r)? [c/r] ",
+            ) else {
+                return Mode::Capture;
+            };
+            match a.to_ascii_lowercase().as_str() {
+                "c" | "capture" => return Mode::Capture,
+                "r" | "restore" => return Mode::Restore,
+                _ => console::say("Please type c or r."),
+            }
+        }
+    }
+
+    /// The store to restore: the newest complete one for `computer`, or the technician's
+    /// pick from all of them (Enter takes that newest one).
+    pub fn store(&mut self, stores: &[FoundStore], computer: &str) -> Result<PathBuf, JobError> {
+        let mine = stores
+            .iter()
+            .position(|s| s.computer.eq_ignore_ascii_case(computer));
+        if !self.ask || stores.is_empty() {
+            return mine
+                .map(|i| stores[i].dir.clone())
+                .ok_or_else(|| JobError::NoStore {
+                    computer: computer.to_string(),
+                });
+        }
+        console::say("Complete stores (newest first):");
+        for (i, s) in stores.iter().enumerate() {
+            console::say(&format!(
+                "  [{}] {}  {}  {}",
+                i + 1,
+                s.computer,
+                s.started,
+                s.dir.display()
+            ));
+        }
+        let n = stores.len();
+        let prompt = match mine {
+            Some(i) => format!(
+                "Restore which one? [1-{n}, Enter = {}, the newest for {computer}] ",
+                i + 1
+            ),
+            None => format!("Restore which one? [1-{n}] "),
+        };
+        loop {
+            let a = console::ask(&prompt).ok_or(JobError::NoAnswer {
+                question: "which store",
+            })?;
+            let pick = if a.is_empty() {
+                mine.map(|i| i + 1)
+            } else {
+                a.parse::<usize>().ok()
+            };
+            match pick {
+                Some(k) if (1..=n).contains(&k) => return Ok(stores[k - 1].dir.clone()),
+                _ => console::say(&format!("Please type a number from 1 to {n}.")),
             }
         }
     }

@@ -9,7 +9,6 @@ mod destination;
 use std::path::{Path, PathBuf};
 
 pub use choose::{Choose, Dest};
-pub use destination::find as find_destination;
 
 use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
 use crate::config::ConfigError;
@@ -74,6 +73,8 @@ pub enum JobError {
     },
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    #[error("no complete store for {computer} was found")]
+    NoStore { computer: String },
 }
 
 /// Everything decided before a byte is copied.
@@ -181,6 +182,37 @@ pub fn capture(spec: &JobSpec, p: &Prepared) -> Result<Captured, JobError> {
     Ok(Captured {
         outcome,
         skipped_errors,
+    })
+}
+
+/// What a restore at boot works on: the Windows on this machine to restore into, and the
+/// store chosen from the destination the config names.
+pub struct RestoreChoice {
+    pub installation: Inspected,
+    pub store: PathBuf,
+}
+
+/// The restore side of the boot flow: detect → choose the Windows → find the stores'
+/// place as a capture would → choose the store.
+pub fn prepare_restore(
+    detect: &DetectOptions,
+    choose: &mut Choose<'_>,
+) -> Result<RestoreChoice, JobError> {
+    let detection = detect::detect(detect)?;
+    let installation = choose.installation(detection.inspected)?;
+    let dest = choose
+        .destination(&installation.installation)?
+        .ok_or(JobError::NoDestination { tried: Vec::new() })?;
+    let stores = crate::store::layout::complete_stores(&dest);
+    let computer = installation
+        .installation
+        .computer_name
+        .clone()
+        .unwrap_or_default();
+    let store = choose.store(&stores, &computer)?;
+    Ok(RestoreChoice {
+        installation,
+        store,
     })
 }
 

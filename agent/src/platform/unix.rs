@@ -225,7 +225,7 @@ pub fn read_secret() -> std::io::Result<String> {
     let r = std::io::stdin().lock().read_line(&mut line);
     if tty {
         unsafe { libc::tcsetattr(0, libc::TCSANOW, &term) };
-        eprintln!();
+        crate::console::say("");
     }
     r.map(|_| line.trim_end_matches(['\r', '\n']).to_string())
 }

@@ -314,7 +314,7 @@ pub fn read_secret() -> std::io::Result<String> {
     let r = std::io::stdin().lock().read_line(&mut line);
     if console {
         unsafe { SetConsoleMode(h, mode) };
-        eprintln!();
+        crate::console::say("");
     }
     r.map(|_| line.trim_end_matches(['\r', '\n']).to_string())
 }

@@ -102,3 +102,39 @@ fn move_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// A complete store found in a destination folder.
+#[derive(Debug, Clone)]
+pub struct FoundStore {
+    pub dir: PathBuf,
+    pub computer: String,
+    /// When the capture started (RFC 3339), for "newest first".
+    pub started: String,
+}
+
+/// The complete stores directly in `dest`, newest first. Folders being written
+/// (`.<name>.partial`), incomplete or unreadable stores are left out.
+pub fn complete_stores(dest: &Path) -> Vec<FoundStore> {
+    let mut found: Vec<FoundStore> = std::fs::read_dir(dest)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .filter_map(|dir| {
+            let r = super::StoreReader::open(&dir).ok()?;
+            let m = r.manifest();
+            let complete = m.complete && !dir.join(INCOMPLETE_MARKER).exists();
+            complete.then(|| FoundStore {
+                computer: m.source.computer_name.clone().unwrap_or_default(),
+                started: m.started.clone(),
+                dir,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| b.started.cmp(&a.started));
+    found
+}
