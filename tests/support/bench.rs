@@ -77,3 +77,27 @@ pub fn write_bench(dir: &Path, scale_mb: usize) {
         std::fs::copy(&src, &p).unwrap();
     }
 }
+
+/// A machine whose one user has `count` files of about 20 bytes, 200 to a folder (a
+/// developer's profile: node_modules, caches): the many-small-files case of the bench.
+pub fn write_small_files(dir: &Path, count: usize) {
+    let c = dir.join("C");
+    std::fs::create_dir_all(&c).unwrap();
+    let mut spec = WindowsSpec::win11("BENCH-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files.clear();
+    spec.users = vec![ann];
+    spec.write(&c.join("Windows"), &[('C', c.clone())]);
+    let root = c.join("Users/ann/Documents/small");
+    for i in 0..count {
+        let folder = root.join(format!("d{:05}", i / 200));
+        if i % 200 == 0 {
+            std::fs::create_dir_all(&folder).unwrap();
+        }
+        std::fs::write(
+            folder.join(format!("f{i:07}.txt")),
+            format!("small file {i:09}\n"),
+        )
+        .unwrap();
+    }
+}

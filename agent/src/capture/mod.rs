@@ -355,17 +355,18 @@ fn reconcile(
     let gone: Vec<Skipped> = p
         .files
         .iter()
-        .filter(|f| !held.contains(&image_path(&f.win)))
-        .map(|f| {
-            if f.host.exists() {
+        .map(|f| (f.win(), f))
+        .filter(|(win, _)| !held.contains(&image_path(win)))
+        .map(|(win, f)| {
+            if f.host().exists() {
                 Skipped::new(
-                    &f.win,
+                    &win,
                     SkipKind::Unreadable,
                     "left out when it was captured (changed while it was read?)",
                 )
             } else {
                 Skipped::new(
-                    &f.win,
+                    &win,
                     SkipKind::Vanished,
                     "was there when the folders were walked and gone when they were captured",
                 )
@@ -405,17 +406,6 @@ fn write_files(
         if p.files.is_empty() {
             continue;
         }
-        let mut keep_set: HashSet<PathBuf> = HashSet::new();
-        for f in &p.files {
-            keep_set.insert(f.host.clone());
-            let mut a = f.host.parent();
-            while let Some(d) = a {
-                if !keep_set.insert(d.to_path_buf()) {
-                    break;
-                }
-                a = d.parent();
-            }
-        }
         let sources: Vec<(PathBuf, String)> = p
             .roots
             .iter()
@@ -425,7 +415,7 @@ fn write_files(
         if !names.insert(name.to_lowercase()) {
             name = format!("{} ({})", p.name, p.sid);
         }
-        let mut keep = |path: &Path, _is_dir: bool| keep_set.contains(path);
+        let mut keep = |path: &Path| p.files.keeps(path);
         wim.add_image_filtered(&sources, &name, Some(&mut keep))?;
         image += 1;
         let _ = wim.set_image_property(

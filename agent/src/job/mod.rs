@@ -187,8 +187,8 @@ pub fn capture(spec: &JobSpec, p: &Prepared) -> Result<Captured, JobError> {
 pub fn write_file_list(plan: &Plan, path: &Path) -> Result<(), JobError> {
     let mut text = String::new();
     for p in plan.passes() {
-        for f in &p.files {
-            text.push_str(&f.win);
+        for f in p.files.iter() {
+            text.push_str(&f.win());
             text.push_str("\r\n");
         }
     }

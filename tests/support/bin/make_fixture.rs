@@ -1,6 +1,7 @@
 //! `make-fixture demo DIR`: writes the built-in demo machine (see README);
 //! `make-fixture winpe DIR`: a WinPE-shaped copype base;
-//! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine.
+//! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine;
+//! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -26,8 +27,13 @@ fn main() {
             fixtures::bench::write_bench(std::path::Path::new(dir), mb);
             println!("benchmark machine written to {dir} (about {mb} MB)");
         }
+        [cmd, dir, n] if cmd == "small-files" => {
+            let n: usize = n.parse().unwrap_or(1_000_000);
+            fixtures::bench::write_small_files(std::path::Path::new(dir), n);
+            println!("small-files machine written to {dir} ({n} files)");
+        }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture small-files DIR COUNT");
             std::process::exit(2);
         }
     }
