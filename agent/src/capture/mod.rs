@@ -3,6 +3,7 @@
 //! a full verification, and only then the store's final name. Whatever fails leaves a
 //! folder marked incomplete, with the reason in its manifest and log.
 
+pub mod compress;
 pub mod progress;
 
 use std::collections::HashSet;
@@ -254,10 +255,10 @@ pub fn capture(
     manifest.incomplete_reason = None;
     manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
     write_manifest_and_log(&dirs.work, &manifest, &log);
-    let report = crate::store::verify::verify_contents(&crate::store::StoreReader::with_manifest(
-        &dirs.work,
-        manifest.clone(),
-    ));
+    let report = crate::store::verify::verify_contents(
+        &crate::store::StoreReader::with_manifest(&dirs.work, manifest.clone()),
+        crate::store::verify::ReadBack::Contents,
+    );
     if !report.ok() {
         let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
         return Err(fail(
