@@ -101,3 +101,24 @@ pub fn write_small_files(dir: &Path, count: usize) {
         .unwrap();
     }
 }
+
+/// A machine whose SOFTWARE hive is about `mb` MB and dirty (the newest product name only
+/// in its LOG1/LOG2, as after a crash): the detect bench's input. 100 values of ~800
+/// bytes (REG_SZ, UTF-16) per key, as vendors' keys hold.
+pub fn write_big_hive(dir: &Path, mb: usize) {
+    let c = dir.join("C");
+    std::fs::create_dir_all(&c).unwrap();
+    let mut spec = WindowsSpec::win11("BENCH-PC");
+    spec.dirty_software = Some(crate::regf::LogFormat::New);
+    let values = mb * 1_220;
+    spec.software_extra = (0..values)
+        .map(|i| {
+            (
+                format!(r"Bench\Vendor{:03}\Product{:05}", i / 10_000, i / 100),
+                format!("Setting{i:07}"),
+                String::from_utf8(text(400, i as u64 + 7)).unwrap(),
+            )
+        })
+        .collect();
+    spec.write(&c.join("Windows"), &[('C', c.clone())]);
+}

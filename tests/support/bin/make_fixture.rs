@@ -1,7 +1,8 @@
 //! `make-fixture demo DIR`: writes the built-in demo machine (see README);
 //! `make-fixture winpe DIR`: a WinPE-shaped copype base;
 //! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine;
-//! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files.
+//! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files;
+//! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -32,8 +33,13 @@ fn main() {
             fixtures::bench::write_small_files(std::path::Path::new(dir), n);
             println!("small-files machine written to {dir} ({n} files)");
         }
+        [cmd, dir, mb] if cmd == "big-hive" => {
+            let mb: usize = mb.parse().unwrap_or(100);
+            fixtures::bench::write_big_hive(std::path::Path::new(dir), mb);
+            println!("machine with a dirty SOFTWARE hive of about {mb} MB written to {dir}");
+        }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture small-files DIR COUNT");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB");
             std::process::exit(2);
         }
     }
