@@ -497,7 +497,7 @@ fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::FileEntry;
+    use crate::plan::FileList;
 
     /// A file walked, then gone before wimlib's scan: the record says what the image
     /// holds and lists the file as vanished; without --continue the capture stops.
@@ -507,16 +507,16 @@ mod tests {
         let root = dir.path().join("r");
         std::fs::create_dir_all(&root).unwrap();
         let mut p = PassPlan::default();
+        let mut files = FileList::default();
+        let d = files.open_dir(&root, r"C:\r", None);
         for n in ["a.txt", "b.txt"] {
             std::fs::write(root.join(n), "12345").unwrap();
-            p.files.push(FileEntry {
-                host: root.join(n),
-                win: format!(r"C:\r\{n}"),
-                size: 5,
-                component: "c".into(),
-            });
+            files.push(d, std::ffi::OsStr::new(n), 5, "c").unwrap();
             p.bytes += 5;
         }
+        files.close_dir(d);
+        files.seal();
+        p.files = files;
         std::fs::remove_file(root.join("b.txt")).unwrap();
         for continue_on_error in [true, false] {
             let mut wim = Wim::create_new(Compression::None).unwrap();

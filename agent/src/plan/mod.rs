@@ -383,17 +383,5 @@ mod tests {
             warnings,
             ["rule folder relative is not a drive path; skipped"]
         );
-        let file = |win: &str| FileEntry {
-            host: PathBuf::new(),
-            win: win.into(),
-            size: 0,
-            component: String::new(),
-        };
-        let kept = roots_with_files(
-            roots,
-            &[file(r"C:\d\f7\sub\a.txt"), file(r"c:\E\x\y\z.doc")],
-        );
-        let kept: Vec<&str> = kept.iter().map(|(_, w)| w.as_str()).collect();
-        assert_eq!(kept, [r"C:\D\F7", r"C:\e"]);
     }
 }
