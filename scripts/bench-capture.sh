@@ -1,45 +1,126 @@
 #!/usr/bin/env bash
-# Capture throughput of `lifeboat capture` against wimcapture (same compression, same
-# integrity table) and `tar | zstd -T0`, on one generated profile, in one run.
-#   scripts/bench-capture.sh [SIZE_MB] [COMPRESSION]      (default 1000 MB, lzx)
+# Capture, verify and extract against their peers, in one run, on generated profiles:
+#   - a mixed profile (text, incompressible "media", duplicates) of SIZE_MB:
+#     lifeboat capture (default = --compress auto, then each type) against wimcapture
+#     --check + wimverify at the same type, tar | zstd -T0, and cp -r (the disk's limit);
+#     lifeboat verify / extract against wimverify / wimapply on the default store;
+#   - many small files (--small-files N, default 1,000,000; 0 skips it): lifeboat capture
+#     --profile user against wimcapture --check + wimverify at the type lifeboat chose.
+# Each line: wall time, throughput, peak memory (max RSS, /usr/bin/time) and output size;
+# the closing note gives the ratios. Speeds are only compared within one run.
+#   scripts/bench-capture.sh [SIZE_MB] [--small-files N] [--types "none xpress lzx lzms"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-ensure_packages bc wimtools zstd build-essential pkg-config clang libclang-dev make
+ensure_packages bc time wimtools zstd build-essential pkg-config clang libclang-dev make
 ensure_rust
 
-size=${1:-1000}
-comp=${2:-lzx}
+size=1000
+small=1000000
+types="none xpress lzx lzms"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --small-files) small=$2; shift 2 ;;
+    --types) types=$2; shift 2 ;;
+    *) size=$1; shift ;;
+    esac
+done
 work=${BENCH_DIR:-$PWD/target/bench}
 rm -rf "$work"
 mkdir -p "$work"
 cargo build --release -q -p lifeboat -p lifeboat-tests
-target/release/make-fixture bench "$work/machine" "$size"
+lb=$PWD/target/release/lifeboat
+target/release/make-fixture bench "$work/machine" "$size" >/dev/null
 profile="$work/machine/C/Users/ann"
 files=$(find "$profile" -type f | wc -l)
 bytes=$(du -sb "$profile" | cut -f1)
-echo "sample profile: $files files, $bytes bytes"
-sync
+echo "mixed profile: $files files, $bytes bytes; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-secs() { local s=$(date +%s.%N); "$@" >/dev/null 2>&1; local e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+# measure NAME CMD...: runs CMD once (output to $work/NAME.out), records seconds and
+# peak RSS (KiB) in $work/NAME.time; the page cache is flushed before, not during.
+measure() {
+    local name=$1
+    shift
+    sync
+    /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" >"$work/$name.out" 2>&1 ||
+        { echo "$name failed:"; tail -5 "$work/$name.out"; exit 1; }
+}
+secs() { cut -d' ' -f1 "$work/$1.time"; }
+rss() { cut -d' ' -f2 "$work/$1.time"; }
+# Two steps run one after the other: times add, the peak is the larger.
+combine() {
+    echo "$(echo "$(secs "$2") + $(secs "$3")" | bc -l) $(($(rss "$2") > $(rss "$3") ? $(rss "$2") : $(rss "$3")))" >"$work/$1.time"
+}
+ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
+row() { # NAME LABEL DATA_BYTES OUTPUT_BYTES
+    printf "%-46s %8.2f s %8.1f MB/s %8.1f MB peak %12s\n" "$2" "$(secs "$1")" \
+        "$(echo "$3 / 1048576 / $(secs "$1")" | bc -l)" "$(echo "$(rss "$1") / 1024" | bc -l)" "$4"
+}
+store_wim() { du -cb "$1"/*/files.wim | tail -1 | cut -f1; }
+chosen() { grep -m1 -A3 '^wim:' "$1"/*/manifest.yaml | sed -n 's/.*compression: *//p'; }
 
-mkdir -p "$work/lb"
-t_lb=$(secs target/release/lifeboat capture "$work/machine/C" --dest "$work/lb" --profile full --compress "$comp")
-t_wim=$(secs wimcapture "$profile" "$work/wimcapture.wim" --compress="$comp" --check)
-t_wimv=$(secs wimverify "$work/wimcapture.wim")
-t_tar=$(secs sh -c "tar -cf - -C '$work/machine/C/Users' ann | zstd -T0 -q -o '$work/ann.tar.zst'")
-lb_size=$(du -cb "$work"/lb/*/files.wim | tail -1 | cut -f1)
-wim_size=$(stat -c %s "$work/wimcapture.wim")
-zst_size=$(stat -c %s "$work/ann.tar.zst")
+mkdir -p "$work/lb-default"
+measure lb-default "$lb" capture "$work/machine/C" --dest "$work/lb-default" --profile full
+auto=$(chosen "$work/lb-default")
+why=$(grep -m1 '^compression ' "$work/lb-default.out" || true)
+for t in $types; do
+    mkdir -p "$work/lb-$t"
+    measure "lb-$t" "$lb" capture "$work/machine/C" --dest "$work/lb-$t" --profile full --compress "$t"
+    measure "wc-$t" wimcapture "$profile" "$work/wc-$t.wim" "--compress=$t" --check
+    measure "wv-$t" wimverify "$work/wc-$t.wim"
+    combine "wim-$t" "wc-$t" "wv-$t"
+done
+measure tarzstd sh -c "tar -cf - -C '$work/machine/C/Users' ann | zstd -T0 -q -o '$work/ann.tar.zst'"
+measure cp cp -r "$profile" "$work/cp-copy"
+store=$(ls -d "$work"/lb-default/*/)
+measure lb-verify "$lb" verify "$store"
+measure wimverify wimverify "$store/files.wim"
+measure lb-extract "$lb" extract "$store" "$work/extract-lb"
+mkdir -p "$work/extract-wim"
+measure wimapply wimapply "$store/files.wim" 1 "$work/extract-wim"
 
-mbps() { echo "scale=1; $bytes / 1048576 / $1" | bc -l; }
 echo
-printf "%-44s %8s s %8s MB/s %12s bytes\n" "tool" "time" "speed" "output"
-printf "%-44s %8.2f s %8s MB/s %12s\n" "lifeboat capture (walk+WIM+registry+verify)" "$t_lb" "$(mbps "$t_lb")" "$lb_size"
-printf "%-44s %8.2f s %8s MB/s %12s\n" "wimcapture --check" "$t_wim" "$(mbps "$t_wim")" "$wim_size"
-printf "%-44s %8.2f s\n" "wimverify (what lifeboat's verify adds)" "$t_wimv"
-printf "%-44s %8.2f s %8s MB/s %12s\n" "tar | zstd -T0" "$t_tar" "$(mbps "$t_tar")" "$zst_size"
+echo "$why"
+printf "%-46s %10s %13s %13s %12s\n" "mixed profile ($bytes bytes)" "time" "throughput" "memory" "output"
+row lb-default "lifeboat capture, default ($auto)" "$bytes" "$(store_wim "$work/lb-default")"
+for t in $types; do
+    row "lb-$t" "lifeboat capture --compress $t" "$bytes" "$(store_wim "$work/lb-$t")"
+    row "wim-$t" "wimcapture --compress=$t --check + wimverify" "$bytes" "$(stat -c %s "$work/wc-$t.wim")"
+done
+row tarzstd "tar | zstd -T0" "$bytes" "$(stat -c %s "$work/ann.tar.zst")"
+row cp "cp -r (the disk's own limit)" "$bytes" "$bytes"
+row lb-verify "lifeboat verify (default store)" "$bytes" "-"
+row wimverify "wimverify (same WIM)" "$bytes" "-"
+row lb-extract "lifeboat extract (default store)" "$bytes" "-"
+row wimapply "wimapply (same WIM)" "$bytes" "-"
+
+if [ "$small" -gt 0 ]; then
+    target/release/make-fixture small-files "$work/small" "$small" >/dev/null
+    sprofile="$work/small/C/Users/ann"
+    sbytes=$(du -sb "$sprofile" | cut -f1)
+    mkdir -p "$work/lb-small"
+    measure lb-small "$lb" capture "$work/small/C" --dest "$work/lb-small" --profile user
+    st=$(chosen "$work/lb-small")
+    measure wc-small wimcapture "$sprofile" "$work/wc-small.wim" "--compress=$st" --check
+    measure wv-small wimverify "$work/wc-small.wim"
+    combine wim-small wc-small wv-small
+    echo
+    printf "%-46s %10s %13s %13s %12s\n" "$small small files" "time" "throughput" "memory" "output"
+    row lb-small "lifeboat capture --profile user ($st)" "$sbytes" "$(store_wim "$work/lb-small")"
+    row wim-small "wimcapture --compress=$st --check + wimverify" "$sbytes" "$(stat -c %s "$work/wc-small.wim")"
+fi
+
 echo
-echo "throughput ratio lifeboat / wimcapture (capture only):       $(echo "scale=3; $t_wim / $t_lb" | bc -l)"
-echo "throughput ratio lifeboat / (wimcapture + wimverify):        $(echo "scale=3; ($t_wim + $t_wimv) / $t_lb" | bc -l)"
-echo "throughput ratio lifeboat / tar|zstd:                         $(echo "scale=3; $t_tar / $t_lb" | bc -l)"
+echo "Ratios (throughput: higher is faster; size and memory: lower is smaller):"
+echo "  default capture / tar|zstd, throughput:         $(ratio "$(secs tarzstd)" "$(secs lb-default)")   (goal >= 0.5)"
+echo "  default store / zstd output, size:              $(ratio "$(store_wim "$work/lb-default")" "$(stat -c %s "$work/ann.tar.zst")")   (goal <= 1)"
+echo "  default capture / cp -r, throughput:            $(ratio "$(secs cp)" "$(secs lb-default)")"
+for t in $types; do
+    echo "  lifeboat / wimcapture+wimverify, $t: throughput $(ratio "$(secs "wim-$t")" "$(secs "lb-$t")"), memory $(ratio "$(rss "lb-$t")" "$(rss "wim-$t")")"
+done
+echo "  lifeboat verify / wimverify, throughput:        $(ratio "$(secs wimverify)" "$(secs lb-verify)")"
+echo "  lifeboat extract / wimapply, throughput:        $(ratio "$(secs wimapply)" "$(secs lb-extract)")"
+if [ "$small" -gt 0 ]; then
+    echo "  $small files: lifeboat / wimcapture+wimverify: time $(ratio "$(secs lb-small)" "$(secs wim-small)") (goal <= 1), memory $(ratio "$(rss lb-small)" "$(rss wim-small)") (goal <= 1)"
+fi
+echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: repeat before trusting a ratio near its goal)"

@@ -71,7 +71,7 @@ fn capture_filter_split_update_and_boot_index() {
     std::os::unix::fs::symlink("/etc/passwd", src.join("keep/link")).unwrap();
 
     let mut wim = Wim::create_new(Compression::Xpress).unwrap();
-    let mut keep = |p: &std::path::Path, _dir: bool| !p.to_string_lossy().contains("drop");
+    let mut keep = |p: &std::path::Path| !p.to_string_lossy().contains("drop");
     wim.add_image_filtered(
         &[(src.clone(), r"C\Users\ann".into())],
         "ann",

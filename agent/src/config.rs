@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::capture::compress::CompressionChoice;
 use crate::media_layout::MediaLayout;
 use crate::plan::users::UserPattern;
-use crate::wim::Compression;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -36,7 +36,7 @@ pub struct Config {
     #[serde(default, with = "as_text")]
     pub users: Vec<UserPattern>,
     #[serde(default = "default_compression", with = "as_text")]
-    pub compression: Compression,
+    pub compression: CompressionChoice,
     /// No questions at the console: failures end with a message and an exit code.
     #[serde(default)]
     pub unattended: bool,
@@ -98,8 +98,8 @@ fn default_destinations() -> Vec<Destination> {
 fn default_profiles() -> Vec<String> {
     vec!["user".into()]
 }
-fn default_compression() -> Compression {
-    Compression::Lzx
+fn default_compression() -> CompressionChoice {
+    CompressionChoice::Auto
 }
 fn yes() -> bool {
     true
@@ -164,7 +164,7 @@ mod as_text {
         }
     }
 
-    impl Many for crate::wim::Compression {
+    impl Many for crate::capture::compress::CompressionChoice {
         fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             s.serialize_str(self.as_str())
         }
@@ -232,7 +232,7 @@ mod tests {
         let c = Config::parse("{}", src, &any).unwrap();
         assert_eq!(c, Config::default());
         assert!(c.continue_on_error && !c.unattended);
-        assert_eq!(c.compression, Compression::Lzx);
+        assert_eq!(c.compression, CompressionChoice::Auto);
         // Typed fields go back to the same text.
         let c = Config::parse(
             "users: ['!*\\\\guest', ann]\ncompression: xpress\n",

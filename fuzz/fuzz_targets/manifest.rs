@@ -26,6 +26,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(m) = Manifest::from_yaml(text) {
-        let _ = verify::verify_contents(&StoreReader::with_manifest(store(), m));
+        let _ = verify::verify_contents(
+            &StoreReader::with_manifest(store(), m),
+            verify::ReadBack::Everything,
+        );
     }
 });

@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = rules::yaml::parse(text, "fuzz.yaml");
         }
         1 => {
-            let _ = Config::parse(text, "config.yaml", &|p: &str| p.len() < 8);
+            let _ = Config::parse(text, std::path::Path::new("config.yaml"), &|p: &str| {
+                p.len() < 8
+            });
         }
         _ => {
             // What the check lets through, the parser must finish quickly (libFuzzer's

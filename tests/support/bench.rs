@@ -77,3 +77,48 @@ pub fn write_bench(dir: &Path, scale_mb: usize) {
         std::fs::copy(&src, &p).unwrap();
     }
 }
+
+/// A machine whose one user has `count` files of about 20 bytes, 200 to a folder (a
+/// developer's profile: node_modules, caches): the many-small-files case of the bench.
+pub fn write_small_files(dir: &Path, count: usize) {
+    let c = dir.join("C");
+    std::fs::create_dir_all(&c).unwrap();
+    let mut spec = WindowsSpec::win11("BENCH-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files.clear();
+    spec.users = vec![ann];
+    spec.write(&c.join("Windows"), &[('C', c.clone())]);
+    let root = c.join("Users/ann/Documents/small");
+    for i in 0..count {
+        let folder = root.join(format!("d{:05}", i / 200));
+        if i % 200 == 0 {
+            std::fs::create_dir_all(&folder).unwrap();
+        }
+        std::fs::write(
+            folder.join(format!("f{i:07}.txt")),
+            format!("small file {i:09}\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// A machine whose SOFTWARE hive is about `mb` MB and dirty (the newest product name only
+/// in its LOG1/LOG2, as after a crash): the detect bench's input. 100 values of ~800
+/// bytes (REG_SZ, UTF-16) per key, as vendors' keys hold.
+pub fn write_big_hive(dir: &Path, mb: usize) {
+    let c = dir.join("C");
+    std::fs::create_dir_all(&c).unwrap();
+    let mut spec = WindowsSpec::win11("BENCH-PC");
+    spec.dirty_software = Some(crate::regf::LogFormat::New);
+    let values = mb * 1_220;
+    spec.software_extra = (0..values)
+        .map(|i| {
+            (
+                format!(r"Bench\Vendor{:03}\Product{:05}", i / 10_000, i / 100),
+                format!("Setting{i:07}"),
+                String::from_utf8(text(400, i as u64 + 7)).unwrap(),
+            )
+        })
+        .collect();
+    spec.write(&c.join("Windows"), &[('C', c.clone())]);
+}

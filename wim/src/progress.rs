@@ -3,11 +3,11 @@
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use wimlib_sys as w;
 
-use super::tchar::from_t;
+use super::tchar::host_path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -25,7 +25,8 @@ pub struct Progress {
 
 pub type OnProgress<'a> = &'a mut dyn FnMut(Progress);
 /// Decides, during wimlib's scan, whether a file or folder on disk goes into the image.
-pub type Keep<'a> = &'a mut dyn FnMut(&Path, bool) -> bool;
+/// It is asked once for every path wimlib meets, so it must be cheap: no stat.
+pub type Keep<'a> = &'a mut dyn FnMut(&Path) -> bool;
 
 pub(crate) struct Ctx<'a> {
     pub on_progress: Option<OnProgress<'a>>,
@@ -60,13 +61,7 @@ unsafe extern "C" fn trampoline(
         w::wimlib_progress_msg_WIMLIB_PROGRESS_MSG_TEST_FILE_EXCLUSION => {
             let t = &mut (*info).test_file_exclusion;
             if let Some(keep) = ctx.keep.as_mut() {
-                let raw = from_t(t.path);
-                // On Windows wimlib hands over `\\?\C:\…` paths.
-                let path = PathBuf::from(raw.strip_prefix(r"\\?\").unwrap_or(&raw));
-                let is_dir = std::fs::symlink_metadata(&path)
-                    .map(|m| m.is_dir())
-                    .unwrap_or(false);
-                t.will_exclude = !keep(&path, is_dir);
+                t.will_exclude = !keep(&host_path(t.path));
             }
         }
         w::wimlib_progress_msg_WIMLIB_PROGRESS_MSG_WRITE_STREAMS => {

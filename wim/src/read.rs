@@ -37,6 +37,23 @@ pub struct Entry {
 
 const FILE_ATTRIBUTE_DIRECTORY: u32 = 0x10;
 
+/// The size of an entry's unnamed data stream, and its SHA-1 when it has content.
+///
+/// # Safety
+/// `d` is a valid entry from `wimlib_iterate_dir_tree`.
+unsafe fn data_stream(d: &w::wimlib_dir_entry) -> (u64, Option<[u8; 20]>) {
+    let stream = d.streams.as_ptr();
+    if d.num_named_streams < u32::MAX && !stream.is_null() {
+        let r = &(*stream).resource;
+        (
+            r.uncompressed_size,
+            (r.uncompressed_size > 0).then_some(r.sha1_hash),
+        )
+    } else {
+        (0, None)
+    }
+}
+
 // timespec field types differ between C libraries (Linux, MinGW); casts stay on purpose.
 #[allow(clippy::unnecessary_cast)]
 unsafe extern "C" fn collect(d: *const w::wimlib_dir_entry, ctx: *mut c_void) -> i32 {
@@ -44,16 +61,7 @@ unsafe extern "C" fn collect(d: *const w::wimlib_dir_entry, ctx: *mut c_void) ->
     let r = catch_unwind(AssertUnwindSafe(|| {
         let d = &*d;
         let path = from_t(d.full_path).replace('/', "\\");
-        let stream = d.streams.as_ptr();
-        let (size, sha1) = if d.num_named_streams < u32::MAX && !stream.is_null() {
-            let r = &(*stream).resource;
-            (
-                r.uncompressed_size,
-                (r.uncompressed_size > 0).then_some(r.sha1_hash),
-            )
-        } else {
-            (0, None)
-        };
+        let (size, sha1) = data_stream(d);
         out.push(Entry {
             path: path.trim_start_matches('\\').to_string(),
             size,
@@ -79,14 +87,8 @@ unsafe extern "C" fn count(d: *const w::wimlib_dir_entry, ctx: *mut c_void) -> i
     // SAFETY: wimlib hands a valid entry; ctx is the caller's Totals, alive for the call.
     let (d, t) = (&*d, &mut *(ctx as *mut Totals));
     if d.attributes & FILE_ATTRIBUTE_DIRECTORY == 0 {
-        let stream = d.streams.as_ptr();
-        let size = if d.num_named_streams < u32::MAX && !stream.is_null() {
-            (*stream).resource.uncompressed_size
-        } else {
-            0
-        };
         t.files += 1;
-        t.bytes = t.bytes.saturating_add(size);
+        t.bytes = t.bytes.saturating_add(data_stream(d).0);
     }
     0
 }

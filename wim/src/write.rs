@@ -56,7 +56,9 @@ impl Wim {
             })
             .collect();
         let n = tstr(name);
-        let mut flags = 0;
+        // Nothing asks for a file's path after the scan: on Windows wimlib then opens files
+        // by their ID and keeps no path per file (less memory with millions of files).
+        let mut flags = w::WIMLIB_ADD_FLAG_FILE_PATHS_UNNEEDED as i32;
         if keep.is_some() {
             flags |= w::WIMLIB_ADD_FLAG_TEST_FILE_EXCLUSION as i32;
         }

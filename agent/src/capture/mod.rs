@@ -3,6 +3,7 @@
 //! a full verification, and only then the store's final name. Whatever fails leaves a
 //! folder marked incomplete, with the reason in its manifest and log.
 
+pub mod compress;
 pub mod progress;
 
 use std::collections::HashSet;
@@ -256,10 +257,10 @@ pub fn capture(
     manifest.incomplete_reason = None;
     manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
     write_manifest_and_log(&dirs.work, &manifest, &log);
-    let report = crate::store::verify::verify_contents(&crate::store::StoreReader::with_manifest(
-        &dirs.work,
-        manifest.clone(),
-    ));
+    let report = crate::store::verify::verify_contents(
+        &crate::store::StoreReader::with_manifest(&dirs.work, manifest.clone()),
+        crate::store::verify::ReadBack::Contents,
+    );
     if !report.ok() {
         let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
         return Err(fail(
@@ -357,17 +358,18 @@ fn reconcile(
     let gone: Vec<Skipped> = p
         .files
         .iter()
-        .filter(|f| !held.contains(&image_path(&f.win)))
-        .map(|f| {
-            if f.host.exists() {
+        .map(|f| (f.win(), f))
+        .filter(|(win, _)| !held.contains(&image_path(win)))
+        .map(|(win, f)| {
+            if f.host().exists() {
                 Skipped::new(
-                    &f.win,
+                    &win,
                     SkipKind::Unreadable,
                     "left out when it was captured (changed while it was read?)",
                 )
             } else {
                 Skipped::new(
-                    &f.win,
+                    &win,
                     SkipKind::Vanished,
                     "was there when the folders were walked and gone when they were captured",
                 )
@@ -407,17 +409,6 @@ fn write_files(
         if p.files.is_empty() {
             continue;
         }
-        let mut keep_set: HashSet<PathBuf> = HashSet::new();
-        for f in &p.files {
-            keep_set.insert(f.host.clone());
-            let mut a = f.host.parent();
-            while let Some(d) = a {
-                if !keep_set.insert(d.to_path_buf()) {
-                    break;
-                }
-                a = d.parent();
-            }
-        }
         let sources: Vec<(PathBuf, String)> = p
             .roots
             .iter()
@@ -427,7 +418,7 @@ fn write_files(
         if !names.insert(name.to_lowercase()) {
             name = format!("{} ({})", p.name, p.sid);
         }
-        let mut keep = |path: &Path, _is_dir: bool| keep_set.contains(path);
+        let mut keep = |path: &Path| p.files.keeps(path);
         wim.add_image_filtered(&sources, &name, Some(&mut keep))?;
         image += 1;
         let _ = wim.set_image_property(
@@ -508,7 +499,7 @@ fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::FileEntry;
+    use crate::plan::FileList;
 
     /// A file walked, then gone before wimlib's scan: the record says what the image
     /// holds and lists the file as vanished; without --continue the capture stops.
@@ -518,16 +509,16 @@ mod tests {
         let root = dir.path().join("r");
         std::fs::create_dir_all(&root).unwrap();
         let mut p = PassPlan::default();
+        let mut files = FileList::default();
+        let d = files.open_dir(&root, r"C:\r", None);
         for n in ["a.txt", "b.txt"] {
             std::fs::write(root.join(n), "12345").unwrap();
-            p.files.push(FileEntry {
-                host: root.join(n),
-                win: format!(r"C:\r\{n}"),
-                size: 5,
-                component: "c".into(),
-            });
+            files.push(d, std::ffi::OsStr::new(n), 5, "c").unwrap();
             p.bytes += 5;
         }
+        files.close_dir(d);
+        files.seal();
+        p.files = files;
         std::fs::remove_file(root.join("b.txt")).unwrap();
         for continue_on_error in [true, false] {
             let mut wim = Wim::create_new(Compression::None).unwrap();

@@ -6,12 +6,12 @@ use clap::Args;
 
 use super::detect_cmd::SourceArgs;
 use super::{exit, output};
+use crate::capture::compress::CompressionChoice;
 use crate::capture::progress::human;
 use crate::console::{self, say};
 use crate::job::{self, Captured, Choose, Dest, JobError, JobSpec, Prepared};
 use crate::plan::{users::UserPattern, Plan};
 use crate::store::manifest::Manifest;
-use crate::wim::Compression;
 
 #[derive(Args, Debug)]
 #[command(
@@ -41,9 +41,10 @@ pub struct CaptureArgs {
     /// Leave out profiles not used for N days.
     #[arg(long, value_name = "N")]
     pub unused_days: Option<u64>,
-    /// WIM compression: lzx (default), xpress, lzms, none.
-    #[arg(long, value_name = "TYPE", default_value = "lzx")]
-    pub compress: Compression,
+    /// WIM compression: auto (default: none or xpress, from a short measurement of the
+    /// destination's write speed; it says what it chose and why), xpress, lzx, lzms, none.
+    #[arg(long, value_name = "TYPE", default_value = "auto")]
+    pub compress: CompressionChoice,
     /// Skip unreadable files (logged, counted) instead of stopping at the first one.
     #[arg(long = "continue")]
     pub continue_on_error: bool,

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 
 pub use choose::{Choose, Dest};
 
+use crate::capture::compress::{self, CompressionChoice};
 use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
 use crate::config::ConfigError;
 use crate::detect::{self, DetectError, DetectOptions, Inspected, Problem};
 use crate::plan::{self, users::UserPattern, Plan, PlanOptions};
 use crate::rules::{self, RuleSet, RulesError};
-use crate::wim::Compression;
 
 /// What to capture and how, as the command line or the media's config said it.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct JobSpec {
     /// `--users` patterns; empty = every real user (or, at the boot console, a choice).
     pub users: Vec<UserPattern>,
     pub unused_days: Option<u64>,
-    pub compression: Compression,
+    pub compression: CompressionChoice,
     /// ScanState `/c`: skip what cannot be read instead of stopping.
     pub continue_on_error: bool,
     pub overwrite: bool,
@@ -156,13 +156,17 @@ pub fn capture(spec: &JobSpec, p: &Prepared) -> Result<Captured, JobError> {
         reason: "no destination was given".into(),
     })?;
     let on_fat = crate::platform::volume_for_path(&dest).is_some_and(|v| v.is_fat());
+    let chosen = compress::decide(spec.compression, &dest, p.plan.total_bytes(), spec.threads);
+    if !spec.quiet {
+        crate::console::say(&chosen.to_string());
+    }
     let opts = CaptureOptions {
         split_bytes: spec
             .split_mib
             .map(|m| m.saturating_mul(1024 * 1024))
             .or(on_fat.then_some(capture::FAT32_PART)),
         dest,
-        compression: spec.compression,
+        compression: chosen.compression,
         continue_on_error: spec.continue_on_error,
         overwrite: spec.overwrite,
         threads: spec.threads,
@@ -220,8 +224,8 @@ pub fn prepare_restore(
 pub fn write_file_list(plan: &Plan, path: &Path) -> Result<(), JobError> {
     let mut text = String::new();
     for p in plan.passes() {
-        for f in &p.files {
-            text.push_str(&f.win);
+        for f in p.files.iter() {
+            text.push_str(&f.win());
             text.push_str("\r\n");
         }
     }

@@ -2,6 +2,7 @@
 //! ([`folders`]), rules expanded for each of them and matched while walking their files
 //! ([`walk`]) and their registry ([`registry`]). No byte is copied here.
 
+pub mod files;
 pub mod folders;
 pub mod registry;
 pub mod skip;
@@ -17,8 +18,8 @@ use crate::rules::{self, Decision, Environment, Matcher, NoFacts, ObjectKind, Ru
 use crate::winpath::{resolve_ci, LetterMap};
 pub use skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 
+pub use files::{FileList, FileRef};
 pub use registry::RegKey;
-pub use walk::FileEntry;
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -34,7 +35,7 @@ pub struct PlanOptions {
 pub struct PassPlan {
     pub sid: String,
     pub name: String,
-    pub files: Vec<FileEntry>,
+    pub files: FileList,
     pub bytes: u64,
     pub skipped: Vec<Skipped>,
     pub registry: Vec<RegKey>,
@@ -131,30 +132,6 @@ fn walk_roots(
     roots
 }
 
-/// The roots some file was taken under: each file's folders looked up in a set of the
-/// roots, rather than every root compared with every file.
-fn roots_with_files(roots: Vec<(PathBuf, String)>, files: &[FileEntry]) -> Vec<(PathBuf, String)> {
-    let key = |w: &str| w.trim_end_matches('\\').to_lowercase();
-    let mut used = std::collections::HashSet::new();
-    let wanted: std::collections::HashSet<String> = roots.iter().map(|(_, w)| key(w)).collect();
-    for f in files {
-        let lower = f.win.to_lowercase();
-        let mut at = lower.len();
-        while let Some(i) = lower[..at].rfind('\\') {
-            let dir = lower[..i].trim_end_matches('\\');
-            if wanted.contains(dir) {
-                used.insert(dir.to_string());
-                break;
-            }
-            at = i;
-        }
-    }
-    roots
-        .into_iter()
-        .filter(|(_, w)| used.contains(&key(w)))
-        .collect()
-}
-
 fn expand_for(
     set: &RuleSet,
     scope: Scope,
@@ -189,7 +166,6 @@ fn pass(
         &RuleSelector { matcher: &matcher },
         opts.check_readable,
     );
-    let roots = roots_with_files(roots, &walked.files);
     let (registry, problems) = registry::select(set, &matcher, mounts);
     let mut skipped = walked.skipped;
     skipped.extend(
@@ -204,7 +180,7 @@ fn pass(
         bytes: walked.bytes,
         skipped,
         registry,
-        roots,
+        roots: walked.roots,
         folders: None,
     }
 }
@@ -415,17 +391,5 @@ mod tests {
             warnings,
             ["rule folder relative is not a drive path; skipped"]
         );
-        let file = |win: &str| FileEntry {
-            host: PathBuf::new(),
-            win: win.into(),
-            size: 0,
-            component: String::new(),
-        };
-        let kept = roots_with_files(
-            roots,
-            &[file(r"C:\d\f7\sub\a.txt"), file(r"c:\E\x\y\z.doc")],
-        );
-        let kept: Vec<&str> = kept.iter().map(|(_, w)| w.as_str()).collect();
-        assert_eq!(kept, [r"C:\D\F7", r"C:\e"]);
     }
 }

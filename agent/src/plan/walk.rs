@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::files::{join_win, FileList};
 use super::skip::{SkipKind, Skipped};
 
 /// The rule matcher as the walker sees it: no I/O on its side, no rules on this side.
@@ -15,20 +16,13 @@ pub trait Selector {
     fn take(&self, win_file: &str) -> Option<String>;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEntry {
-    pub host: PathBuf,
-    /// The file's path as the offline system saw it (`C:\Users\ann\Documents\a.txt`).
-    pub win: String,
-    pub size: u64,
-    pub component: String,
-}
-
 #[derive(Debug, Default)]
 pub struct WalkResult {
-    pub files: Vec<FileEntry>,
+    pub files: FileList,
     pub skipped: Vec<Skipped>,
     pub bytes: u64,
+    /// The roots under which something was taken.
+    pub roots: Vec<(PathBuf, String)>,
 }
 
 /// Windows file attribute bits that change what can be captured.
@@ -46,26 +40,26 @@ pub fn walk(roots: &[(PathBuf, String)], sel: &dyn Selector, check_readable: boo
     let mut out = WalkResult::default();
     let mut seen = std::collections::HashSet::new();
     for (host, win) in roots {
-        walk_dir(host, win, sel, check_readable, &mut out, &mut seen);
+        let first = out.files.dirs_len();
+        walk_dir(host, win, None, sel, check_readable, &mut out, &mut seen);
+        if out.files.taken_below(first) {
+            out.roots.push((host.clone(), win.clone()));
+        }
     }
+    out.files.seal();
     out
-}
-
-fn join_win(dir: &str, name: &str) -> String {
-    if dir.ends_with('\\') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}\\{name}")
-    }
 }
 
 fn skip(out: &mut WalkResult, win: &str, kind: SkipKind, reason: impl Into<String>) {
     out.skipped.push(Skipped::new(win, kind, reason));
 }
 
+/// Lists one folder: its taken files first (so they lie together in the list, in name
+/// order), then its subfolders.
 fn walk_dir(
     host: &Path,
     win: &str,
+    parent: Option<u32>,
     sel: &dyn Selector,
     check: bool,
     out: &mut WalkResult,
@@ -87,14 +81,18 @@ fn walk_dir(
             return;
         }
     };
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let host_path = entry.path();
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+    let mut entries: Vec<(std::ffi::OsString, PathBuf)> = entries
+        .flatten()
+        .map(|e| (e.file_name(), e.path()))
+        .collect();
+    entries.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+    let dir = out.files.open_dir(host, win, parent);
+    let mut subdirs = Vec::new();
+    for (name, host_path) in entries {
+        let Some(utf8) = name.to_str() else {
             // A name that is not Unicode (a damaged or hostile file system): no WIM can
             // hold it, and wimlib would leave it out without a word.
-            let shown = join_win(win, &entry.file_name().to_string_lossy());
+            let shown = join_win(win, &name.to_string_lossy());
             if sel.enter(&shown) || sel.take(&shown).is_some() {
                 skip(
                     out,
@@ -105,126 +103,125 @@ fn walk_dir(
             }
             continue;
         };
-        let win_path = join_win(win, &name);
-        let meta = match std::fs::symlink_metadata(&host_path) {
-            Ok(m) => m,
-            Err(e) => {
-                if sel.take(&win_path).is_some() {
-                    let kind = if e.kind() == std::io::ErrorKind::NotFound {
-                        SkipKind::Vanished
-                    } else {
-                        SkipKind::Unreadable
-                    };
-                    skip(out, &win_path, kind, format!("cannot be read: {e}"));
+        let win_path = join_win(win, utf8);
+        match judge(&host_path, &win_path, sel, check, out) {
+            Judged::Folder => subdirs.push((host_path, win_path)),
+            Judged::Left => {}
+            Judged::Taken { size, component } => {
+                if out.files.push(dir, &name, size, &component).is_err() {
+                    skip(
+                        out,
+                        &win_path,
+                        SkipKind::Unreadable,
+                        "not listed: one user's file list is full (4 GiB of names or 65,535 components)",
+                    );
+                    continue;
                 }
-                continue;
-            }
-        };
-        let attrs = crate::platform::file_attributes(&host_path, &meta);
-        let is_link =
-            meta.file_type().is_symlink() || attrs & attr::REPARSE_POINT != 0 && meta.is_dir();
-        if meta.is_dir() && !is_link {
-            walk_dir(&host_path, &win_path, sel, check, out, seen);
-            continue;
-        }
-        if is_link {
-            if sel.enter(&win_path) || sel.take(&win_path).is_some() {
-                skip(
-                    out,
-                    &win_path,
-                    SkipKind::Link,
-                    "junction or symbolic link: not followed",
-                );
-            }
-            continue;
-        }
-        if !meta.is_file() {
-            if sel.take(&win_path).is_some() {
-                skip(
-                    out,
-                    &win_path,
-                    SkipKind::NotRegular,
-                    "not a regular file (device, pipe or socket)",
-                );
-            }
-            continue;
-        }
-        let Some(component) = sel.take(&win_path) else {
-            continue;
-        };
-        if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
-            skip(
-                out,
-                &win_path,
-                SkipKind::CloudPlaceholder,
-                "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud",
-            );
-            continue;
-        }
-        if attrs & attr::ENCRYPTED != 0 && !crate::platform::CAN_READ_EFS_RAW {
-            skip(
-                out,
-                &win_path,
-                SkipKind::Encrypted,
-                "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw",
-            );
-            continue;
-        }
-        if check {
-            if let Err(e) = std::fs::File::open(&host_path) {
-                skip(
-                    out,
-                    &win_path,
-                    SkipKind::Unreadable,
-                    format!("cannot be read: {e}"),
-                );
-                continue;
+                out.bytes += size;
             }
         }
-        out.bytes += meta.len();
-        out.files.push(FileEntry {
-            host: host_path,
-            win: win_path,
-            size: meta.len(),
-            component,
-        });
     }
+    for (host_path, win_path) in subdirs {
+        walk_dir(&host_path, &win_path, Some(dir), sel, check, out, seen);
+    }
+    out.files.close_dir(dir);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+enum Judged {
+    /// A real folder (not a link or junction): walked next.
+    Folder,
+    Taken {
+        size: u64,
+        component: String,
+    },
+    /// Not taken; skipped with its reason when a rule wanted it.
+    Left,
+}
 
-    /// Takes every file, and removes `victim` the first time it is asked about another
-    /// file: the victim vanishes between the folder's listing and its own turn.
-    struct Vanishing {
-        victim: PathBuf,
-    }
-
-    impl Selector for Vanishing {
-        fn enter(&self, _: &str) -> bool {
-            true
+/// Decides one entry of a folder, from one stat.
+fn judge(
+    host_path: &Path,
+    win_path: &str,
+    sel: &dyn Selector,
+    check: bool,
+    out: &mut WalkResult,
+) -> Judged {
+    let meta = match std::fs::symlink_metadata(host_path) {
+        Ok(m) => m,
+        Err(e) => {
+            if sel.take(win_path).is_some() {
+                let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                    SkipKind::Vanished
+                } else {
+                    SkipKind::Unreadable
+                };
+                skip(out, win_path, kind, format!("cannot be read: {e}"));
+            }
+            return Judged::Left;
         }
-        fn take(&self, _: &str) -> Option<String> {
-            let _ = std::fs::remove_file(&self.victim);
-            Some("c".into())
+    };
+    let attrs = crate::platform::file_attributes(host_path, &meta);
+    let is_link =
+        meta.file_type().is_symlink() || attrs & attr::REPARSE_POINT != 0 && meta.is_dir();
+    if meta.is_dir() && !is_link {
+        return Judged::Folder;
+    }
+    if is_link {
+        if sel.enter(win_path) || sel.take(win_path).is_some() {
+            skip(
+                out,
+                win_path,
+                SkipKind::Link,
+                "junction or symbolic link: not followed",
+            );
+        }
+        return Judged::Left;
+    }
+    if !meta.is_file() {
+        if sel.take(win_path).is_some() {
+            skip(
+                out,
+                win_path,
+                SkipKind::NotRegular,
+                "not a regular file (device, pipe or socket)",
+            );
+        }
+        return Judged::Left;
+    }
+    let Some(component) = sel.take(win_path) else {
+        return Judged::Left;
+    };
+    if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
+        skip(
+            out,
+            win_path,
+            SkipKind::CloudPlaceholder,
+            "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud",
+        );
+        return Judged::Left;
+    }
+    if attrs & attr::ENCRYPTED != 0 && !crate::platform::CAN_READ_EFS_RAW {
+        skip(
+            out,
+            win_path,
+            SkipKind::Encrypted,
+            "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw",
+        );
+        return Judged::Left;
+    }
+    if check {
+        if let Err(e) = std::fs::File::open(host_path) {
+            skip(
+                out,
+                win_path,
+                SkipKind::Unreadable,
+                format!("cannot be read: {e}"),
+            );
+            return Judged::Left;
         }
     }
-
-    #[test]
-    fn a_file_that_vanishes_during_the_walk_is_recorded_as_vanished() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
-        std::fs::write(dir.path().join("b.txt"), "b").unwrap();
-        let sel = Vanishing {
-            victim: dir.path().join("b.txt"),
-        };
-        let r = walk(&[(dir.path().to_path_buf(), r"C:\x".into())], &sel, true);
-        assert_eq!(r.files.len(), 1);
-        assert_eq!(r.files[0].win, r"C:\x\a.txt");
-        assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
-        assert_eq!(r.skipped[0].kind, SkipKind::Vanished);
-        assert!(r.skipped[0].kind.is_error());
-        assert_eq!(r.skipped[0].path, r"C:\x\b.txt");
+    Judged::Taken {
+        size: meta.len(),
+        component,
     }
 }

@@ -31,7 +31,7 @@ pub fn open(dir: &Path, allow_incomplete: bool) -> Result<Store, RestoreError> {
         });
     }
     // The check `lifeboat verify` makes, on the contents.
-    let check = verify::verify_contents(&reader);
+    let check = verify::verify_contents(&reader, verify::ReadBack::Everything);
     if !check.ok() {
         return Err(RestoreError::Corrupt {
             path: dir.to_path_buf(),

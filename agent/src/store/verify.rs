@@ -43,11 +43,24 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
+/// How much of a store is read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBack {
+    /// `lifeboat verify`: the integrity table over every byte of the WIM, then every
+    /// stored file decompressed and checked against its SHA-1 (what `wimverify` does).
+    Everything,
+    /// The proof at the end of a capture: every stored file decompressed and checked
+    /// against the SHA-1 taken from the source. The integrity table was computed from the
+    /// same bytes moments before, so checking it again would read the WIM a third time
+    /// and prove nothing new.
+    Contents,
+}
+
 /// Everything `lifeboat verify` checks: the store is marked complete, and its contents.
 /// An error means there is no store to check (no manifest, or one that does not parse).
 pub fn verify_store(dir: &Path) -> Result<VerifyReport, StoreError> {
     let store = StoreReader::open(dir)?;
-    let mut report = verify_contents(&store);
+    let mut report = verify_contents(&store, ReadBack::Everything);
     let m = store.manifest();
     if !m.complete || dir.join(INCOMPLETE_MARKER).exists() {
         report.problems.insert(
@@ -61,9 +74,9 @@ pub fn verify_store(dir: &Path) -> Result<VerifyReport, StoreError> {
 }
 
 /// The contents against the manifest: WIM integrity and hashes, per-user counts, .reg sums.
-pub fn verify_contents(store: &StoreReader) -> VerifyReport {
+pub fn verify_contents(store: &StoreReader, depth: ReadBack) -> VerifyReport {
     let mut report = VerifyReport::default();
-    verify_wim(store, &mut report);
+    verify_wim(store, depth, &mut report);
     for r in store.records() {
         let (Some(file), Some(want)) = (&r.registry_file, &r.registry_sha256) else {
             continue;
@@ -79,7 +92,7 @@ pub fn verify_contents(store: &StoreReader) -> VerifyReport {
     report
 }
 
-fn verify_wim(store: &StoreReader, report: &mut VerifyReport) {
+fn verify_wim(store: &StoreReader, depth: ReadBack, report: &mut VerifyReport) {
     if store.records().all(|r| r.wim_image.is_none()) {
         return;
     }
@@ -95,7 +108,7 @@ fn verify_wim(store: &StoreReader, report: &mut VerifyReport) {
                 .map(|path| VerifyProblem::PartMissing { path }),
         );
     }
-    let mut wim = match store.open_wim(true) {
+    let mut wim = match store.open_wim(depth == ReadBack::Everything) {
         Ok(w) => w,
         Err(e) => return report.problems.push(e.into()),
     };

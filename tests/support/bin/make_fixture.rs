@@ -2,7 +2,9 @@
 //! `make-fixture winpe DIR`: a WinPE-shaped copype base;
 //! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine;
 //! `make-fixture newpc DIR USER`: a freshly imaged Windows 11 with one user, empty folders
-//! (the restore benchmark's target).
+//! (the restore benchmark's target);
+//! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files;
+//! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -38,8 +40,18 @@ fn main() {
             spec.write(&dir.join("Windows"), &[('C', dir.to_path_buf())]);
             println!("new Windows written to {} with user {user}", dir.display());
         }
+        [cmd, dir, n] if cmd == "small-files" => {
+            let n: usize = n.parse().unwrap_or(1_000_000);
+            fixtures::bench::write_small_files(std::path::Path::new(dir), n);
+            println!("small-files machine written to {dir} ({n} files)");
+        }
+        [cmd, dir, mb] if cmd == "big-hive" => {
+            let mb: usize = mb.parse().unwrap_or(100);
+            fixtures::bench::write_big_hive(std::path::Path::new(dir), mb);
+            println!("machine with a dirty SOFTWARE hive of about {mb} MB written to {dir}");
+        }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB");
             std::process::exit(2);
         }
     }
