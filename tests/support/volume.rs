@@ -50,6 +50,9 @@ pub struct UserSpec {
     pub files: Vec<(String, Vec<u8>)>,
     /// `User Shell Folders` values written into NTUSER.DAT (name, REG_EXPAND_SZ value).
     pub shell_folders: Vec<(String, String)>,
+    /// Other NTUSER.DAT values: (key path, value name, REG_SZ data); they replace the
+    /// defaults of the same name (the wallpaper).
+    pub ntuser_extra: Vec<(String, String, String)>,
     pub state: u32,
     /// ProfileList key name gets `.bak`.
     pub bak: bool,
@@ -72,6 +75,7 @@ impl UserSpec {
                 format!("notes of {name}\n").into_bytes(),
             )],
             shell_folders: Vec::new(),
+            ntuser_extra: Vec::new(),
             state: 0,
             bak: false,
             last_used: Some(filetime(1_700_000_000)),
@@ -88,6 +92,7 @@ impl UserSpec {
             ntuser: true,
             files: Vec::new(),
             shell_folders: Vec::new(),
+            ntuser_extra: Vec::new(),
             state: 0,
             bak: false,
             last_used: None,
@@ -512,6 +517,9 @@ impl WindowsSpec {
                 nt.key(r"Software\Microsoft\Windows\CurrentVersion\Uninstall\UserApp")
                     .sz("DisplayName", "Per-user App")
                     .sz("DisplayVersion", "1.0");
+                for (k, n, v) in &u.ntuser_extra {
+                    nt.key(k).sz(n, v);
+                }
                 std::fs::write(dir.join("NTUSER.DAT"), nt.to_bytes()).unwrap();
             }
             for (rel, data) in &u.files {
