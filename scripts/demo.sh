@@ -12,15 +12,23 @@ rm -rf "$demo"
 mkdir -p "$demo"
 cargo build --release -q -p lifeboat -p lifeboat-tests
 target/release/make-fixture demo "$demo/machine"
+machine=$demo/machine
 
 echo
-echo "== lifeboat detect $demo/machine/C $demo/machine/D"
-target/release/lifeboat detect "$demo/machine/C" "$demo/machine/D" || true
+echo "== $machine/Offline.xml"
+echo "The demo's volumes C and D are plain folders, not partitions: nothing on them says which"
+echo "was D: (on a real disk, SYSTEM's MountedDevices does). As for ScanState /offline, an"
+echo "Offline.xml names the Windows folder and maps the old D: to where that volume is now:"
+cat "$machine/Offline.xml"
+
+echo
+echo "== lifeboat detect --offline-xml $machine/Offline.xml"
+target/release/lifeboat detect --offline-xml "$machine/Offline.xml"
 
 mkdir -p "$demo/usb"
 echo
-echo "== lifeboat capture $demo/machine/C --select 1 --dest $demo/usb --profile user"
-target/release/lifeboat capture "$demo/machine/C" --select 1 --dest "$demo/usb" --profile user
+echo "== lifeboat capture --offline-xml $machine/Offline.xml --dest $demo/usb --profile user"
+target/release/lifeboat capture --offline-xml "$machine/Offline.xml" --dest "$demo/usb" --profile user
 store=$(ls -d "$demo"/usb/DEMO-PC-*)
 echo
 echo "== lifeboat verify $store"
@@ -38,4 +46,5 @@ target/release/lifeboat-media build --base "$demo/winpe/winpe_amd64" \
     --agent target/x86_64-pc-windows-gnu/release/lifeboat.exe --iso "$demo/lifeboat.iso"
 xorriso -indev "$demo/lifeboat.iso" -report_el_torito plain 2>/dev/null | grep -E "El Torito (boot img|cat path)" || true
 echo
+echo "The demo machine also holds the Windows 10 it replaced: lifeboat detect $machine/C"
 echo "This demo machine and WinPE base were generated. Real media need WinPE from the Microsoft ADK (see README)."

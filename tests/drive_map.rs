@@ -182,10 +182,10 @@ fn gpt_letters_follow_partition_guids() {
 #[test]
 fn real_mounted_devices_match_hivex() {
     // Letters in the real SYSTEM hives, as hivexsh lists the values, all parsed.
-    for entry in std::fs::read_dir(fixtures::realdata("hives/SYSTEM"))
-        .unwrap()
-        .flatten()
-    {
+    let Some(dir) = fixtures::realdata("hives/SYSTEM") else {
+        return;
+    };
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
         if path.to_string_lossy().to_lowercase().contains(".log") {
             continue;

@@ -5,15 +5,11 @@
 //!
 //! Needs python3 with regipy (`python3 -m pip install regipy==6.5.0`) and hivexml
 //! (Debian `libhivex-bin`); fails when they are missing.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use lifeboat::hive::{find_logs, is_dirty, LoadedHive, LogFormat, Recovery};
 use nt_hive::{Hive, KeyNode, KeyValueData};
-
-fn hives_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/hives")
-}
 
 /// A dirty real hive whose logs replay: (path under hives/, logs applied in order, entries).
 /// The entry counts come from the logs themselves: each log's first entry carries its base
@@ -89,9 +85,12 @@ const WITHOUT_LOGS: &[&str] = &[
 
 #[test]
 fn the_dirty_real_hives_are_the_ones_listed_here() {
+    let Some(hives) = fixtures::realdata("hives") else {
+        return;
+    };
     let mut dirty = Vec::new();
     for dir in ["NTUSER", "SAM", "SYSTEM", "UsrClass", "corrupt"] {
-        for e in std::fs::read_dir(hives_dir().join(dir))
+        for e in std::fs::read_dir(hives.join(dir))
             .expect("real hives present")
             .flatten()
         {
@@ -117,8 +116,11 @@ fn the_dirty_real_hives_are_the_ones_listed_here() {
 
 #[test]
 fn every_dirty_real_hive_with_logs_replays_and_walks() {
+    let Some(hives) = fixtures::realdata("hives") else {
+        return;
+    };
     for &(rel, logs, entries) in REPLAYED {
-        let path = hives_dir().join(rel);
+        let path = hives.join(rel);
         let hive = LoadedHive::open(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
         let used: Vec<String> = match hive.recovery() {
             Recovery::Replayed {
@@ -148,8 +150,11 @@ fn every_dirty_real_hive_with_logs_replays_and_walks() {
 
 #[test]
 fn dirty_real_hives_without_logs_are_read_stale_and_say_why() {
+    let Some(hives) = fixtures::realdata("hives") else {
+        return;
+    };
     for rel in WITHOUT_LOGS {
-        let path = hives_dir().join(rel);
+        let path = hives.join(rel);
         assert!(find_logs(&path).is_empty(), "{rel} has logs after all");
         let hive = LoadedHive::open(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
         match hive.recovery() {
@@ -175,9 +180,12 @@ fn dirty_real_hives_without_logs_are_read_stale_and_say_why() {
 /// transactions hive even becomes unreadable for hivexml ("Bad address").
 #[test]
 fn regipy_recovers_the_same_keys_and_values() {
+    let Some(hives) = fixtures::realdata("hives") else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("temp dir");
     for &(rel, logs, _) in REPLAYED {
-        let path = hives_dir().join(rel);
+        let path = hives.join(rel);
         let hive = LoadedHive::open(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
         let stem = rel.replace('/', "_");
         let ours = tmp.path().join(format!("{stem}.ours"));

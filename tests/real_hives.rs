@@ -29,7 +29,9 @@ fn hivexget(file: &std::path::Path, key: &str, value: &str) -> Option<String> {
 
 #[test]
 fn system_hives_computer_name_and_architecture_match_hivex() {
-    let dir = realdata("hives/SYSTEM");
+    let Some(dir) = realdata("hives/SYSTEM") else {
+        return;
+    };
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let path = entry.path();
@@ -71,7 +73,9 @@ fn system_hives_computer_name_and_architecture_match_hivex() {
 
 #[test]
 fn corrupt_real_hive_is_an_error_naming_the_file() {
-    let path = realdata("hives/corrupt/regipy__corrupted_system_hive");
+    let Some(path) = realdata("hives/corrupt/regipy__corrupted_system_hive") else {
+        return;
+    };
     match LoadedHive::open(&path) {
         Err(e) => assert!(
             e.to_string().contains("regipy__corrupted_system_hive"),
@@ -95,11 +99,11 @@ fn corrupt_real_hive_is_an_error_naming_the_file() {
 
 #[test]
 fn every_real_hive_opens_and_walks_without_panic() {
+    let Some(hives) = realdata("hives") else {
+        return;
+    };
     for sub in ["SYSTEM", "SAM", "NTUSER", "UsrClass", "corrupt"] {
-        for entry in std::fs::read_dir(realdata(&format!("hives/{sub}")))
-            .unwrap()
-            .flatten()
-        {
+        for entry in std::fs::read_dir(hives.join(sub)).unwrap().flatten() {
             let path = entry.path();
             if path.to_string_lossy().to_lowercase().contains(".log") {
                 continue;

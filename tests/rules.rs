@@ -2,19 +2,21 @@
 //! and the USMT "Conflicts and Precedence" examples.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use lifeboat::rules::expand::{self, with_aliases, Environment, Facts, NoFacts};
 use lifeboat::rules::{
     load_profile, migxml, yaml, Decision, Matcher, ObjectKind, RuleSet, RulesError, Scope,
 };
 
-fn usmt(rel: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/realdata/usmt")
-        .join(rel);
-    assert!(p.is_file(), "real test file missing: {}", p.display());
-    p.display().to_string()
+/// The real USMT files (`../shared/realdata/usmt`) by path under that folder; `None` without
+/// the real data (the test then skips).
+fn usmt_files() -> Option<impl Fn(&str) -> String> {
+    let dir = fixtures::realdata("usmt")?;
+    Some(move |rel: &str| {
+        let p = dir.join(rel);
+        assert!(p.is_file(), "real test file missing: {}", p.display());
+        p.display().to_string()
+    })
 }
 
 fn ann() -> HashMap<String, String> {
@@ -71,6 +73,9 @@ fn name_of(m: &Matcher, d: Decision) -> Option<&str> {
 
 #[test]
 fn miguser_components_and_documented_behaviour() {
+    let Some(usmt) = usmt_files() else {
+        return;
+    };
     let set = migxml::load(std::path::Path::new(&usmt("ms-shipped/hta__MigUser.xml"))).unwrap();
     assert!(set.warnings.is_empty(), "{:?}", set.warnings);
     let user: Vec<&str> = set
@@ -160,6 +165,9 @@ fn miguser_components_and_documented_behaviour() {
 /// Detection answered by the caller: a component whose folder is absent is skipped.
 #[test]
 fn detection_is_answered_by_the_caller() {
+    let Some(usmt) = usmt_files() else {
+        return;
+    };
     struct NoFavorites;
     impl Facts for NoFavorites {
         fn condition(&self, name: &str, args: &[String]) -> Option<bool> {
@@ -181,6 +189,9 @@ fn detection_is_answered_by_the_caller() {
 
 #[test]
 fn migdocs_documented_locations() {
+    let Some(usmt) = usmt_files() else {
+        return;
+    };
     let set = load_profile(&usmt("ms-shipped/hta__MigDocs.xml")).unwrap();
     let m = matcher(&set, Scope::User, &ann(), &NoFacts);
     for taken in [
@@ -236,6 +247,9 @@ fn migdocs_documented_locations() {
 
 #[test]
 fn every_real_migxml_parses_or_fails_cleanly() {
+    let Some(usmt) = usmt_files() else {
+        return;
+    };
     let ok = [
         "ms-shipped/Pwsh-USMT__MigApp.xml",
         "ms-shipped/USMT-Helper__MigApp.xml",
@@ -299,6 +313,9 @@ fn every_real_migxml_parses_or_fails_cleanly() {
 
 #[test]
 fn real_custom_files_mean_what_they_say() {
+    let Some(usmt) = usmt_files() else {
+        return;
+    };
     // wallpaper.xml: single registry values; content filter warned, never silent.
     let set = load_profile(&usmt("custom/USMT__wallpaper.xml")).unwrap();
     assert!(set.warnings.iter().any(|w| w.contains("content filter")));

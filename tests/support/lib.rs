@@ -22,15 +22,76 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `../shared/realdata` beside the checkout; a test that needs it fails when it is missing.
-pub fn realdata(rel: &str) -> PathBuf {
-    let p = workspace_root().join("../shared/realdata").join(rel);
+/// `../shared/realdata/<rel>`: real hives, USMT files, WIMs and WinPE scripts written by
+/// others, which may not be redistributed (README, "Real test data"). `None` when
+/// `../shared/realdata` is not beside the checkout: the calling test then skips what needs it,
+/// with one line naming the test and the data, or fails when `LIFEBOAT_REQUIRE_REALDATA=1`
+/// (CI). When the data is there, a missing `rel` fails the test. Every use reads
+///
+/// ```ignore
+/// let Some(dir) = fixtures::realdata("hives/SYSTEM") else { return };
+/// ```
+pub fn realdata(rel: &str) -> Option<PathBuf> {
+    let root = workspace_root()
+        .parent()
+        .expect("the checkout has a parent folder")
+        .join("shared/realdata");
+    let path = root.join(rel);
+    if root.is_dir() {
+        assert!(
+            path.exists(),
+            "real test data {} is missing",
+            path.display()
+        );
+        return Some(path);
+    }
+    let test = current_test();
+    let required =
+        std::env::var("LIFEBOAT_REQUIRE_REALDATA").is_ok_and(|v| !v.is_empty() && v != "0");
     assert!(
-        p.exists(),
-        "real test data {} is missing (CI has ../shared beside the checkout)",
-        p.display()
+        !required,
+        "{test}: real test data {} is not there and LIFEBOAT_REQUIRE_REALDATA is set",
+        path.display()
     );
-    p
+    record_skip(&format!(
+        "skipped: {test} needs {} (real data not present, see README)",
+        path.display()
+    ));
+    None
+}
+
+/// `binary::test` for the running test (libtest names each test's thread after it).
+fn current_test() -> String {
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    // Cargo names test binaries `<name>-<hash>`.
+    let binary = binary.rsplit_once('-').map_or(binary.as_str(), |(b, _)| b);
+    match std::thread::current().name() {
+        Some(t) if t != "main" => format!("{binary}::{t}"),
+        _ => binary.to_string(),
+    }
+}
+
+/// One line on stderr, written past libtest's capture so it shows in a passing run, and
+/// appended to the file `LIFEBOAT_REALDATA_SKIPS` names (scripts/test.sh counts them).
+fn record_skip(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Some(file) = std::env::var_os("LIFEBOAT_REALDATA_SKIPS") {
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+        if let Err(e) = appended {
+            panic!(
+                "cannot record the skip in {}: {e}",
+                Path::new(&file).display()
+            );
+        }
+    }
 }
 
 /// The Linux `lifeboat` binary, built on first use so any test can run it.

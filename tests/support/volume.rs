@@ -50,7 +50,8 @@ pub struct UserSpec {
     pub files: Vec<(String, Vec<u8>)>,
     /// `User Shell Folders` values written into NTUSER.DAT (name, REG_EXPAND_SZ value).
     pub shell_folders: Vec<(String, String)>,
-    /// More NTUSER.DAT values: (key, value name, registry type, data).
+    /// More NTUSER.DAT values: (key, value name, registry type, data); they replace the
+    /// defaults of the same name (the wallpaper).
     pub ntuser_values: Vec<(String, String, u32, Vec<u8>)>,
     pub state: u32,
     /// ProfileList key name gets `.bak`.
@@ -513,12 +514,13 @@ impl WindowsSpec {
                     usf = usf.expand_sz(n, v);
                 }
                 let _ = usf;
-                for (key, name, kind, data) in &u.ntuser_values {
-                    nt.key(key).raw(name, *kind, data);
-                }
                 nt.key(r"Software\Microsoft\Windows\CurrentVersion\Uninstall\UserApp")
                     .sz("DisplayName", "Per-user App")
                     .sz("DisplayVersion", "1.0");
+                // Last, so they replace the defaults of the same name (the wallpaper).
+                for (key, name, kind, data) in &u.ntuser_values {
+                    nt.key(key).raw(name, *kind, data);
+                }
                 std::fs::write(dir.join("NTUSER.DAT"), nt.to_bytes()).unwrap();
             }
             for (rel, data) in &u.files {

@@ -12,7 +12,10 @@ fn main() {
         [cmd, dir] if cmd == "demo" => {
             let dir = std::path::Path::new(dir);
             fixtures::demo::write_demo(dir);
-            println!("demo machine written to {}: volumes C and D", dir.display());
+            println!(
+                "demo machine written to {}: volumes C and D, Offline.xml",
+                dir.display()
+            );
         }
         [cmd, dir, rest @ ..] if cmd == "winpe" && rest.len() <= 1 => {
             let dir = std::path::Path::new(dir);
