@@ -17,6 +17,7 @@ pub mod fsread;
 pub mod hive;
 pub mod job;
 pub mod limits;
+pub mod lnk;
 pub mod media_layout;
 pub mod pe;
 pub mod plan;

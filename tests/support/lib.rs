@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod demo;
 pub mod migration;
+pub mod lnk;
 pub mod pe;
 pub mod regf;
 pub mod volume;
