@@ -13,6 +13,7 @@ pub mod config;
 pub mod console;
 pub mod detect;
 pub mod diskid;
+pub mod facts;
 pub mod fsread;
 pub mod hive;
 pub mod job;

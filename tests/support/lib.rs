@@ -4,8 +4,8 @@
 
 pub mod bench;
 pub mod demo;
-pub mod migration;
 pub mod lnk;
+pub mod migration;
 pub mod pe;
 pub mod regf;
 pub mod volume;

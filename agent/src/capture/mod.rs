@@ -89,6 +89,8 @@ fn record(p: &PassPlan) -> UserRecord {
         registry_values: p.registry.iter().map(|k| k.values.len() as u64).sum(),
         skipped: p.skipped.clone(),
         folders: p.folders.clone(),
+        components: p.components.clone(),
+        restore: p.restore.clone(),
     }
 }
 
