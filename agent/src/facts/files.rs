@@ -23,13 +23,13 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// The entries of a folder (no link followed), each counted against `budget`.
-fn entries(dir: &Found, budget: &mut usize) -> Result<Vec<Found>, ()> {
+fn entries(dir: &Found, budget: &mut usize) -> Result<Vec<Found>, super::OverBudget> {
     let Ok(rd) = std::fs::read_dir(&dir.host) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for e in rd.flatten() {
-        *budget = budget.checked_sub(1).ok_or(())?;
+        *budget = budget.checked_sub(1).ok_or(super::OverBudget)?;
         let Ok(ft) = e.file_type() else { continue };
         if ft.is_symlink() {
             continue;

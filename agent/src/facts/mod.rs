@@ -22,6 +22,10 @@ use crate::winpath::LetterMap;
 
 pub use registry::Hives;
 
+/// A wildcard would make a condition look at more entries than [`crate::limits::FACTS_MAX_ENTRIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverBudget;
+
 /// The offline Windows version, as `IsOSLaterThan` and `DoesOSMatch` compare it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OsVersion {

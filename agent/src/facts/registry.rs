@@ -91,7 +91,7 @@ pub fn matching_keys<'h>(
     rel: &str,
     recursive: bool,
     budget: &mut usize,
-) -> Result<Vec<Key<'h>>, ()> {
+) -> Result<Vec<Key<'h>>, super::OverBudget> {
     let Ok(root) = hive.root() else {
         return Ok(Vec::new());
     };
@@ -130,8 +130,8 @@ pub fn matching_keys<'h>(
     Ok(level)
 }
 
-fn spend(budget: &mut usize) -> Result<(), ()> {
-    *budget = budget.checked_sub(1).ok_or(())?;
+fn spend(budget: &mut usize) -> Result<(), super::OverBudget> {
+    *budget = budget.checked_sub(1).ok_or(super::OverBudget)?;
     Ok(())
 }
 
