@@ -471,3 +471,50 @@ fn shipped_profiles_take_and_leave_what_the_readme_says() {
     ));
     assert!(!m.might_contain(ObjectKind::File, r"C:\Windows"));
 }
+
+/// Every real Config.xml loads into the type, or is refused with its file and line.
+#[test]
+fn real_config_xml_files_load_or_are_refused_with_file_and_line() {
+    use lifeboat::rules::configxml;
+    let dir = PathBuf::from(usmt("config/usmt__config.xml"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut loaded = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = e.path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        match configxml::load(&p) {
+            Ok(c) => {
+                loaded += 1;
+                let listed = c.applications.components.len()
+                    + c.documents.components.len()
+                    + c.windows_components.components.len();
+                assert!(listed > 0, "{name}: no component read");
+            }
+            Err(e) => {
+                // The one malformed file: an unclosed element before line 252.
+                assert_eq!(name, "usmt__config-offline.xml", "{e}");
+                let text = e.to_string();
+                assert!(text.contains(&name) && text.contains("line 252"), "{text}");
+            }
+        }
+    }
+    assert_eq!(loaded, 10);
+    let c = configxml::load(std::path::Path::new(&usmt(
+        "config/USMT-template__Config_min.xml",
+    )))
+    .unwrap();
+    assert!(c.allows(lifeboat::rules::Category::Application, "Mozilla Firefox"));
+    assert!(!c.allows(lifeboat::rules::Category::System, "WindowsSearchEngine"));
+    // AppsOnly turns every Windows component off by default.
+    let c = configxml::load(std::path::Path::new(&usmt(
+        "config/hta__Config_AppsOnly.xml",
+    )))
+    .unwrap();
+    assert!(!c.windows_components.default_migrate);
+    // A MigXML given as Config.xml is refused with the reason.
+    let e =
+        configxml::load(std::path::Path::new(&usmt("ms-shipped/usmt__MigDocs.xml"))).unwrap_err();
+    assert!(matches!(e, RulesError::NotRules { .. }), "{e}");
+}

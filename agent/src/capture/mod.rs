@@ -144,6 +144,7 @@ pub fn capture(
         machine: plan.machine.as_ref().map(record),
         users_left: plan.left.clone(),
         cannot_travel: CANNOT_TRAVEL.iter().map(|s| s.to_string()).collect(),
+        profile_control: None,
         totals: Totals {
             files: plan.total_files(),
             bytes: plan.total_bytes(),

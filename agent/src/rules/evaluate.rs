@@ -42,6 +42,8 @@ pub struct ComponentReport {
     pub name: String,
     pub source: String,
     pub scope: Scope,
+    pub category: Category,
+    pub urlid: Option<String>,
     /// `None`: cannot tell (it is then taken, as USMT takes a component without detection).
     pub detected: Option<bool>,
     pub why: String,
@@ -72,6 +74,8 @@ impl Evaluation {
                     let mut c = Component::new(&r.name, r.scope, &r.source);
                     c.rules = r.rules.clone();
                     c.restore = r.restore.clone();
+                    c.category = r.category;
+                    c.urlid = r.urlid.clone();
                     c
                 })
                 .collect(),
@@ -186,6 +190,8 @@ impl Pass<'_, '_> {
             name: comp.name.clone(),
             source: comp.source.clone(),
             scope: comp.scope,
+            category: comp.category,
+            urlid: comp.urlid.clone(),
             detected: Some(true),
             why: "no detection rules: always present".into(),
             variables: Vec::new(),

@@ -58,6 +58,7 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<RuleSet, RulesError> {
     }
     let mut w = Walker {
         source,
+        urlid: root.attr("urlid").map(|u| u.trim().to_string()),
         named: HashMap::new(),
         named_sizes: HashMap::new(),
         expanded: 0,
@@ -228,6 +229,7 @@ fn and(a: Option<&Condition>, b: Option<Condition>) -> Option<Condition> {
 
 struct Walker<'a> {
     source: &'a str,
+    urlid: Option<String>,
     named: HashMap<NamedKey, &'a Element>,
     /// Each definition's own size ([`own_sizes`]).
     named_sizes: HashMap<NamedKey, usize>,
@@ -376,6 +378,8 @@ impl<'a> Walker<'a> {
             c.restore = part.restore;
             c.detect = detect.clone();
             c.variables = draft.vars.clone();
+            c.category = Category::from_type(el.attr("type").unwrap_or(""));
+            c.urlid = self.urlid.clone();
             self.out.push(c);
         }
     }

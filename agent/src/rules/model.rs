@@ -181,6 +181,35 @@ pub struct Component {
     pub guarded: Vec<GuardedRules>,
     /// LoadState-side instructions, recorded for the restore side.
     pub restore: Vec<RestoreRule>,
+    /// MigXML `<component type>`: where Config.xml lists it.
+    pub category: Category,
+    /// The `<migration urlid>` of its file (Config.xml IDs start with it).
+    pub urlid: Option<String>,
+}
+
+/// MigXML `<component type="System|Application|Device|Documents">`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    System,
+    Application,
+    Device,
+    /// Also every YAML profile component (they take files).
+    #[default]
+    Documents,
+}
+
+impl Category {
+    pub fn from_type(t: &str) -> Category {
+        match t.trim().to_ascii_lowercase().as_str() {
+            "system" => Category::System,
+            "application" => Category::Application,
+            "device" => Category::Device,
+            _ => Category::Documents,
+        }
+    }
 }
 
 impl Component {
@@ -194,6 +223,8 @@ impl Component {
             variables: Vec::new(),
             guarded: Vec::new(),
             restore: Vec::new(),
+            category: Category::default(),
+            urlid: None,
         }
     }
 }

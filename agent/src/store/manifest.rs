@@ -38,6 +38,10 @@ pub struct Manifest {
     pub users_left: Vec<LeftUser>,
     /// What cannot travel in any store (DPAPI secrets, Wi-Fi keys, printers…).
     pub cannot_travel: Vec<String>,
+    /// Config.xml's `<ProfileControl>` (groups migrated users join, domain and user
+    /// mappings), for the restore side (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_control: Option<crate::rules::configxml::ProfileControl>,
     pub totals: Totals,
     /// MigXML helpers that act when the store is restored (`<locationModify>`, `<merge>`,
     /// `<contentModify>` scripts), recorded by the capture with their patterns expanded for
