@@ -59,6 +59,8 @@ pub struct UserSpec {
     /// SAM `InternetUserName` etc.: the local account is linked to this Microsoft account
     /// (e-mail, given name, surname).
     pub microsoft_account: Option<(String, String, String)>,
+    /// Extra NTUSER.DAT values: (key path, value name, REG_SZ data).
+    pub registry: Vec<(String, String, String)>,
 }
 
 impl UserSpec {
@@ -79,6 +81,7 @@ impl UserSpec {
             bak: false,
             last_used: Some(filetime(1_700_000_000)),
             microsoft_account: None,
+            registry: Vec::new(),
         }
     }
 
@@ -96,6 +99,7 @@ impl UserSpec {
             bak: false,
             last_used: None,
             microsoft_account: None,
+            registry: Vec::new(),
         }
     }
 }
@@ -519,6 +523,9 @@ impl WindowsSpec {
                 nt.key(r"Software\Microsoft\Windows\CurrentVersion\Uninstall\UserApp")
                     .sz("DisplayName", "Per-user App")
                     .sz("DisplayVersion", "1.0");
+                for (k, n, v) in &u.registry {
+                    nt.key(k).sz(n, v);
+                }
                 std::fs::write(dir.join("NTUSER.DAT"), nt.to_bytes()).unwrap();
             }
             for (rel, data) in &u.files {

@@ -15,6 +15,9 @@ pub struct Hives<'a> {
     pub software: Option<&'a LoadedHive>,
     pub ntuser: Option<&'a LoadedHive>,
     pub usrclass: Option<&'a LoadedHive>,
+    /// A user pass: HKCU is that user's. In the machine pass (USMT's System context)
+    /// there is no current user and nothing under HKCU exists.
+    pub user: bool,
 }
 
 /// Where a registry path lives.
@@ -23,7 +26,7 @@ pub enum Place<'a> {
     In(Vec<(&'a LoadedHive, String)>),
     /// A root this pass has no hive for (HKCU in the machine pass, HKLM\SYSTEM, …).
     NotLoaded(&'static str),
-    /// Not a registry root at all.
+    /// Not a registry root at all, or HKCU in the machine pass: nothing is there.
     NoSuchRoot,
 }
 
@@ -45,6 +48,9 @@ impl<'a> Hives<'a> {
         };
         if let Some(rel) = strip(&path, r"hklm\software") {
             return one(self.software, rel, "the SOFTWARE hive");
+        }
+        if !self.user && strip(&path, "hkcu").is_some() {
+            return Place::NoSuchRoot;
         }
         if let Some(rel) = strip(&path, r"hkcu\software\classes") {
             if let Some(h) = self.usrclass {

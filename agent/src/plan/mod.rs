@@ -453,6 +453,7 @@ impl UserInputs {
             software: ins.software.as_ref(),
             ntuser: self.ntuser.as_ref(),
             usrclass: self.usrclass.as_ref(),
+            user: true,
         }
     }
 }

@@ -331,6 +331,9 @@ impl<'a> Walker<'a> {
             vars: inherited,
             ..Draft::default()
         };
+        // Components nested in this one are pushed before it; they only run where this
+        // one is detected too.
+        let first_child = self.out.len();
         for child in &el.children {
             let n = child.name.to_ascii_lowercase();
             match n.as_str() {
@@ -368,6 +371,11 @@ impl<'a> Walker<'a> {
             1 => draft.detect.pop(),
             _ => Some(Condition::Any(std::mem::take(&mut draft.detect))),
         };
+        if let Some(d) = &detect {
+            for child in &mut self.out[first_child..] {
+                child.detect = and(Some(d), child.detect.take());
+            }
+        }
         for (scope, part) in [(Scope::User, draft.user), (Scope::System, draft.system)] {
             if part.is_empty() {
                 continue;
