@@ -2,7 +2,8 @@
 //! `make-fixture winpe DIR`: a WinPE-shaped copype base;
 //! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine;
 //! `make-fixture newpc DIR USER`: a freshly imaged Windows 11 with one user, empty folders
-//! (the restore benchmark's target).
+//! (the restore benchmark's target);
+//! `make-fixture bench-rules DIR FILES`: the rule-evaluation benchmark's machine.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -38,8 +39,13 @@ fn main() {
             spec.write(&dir.join("Windows"), &[('C', dir.to_path_buf())]);
             println!("new Windows written to {} with user {user}", dir.display());
         }
+        [cmd, dir, n] if cmd == "bench-rules" => {
+            let n: usize = n.parse().unwrap_or(200_000);
+            fixtures::bench::write_rules_bench(std::path::Path::new(dir), n);
+            println!("rule benchmark machine written to {dir} ({n} files)");
+        }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture bench-rules DIR FILES");
             std::process::exit(2);
         }
     }
