@@ -102,12 +102,15 @@ pub fn write_rules_bench(dir: &Path, files: usize) {
         "projects/src",
     ];
     const EXTS: [&str; 8] = ["docx", "txt", "jpg", "mp3", "sqlite", "tmp", "rs", "xlsx"];
+    let mut made = std::collections::HashSet::new();
     for i in 0..files {
         let place = PLACES[i % PLACES.len()];
         let ext = EXTS[(i / PLACES.len()) % EXTS.len()];
         let p = profile.join(format!("{place}/d{:03}/f{i:07}.{ext}", (i / 64) % 500));
-        if i % 64 == 0 {
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        if let Some(dir) = p.parent() {
+            if made.insert(dir.to_path_buf()) {
+                std::fs::create_dir_all(dir).unwrap();
+            }
         }
         std::fs::write(&p, b"x").unwrap();
     }
