@@ -8,13 +8,19 @@ cd "$(dirname "$0")/.."
 ensure_packages build-essential pkg-config clang libclang-dev make \
     rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 \
     wine wine64 wimtools libhivex-bin xorriso mtools ntfs-3g dosfstools fdisk util-linux \
-    zstd python3 python3-pip fusefat attr syslinux syslinux-common
+    zstd python3 python3-pip fusefat attr syslinux syslinux-common liblnk-utils
 ensure_rust
 
 # regipy: an independent replay of registry transaction logs, compared with ours.
 if ! python3 -c "import regipy" 2>/dev/null; then
     python3 -m pip install --quiet regipy==6.5.0 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages regipy==6.5.0
+fi
+
+# pefile: an independent reader of PE version resources, compared with the agent's.
+if ! python3 -c "import pefile" 2>/dev/null; then
+    python3 -m pip install --quiet pefile==2024.8.26 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages pefile==2024.8.26
 fi
 
 bash scripts/build-windows-agent.sh

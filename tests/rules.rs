@@ -316,9 +316,14 @@ fn real_custom_files_mean_what_they_say() {
     let Some(usmt) = usmt_files() else {
         return;
     };
-    // wallpaper.xml: single registry values; content filter warned, never silent.
+    // wallpaper.xml: single registry values, and the wallpaper file the value names
+    // (a <content> filter the facts of the offline system answer; see tests/facts.rs).
     let set = load_profile(&usmt("custom/USMT__wallpaper.xml")).unwrap();
-    assert!(set.warnings.iter().any(|w| w.contains("content filter")));
+    assert!(set.components[0]
+        .guarded
+        .iter()
+        .flat_map(|g| &g.content)
+        .any(|c| c.filter.name == "ExtractSingleFile" && c.from.len() == 3));
     let m = matcher(&set, Scope::User, &ann(), &NoFacts);
     assert!(matches!(
         m.decide_path(
@@ -482,4 +487,54 @@ fn shipped_profiles_take_and_leave_what_the_readme_says() {
         r"C:\Users\ann\AppData\Local\Packages\Microsoft.Windows.Photos_8wekyb3d8bbwe\AC\x"
     ));
     assert!(!m.might_contain(ObjectKind::File, r"C:\Windows"));
+}
+
+/// Every real Config.xml loads into the type, or is refused with its file and line.
+#[test]
+fn real_config_xml_files_load_or_are_refused_with_file_and_line() {
+    use lifeboat::rules::configxml;
+    let Some(usmt) = usmt_files() else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(usmt("config/usmt__config.xml"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut loaded = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = e.path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        match configxml::load(&p) {
+            Ok(c) => {
+                loaded += 1;
+                let listed = c.applications.components.len()
+                    + c.documents.components.len()
+                    + c.windows_components.components.len();
+                assert!(listed > 0, "{name}: no component read");
+            }
+            Err(e) => {
+                // The one malformed file: an unclosed element before line 252.
+                assert_eq!(name, "usmt__config-offline.xml", "{e}");
+                let text = e.to_string();
+                assert!(text.contains(&name) && text.contains("line 252"), "{text}");
+            }
+        }
+    }
+    assert_eq!(loaded, 10);
+    let c = configxml::load(std::path::Path::new(&usmt(
+        "config/USMT-template__Config_min.xml",
+    )))
+    .unwrap();
+    assert!(c.allows(lifeboat::rules::Category::Application, "Mozilla Firefox"));
+    assert!(!c.allows(lifeboat::rules::Category::System, "WindowsSearchEngine"));
+    // AppsOnly turns every Windows component off by default.
+    let c = configxml::load(std::path::Path::new(&usmt(
+        "config/hta__Config_AppsOnly.xml",
+    )))
+    .unwrap();
+    assert!(!c.windows_components.default_migrate);
+    // A MigXML given as Config.xml is refused with the reason.
+    let e =
+        configxml::load(std::path::Path::new(&usmt("ms-shipped/usmt__MigDocs.xml"))).unwrap_err();
+    assert!(matches!(e, RulesError::NotRules { .. }), "{e}");
 }

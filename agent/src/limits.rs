@@ -72,3 +72,13 @@ pub const RESTORE_RENAME_MAX: u32 = 9_999;
 /// Files of one image a restore plans at once. A large real profile holds ~1M files; the
 /// store's verification has already matched the image against its manifest.
 pub const RESTORE_MAX_FILES: usize = 10_000_000;
+/// A `VS_VERSIONINFO` block: its own length field is 16 bits.
+pub const PE_VERSION_MAX_BYTES: u64 = 64 * 1024;
+/// Directory entries (files, subfolders, registry keys or values) one MigXML condition may
+/// enumerate to answer a wildcard (`DoesObjectExist("Registry", "HKLM\…\Firefox 3.*\bin
+/// [PathToExe]")`). Real wildcards look at a few dozen entries; a hostile tree of millions
+/// must not make detection hang.
+pub const FACTS_MAX_ENTRIES: usize = 200_000;
+/// Objects one `<content>` filter or objectSet variable reads from the offline system
+/// (Outlook's profile values: tens).
+pub const FACTS_MAX_OBJECTS: usize = 10_000;

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+pub mod version;
+
 use serde::Serialize;
 
 /// CPU architectures Lifeboat distinguishes, named as Windows does (`PROCESSOR_ARCHITECTURE`

@@ -122,3 +122,41 @@ pub fn write_big_hive(dir: &Path, mb: usize) {
         .collect();
     spec.write(&c.join("Windows"), &[('C', c.clone())]);
 }
+
+/// The rule-evaluation benchmark's machine: one user whose profile holds `files` small
+/// files spread over Documents, Desktop, Pictures, Music, AppData (Roaming and Local,
+/// with application folders MigApp.xml names) and the profile root, with the extensions
+/// MigUser.xml takes and others it does not.
+pub fn write_rules_bench(dir: &Path, files: usize) {
+    let c = dir.join("C");
+    std::fs::create_dir_all(&c).unwrap();
+    let mut spec = WindowsSpec::win11("RULES-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files.clear();
+    spec.users = vec![ann];
+    spec.write(&c.join("Windows"), &[('C', c.clone())]);
+    let profile = c.join("Users/ann");
+    const PLACES: [&str; 8] = [
+        "Documents/work",
+        "Desktop",
+        "Pictures/2024",
+        "Music/albums",
+        "AppData/Roaming/Mozilla/Firefox/Profiles/ab.default",
+        "AppData/Local/Google/Chrome/User Data/Default/Cache",
+        "AppData/Local/Temp",
+        "projects/src",
+    ];
+    const EXTS: [&str; 8] = ["docx", "txt", "jpg", "mp3", "sqlite", "tmp", "rs", "xlsx"];
+    let mut made = std::collections::HashSet::new();
+    for i in 0..files {
+        let place = PLACES[i % PLACES.len()];
+        let ext = EXTS[(i / PLACES.len()) % EXTS.len()];
+        let p = profile.join(format!("{place}/d{:03}/f{i:07}.{ext}", (i / 64) % 500));
+        if let Some(dir) = p.parent() {
+            if made.insert(dir.to_path_buf()) {
+                std::fs::create_dir_all(dir).unwrap();
+            }
+        }
+        std::fs::write(&p, b"x").unwrap();
+    }
+}

@@ -90,6 +90,8 @@ fn record(p: &PassPlan) -> UserRecord {
         registry_values: p.registry.iter().map(|k| k.values.len() as u64).sum(),
         skipped: p.skipped.clone(),
         folders: p.folders.clone(),
+        components: p.components.clone(),
+        restore: p.restore.clone(),
     }
 }
 
@@ -143,6 +145,7 @@ pub fn capture(
         machine: plan.machine.as_ref().map(record),
         users_left: plan.left.clone(),
         cannot_travel: CANNOT_TRAVEL.iter().map(|s| s.to_string()).collect(),
+        profile_control: None,
         totals: Totals {
             files: plan.total_files(),
             bytes: plan.total_bytes(),

@@ -188,6 +188,16 @@ pub(super) fn starting(p: &Prepared) -> String {
     )
 }
 
+/// At most `n` characters, an ellipsis marking a cut.
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
 fn estimate(p: &Prepared, json: bool) -> i32 {
     let plan: &Plan = &p.plan;
     let free = p
@@ -199,7 +209,7 @@ fn estimate(p: &Prepared, json: bool) -> i32 {
     if json {
         let users: Vec<_> = plan
             .passes()
-            .map(|p| serde_json::json!({"sid": p.sid, "name": p.name, "files": p.files.len(), "bytes": p.bytes, "skipped": p.skipped.len(), "registry_keys": p.registry.len()}))
+            .map(|p| serde_json::json!({"sid": p.sid, "name": p.name, "files": p.files.len(), "bytes": p.bytes, "skipped": p.skipped.len(), "registry_keys": p.registry.len(), "components": p.components}))
             .collect();
         let v = serde_json::json!({"estimate": users, "total_files": plan.total_files(), "total_bytes": plan.total_bytes(), "destination_free_bytes": free, "enough_space": enough});
         return output::finish(code, &output::json(&v));
@@ -216,6 +226,14 @@ fn estimate(p: &Prepared, json: bool) -> i32 {
             human(p.bytes),
             p.skipped.len()
         ));
+        for c in &p.components {
+            s.push_str(&format!(
+                "  {:<30} {:>10} {:>12}\n",
+                truncate(&c.component, 30),
+                c.files,
+                human(c.bytes)
+            ));
+        }
     }
     s.push_str(&format!(
         "{:<32} {:>10} {:>12}\n",

@@ -13,6 +13,7 @@ pub mod exit;
 mod loadstate_cmd;
 mod output;
 mod restore_cmd;
+mod rules_cmd;
 mod store_cmd;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,9 @@ pub enum Command {
     Capture(Box<capture_cmd::CaptureArgs>),
     /// The boot-time flow WinPE runs: detect, choose, capture to the first destination found.
     Auto(auto_cmd::AutoArgs),
+    /// Evaluate MigXML/profiles against an offline installation (`rules explain`).
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
     /// Re-read a store completely and say whether it can be trusted.
     Verify(store_cmd::VerifyArgs),
     /// Copy files back out of a store, one folder per user.
@@ -96,6 +100,7 @@ pub fn main() -> i32 {
         Command::Detect(args) => detect_cmd::run(args),
         Command::Capture(args) => capture_cmd::run(*args),
         Command::Auto(args) => auto_cmd::run(args),
+        Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Verify(args) => store_cmd::verify(args),
         Command::Extract(args) => store_cmd::extract(args),
         Command::Restore(args) => restore_cmd::run(*args),

@@ -58,7 +58,7 @@ pub struct FileRef<'a> {
     slot: &'a Slot,
 }
 
-impl FileRef<'_> {
+impl<'a> FileRef<'a> {
     /// The file's path as the offline system saw it (`C:\Users\ann\Documents\a.txt`).
     pub fn win(&self) -> String {
         let name = String::from_utf8_lossy(self.list.name_bytes(self.slot));
@@ -76,7 +76,7 @@ impl FileRef<'_> {
         self.slot.size
     }
     /// The component (rule) that takes the file.
-    pub fn component(&self) -> &str {
+    pub fn component(&self) -> &'a str {
         self.list
             .components
             .get(usize::from(self.slot.component))

@@ -4,18 +4,22 @@
 
 pub mod files;
 pub mod folders;
+pub mod records;
 pub mod registry;
 pub mod skip;
 pub mod users;
 pub mod walk;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::detect::model::User;
 use crate::detect::Inspected;
+use crate::facts::{Hives, OfflineFacts, OsVersion};
 use crate::hive::LoadedHive;
-use crate::rules::{self, Decision, Environment, Matcher, NoFacts, ObjectKind, RuleSet, Scope};
+use crate::rules::{self, Decision, Environment, Evaluation, Matcher, ObjectKind, RuleSet, Scope};
 use crate::winpath::{resolve_ci, LetterMap};
+pub use records::{ComponentSize, RestoreEntry};
 pub use skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 
 pub use files::{FileList, FileRef};
@@ -43,6 +47,11 @@ pub struct PassPlan {
     pub roots: Vec<(PathBuf, String)>,
     /// The user's profile and known folders as the source saw them (not for the machine).
     pub folders: Option<folders::UserFolders>,
+    /// Files and bytes per rule component, largest first (the estimate shows them).
+    pub components: Vec<ComponentSize>,
+    /// LoadState-side instructions of the components that take part (the manifest keeps
+    /// them for the restore side).
+    pub restore: Vec<RestoreEntry>,
 }
 
 #[derive(Debug, Default)]
@@ -132,21 +141,70 @@ fn walk_roots(
     roots
 }
 
-fn expand_for(
+/// The rules of one pass, evaluated against what the offline system says.
+fn evaluate_pass(
     set: &RuleSet,
     scope: Scope,
-    vars: std::collections::HashMap<String, String>,
+    vars: HashMap<String, String>,
     drives: &[String],
-) -> RuleSet {
+    facts: &OfflineFacts<'_>,
+) -> Evaluation {
     let vars = rules::expand::with_aliases(vars);
-    rules::expand(
+    rules::evaluate(
         set,
         scope,
         &Environment {
             vars: &vars,
             fixed_drives: drives,
-            facts: &NoFacts,
+            facts,
         },
+    )
+}
+
+/// The restore-side instructions of the components that take part.
+fn restore_entries(ev: &Evaluation) -> Vec<RestoreEntry> {
+    ev.reports
+        .iter()
+        .filter(|r| r.detected != Some(false))
+        .flat_map(|r| {
+            r.restore.iter().map(|x| RestoreEntry {
+                component: r.name.clone(),
+                kind: x.kind,
+                script: x.script.clone(),
+                patterns: x.patterns.iter().map(ToString::to_string).collect(),
+            })
+        })
+        .collect()
+}
+
+/// Files and bytes per component, largest first.
+fn component_sizes(files: &FileList) -> Vec<ComponentSize> {
+    let mut by: HashMap<&str, ComponentSize> = HashMap::new();
+    for f in files.iter() {
+        let e = by.entry(f.component()).or_insert_with(|| ComponentSize {
+            component: f.component().to_string(),
+            ..Default::default()
+        });
+        e.files += 1;
+        e.bytes += f.size();
+    }
+    let mut v: Vec<ComponentSize> = by.into_values().collect();
+    v.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.component.cmp(&b.component)));
+    v
+}
+
+/// What the offline installation says, for its machine pass (user passes add their hives
+/// with [`OfflineFacts::with_hives`]).
+pub fn machine_facts(ins: &Inspected) -> OfflineFacts<'_> {
+    let bits = ins.installation.arch.and_then(|a| a.bits());
+    OfflineFacts::new(
+        Hives {
+            software: ins.software.as_ref(),
+            ..Default::default()
+        },
+        &ins.letters,
+        ins.software.as_ref().and_then(OsVersion::read),
+        bits.map(|b| b == 64),
     )
 }
 
@@ -176,12 +234,14 @@ fn pass(
     PassPlan {
         sid: sid.to_string(),
         name: name.to_string(),
+        components: component_sizes(&walked.files),
         files: walked.files,
         bytes: walked.bytes,
         skipped,
         registry,
         roots: walked.roots,
         folders: None,
+        restore: Vec::new(),
     }
 }
 
@@ -206,13 +266,9 @@ fn open_user_hive(
     }
 }
 
-/// Plans the capture of one installation with `set` (profiles and MigXML merged).
-pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
+/// The machine's variables and the offline system's fixed drives, as every pass uses them.
+fn machine_inputs(ins: &Inspected) -> (HashMap<String, String>, Vec<String>) {
     let inst = &ins.installation;
-    let mut plan = Plan {
-        warnings: set.warnings.clone(),
-        ..Default::default()
-    };
     let system_root = inst
         .system_root_original
         .clone()
@@ -224,6 +280,18 @@ pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
         .letters()
         .map(|(l, _)| format!("{l}:"))
         .collect();
+    (machine, drives)
+}
+
+/// Plans the capture of one installation with `set` (profiles and MigXML merged).
+pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
+    let inst = &ins.installation;
+    let mut plan = Plan {
+        warnings: set.warnings.clone(),
+        ..Default::default()
+    };
+    let (machine, drives) = machine_inputs(ins);
+    let facts = machine_facts(ins);
 
     for user in &inst.users {
         match users::select(user, &opts.users, opts.unused_days, opts.now_unix) {
@@ -233,19 +301,18 @@ pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
                 reason,
                 kind,
             }),
-            users::Selection::Take => plan.users.push(user_pass(
-                ins,
-                user,
-                set,
-                &machine,
-                &drives,
-                opts,
-                &mut plan.warnings,
-            )),
+            users::Selection::Take => {
+                let inputs = UserInputs::open(ins, user, &machine);
+                let user_facts = facts.with_hives(inputs.hives(ins));
+                let ev = evaluate_pass(set, Scope::User, inputs.vars.clone(), &drives, &user_facts);
+                plan.users
+                    .push(user_pass(ins, user, &inputs, &ev, opts, &mut plan.warnings));
+            }
         }
     }
 
-    let machine_set = expand_for(set, Scope::System, machine, &drives);
+    let ev = evaluate_pass(set, Scope::System, machine, &drives, &facts);
+    let machine_set = ev.rule_set();
     if !machine_set.components.is_empty() {
         let mounts: Vec<registry::Mount<'_>> = ins
             .software
@@ -257,7 +324,7 @@ pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
             })
             .collect();
         plan.warnings.extend(machine_set.warnings.iter().cloned());
-        let p = pass(
+        let mut p = pass(
             "machine",
             "machine",
             &machine_set,
@@ -266,6 +333,7 @@ pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
             opts,
             &mut plan.warnings,
         );
+        p.restore = restore_entries(&ev);
         if !p.files.is_empty() || !p.registry.is_empty() || !p.skipped.is_empty() {
             plan.machine = Some(p);
         }
@@ -275,55 +343,116 @@ pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
     plan
 }
 
+/// One pass's evaluation: who it is for (`None`: the machine) and what each component did.
+pub struct PassExplanation {
+    pub user: Option<String>,
+    pub sid: Option<String>,
+    pub evaluation: Evaluation,
+}
+
+/// Evaluates `set` for the machine and for each user `opts` selects, without walking a
+/// file: what `lifeboat rules explain` shows.
+pub fn explain(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Vec<PassExplanation> {
+    let (machine, drives) = machine_inputs(ins);
+    let facts = machine_facts(ins);
+    let mut out = vec![PassExplanation {
+        user: None,
+        sid: None,
+        evaluation: evaluate_pass(set, Scope::System, machine.clone(), &drives, &facts),
+    }];
+    for user in &ins.installation.users {
+        if !matches!(
+            users::select(user, &opts.users, opts.unused_days, opts.now_unix),
+            users::Selection::Take
+        ) {
+            continue;
+        }
+        let inputs = UserInputs::open(ins, user, &machine);
+        let user_facts = facts.with_hives(inputs.hives(ins));
+        out.push(PassExplanation {
+            user: Some(user.name.clone()),
+            sid: Some(user.sid.clone()),
+            evaluation: evaluate_pass(set, Scope::User, inputs.vars.clone(), &drives, &user_facts),
+        });
+    }
+    out
+}
+
+/// A user's hives and variables, opened once for evaluation and capture.
+struct UserInputs {
+    ntuser: Option<LoadedHive>,
+    usrclass: Option<LoadedHive>,
+    vars: HashMap<String, String>,
+    skipped: Vec<Skipped>,
+}
+
+impl UserInputs {
+    fn open(ins: &Inspected, user: &User, machine: &HashMap<String, String>) -> UserInputs {
+        let mut skipped = Vec::new();
+        let profile_host = user.profile_path.as_ref().map(PathBuf::from);
+        let ntuser = open_user_hive(
+            profile_host
+                .as_ref()
+                .and_then(|p| resolve_ci(p, "NTUSER.DAT")),
+            &mut skipped,
+            "NTUSER.DAT",
+        );
+        let xp = user
+            .profile_path_original
+            .to_lowercase()
+            .contains("documents and settings");
+        let vars = folders::user_vars(
+            machine,
+            &user.sid,
+            &user.name,
+            &user.profile_path_original,
+            ntuser.as_ref(),
+            xp,
+        );
+        let local_appdata = vars.get("LOCALAPPDATA").cloned().unwrap_or_default();
+        let usrclass = open_user_hive(
+            ins.letters
+                .to_host(&format!(r"{local_appdata}\Microsoft\Windows\UsrClass.dat")),
+            &mut skipped,
+            "UsrClass.dat",
+        );
+        UserInputs {
+            ntuser,
+            usrclass,
+            vars,
+            skipped,
+        }
+    }
+
+    fn hives<'a>(&'a self, ins: &'a Inspected) -> Hives<'a> {
+        Hives {
+            software: ins.software.as_ref(),
+            ntuser: self.ntuser.as_ref(),
+            usrclass: self.usrclass.as_ref(),
+            user: true,
+        }
+    }
+}
+
 fn user_pass(
     ins: &Inspected,
     user: &User,
-    set: &RuleSet,
-    machine: &std::collections::HashMap<String, String>,
-    drives: &[String],
+    inputs: &UserInputs,
+    ev: &Evaluation,
     opts: &PlanOptions,
     warnings: &mut Vec<String>,
 ) -> PassPlan {
-    let mut skipped = Vec::new();
-    let profile_host = user.profile_path.as_ref().map(PathBuf::from);
-    let ntuser = open_user_hive(
-        profile_host
-            .as_ref()
-            .and_then(|p| resolve_ci(p, "NTUSER.DAT")),
-        &mut skipped,
-        "NTUSER.DAT",
-    );
-    let xp = user
-        .profile_path_original
-        .to_lowercase()
-        .contains("documents and settings");
-    let vars = folders::user_vars(
-        machine,
-        &user.sid,
-        &user.name,
-        &user.profile_path_original,
-        ntuser.as_ref(),
-        xp,
-    );
-    let known = folders::known_folder_map(&vars);
-    let local_appdata = vars.get("LOCALAPPDATA").cloned().unwrap_or_default();
-    let usrclass = open_user_hive(
-        ins.letters
-            .to_host(&format!(r"{local_appdata}\Microsoft\Windows\UsrClass.dat")),
-        &mut skipped,
-        "UsrClass.dat",
-    );
-    let user_set = expand_for(set, Scope::User, vars, drives);
+    let user_set = ev.rule_set();
     warnings.extend(user_set.warnings.iter().cloned());
     let mut mounts = Vec::new();
-    if let Some(h) = &ntuser {
+    if let Some(h) = &inputs.ntuser {
         mounts.push(registry::Mount {
             short: "HKCU",
             long: "HKEY_CURRENT_USER",
             hive: h,
         });
     }
-    if let Some(h) = &usrclass {
+    if let Some(h) = &inputs.usrclass {
         mounts.push(registry::Mount {
             short: r"HKCU\Software\Classes",
             long: r"HKEY_CURRENT_USER\Software\Classes",
@@ -339,11 +468,13 @@ fn user_pass(
         opts,
         warnings,
     );
+    let mut skipped = inputs.skipped.clone();
     skipped.append(&mut p.skipped);
     p.skipped = skipped;
+    p.restore = restore_entries(ev);
     p.folders = Some(folders::UserFolders {
         profile: user.profile_path_original.clone(),
-        known,
+        known: folders::known_folder_map(&inputs.vars),
     });
     p
 }

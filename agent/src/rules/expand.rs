@@ -6,10 +6,9 @@
 //! Folders of the user's NTUSER.DAT, ProfileList, …) as a plain map, name in upper case →
 //! Windows path. A pattern with an unknown variable matches nothing and is reported once.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
-use super::model::{Component, Condition, Pattern, Rule, RuleSet, Scope, VarValue};
-use super::pattern::normalize;
+use super::model::{ObjectKind, Pattern, RuleSet, Scope};
 use crate::limits;
 use crate::winpath::{self, ExpandError, Unknown};
 
@@ -28,6 +27,50 @@ pub trait Facts {
     fn registry_string(&self, _location: &str) -> Option<String> {
         None
     }
+    /// [`Facts::condition`] with the reason, for `lifeboat rules explain`
+    /// (`"C:\…\opera.exe: ProductVersion is 10.63"`).
+    fn check(&self, name: &str, args: &[String]) -> Answer {
+        Answer {
+            value: self.condition(name, args),
+            detail: String::new(),
+        }
+    }
+    /// `GetStringContent(kind, location)`: found, known to be absent, or cannot tell.
+    fn string_content(&self, kind: ObjectKind, location: &str) -> Lookup {
+        match kind {
+            ObjectKind::Registry => self
+                .registry_string(location)
+                .map_or(Lookup::Unknown, Lookup::Found),
+            ObjectKind::File => Lookup::Unknown,
+        }
+    }
+    /// The contents of the objects `pattern` names, as strings (registry values: their
+    /// text, a REG_MULTI_SZ's strings joined by NUL; files: their paths), for `<content>`
+    /// filters and objectSet variables. `None`: cannot tell.
+    fn object_contents(&self, _pattern: &Pattern) -> Option<Vec<String>> {
+        None
+    }
+    /// Whether a file or folder (`C:\…`) exists on the offline system. `None`: cannot tell.
+    fn file_exists(&self, _win_path: &str) -> Option<bool> {
+        None
+    }
+}
+
+/// A condition helper's answer with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub value: Option<bool>,
+    pub detail: String,
+}
+
+/// A value looked up on the offline system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Found(String),
+    /// Looked for and not there; the reason in words.
+    Absent(String),
+    /// Nobody can tell (no offline system to ask).
+    Unknown,
 }
 
 /// Knows nothing: every component is taken as present; registry-read variables stay unknown.
@@ -61,14 +104,14 @@ pub fn expand_text(text: &str, vars: &HashMap<String, String>) -> Result<String,
 /// variable values and patterns, [`limits::RULE_MAX_VARIABLES`] variables and
 /// [`limits::RULE_MAX_PATTERNS`] patterns. A hostile rules file (variables defined from each
 /// other, doubling at each line) stops here instead of exhausting memory.
-struct Budget {
+pub(super) struct Budget {
     chars: usize,
     variables: usize,
     patterns: usize,
 }
 
 impl Budget {
-    fn new() -> Budget {
+    pub(super) fn new() -> Budget {
         Budget {
             chars: limits::EXPAND_MAX_TOTAL_CHARS,
             variables: limits::RULE_MAX_VARIABLES,
@@ -76,20 +119,20 @@ impl Budget {
         }
     }
 
-    fn variable(&mut self, value: &str) -> bool {
+    pub(super) fn variable(&mut self, value: &str) -> bool {
         self.variables = self.variables.saturating_sub(1);
         self.chars = self.chars.saturating_sub(value.len());
         !self.spent()
     }
 
-    fn pattern(&mut self, p: &Pattern) -> bool {
+    pub(super) fn pattern(&mut self, p: &Pattern) -> bool {
         self.patterns = self.patterns.saturating_sub(1);
         let len = p.node.len() + p.leaf.as_ref().map_or(0, String::len);
         self.chars = self.chars.saturating_sub(len);
         !self.spent()
     }
 
-    fn spent(&self) -> bool {
+    pub(super) fn spent(&self) -> bool {
         self.chars == 0 || self.variables == 0 || self.patterns == 0
     }
 }
@@ -155,221 +198,16 @@ pub fn with_aliases(mut vars: HashMap<String, String>) -> HashMap<String, String
 
 /// The components of `scope`, present according to `env.facts`, with every variable
 /// replaced. Warnings of the input are kept; new ones are added once per cause, naming the
-/// rules file. Expansion stops, with a warning, where the pass's budget is spent.
+/// rules file. Expansion stops, with a warning, where the pass's budget is spent. (The
+/// reasons per component are in [`super::evaluate::evaluate`]'s reports.)
 pub fn expand(set: &RuleSet, scope: Scope, env: &Environment) -> RuleSet {
-    let mut out = RuleSet {
-        components: Vec::new(),
-        warnings: set.warnings.clone(),
-    };
-    // Unknown variable → (patterns dropped, first component): one line each.
-    let mut unknown: BTreeMap<String, (usize, String)> = BTreeMap::new();
-    // Other failures (self-reference, growth) → one line each.
-    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
-    let mut budget = Budget::new();
-    for comp in set.components.iter().filter(|c| c.scope == scope) {
-        let owned;
-        let vars = if comp.variables.is_empty() {
-            env.vars
-        } else {
-            owned = component_vars(comp, env, &mut budget, &mut failed);
-            &owned
-        };
-        if let Some(cond) = &comp.detect {
-            if eval(cond, vars, env.facts) == Some(false) {
-                continue;
-            }
-        }
-        let mut c = Component::new(&comp.name, comp.scope, &comp.source);
-        for rule in &comp.rules {
-            match expand_pattern(&rule.pattern, vars, env.fixed_drives) {
-                Ok(patterns) => {
-                    for pattern in patterns {
-                        if !budget.pattern(&pattern) {
-                            break;
-                        }
-                        c.rules.push(Rule {
-                            action: rule.action,
-                            pattern,
-                        });
-                    }
-                }
-                Err(ExpandError::Unknown(name)) => {
-                    let e = unknown.entry(name).or_insert((0, comp.name.clone()));
-                    e.0 += 1;
-                }
-                Err(e) => {
-                    let why = format!(
-                        "{}: component \"{}\": pattern '{}' is left out: {e}",
-                        comp.source, comp.name, rule.pattern
-                    );
-                    *failed.entry(why).or_default() += 1;
-                }
-            }
-        }
-        out.components.push(c);
-        if budget.spent() {
-            out.warnings.push(format!(
-                "{}: the rules expand beyond {} MiB, {} variables or {} patterns for one pass; \
-                 component \"{}\" is cut short there and those after it are left out",
-                comp.source,
-                limits::EXPAND_MAX_TOTAL_CHARS >> 20,
-                limits::RULE_MAX_VARIABLES,
-                limits::RULE_MAX_PATTERNS,
-                comp.name
-            ));
-            break;
-        }
-    }
-    for (name, (n, first)) in unknown {
-        out.warnings.push(format!(
-            "%{name}% is not known here: {n} pattern(s) using it match nothing (first in component \"{first}\")"
-        ));
-    }
-    out.warnings.extend(failed.into_keys());
-    out
-}
-
-fn expand_pattern(
-    p: &Pattern,
-    vars: &HashMap<String, String>,
-    drives: &[String],
-) -> Result<Vec<Pattern>, ExpandError> {
-    let node = expand_text(&p.node, vars)?;
-    let leaf = match &p.leaf {
-        Some(l) if l.contains('%') => Some(expand_text(l, vars)?),
-        other => other.clone(),
-    };
-    let nodes: Vec<String> = match node.strip_prefix(FIXED_DRIVES) {
-        Some(rest) => drives
-            .iter()
-            .map(|d| format!("{}{rest}", d.trim_end_matches('\\')))
-            .collect(),
-        None => vec![node],
-    };
-    Ok(nodes
-        .into_iter()
-        .map(|n| {
-            normalize(Pattern {
-                kind: p.kind,
-                node: collapse_backslashes(&n),
-                recursive: p.recursive,
-                leaf: leaf.clone(),
-            })
-        })
-        .collect())
-}
-
-/// `%VAR%\x` where the value ends with `\` gives `\\`: one is meant.
-fn collapse_backslashes(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if !(c == '\\' && out.ends_with('\\')) {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The component's private variables on top of the caller's; the first definition whose
-/// condition is not known to be false wins (MigApp defines each twice, for 32/64-bit).
-/// Each defined value is taken from the pass's `budget`; none once it is spent. A value
-/// that cannot be expanded (it refers to itself, or grows past the limits) leaves the
-/// variable undefined, with a line in `failed`.
-fn component_vars(
-    comp: &Component,
-    env: &Environment,
-    budget: &mut Budget,
-    failed: &mut BTreeMap<String, usize>,
-) -> HashMap<String, String> {
-    let mut vars = env.vars.clone();
-    let mut defined: HashSet<String> = HashSet::new();
-    for v in &comp.variables {
-        let key = v.name.to_uppercase();
-        if defined.contains(&key) {
-            continue;
-        }
-        if let Some(cond) = &v.when {
-            if eval(cond, &vars, env.facts) == Some(false) {
-                continue;
-            }
-        }
-        let value = match &v.value {
-            VarValue::Text(t) => expand_text(t, &vars).map(Some),
-            VarValue::Registry(loc) => expand_text(loc, &vars).map(|l| {
-                env.facts
-                    .registry_string(&l)
-                    .map(|s| expand_text(&s, &vars).unwrap_or(s))
-            }),
-        };
-        let value = match value {
-            Ok(v) => v,
-            // Unknown names are reported where a pattern uses the variable.
-            Err(ExpandError::Unknown(_)) => None,
-            Err(e) => {
-                let why = format!(
-                    "{}: component \"{}\": variable %{}% is left undefined: {e}",
-                    comp.source, comp.name, v.name
-                );
-                *failed.entry(why).or_default() += 1;
-                None
-            }
-        };
-        if let Some(value) = value {
-            if !budget.variable(&value) {
-                break;
-            }
-            vars.insert(key.clone(), value);
-            defined.insert(key);
-        }
-    }
-    vars
-}
-
-/// `None` when it cannot be told; `Some` when the facts (or the logic) decide.
-pub fn eval(c: &Condition, vars: &HashMap<String, String>, facts: &dyn Facts) -> Option<bool> {
-    match c {
-        Condition::Not(inner) => eval(inner, vars, facts).map(|b| !b),
-        Condition::All(items) => {
-            let mut result = Some(true);
-            for i in items {
-                match eval(i, vars, facts) {
-                    Some(false) => return Some(false),
-                    None => result = None,
-                    Some(true) => {}
-                }
-            }
-            result
-        }
-        Condition::Any(items) => {
-            let mut result = Some(false);
-            for i in items {
-                match eval(i, vars, facts) {
-                    Some(true) => return Some(true),
-                    None => result = None,
-                    Some(false) => {}
-                }
-            }
-            result
-        }
-        Condition::Call { name, args } => {
-            let mut expanded = Vec::with_capacity(args.len());
-            for a in args {
-                match expand_text(a, vars) {
-                    Ok(s) => expanded.push(s),
-                    // An object under an unknown folder does not exist here.
-                    Err(_) if name.eq_ignore_ascii_case("DoesObjectExist") => return Some(false),
-                    Err(_) => return None,
-                }
-            }
-            facts.condition(name, &expanded)
-        }
-    }
+    super::evaluate::evaluate(set, scope, env).rule_set()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::model::{Action, ObjectKind, Variable};
+    use crate::rules::model::{Action, Component, Condition, Rule, VarValue, Variable};
     use crate::rules::pattern::parse;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {

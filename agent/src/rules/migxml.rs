@@ -58,6 +58,7 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<RuleSet, RulesError> {
     }
     let mut w = Walker {
         source,
+        urlid: root.attr("urlid").map(|u| u.trim().to_string()),
         named: HashMap::new(),
         named_sizes: HashMap::new(),
         expanded: 0,
@@ -138,27 +139,97 @@ impl Scopes {
     }
 }
 
+/// One scope's share of a component.
+#[derive(Default)]
+struct Part {
+    rules: Vec<Rule>,
+    guarded: Vec<GuardedRules>,
+    restore: Vec<RestoreRule>,
+}
+
+impl Part {
+    fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.guarded.is_empty()
+    }
+
+    /// The group for `when`: the last one if it has the same condition, else a new one.
+    fn group(&mut self, when: &Condition) -> &mut GuardedRules {
+        let same = self
+            .guarded
+            .last()
+            .is_some_and(|g| g.when.as_ref() == Some(when));
+        if !same {
+            self.guarded.push(GuardedRules {
+                when: Some(when.clone()),
+                rules: Vec::new(),
+                content: Vec::new(),
+            });
+        }
+        let last = self.guarded.len() - 1;
+        &mut self.guarded[last]
+    }
+}
+
 #[derive(Default)]
 struct Draft {
-    user: Vec<Rule>,
-    system: Vec<Rule>,
+    user: Part,
+    system: Part,
     detect: Vec<Condition>,
     vars: Vec<Variable>,
 }
 
 impl Draft {
-    fn push(&mut self, scopes: Scopes, rule: Rule) {
-        if scopes.user {
-            self.user.push(rule.clone());
+    fn parts(&mut self, scopes: Scopes) -> impl Iterator<Item = &mut Part> {
+        [
+            (scopes.user, &mut self.user),
+            (scopes.system, &mut self.system),
+        ]
+        .into_iter()
+        .filter_map(|(on, p)| on.then_some(p))
+    }
+
+    /// A rule of the scopes, held by `when` if given.
+    fn push(&mut self, scopes: Scopes, rule: Rule, when: Option<&Condition>) {
+        for part in self.parts(scopes) {
+            match when {
+                None => part.rules.push(rule.clone()),
+                Some(c) => part.group(c).rules.push(rule.clone()),
+            }
         }
-        if scopes.system {
-            self.system.push(rule);
+    }
+
+    fn push_content(&mut self, scopes: Scopes, rule: ContentRule, when: Option<&Condition>) {
+        for part in self.parts(scopes) {
+            match when {
+                Some(c) => part.group(c).content.push(rule.clone()),
+                None => part.guarded.push(GuardedRules {
+                    when: None,
+                    rules: Vec::new(),
+                    content: vec![rule.clone()],
+                }),
+            }
         }
+    }
+
+    fn push_restore(&mut self, scopes: Scopes, rule: RestoreRule) {
+        for part in self.parts(scopes) {
+            part.restore.push(rule.clone());
+        }
+    }
+}
+
+/// Both conditions, when both are given.
+fn and(a: Option<&Condition>, b: Option<Condition>) -> Option<Condition> {
+    match (a, b) {
+        (None, b) => b,
+        (Some(a), None) => Some(a.clone()),
+        (Some(a), Some(b)) => Some(Condition::All(vec![a.clone(), b])),
     }
 }
 
 struct Walker<'a> {
     source: &'a str,
+    urlid: Option<String>,
     named: HashMap<NamedKey, &'a Element>,
     /// Each definition's own size ([`own_sizes`]).
     named_sizes: HashMap<NamedKey, usize>,
@@ -260,6 +331,9 @@ impl<'a> Walker<'a> {
             vars: inherited,
             ..Draft::default()
         };
+        // Components nested in this one are pushed before it; they only run where this
+        // one is detected too.
+        let first_child = self.out.len();
         for child in &el.children {
             let n = child.name.to_ascii_lowercase();
             match n.as_str() {
@@ -280,6 +354,7 @@ impl<'a> Walker<'a> {
                                     action: Action::Include,
                                     pattern: p,
                                 },
+                                None,
                             ),
                             Err(e) => self.warn(ext.line, e),
                         }
@@ -296,14 +371,23 @@ impl<'a> Walker<'a> {
             1 => draft.detect.pop(),
             _ => Some(Condition::Any(std::mem::take(&mut draft.detect))),
         };
-        for (scope, rules) in [(Scope::User, draft.user), (Scope::System, draft.system)] {
-            if rules.is_empty() {
+        if let Some(d) = &detect {
+            for child in &mut self.out[first_child..] {
+                child.detect = and(Some(d), child.detect.take());
+            }
+        }
+        for (scope, part) in [(Scope::User, draft.user), (Scope::System, draft.system)] {
+            if part.is_empty() {
                 continue;
             }
             let mut c = Component::new(&name, scope, self.source);
-            c.rules = rules;
+            c.rules = part.rules;
+            c.guarded = part.guarded;
+            c.restore = part.restore;
             c.detect = detect.clone();
             c.variables = draft.vars.clone();
+            c.category = Category::from_type(el.attr("type").unwrap_or(""));
+            c.urlid = self.urlid.clone();
             self.out.push(c);
         }
     }
@@ -317,7 +401,7 @@ impl<'a> Walker<'a> {
         }
         for child in &el.children {
             match child.name.to_ascii_lowercase().as_str() {
-                "rules" => self.rules(child, ctx, draft, depth + 1),
+                "rules" => self.rules(child, ctx, draft, depth + 1, None),
                 "detection" => {
                     let c = self.detection(child, depth + 1);
                     draft.detect.push(c);
@@ -331,8 +415,10 @@ impl<'a> Walker<'a> {
                     self.component(child, ctx, Some(name), depth + 1, draft.vars.clone())
                 }
                 "role" => self.role(child, ctx, name, draft, depth + 1),
-                // LoadState-only (seen directly under <role> in MigApp.xml).
-                "destinationcleanup" | "merge" | "locationmodify" | "contentmodify" => {}
+                // LoadState-only (seen directly under <role> in MigApp.xml): kept as data.
+                "destinationcleanup" | "merge" | "locationmodify" | "contentmodify" => {
+                    self.restore(child, ctx, draft)
+                }
                 _ => self.warn(
                     child.line,
                     format!("<{}> in <role> is not supported; ignored", child.name),
@@ -341,7 +427,15 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn rules(&mut self, el: &'a Element, filter: Scopes, draft: &mut Draft, depth: usize) {
+    /// `guard`: the conditions of the enclosing `<rules>` (nested rules inherit them).
+    fn rules(
+        &mut self,
+        el: &'a Element,
+        filter: Scopes,
+        draft: &mut Draft,
+        depth: usize,
+        guard: Option<&Condition>,
+    ) {
         if depth >= MAX_NESTING {
             return self.warn(
                 el.line,
@@ -366,6 +460,24 @@ impl<'a> Walker<'a> {
                     .into(),
             );
         }
+        // <conditions>, <condition> and <detects> inside <rules> decide whether its
+        // objects are taken; all of them must hold.
+        let mut own = Vec::new();
+        for child in &def.children {
+            match child.name.to_ascii_lowercase().as_str() {
+                "conditions" => own.push(self.conditions(child, depth + 1)),
+                "condition" => own.push(self.condition(child)),
+                "detects" => own.push(self.detects(child, depth + 1)),
+                _ => {}
+            }
+        }
+        let own = match own.len() {
+            0 => None,
+            1 => own.pop(),
+            _ => Some(Condition::All(own)),
+        };
+        let guard = and(guard, own);
+        let guard = guard.as_ref();
         for child in &def.children {
             let n = child.name.to_ascii_lowercase();
             let action = match n.as_str() {
@@ -373,25 +485,20 @@ impl<'a> Walker<'a> {
                 "exclude" => Action::Exclude,
                 "unconditionalexclude" => Action::UnconditionalExclude,
                 "rules" => {
-                    self.rules(child, scopes, draft, depth + 1);
+                    self.rules(child, scopes, draft, depth + 1, guard);
                     continue;
                 }
-                // LoadState-only, ScanState ignores them.
-                "merge" | "locationmodify" | "contentmodify" | "destinationcleanup" => continue,
+                "conditions" | "condition" | "detects" => continue,
+                // LoadState-only, ScanState ignores them: kept as data for the restore side.
+                "merge" | "locationmodify" | "contentmodify" | "destinationcleanup"
+                | "addobjects" => {
+                    self.restore(child, scopes, draft);
+                    continue;
+                }
                 "includeattributes" | "excludeattributes" => {
                     self.warn(
                         child.line,
                         format!("<{}>: attributes are captured as found", child.name),
-                    );
-                    continue;
-                }
-                "conditions" | "condition" | "detects" => {
-                    self.warn(
-                        child.line,
-                        format!(
-                            "<{}> inside <rules> is not evaluated; the rules are taken as applying",
-                            child.name
-                        ),
                     );
                     continue;
                 }
@@ -407,13 +514,11 @@ impl<'a> Walker<'a> {
                 }
             };
             if let Some(f) = child.attr("filter") {
-                if !f.contains("IgnoreIrrelevantLinks") {
-                    self.warn(child.line, format!("<{} filter=\"{}\">: the filter is not applied, its objectSet is taken whole", child.name, f.trim()));
-                }
+                self.filter(child, f, action, scopes, draft);
             }
             for os in &child.children {
                 if os.is("objectSet") {
-                    self.object_set(os, action, scopes, draft);
+                    self.object_set(os, action, scopes, draft, guard);
                 } else {
                     self.warn(
                         os.line,
@@ -424,34 +529,206 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn object_set(&mut self, os: &'a Element, action: Action, scopes: Scopes, draft: &mut Draft) {
-        for item in &os.children {
-            match item.name.to_ascii_lowercase().as_str() {
-                "pattern" => {
-                    let ty = item.attr("type").map(str::trim);
-                    let kind = match ty.map(str::to_ascii_lowercase).as_deref() {
-                        Some("file") => ObjectKind::File,
-                        Some("registry") => ObjectKind::Registry,
-                        _ => {
-                            let t = ty.unwrap_or("(none)");
-                            self.warn(item.line, format!("<pattern type=\"{t}\"> is not supported (only File and Registry); ignored"));
-                            continue;
-                        }
-                    };
+    /// `<include filter="…">`: the capture takes the objects whole (USMT runs most filters
+    /// when it applies the store); the filter is recorded for the restore side.
+    fn filter(&mut self, el: &Element, f: &str, action: Action, scopes: Scopes, draft: &mut Draft) {
+        let Some((name, args)) = parse_call(f) else {
+            return self.warn(
+                el.line,
+                format!("filter '{}' is not a helper call; ignored", f.trim()),
+            );
+        };
+        if !matches!(name.as_str(), "IgnoreIrrelevantLinks" | "NeverRestore") {
+            self.warn(
+                el.line,
+                format!("<{} filter=\"{}\">: the objects are captured whole; the filter is recorded for the restore", el.name, f.trim()),
+            );
+        }
+        let kind = if action == Action::Include {
+            RestoreKind::IncludeFilter
+        } else {
+            RestoreKind::ExcludeFilter
+        };
+        let patterns = self.patterns_of(el);
+        draft.push_restore(
+            scopes,
+            RestoreRule {
+                kind,
+                script: Some(Call { name, args }),
+                patterns,
+            },
+        );
+    }
+
+    /// Every `<pattern>` of the `<objectSet>`s directly below `el`.
+    fn patterns_of(&mut self, el: &Element) -> Vec<Pattern> {
+        let mut out = Vec::new();
+        for os in el.children.iter().filter(|c| c.is("objectSet")) {
+            for item in os.children.iter().filter(|c| c.is("pattern")) {
+                if let Some(kind) = self.pattern_kind(item) {
                     match pattern::parse(kind, &item.text) {
-                        Ok(p) => draft.push(scopes, Rule { action, pattern: p }),
-                        Err(e) => self.warn(item.line, format!("pattern '{}' ignored: {e}", item.text.trim())),
+                        Ok(p) => out.push(p),
+                        Err(e) => self.warn(
+                            item.line,
+                            format!("pattern '{}' ignored: {e}", item.text.trim()),
+                        ),
                     }
                 }
-                "script" => self.script(item, action, scopes, draft),
-                "content" => self.warn(item.line, "<content filter=…>: files named inside registry values are not followed; the values themselves are taken".into()),
-                "conditions" | "condition" => self.warn(item.line, "conditions on an <objectSet> are not evaluated; its patterns are taken".into()),
-                _ => self.warn(item.line, format!("<{}> in <objectSet> is not supported; ignored", item.name)),
+            }
+        }
+        out
+    }
+
+    /// `<merge>`, `<locationModify>`, `<contentModify>`, `<destinationCleanup>`,
+    /// `<addObjects>`: recorded with their helper and objects.
+    fn restore(&mut self, el: &Element, scopes: Scopes, draft: &mut Draft) {
+        let kind = match el.name.to_ascii_lowercase().as_str() {
+            "merge" => RestoreKind::Merge,
+            "locationmodify" => RestoreKind::LocationModify,
+            "contentmodify" => RestoreKind::ContentModify,
+            "destinationcleanup" => RestoreKind::DestinationCleanup,
+            _ => RestoreKind::AddObjects,
+        };
+        let script = el
+            .attr("script")
+            .or_else(|| el.attr("filter"))
+            .and_then(parse_call)
+            .map(|(name, args)| Call { name, args });
+        let mut patterns = self.patterns_of(el);
+        if kind == RestoreKind::AddObjects {
+            for loc in el
+                .children
+                .iter()
+                .filter(|o| o.is("object"))
+                .filter_map(|o| o.child("location"))
+            {
+                let k = if loc
+                    .attr("type")
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("file"))
+                {
+                    ObjectKind::File
+                } else {
+                    ObjectKind::Registry
+                };
+                if let Ok(p) = pattern::parse(k, &loc.text) {
+                    patterns.push(p);
+                }
+            }
+        }
+        draft.push_restore(
+            scopes,
+            RestoreRule {
+                kind,
+                script,
+                patterns,
+            },
+        );
+    }
+
+    fn pattern_kind(&mut self, item: &Element) -> Option<ObjectKind> {
+        let ty = item.attr("type").map(str::trim);
+        match ty.map(str::to_ascii_lowercase).as_deref() {
+            Some("file") => Some(ObjectKind::File),
+            Some("registry") => Some(ObjectKind::Registry),
+            _ => {
+                let t = ty.unwrap_or("(none)");
+                self.warn(
+                    item.line,
+                    format!(
+                        "<pattern type=\"{t}\"> is not supported (only File and Registry); ignored"
+                    ),
+                );
+                None
             }
         }
     }
 
-    fn script(&mut self, item: &Element, action: Action, scopes: Scopes, draft: &mut Draft) {
+    fn object_set(
+        &mut self,
+        os: &'a Element,
+        action: Action,
+        scopes: Scopes,
+        draft: &mut Draft,
+        guard: Option<&Condition>,
+    ) {
+        // Conditions on the objectSet: its patterns are taken only where they hold.
+        let mut own = Vec::new();
+        for item in &os.children {
+            if item.is("conditions") {
+                own.push(self.conditions(item, 1));
+            } else if item.is("condition") {
+                own.push(self.condition(item));
+            }
+        }
+        let own = match own.len() {
+            0 => None,
+            1 => own.pop(),
+            _ => Some(Condition::All(own)),
+        };
+        let guard = and(guard, own);
+        let guard = guard.as_ref();
+        for item in &os.children {
+            match item.name.to_ascii_lowercase().as_str() {
+                "pattern" => {
+                    let Some(kind) = self.pattern_kind(item) else {
+                        continue;
+                    };
+                    match pattern::parse(kind, &item.text) {
+                        Ok(p) => draft.push(scopes, Rule { action, pattern: p }, guard),
+                        Err(e) => self.warn(
+                            item.line,
+                            format!("pattern '{}' ignored: {e}", item.text.trim()),
+                        ),
+                    }
+                }
+                "script" => self.script(item, action, scopes, draft, guard),
+                "content" => {
+                    if let Some(rule) = self.content(item, action) {
+                        draft.push_content(scopes, rule, guard);
+                    }
+                }
+                "conditions" | "condition" => {}
+                _ => self.warn(
+                    item.line,
+                    format!("<{}> in <objectSet> is not supported; ignored", item.name),
+                ),
+            }
+        }
+    }
+
+    /// `<content filter="ExtractSingleFile(…)"><objectSet>…</objectSet></content>`.
+    fn content(&mut self, item: &Element, action: Action) -> Option<ContentRule> {
+        let filter = item.attr("filter").and_then(parse_call);
+        let Some((name, args)) = filter else {
+            self.warn(
+                item.line,
+                "<content> without a helper call in filter=; ignored".into(),
+            );
+            return None;
+        };
+        if !super::content::is_known(&name) {
+            self.warn(
+                item.line,
+                format!("<content filter=\"{name}\"> is not known; its files are not followed"),
+            );
+            return None;
+        }
+        let from = self.patterns_of(item);
+        Some(ContentRule {
+            action,
+            filter: Call { name, args },
+            from,
+        })
+    }
+
+    fn script(
+        &mut self,
+        item: &Element,
+        action: Action,
+        scopes: Scopes,
+        draft: &mut Draft,
+        guard: Option<&Condition>,
+    ) {
         let Some((name, args)) = parse_call(&item.text) else {
             return self.warn(
                 item.line,
@@ -464,11 +741,18 @@ impl<'a> Walker<'a> {
         let rule = |pattern| Rule { action, pattern };
         match name.as_str() {
             "GenerateDrivePatterns" => match drive_pattern(&args) {
-                Ok(p) => draft.push(scopes, rule(p)),
+                Ok(p) => draft.push(scopes, rule(p), guard),
                 Err(e) => self.warn(item.line, e),
             },
             "GenerateUserPatterns" => match user_pattern(&args) {
-                Ok(p) => draft.user.push(rule(p)),
+                Ok(p) => draft.push(
+                    Scopes {
+                        user: true,
+                        system: false,
+                    },
+                    rule(p),
+                    guard,
+                ),
                 Err(e) => self.warn(item.line, e),
             },
             "GenerateDocPatterns" => {
@@ -495,6 +779,7 @@ impl<'a> Walker<'a> {
                                 action: a,
                                 pattern: p,
                             },
+                            guard,
                         );
                     }
                 }
@@ -530,25 +815,37 @@ impl<'a> Walker<'a> {
             };
             let value = if let Some(t) = v.child("text") {
                 VarValue::Text(t.text.trim().to_string())
-            } else if let Some(s) = v.child("script") {
-                match parse_call(&s.text) {
-                    Some((f, a))
-                        if f == "GetStringContent"
-                            && a.first()
-                                .is_some_and(|t| t.eq_ignore_ascii_case("registry")) =>
-                    {
-                        VarValue::Registry(a.get(1).cloned().unwrap_or_default())
-                    }
-                    _ => {
-                        self.warn(s.line, format!("variable from script '{}' is not supported; the variable stays unknown", s.text.trim()));
+            } else if let Some(sc) = v.child("script") {
+                match variable_script(&sc.text) {
+                    Some(value) => value,
+                    None => {
+                        self.warn(sc.line, format!("variable from script '{}' is not supported; the variable stays unknown", sc.text.trim()));
                         continue;
                     }
                 }
+            } else if let Some(os) = v.child("objectSet") {
+                let mut patterns = Vec::new();
+                let mut filter = None;
+                for item in &os.children {
+                    if item.is("pattern") {
+                        if let Some(kind) = self.pattern_kind(item) {
+                            if let Ok(p) = pattern::parse(kind, &item.text) {
+                                patterns.push(p);
+                            }
+                        }
+                    } else if item.is("content") {
+                        if let Some(rule) = self.content(item, Action::Include) {
+                            filter = Some(rule.filter);
+                            patterns.extend(rule.from);
+                        }
+                    }
+                }
+                VarValue::Objects { patterns, filter }
             } else {
                 self.warn(
                     v.line,
                     format!(
-                        "variable {name} from an <objectSet> is not supported; it stays unknown"
+                        "variable {name} has no <text>, <script> or <objectSet>; it stays unknown"
                     ),
                 );
                 continue;
@@ -589,6 +886,15 @@ impl<'a> Walker<'a> {
                     any.push(self.condition(c));
                 } else if c.is("conditions") && depth < MAX_NESTING {
                     any.push(self.conditions(c, depth + 1));
+                } else if c.is("objectSet") {
+                    // An objectSet in a <detect> holds when any of its objects exists.
+                    for item in c.children.iter().filter(|i| i.is("pattern")) {
+                        let ty = item.attr("type").unwrap_or("File").trim().to_string();
+                        any.push(Condition::Call {
+                            name: "DoesObjectExist".into(),
+                            args: vec![ty, item.text.trim().to_string()],
+                        });
+                    }
                 } else {
                     self.warn(c.line, format!("<{}> in <detect> is not evaluated", c.name));
                 }
@@ -646,6 +952,29 @@ impl<'a> Walker<'a> {
             call
         }
     }
+}
+
+/// `GetStringContent("Registry", loc)`, `GetStringContent("File", loc, "ExpandContent")`,
+/// `GetExpandedStringContent(…)` as a variable's value.
+fn variable_script(text: &str) -> Option<VarValue> {
+    let (f, a) = parse_call(text)?;
+    let expand = match f.as_str() {
+        "GetStringContent" => a
+            .get(2)
+            .is_some_and(|x| x.trim().eq_ignore_ascii_case("ExpandContent")),
+        "GetExpandedStringContent" => true,
+        _ => return None,
+    };
+    let kind = match a.first()?.trim().to_ascii_lowercase().as_str() {
+        "registry" => ObjectKind::Registry,
+        "file" => ObjectKind::File,
+        _ => return None,
+    };
+    Some(VarValue::Content {
+        kind,
+        location: a.get(1).cloned().unwrap_or_default(),
+        expand,
+    })
 }
 
 #[cfg(test)]
@@ -718,7 +1047,11 @@ mod tests {
         assert_eq!(app.variables.len(), 2);
         assert_eq!(
             app.variables[1].value,
-            VarValue::Registry(r"%Wow%\App [Dir]".into())
+            VarValue::Content {
+                kind: ObjectKind::Registry,
+                location: r"%Wow%\App [Dir]".into(),
+                expand: false
+            }
         );
         assert!(
             matches!(&app.detect, Some(Condition::All(v)) if matches!(&v[0], Condition::Any(_)))

@@ -7,6 +7,9 @@
 //! [`matcher::Matcher::new`] → `decide` / `might_contain` per object while walking.
 
 pub mod builtin;
+pub mod configxml;
+pub mod content;
+pub mod evaluate;
 pub mod expand;
 pub mod matcher;
 pub mod migxml;
@@ -18,7 +21,8 @@ pub mod yaml;
 
 use std::path::Path;
 
-pub use expand::{expand, Environment, Facts, NoFacts};
+pub use evaluate::{evaluate, ComponentReport, Evaluation, Verdict};
+pub use expand::{expand, Answer, Environment, Facts, Lookup, NoFacts};
 pub use matcher::{decide, Decision, Matcher};
 pub use model::*;
 

@@ -73,12 +73,88 @@ pub enum Condition {
     },
 }
 
+/// A helper call as written in a `script=`/`filter=` attribute or a `<script>`:
+/// `MigXmlHelper.RelativeMove("%CSIDL_APPDATA%\X", "%CSIDL_APPDATA%")` → name
+/// `RelativeMove`, args as written (variables not expanded).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Call {
+    pub name: String,
+    pub args: Vec<String>,
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let args: Vec<String> = self.args.iter().map(|a| format!("\"{a}\"")).collect();
+        write!(f, "{}({})", self.name, args.join(","))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VarValue {
     /// `<text>`: a literal that may hold other variables.
     Text(String),
-    /// `GetStringContent("Registry", "HKLM\...\Key [Value]")`: the caller reads the hive.
-    Registry(String),
+    /// `GetStringContent("Registry"|"File", location)` (and `GetExpandedStringContent`, or
+    /// a third argument `"ExpandContent"`: `expand`): the caller reads the offline system.
+    Content {
+        kind: ObjectKind,
+        location: String,
+        expand: bool,
+    },
+    /// `<objectSet>`: the content of the first object it names, through the
+    /// `<content filter>` (`ExtractDirectory`, `ExtractSingleFile`) when there is one.
+    Objects {
+        patterns: Vec<Pattern>,
+        filter: Option<Call>,
+    },
+}
+
+/// `<content filter="ExtractSingleFile(…)">` in an include/exclude: the files named inside
+/// the objects of `from` (registry values, usually) become objects of the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentRule {
+    pub action: Action,
+    pub filter: Call,
+    pub from: Vec<Pattern>,
+}
+
+/// Rules that hold only where a condition does (`<rules>` or `<objectSet>` with
+/// `<conditions>`, `<detects>` inside `<rules>`), and rules whose objects only the offline
+/// system can name (`<content>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardedRules {
+    /// `None`: always (content rules without a condition).
+    pub when: Option<Condition>,
+    pub rules: Vec<Rule>,
+    pub content: Vec<ContentRule>,
+}
+
+/// What a LoadState-side element asks for, kept as data for the restore side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestoreKind {
+    /// `<merge script>`: SourcePriority, DestinationPriority, NewestVersion…
+    Merge,
+    /// `<locationModify script>`: RelativeMove, ExactMove, Move.
+    LocationModify,
+    /// `<contentModify script>`: SetValueByTable, KeepExisting, MergeMultiSzContent…
+    ContentModify,
+    /// `<destinationCleanup>`: delete on the destination before applying.
+    DestinationCleanup,
+    /// `<include filter>` (IgnoreIrrelevantLinks, NeverRestore, FileProperties…).
+    IncludeFilter,
+    /// `<exclude filter>`.
+    ExcludeFilter,
+    /// `<addObjects>`: objects emulated as if they existed on the source.
+    AddObjects,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreRule {
+    pub kind: RestoreKind,
+    /// The helper; `None` for a `<destinationCleanup>` without a filter.
+    pub script: Option<Call>,
+    /// The objects it applies to (its `<objectSet>` patterns).
+    pub patterns: Vec<Pattern>,
 }
 
 /// A component-private variable (MigXML `<environment>`), used only by its own patterns.
@@ -101,6 +177,39 @@ pub struct Component {
     /// `None` = always present (YAML profiles, MigXML without detection).
     pub detect: Option<Condition>,
     pub variables: Vec<Variable>,
+    /// Conditional and content-derived rules (see [`GuardedRules`]).
+    pub guarded: Vec<GuardedRules>,
+    /// LoadState-side instructions, recorded for the restore side.
+    pub restore: Vec<RestoreRule>,
+    /// MigXML `<component type>`: where Config.xml lists it.
+    pub category: Category,
+    /// The `<migration urlid>` of its file (Config.xml IDs start with it).
+    pub urlid: Option<String>,
+}
+
+/// MigXML `<component type="System|Application|Device|Documents">`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    System,
+    Application,
+    Device,
+    /// Also every YAML profile component (they take files).
+    #[default]
+    Documents,
+}
+
+impl Category {
+    pub fn from_type(t: &str) -> Category {
+        match t.trim().to_ascii_lowercase().as_str() {
+            "system" => Category::System,
+            "application" => Category::Application,
+            "device" => Category::Device,
+            _ => Category::Documents,
+        }
+    }
 }
 
 impl Component {
@@ -112,6 +221,10 @@ impl Component {
             source: source.into(),
             detect: None,
             variables: Vec::new(),
+            guarded: Vec::new(),
+            restore: Vec::new(),
+            category: Category::default(),
+            urlid: None,
         }
     }
 }

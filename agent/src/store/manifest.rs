@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::model::Installation;
 pub use crate::plan::folders::UserFolders;
+pub use crate::plan::records::{ComponentSize, RestoreEntry};
 pub use crate::plan::skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 
 pub const MANIFEST_FILE: &str = "manifest.yaml";
@@ -37,6 +38,10 @@ pub struct Manifest {
     pub users_left: Vec<LeftUser>,
     /// What cannot travel in any store (DPAPI secrets, Wi-Fi keys, printers…).
     pub cannot_travel: Vec<String>,
+    /// Config.xml's `<ProfileControl>` (groups migrated users join, domain and user
+    /// mappings), for the restore side (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_control: Option<crate::rules::configxml::ProfileControl>,
     pub totals: Totals,
     /// MigXML helpers that act when the store is restored (`<locationModify>`, `<merge>`,
     /// `<contentModify>` scripts), recorded by the capture with their patterns expanded for
@@ -112,6 +117,15 @@ pub struct UserRecord {
     /// before it existed restore with Windows' default layout under the old profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folders: Option<UserFolders>,
+    /// Files and bytes per rule component (optional; stores before 0.1 lack it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentSize>,
+    /// What the rules ask of the restore side for this user's (or the machine's) objects:
+    /// MigXML's `<merge>`, `<locationModify>`, `<contentModify>`, `<destinationCleanup>`,
+    /// include/exclude filters and `<addObjects>`, with their helper call as written and
+    /// the objects they apply to as this store holds them (optional).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restore: Vec<RestoreEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

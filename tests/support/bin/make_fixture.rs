@@ -4,7 +4,8 @@
 //! `make-fixture newpc DIR USER`: a freshly imaged Windows 11 with one user, empty folders
 //! (the restore benchmark's target);
 //! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files;
-//! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB.
+//! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB;
+//! `make-fixture bench-rules DIR FILES`: the rule-evaluation benchmark's machine.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -53,8 +54,13 @@ fn main() {
             fixtures::bench::write_big_hive(std::path::Path::new(dir), mb);
             println!("machine with a dirty SOFTWARE hive of about {mb} MB written to {dir}");
         }
+        [cmd, dir, n] if cmd == "bench-rules" => {
+            let n: usize = n.parse().unwrap_or(200_000);
+            fixtures::bench::write_rules_bench(std::path::Path::new(dir), n);
+            println!("rule benchmark machine written to {dir} ({n} files)");
+        }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB");
+            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
             std::process::exit(2);
         }
     }

@@ -1,0 +1,30 @@
+//! What a plan records for the manifest beside the files: sizes per rule component and
+//! the restore-side instructions of the components that take part.
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{Call, RestoreKind};
+
+/// What one rule component took in one pass.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct ComponentSize {
+    pub component: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// One LoadState-side instruction of a rule component (see `UserRecord::restore` in the manifest).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RestoreEntry {
+    pub component: String,
+    /// merge, location-modify, content-modify, destination-cleanup, include-filter,
+    /// exclude-filter, add-objects.
+    pub kind: RestoreKind,
+    /// `RelativeMove` with its arguments as written (`%CSIDL_APPDATA%\X`, to be expanded
+    /// on the destination); absent for a destinationCleanup without a filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Call>,
+    /// The objects it applies to, in USMT's pattern syntax, variables replaced with the
+    /// source's values (as the store holds them).
+    pub patterns: Vec<String>,
+}
