@@ -1,17 +1,22 @@
 //! lifeboat-media: builds bootable WinPE media carrying the Lifeboat agent
-//! (base → inspect → edit → emit). Exit codes: 0 done, 2 bad command line, 1 failure.
+//! (base → inspect → edit → emit). Exit codes, from the error's kind ([`exit_code`]): 0 done,
+//! 1 failed while writing, 2 bad command line, 3 a base, agent, config or file given cannot
+//! make media, 4 a tool the build needs is missing.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use lifeboat_media::{base, build, emit, inspect};
+use lifeboat_media::error::{MediaError, Result};
+use lifeboat_media::{agents, base, build, emit, inspect};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "lifeboat-media",
     version,
-    about = "Build bootable WinPE media carrying the Lifeboat agent"
+    about = "Build bootable WinPE media carrying the Lifeboat agent",
+    after_help = "Exit codes: 0 done, 1 failed while writing, 2 bad command line, \
+3 the base, an agent, the config or a file given cannot make media, 4 a tool the build needs is missing."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -24,6 +29,9 @@ enum Cmd {
     Inspect {
         /// A copype folder, a WinPE/Windows ISO, install media, or a boot.wim / winre.wim.
         base: PathBuf,
+        /// Agent .exe files or folders of them: names the one a build would use.
+        #[arg(long = "agent", value_name = "EXE|DIR")]
+        agents: Vec<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -41,9 +49,10 @@ struct BuildArgs {
     /// A copype folder, a WinPE/Windows ISO, install media, or a boot.wim.
     #[arg(long)]
     base: PathBuf,
-    /// lifeboat.exe for the image's architecture (scripts/build-windows-agent.sh).
-    #[arg(long)]
-    agent: PathBuf,
+    /// lifeboat.exe builds (scripts/build-windows-agent.sh), or folders of them (target/agents):
+    /// the one of the image's architecture goes in. Repeatable.
+    #[arg(long = "agent", value_name = "EXE|DIR", required = true)]
+    agents: Vec<PathBuf>,
     /// Agent config (YAML, validated); default: a LIFEBOAT USB stick, then the boot stick.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -86,8 +95,11 @@ struct BuildArgs {
     json: bool,
 }
 
-fn run_inspect(base: &std::path::Path, json: bool) -> Result<String, String> {
-    let r = inspect::inspect(&base::open(base)?)?;
+fn run_inspect(base: &std::path::Path, given: &[PathBuf], json: bool) -> Result<String> {
+    let mut r = inspect::inspect(&base::open(base)?)?;
+    if !given.is_empty() {
+        r.choose_agent(&agents::load(given)?);
+    }
     Ok(if json {
         serde_json::to_string_pretty(&r).unwrap_or_default()
     } else {
@@ -95,23 +107,23 @@ fn run_inspect(base: &std::path::Path, json: bool) -> Result<String, String> {
     })
 }
 
-fn run_build(a: BuildArgs) -> Result<String, String> {
+fn run_build(a: BuildArgs) -> Result<String> {
     if a.iso.is_none() && a.usb_dir.is_none() && a.disk_image.is_none() {
-        return Err(
+        return Err(MediaError::Usage(
             "choose an output: --iso OUT.iso, --usb-dir DIR or --disk-image OUT.img".into(),
-        );
+        ));
     }
     let compression = a
         .compress
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(|e| format!("--compress: {e}"))?;
+        .map_err(|e| MediaError::Usage(format!("--compress: {e}")))?;
     let b = base::open(&a.base)?;
     let opts = build::BuildOptions {
         compression,
         progress: !a.json,
-        agent: a.agent,
+        agents: a.agents,
         config: a.config,
         profiles: a.profiles,
         drivers: a.drivers,
@@ -119,19 +131,24 @@ fn run_build(a: BuildArgs) -> Result<String, String> {
         index: a.index,
     };
     let built = build::build(&b, &opts)?;
-    let signer = match a.boot_signer.as_str() {
-        "2023" => emit::Signer::Ca2023,
-        _ => emit::Signer::Ca2011,
+    let media = emit::Media {
+        base: &b,
+        boot_wim: &built.boot_wim,
+        signer: match a.boot_signer.as_str() {
+            "2023" => emit::Signer::Ca2023,
+            _ => emit::Signer::Ca2011,
+        },
+        arch: built.report.arch,
     };
     let output = if let Some(out) = a.iso {
-        emit::iso(&b, &built.boot_wim, &out, signer, a.noprompt)?;
+        emit::iso(&media, &out, a.noprompt)?;
         out
     } else if let Some(out) = a.disk_image {
-        emit::disk_image(&b, &built.boot_wim, &out, signer, a.store_size)?;
+        emit::disk_image(&media, &out, a.store_size)?;
         out
     } else {
         let out = a.usb_dir.unwrap_or_default();
-        emit::usb_dir(&b, &built.boot_wim, &out, signer)?;
+        emit::usb_dir(&media, &out)?;
         out
     };
     let r = &built.report;
@@ -150,16 +167,31 @@ fn run_build(a: BuildArgs) -> Result<String, String> {
     ))
 }
 
+/// The one place errors become exit codes.
+fn exit_code(e: &MediaError) -> i32 {
+    match e {
+        MediaError::Usage(_) => 2,
+        MediaError::Base { .. }
+        | MediaError::BaseWim { .. }
+        | MediaError::Agent { .. }
+        | MediaError::Input { .. }
+        | MediaError::Config(_)
+        | MediaError::NameClash { .. } => 3,
+        MediaError::ToolMissing { .. } => 4,
+        MediaError::Io { .. } | MediaError::Wim { .. } | MediaError::ToolFailed { .. } => 1,
+    }
+}
+
 fn main() {
     let r = match Cli::parse().command {
-        Cmd::Inspect { base, json } => run_inspect(&base, json),
+        Cmd::Inspect { base, agents, json } => run_inspect(&base, &agents, json),
         Cmd::Build(args) => run_build(*args),
     };
     match r {
         Ok(text) => print!("{text}"),
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(1);
+            std::process::exit(exit_code(&e));
         }
     }
 }
