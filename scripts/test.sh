@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test: Linux unit and integration tests, and the Windows agent under Wine.
-# Installs what the tests need on a fresh Debian 12 machine (apt, PyPI), builds the .exe.
+# Runs every test: Linux unit and integration tests, the boot tests in QEMU, and the Windows
+# agents under Wine (x64; x86 through WoW64). Installs what the tests need on a fresh
+# Debian 12 machine (apt, PyPI) and builds the three agents (x64, x86, arm64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_packages build-essential pkg-config clang libclang-dev make \
-    rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 \
-    wine wine64 wimtools libhivex-bin xorriso mtools ntfs-3g dosfstools fdisk util-linux \
-    zstd python3 python3-pip fusefat attr syslinux syslinux-common
+ensure_packages build-essential pkg-config clang libclang-dev make llvm file \
+    rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 \
+    wine wine64 wimtools libhivex-bin xorriso genisoimage mtools ntfs-3g dosfstools fdisk \
+    util-linux zstd python3 python3-pip python3-venv fusefat attr syslinux syslinux-common \
+    qemu-system-x86 ovmf gnu-efi
 ensure_rust
 
 # regipy: an independent replay of registry transaction logs, compared with ours.
@@ -17,5 +19,15 @@ if ! python3 -c "import regipy" 2>/dev/null; then
         python3 -m pip install --quiet --break-system-packages regipy==6.5.0
 fi
 
-bash scripts/build-windows-agent.sh
-cargo test --workspace --locked "$@"
+timed() { local s=$SECONDS; "$@"; echo "[$((SECONDS - s)) s] $*"; }
+timed bash scripts/build-windows-agent.sh
+timed bash scripts/build-windows-agent.sh --arch i686
+timed bash scripts/build-windows-agent.sh --arch aarch64
+timed bash scripts/wine-wow64.sh
+timed cargo test --workspace --locked "$@"
+# The x86 agent through the same Wine cases as the x64 one (WoW64).
+(
+    export LIFEBOAT_EXE=$PWD/target/i686-pc-windows-gnu/release/lifeboat.exe
+    timed cargo test --locked -p lifeboat-tests --test wine_detect --test wine_capture \
+        --test wine_auto --test wim_layer "$@"
+)
