@@ -14,11 +14,10 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use fixtures::winpe::{copype, install_iso, Layout, Loaders, WinPeSpec};
-use fixtures::{run, workspace_root};
+use fixtures::run;
+use fixtures::winpe::{copype, install_iso, media_bin, Layout, Loaders, WinPeSpec};
 
 const OVMF: &str = "/usr/share/ovmf/OVMF.fd";
 const MARK: &str = "LIFEBOAT-STANDIN";
@@ -29,23 +28,6 @@ const NEXT_FILES: [&str; 5] = [
     r"\EFI\Microsoft\Boot\BCD",
     r"\sources\boot.wim",
 ];
-
-fn media_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "lifeboat-media"])
-            .current_dir(workspace_root())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"))
-            .join("debug/lifeboat-media")
-    })
-    .clone()
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Firmware {

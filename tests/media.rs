@@ -6,28 +6,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use fixtures::winpe::{copype, install_iso, Layout, WinPeSpec};
+use fixtures::winpe::{copype, install_iso, media_bin, Layout, WinPeSpec};
 use fixtures::{realdata, run, workspace_root};
 use lifeboat_media::hook;
-
-fn media_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "lifeboat-media"])
-            .current_dir(workspace_root())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        target.join("debug/lifeboat-media")
-    })
-    .clone()
-}
 
 /// An agent stand-in with the right PE header (the real .exe is tested under Wine elsewhere).
 fn agent(dir: &Path, machine: u16) -> PathBuf {

@@ -94,6 +94,27 @@ impl WinPeSpec {
     }
 }
 
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target"))
+}
+
+/// The `lifeboat-media` binary, built on first use.
+pub fn media_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "lifeboat-media"])
+            .current_dir(crate::workspace_root())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building lifeboat-media failed");
+        target_dir().join("debug/lifeboat-media")
+    })
+    .clone()
+}
+
 /// The marker the stand-ins carry; the name a copy stands for follows it.
 const TAG: &[u8] = b"@@LIFEBOAT-TAG@@";
 
@@ -117,10 +138,7 @@ impl Loaders {
         static BUILT: OnceLock<Loaders> = OnceLock::new();
         BUILT
             .get_or_init(|| {
-                let out = std::env::var_os("CARGO_TARGET_DIR")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| crate::workspace_root().join("target"))
-                    .join("boot-standins");
+                let out = target_dir().join("boot-standins");
                 let (code, stdout, err) = crate::run(
                     Command::new("make")
                         .arg("-s")
