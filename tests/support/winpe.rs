@@ -240,7 +240,7 @@ fn boot_file(spec: &WinPeSpec, rel: &str) -> Vec<u8> {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let lower = name.to_ascii_lowercase();
     match &spec.loaders {
-        Some(l) if lower == "bootmgr" => l.bootmgr.clone(),
+        Some(l) if lower == "bootmgr" => tag(&l.bootmgr, name),
         Some(l) if lower == "etfsboot.com" => tag(&l.etfsboot, name),
         Some(l) if lower.ends_with(".efi") => tag(&l.efi, name),
         None if lower == "etfsboot.com" => vec![0x90u8; 2048],
