@@ -908,7 +908,7 @@ fn built_agents_imports_read_as_llvm_objdump_reads_them() {
             .collect();
         let ours = lifeboat_media::agents::imports(&std::fs::read(&exe).unwrap()).unwrap();
         assert_eq!(ours, theirs, "{file}");
-        let loaded = lifeboat_media::agents::load(&[exe.clone()]).unwrap();
+        let loaded = lifeboat_media::agents::load(std::slice::from_ref(&exe)).unwrap();
         assert_eq!(
             loaded[0].runtime == lifeboat_media::agents::Runtime::Ucrt,
             ucrt,
