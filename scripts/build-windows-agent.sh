@@ -63,6 +63,9 @@ aarch64)
     fi
     mkdir -p "$zig/bin"
     py="$PWD/$zig/venv/bin/python"
+    # cargo-zigbuild looks for `zig` on PATH.
+    printf '#!/bin/sh\nexec "%s" -m ziglang "$@"\n' "$py" >"$zig/bin/zig"
+    chmod +x "$zig/bin/zig"
     for tool in gcc cc ar ranlib dlltool; do
         case "$tool" in
             gcc | cc) run="cc -target aarch64-windows-gnu" ;;
@@ -98,13 +101,14 @@ case "$kind" in
     *"$machine"*"MS Windows"*) echo "  machine: $kind" ;;
     *) echo "error: $exe is not a $machine Windows executable: $kind" >&2; exit 1 ;;
 esac
-# DLLs every WinPE 10/11 has: the system DLLs, the API sets, and (UCRT builds) the UCRT's
+# DLLs every WinPE 10/11 has: the system DLLs (mpr.dll: `net use`, the agent's share
+# destination), the API sets, and (UCRT builds) the UCRT's
 # api-ms-win-crt-* sets, which ucrtbase.dll serves (lifeboat-media inspect reports it).
 bad=0
 while read -r dll; do
     case "${dll,,}" in
         kernel32.dll | advapi32.dll | msvcrt.dll | ntdll.dll | userenv.dll | user32.dll | \
-            ws2_32.dll | bcryptprimitives.dll | api-ms-win-core-*.dll | api-ms-win-crt-*.dll)
+            ws2_32.dll | mpr.dll | bcryptprimitives.dll | api-ms-win-core-*.dll | api-ms-win-crt-*.dll)
             echo "  imports $dll" ;;
         *) echo "error: $exe imports $dll, which WinPE does not have" >&2; bad=1 ;;
     esac
