@@ -80,12 +80,17 @@ exec "$py" -m ziglang $run "\${args[@]}"
 EOF
         chmod +x "$zig/bin/aarch64-w64-mingw32-$tool"
     done
-    export "CC_${target//-/_}=$PWD/$zig/bin/aarch64-w64-mingw32-gcc"
-    export "AR_${target//-/_}=$PWD/$zig/bin/aarch64-w64-mingw32-ar"
+    # Bare names, found on PATH: autotools takes configure's --host from CC minus "-gcc",
+    # which must be a triplet, not a path.
+    export "CC_${target//-/_}=aarch64-w64-mingw32-gcc"
+    export "AR_${target//-/_}=aarch64-w64-mingw32-ar"
     # zig's clang rejects a pointer-type mismatch in wimlib's imagex.c, a program Lifeboat
     # does not use.
     export "CFLAGS_${target//-/_}=-Wno-error=incompatible-pointer-types"
-    PATH="/usr/bin:$PWD/$zig/bin:$PATH" "$PWD/$zig/venv/bin/cargo-zigbuild" "${build[@]}"
+    # cargo-zigbuild hands bindgen zig's include folders as `zig env` prints them, relative
+    # to the working directory when zig lies below it (target/zig); wimlib-sys's bindgen
+    # runs elsewhere and then finds no stdio.h. From agent/ the paths come out absolute.
+    (cd agent && PATH="/usr/bin:$PWD/../$zig/bin:$PATH" "$PWD/../$zig/venv/bin/cargo-zigbuild" "${build[@]}")
     ;;
 esac
 
