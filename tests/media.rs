@@ -150,11 +150,11 @@ fn inspect_on_real_wims_reports_or_refuses() {
             .recv_timeout(std::time::Duration::from_secs(120))
             .unwrap_or_else(|_| panic!("{}: hung", p.display()));
         assert!(
-            code == 0 || code == 3,
+            code == 0 || code == 26,
             "{}: crashed ({code}): {err}",
             p.display()
         );
-        if code == 3 {
+        if code == 26 {
             assert!(
                 err.starts_with("error: ")
                     && err.contains(&*p.file_name().unwrap().to_string_lossy()),
@@ -326,7 +326,7 @@ fn clear_errors_for_bad_builds() {
         .arg(&x86)
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 11, "{err}");
     assert!(err.contains("x86") && err.contains("amd64"), "{err}");
     assert!(!out.exists());
 
@@ -342,7 +342,7 @@ fn clear_errors_for_bad_builds() {
         .arg(&bad_cfg)
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 11, "{err}");
     assert!(err.contains("config.yaml") && err.contains("UNC"), "{err}");
 
     // A bare WIM has no boot files for an ISO.
@@ -353,7 +353,7 @@ fn clear_errors_for_bad_builds() {
         .arg(&amd)
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 26, "{err}");
     assert!(err.contains("boot files"), "{err}");
 
     // A corrupt base WIM.
@@ -371,7 +371,7 @@ fn clear_errors_for_bad_builds() {
         .arg(&amd)
         .arg("--usb-dir")
         .arg(dir.path().join("u")));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 26, "{err}");
     assert!(err.contains("boot.wim"), "{err}");
 
     // No firmware for the 2023 signer in a classic base.
@@ -383,8 +383,70 @@ fn clear_errors_for_bad_builds() {
         .args(["--boot-signer", "2023"])
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 26, "{err}");
     assert!(err.contains("EX"), "{err}");
+}
+
+/// The exit codes are USMT's (and the agent's) where the meaning matches: each kind of
+/// failure gets its code, and the message names what to fix.
+#[test]
+fn exit_codes_follow_usmt_as_the_agents_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = copype(dir.path(), &WinPeSpec::amd64());
+    let amd = agent(dir.path(), fixtures::pe::AMD64);
+    let media = || Command::new(media_bin());
+
+    let (code, out, _) = run(media().arg("--help"));
+    assert_eq!(code, 0);
+    assert!(out.contains("Exit codes"), "{out}");
+    // Bad command line: 11.
+    let (code, _, err) = run(media().args(["build", "--no-such-option"]));
+    assert_eq!(code, 11, "{err}");
+    let (code, _, err) = run(media()
+        .args(["build", "--base"])
+        .arg(&base)
+        .arg("--agent")
+        .arg(&amd));
+    assert_eq!(code, 11, "no output chosen: {err}");
+    assert!(err.contains("--iso"), "{err}");
+    // The output cannot take the media: 27.
+    let full = dir.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    std::fs::write(full.join("keep.txt"), "a technician's file").unwrap();
+    let (code, _, err) = build(&base, &[&amd], &[], "--usb-dir", &full);
+    assert_eq!(code, 27, "{err}");
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(std::fs::read_dir(&full).unwrap().count(), 1);
+    // A profile that is not one: 28.
+    let bad = dir.path().join("broken.yaml");
+    std::fs::write(&bad, "include: [unclosed\n").unwrap();
+    let (code, _, err) = build(
+        &base,
+        &[&amd],
+        &["--profile", &bad.display().to_string()],
+        "--usb-dir",
+        &dir.path().join("u1"),
+    );
+    assert_eq!(code, 28, "{err}");
+    assert!(err.contains("broken.yaml"), "{err}");
+    // A tool the build needs is missing: 71, naming its package.
+    let iso = dir.path().join("o.iso");
+    let (code, _, err) = run(media()
+        .env("PATH", dir.path().join("empty"))
+        .args(["build", "--base"])
+        .arg(&base)
+        .arg("--agent")
+        .arg(&amd)
+        .arg("--iso")
+        .arg(&iso));
+    assert_eq!(code, 71, "{err}");
+    assert!(err.contains("install the xorriso package"), "{err}");
+    assert!(!iso.exists());
+    // Failed while writing: 72, naming the file.
+    let nowhere = dir.path().join("no-such-folder/o.iso");
+    let (code, _, err) = build(&base, &[&amd], &[], "--iso", &nowhere);
+    assert_eq!(code, 72, "{err}");
+    assert!(err.contains("o.iso"), "{err}");
 }
 
 #[test]
@@ -536,7 +598,7 @@ fn an_iso_is_a_base_too_and_a_non_winpe_wim_is_refused() {
         .arg(&exe)
         .arg("--usb-dir")
         .arg(dir.path().join("u")));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 26, "{err}");
     assert!(err.contains("no WinPE image"), "{err}");
 }
 
@@ -679,7 +741,7 @@ fn a_base_with_one_file_in_two_casings_is_refused_naming_both() {
     std::fs::write(base.join("media/boot/bcd"), "another BCD").unwrap();
     let exe = agent(dir.path(), fixtures::pe::AMD64);
     let (code, _, err) = build(&base, &[&exe], &[], "--usb-dir", &dir.path().join("usb"));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 26, "{err}");
     assert!(
         err.contains("Boot/BCD") && err.contains("boot/bcd") && err.contains("case"),
         "{err}"
@@ -861,7 +923,7 @@ fn the_agent_of_each_images_architecture_goes_in() {
         "{out}"
     );
     let (code, _, err) = build(&base, &[&agents], &[], "--usb-dir", &sub.join("usb"));
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 11, "{err}");
     assert!(
         err.contains("ucrtbase.dll") && err.contains("lifeboat-arm64.exe"),
         "{err}"
@@ -877,7 +939,7 @@ fn the_agent_of_each_images_architecture_goes_in() {
         "--usb-dir",
         &sub.join("usb2"),
     );
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 11, "{err}");
     assert!(err.contains("one agent per architecture"), "{err}");
 }
 

@@ -66,6 +66,13 @@ fn input(option: &'static str, path: &Path, problem: impl ToString) -> MediaErro
     }
 }
 
+fn profile(path: &Path, problem: impl ToString) -> MediaError {
+    MediaError::Profile {
+        path: path.into(),
+        problem: problem.to_string(),
+    }
+}
+
 fn copy_dir(option: &'static str, from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(MediaError::io("create the folder", to))?;
     let entries = std::fs::read_dir(from).map_err(|e| input(option, from, e))?;
@@ -117,8 +124,7 @@ fn choose_image(base: &Base, report: &InspectReport, index: Option<u32>) -> Resu
 /// The config (validated by the agent's own type) and the extra profiles.
 fn load_config(opts: &BuildOptions) -> Result<Config> {
     for p in &opts.profiles {
-        lifeboat::rules::load_profile(&p.to_string_lossy())
-            .map_err(|e| input("--profile", p, e))?;
+        lifeboat::rules::load_profile(&p.to_string_lossy()).map_err(|e| profile(p, e))?;
     }
     let names: Vec<String> = opts
         .profiles
@@ -164,9 +170,7 @@ fn stage_layout(
         }
     }
     for p in &opts.profiles {
-        let name = p
-            .file_name()
-            .ok_or_else(|| input("--profile", p, "not a file"))?;
+        let name = p.file_name().ok_or_else(|| profile(p, "not a file"))?;
         let dst = media.profiles().join(name);
         std::fs::copy(p, &dst).map_err(|e| copy_error(p, &dst, e))?;
     }

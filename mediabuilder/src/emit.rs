@@ -162,10 +162,13 @@ pub fn usb_dir(m: &Media, out: &Path) -> Result<()> {
             .map(|mut d| d.next().is_some())
             .unwrap_or(false)
     {
-        return Err(MediaError::Usage(format!(
-            "--usb-dir {}: not empty; give an empty folder (or the stick's root after formatting it FAT32)",
-            out.display()
-        )));
+        return Err(MediaError::Output {
+            option: "--usb-dir",
+            path: out.into(),
+            problem:
+                "not empty; give an empty folder (or the stick's root after formatting it FAT32)"
+                    .into(),
+        });
     }
     m.tree(out).map(drop)
 }

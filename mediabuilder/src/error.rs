@@ -26,10 +26,19 @@ pub enum MediaError {
     /// An agent given with `--agent` cannot go onto this image.
     #[error("--agent {}: {problem}", path.display())]
     Agent { path: PathBuf, problem: String },
-    /// A file the technician gave (`--config`, `--profile`, `--drivers`, `--overlay`, `--agent`)
-    /// cannot be read or is refused.
+    /// A file the technician gave (`--drivers`, `--overlay`) cannot be read or is refused.
     #[error("{option} {}: {problem}", path.display())]
     Input {
+        option: &'static str,
+        path: PathBuf,
+        problem: String,
+    },
+    /// A `--profile` (YAML or MigXML) cannot be read or is not a valid profile.
+    #[error("--profile {}: {problem}", path.display())]
+    Profile { path: PathBuf, problem: String },
+    /// Where the media should go cannot take it.
+    #[error("{option} {}: {problem}", path.display())]
+    Output {
         option: &'static str,
         path: PathBuf,
         problem: String,

@@ -1,7 +1,6 @@
 //! lifeboat-media: builds bootable WinPE media carrying the Lifeboat agent
-//! (base → inspect → edit → emit). Exit codes, from the error's kind ([`exit_code`]): 0 done,
-//! 1 failed while writing, 2 bad command line, 3 a base, agent, config or file given cannot
-//! make media, 4 a tool the build needs is missing.
+//! (base → inspect → edit → emit). Exit codes follow USMT's, as the agent's do
+//! (`agent/src/cli/exit.rs`), where the meaning is the same; [`exit_code`] maps them.
 
 use std::path::PathBuf;
 
@@ -15,8 +14,10 @@ use lifeboat_media::{agents, base, build, emit, inspect};
     name = "lifeboat-media",
     version,
     about = "Build bootable WinPE media carrying the Lifeboat agent",
-    after_help = "Exit codes: 0 done, 1 failed while writing, 2 bad command line, \
-3 the base, an agent, the config or a file given cannot make media, 4 a tool the build needs is missing."
+    after_help = "Exit codes (USMT's where the meaning matches): 0 done, 11 bad command line \
+(an option, or an --agent, --config, --drivers or --overlay that cannot be used), 26 the base \
+cannot make media, 27 the output cannot be used, 28 a --profile cannot be used, 71 a tool the \
+build needs is missing, 72 failed while writing."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -167,23 +168,59 @@ fn run_build(a: BuildArgs) -> Result<String> {
     ))
 }
 
+/// Exit codes: USMT's (and the agent's, `agent/src/cli/exit.rs`) where the meaning is the
+/// same, so a technician meets one convention.
+mod exit {
+    pub const OK: i32 = 0;
+    /// USMT_INVALID_PARAMETERS: an option, or a file named by one, cannot be used.
+    pub const INVALID_PARAMETERS: i32 = 11;
+    /// USMT_INIT_ERROR, the agent's "no usable Windows installation": the base holds no
+    /// WinPE image media can be made from.
+    pub const BAD_BASE: i32 = 26;
+    /// USMT_INVALID_STORE_LOCATION: where the output should go cannot take it.
+    pub const BAD_OUTPUT: i32 = 27;
+    /// USMT_UNABLE_GET_SCRIPTFILES: a profile (YAML or MigXML) cannot be used.
+    pub const BAD_RULES: i32 = 28;
+    /// USMT_INIT_OPERATING_ENVIRONMENT_FAILED: a program the build runs is not installed.
+    pub const ENVIRONMENT: i32 = 71;
+    /// USMT_UNABLE_DOMIGRATION: failed while reading or writing the media.
+    pub const FATAL: i32 = 72;
+}
+
 /// The one place errors become exit codes.
 fn exit_code(e: &MediaError) -> i32 {
     match e {
-        MediaError::Usage(_) => 2,
-        MediaError::Base { .. }
-        | MediaError::BaseWim { .. }
+        MediaError::Usage(_)
         | MediaError::Agent { .. }
         | MediaError::Input { .. }
-        | MediaError::Config(_)
-        | MediaError::NameClash { .. } => 3,
-        MediaError::ToolMissing { .. } => 4,
-        MediaError::Io { .. } | MediaError::Wim { .. } | MediaError::ToolFailed { .. } => 1,
+        | MediaError::Config(_) => exit::INVALID_PARAMETERS,
+        MediaError::Base { .. } | MediaError::BaseWim { .. } | MediaError::NameClash { .. } => {
+            exit::BAD_BASE
+        }
+        MediaError::Output { .. } => exit::BAD_OUTPUT,
+        MediaError::Profile { .. } => exit::BAD_RULES,
+        MediaError::ToolMissing { .. } => exit::ENVIRONMENT,
+        MediaError::Io { .. } | MediaError::Wim { .. } | MediaError::ToolFailed { .. } => {
+            exit::FATAL
+        }
     }
 }
 
 fn main() {
-    let r = match Cli::parse().command {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::INVALID_PARAMETERS,
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let r = match cli.command {
         Cmd::Inspect { base, agents, json } => run_inspect(&base, &agents, json),
         Cmd::Build(args) => run_build(*args),
     };
