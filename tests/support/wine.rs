@@ -181,6 +181,21 @@ impl WinePrefix {
         );
     }
 
+    /// Sets a string value in the prefix's registry (e.g. WinPE's `PEBootRamdiskSourceDrive`).
+    pub fn reg_set(&self, key: &str, name: &str, value: &str) {
+        let mut cmd = Command::new("wine");
+        cmd.args([
+            "reg", "add", key, "/v", name, "/t", "REG_SZ", "/d", value, "/f",
+        ]);
+        wine_env(&mut cmd, &self.prefix(), self.wow64);
+        let out = cmd.output().expect("wine reg");
+        assert!(
+            out.status.success(),
+            "wine reg add {key} /v {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// `wine reg query KEY /v VALUE`: the output, or None when the value is not there.
     pub fn reg_query(&self, key: &str, value: &str) -> Option<String> {
         let mut cmd = Command::new("wine");
