@@ -19,11 +19,17 @@ if ! python3 -c "import regipy" 2>/dev/null; then
         python3 -m pip install --quiet --break-system-packages regipy==6.5.0
 fi
 
-timed() { local s=$SECONDS; "$@"; echo "[$((SECONDS - s)) s] $*"; }
+# Each step's wall time and the CPU time it and its children used (on a shared or loaded
+# machine the CPU time says what an unloaded one would take).
+timed() {
+    local TIMEFORMAT="[%0R s, CPU %0U s user + %0S s sys] $*"
+    time "$@"
+}
 timed bash scripts/build-windows-agent.sh
 timed bash scripts/build-windows-agent.sh --arch i686
 timed bash scripts/build-windows-agent.sh --arch aarch64
 timed bash scripts/wine-wow64.sh
+timed cargo test --workspace --locked --no-run
 timed cargo test --workspace --locked "$@"
 # The x86 agent through the same Wine cases as the x64 one (WoW64).
 (
