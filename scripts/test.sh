@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test: Linux unit and integration tests, and the Windows agent under Wine.
-# Installs what the tests need on a fresh Debian 12 machine (apt, PyPI), builds the .exe.
+# Runs every test: Linux unit and integration tests, the boot tests in QEMU, and the Windows
+# agents under Wine (x64; x86 through WoW64). Installs what the tests need on a fresh
+# Debian 12 machine (apt, PyPI) and builds the three agents (x64, x86, arm64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_packages build-essential pkg-config clang libclang-dev make \
-    rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 \
-    wine wine64 wimtools libhivex-bin xorriso mtools ntfs-3g dosfstools fdisk util-linux \
-    zstd python3 python3-pip fusefat attr syslinux syslinux-common liblnk-utils
+ensure_packages build-essential pkg-config clang libclang-dev make llvm file \
+    rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 \
+    wine wine64 wimtools libhivex-bin xorriso genisoimage mtools ntfs-3g dosfstools fdisk \
+    util-linux zstd python3 python3-pip python3-venv fusefat attr syslinux syslinux-common \
+    qemu-system-x86 ovmf gnu-efi liblnk-utils
 ensure_rust
 
 # regipy: an independent replay of registry transaction logs, compared with ours.
@@ -23,15 +25,30 @@ if ! python3 -c "import pefile" 2>/dev/null; then
         python3 -m pip install --quiet --break-system-packages pefile==2024.8.26
 fi
 
-bash scripts/build-windows-agent.sh
+# Each step's wall time and the CPU time it and its children used (on a shared or loaded
+# machine the CPU time says what an unloaded one would take).
+timed() {
+    local TIMEFORMAT="[%0R s, CPU %0U s user + %0S s sys] $*"
+    time "$@"
+}
+timed bash scripts/build-windows-agent.sh
+timed bash scripts/build-windows-agent.sh --arch i686
+timed bash scripts/build-windows-agent.sh --arch aarch64
+timed bash scripts/wine-wow64.sh
+timed cargo test --workspace --locked --no-run
 
 # Tests that need ../shared/realdata (real files that may not be redistributed, see README)
 # skip without it, one line each, listed and counted again at the end;
 # LIFEBOAT_REQUIRE_REALDATA=1 makes them fail instead.
 skips=$(mktemp)
 trap 'rm -f "$skips"' EXIT
+export LIFEBOAT_REALDATA_SKIPS=$skips
 status=0
-LIFEBOAT_REALDATA_SKIPS=$skips cargo test --workspace --locked "$@" || status=$?
+timed cargo test --workspace --locked "$@" || status=$?
+# The x86 agent through the same Wine cases as the x64 one (WoW64).
+LIFEBOAT_EXE=$PWD/target/i686-pc-windows-gnu/release/lifeboat.exe \
+    timed cargo test --locked -p lifeboat-tests --test wine_detect --test wine_capture \
+    --test wine_auto --test wine_restore --test wim_layer "$@" || status=$?
 if [ -s "$skips" ]; then
     echo
     sort -u "$skips"

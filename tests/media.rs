@@ -1,31 +1,15 @@
 //! lifeboat-media: the boot hook on real startnet.cmd / winpeshl.ini files, inspect on a
-//! generated WinPE-shaped base and on the real WIMs, and built ISOs and USB folders checked
-//! with xorriso and wimtools.
+//! generated WinPE-shaped base and on the real WIMs, built ISOs, USB folders and disk images
+//! checked with xorriso, isoinfo (ISO 9660 and Joliet trees), mtools, fsck.vfat, `file` and
+//! wimtools, for bases spelt as the ADK and as Windows install media spell them; the agent
+//! picked per architecture, read back against llvm-objdump.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use fixtures::winpe::{copype, WinPeSpec};
+use fixtures::winpe::{copype, install_iso, media_bin, Layout, WinPeSpec};
 use fixtures::{realdata, run, workspace_root};
 use lifeboat_media::hook;
-
-fn media_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "lifeboat-media"])
-            .current_dir(workspace_root())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        target.join("debug/lifeboat-media")
-    })
-    .clone()
-}
 
 /// An agent stand-in with the right PE header (the real .exe is tested under Wine elsewhere).
 fn agent(dir: &Path, machine: u16) -> PathBuf {
@@ -169,11 +153,11 @@ fn inspect_on_real_wims_reports_or_refuses() {
             .recv_timeout(std::time::Duration::from_secs(120))
             .unwrap_or_else(|_| panic!("{}: hung", p.display()));
         assert!(
-            code == 0 || code == 1,
+            code == 0 || code == 26,
             "{}: crashed ({code}): {err}",
             p.display()
         );
-        if code == 1 {
+        if code == 26 {
             assert!(
                 err.starts_with("error: ")
                     && err.contains(&*p.file_name().unwrap().to_string_lossy()),
@@ -345,7 +329,7 @@ fn clear_errors_for_bad_builds() {
         .arg(&x86)
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 1);
+    assert_eq!(code, 11, "{err}");
     assert!(err.contains("x86") && err.contains("amd64"), "{err}");
     assert!(!out.exists());
 
@@ -361,7 +345,7 @@ fn clear_errors_for_bad_builds() {
         .arg(&bad_cfg)
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 1);
+    assert_eq!(code, 11, "{err}");
     assert!(err.contains("config.yaml") && err.contains("UNC"), "{err}");
 
     // A bare WIM has no boot files for an ISO.
@@ -372,7 +356,7 @@ fn clear_errors_for_bad_builds() {
         .arg(&amd)
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 1);
+    assert_eq!(code, 26, "{err}");
     assert!(err.contains("boot files"), "{err}");
 
     // A corrupt base WIM.
@@ -387,7 +371,7 @@ fn clear_errors_for_bad_builds() {
             .arg(&amd)
             .arg("--usb-dir")
             .arg(dir.path().join("u")));
-        assert_eq!(code, 1, "{err}");
+        assert_eq!(code, 26, "{err}");
         assert!(err.contains("boot.wim"), "{err}");
     }
 
@@ -400,8 +384,70 @@ fn clear_errors_for_bad_builds() {
         .args(["--boot-signer", "2023"])
         .arg("--iso")
         .arg(&out));
-    assert_eq!(code, 1);
+    assert_eq!(code, 26, "{err}");
     assert!(err.contains("EX"), "{err}");
+}
+
+/// The exit codes are USMT's (and the agent's) where the meaning matches: each kind of
+/// failure gets its code, and the message names what to fix.
+#[test]
+fn exit_codes_follow_usmt_as_the_agents_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = copype(dir.path(), &WinPeSpec::amd64());
+    let amd = agent(dir.path(), fixtures::pe::AMD64);
+    let media = || Command::new(media_bin());
+
+    let (code, out, _) = run(media().arg("--help"));
+    assert_eq!(code, 0);
+    assert!(out.contains("Exit codes"), "{out}");
+    // Bad command line: 11.
+    let (code, _, err) = run(media().args(["build", "--no-such-option"]));
+    assert_eq!(code, 11, "{err}");
+    let (code, _, err) = run(media()
+        .args(["build", "--base"])
+        .arg(&base)
+        .arg("--agent")
+        .arg(&amd));
+    assert_eq!(code, 11, "no output chosen: {err}");
+    assert!(err.contains("--iso"), "{err}");
+    // The output cannot take the media: 27.
+    let full = dir.path().join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    std::fs::write(full.join("keep.txt"), "a technician's file").unwrap();
+    let (code, _, err) = build(&base, &[&amd], &[], "--usb-dir", &full);
+    assert_eq!(code, 27, "{err}");
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(std::fs::read_dir(&full).unwrap().count(), 1);
+    // A profile that is not one: 28.
+    let bad = dir.path().join("broken.yaml");
+    std::fs::write(&bad, "include: [unclosed\n").unwrap();
+    let (code, _, err) = build(
+        &base,
+        &[&amd],
+        &["--profile", &bad.display().to_string()],
+        "--usb-dir",
+        &dir.path().join("u1"),
+    );
+    assert_eq!(code, 28, "{err}");
+    assert!(err.contains("broken.yaml"), "{err}");
+    // A tool the build needs is missing: 71, naming its package.
+    let iso = dir.path().join("o.iso");
+    let (code, _, err) = run(media()
+        .env("PATH", dir.path().join("empty"))
+        .args(["build", "--base"])
+        .arg(&base)
+        .arg("--agent")
+        .arg(&amd)
+        .arg("--iso")
+        .arg(&iso));
+    assert_eq!(code, 71, "{err}");
+    assert!(err.contains("install the xorriso package"), "{err}");
+    assert!(!iso.exists());
+    // Failed while writing: 72, naming the file.
+    let nowhere = dir.path().join("no-such-folder/o.iso");
+    let (code, _, err) = build(&base, &[&amd], &[], "--iso", &nowhere);
+    assert_eq!(code, 72, "{err}");
+    assert!(err.contains("o.iso"), "{err}");
 }
 
 #[test]
@@ -553,6 +599,383 @@ fn an_iso_is_a_base_too_and_a_non_winpe_wim_is_refused() {
         .arg(&exe)
         .arg("--usb-dir")
         .arg(dir.path().join("u")));
-    assert_eq!(code, 1);
+    assert_eq!(code, 26, "{err}");
     assert!(err.contains("no WinPE image"), "{err}");
+}
+
+fn build(
+    base: &Path,
+    agents: &[&Path],
+    args: &[&str],
+    out_flag: &str,
+    out: &Path,
+) -> (i32, String, String) {
+    let mut cmd = Command::new(media_bin());
+    cmd.args(["build", "--base"]).arg(base);
+    for a in agents {
+        cmd.arg("--agent").arg(a);
+    }
+    run(cmd.args(args).arg(out_flag).arg(out))
+}
+
+/// Every path of one tree of an ISO as isoinfo (genisoimage) lists it, versions (";1") and
+/// the trailing dot of extension-less ISO 9660 names left off.
+fn iso_tree(iso: &Path, joliet: bool) -> Vec<String> {
+    let mut cmd = Command::new("isoinfo");
+    cmd.arg("-f").arg("-i").arg(iso);
+    if joliet {
+        cmd.arg("-J");
+    }
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "isoinfo: {err}");
+    out.lines()
+        .map(|l| {
+            l.split('/')
+                .map(|p| p.split(';').next().unwrap_or(p).trim_end_matches('.'))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
+}
+
+/// One tree: no two names that differ only in case, every file the boot managers read next,
+/// no boot catalog and no El Torito image in it.
+fn assert_one_tree(iso: &Path, joliet: bool) {
+    let which = if joliet { "Joliet" } else { "ISO 9660" };
+    let paths = iso_tree(iso, joliet);
+    let mut seen = std::collections::HashSet::new();
+    for p in &paths {
+        assert!(
+            seen.insert(p.to_lowercase()),
+            "{which}: {p} twice (ignoring case):\n{paths:#?}"
+        );
+        let l = p.to_lowercase();
+        assert!(
+            !l.contains("boot.cat") && !l.contains("eltorito"),
+            "{which}: {p} visible"
+        );
+    }
+    for want in [
+        "/bootmgr",
+        "/boot/bcd",
+        "/boot/boot.sdi",
+        "/efi/boot/bootx64.efi",
+        "/efi/microsoft/boot/bcd",
+        "/sources/boot.wim",
+    ] {
+        assert!(seen.contains(want), "{which}: {want} missing:\n{paths:#?}");
+    }
+}
+
+/// The El Torito images the ISO boots, as xorriso extracts them.
+fn eltorito_images(iso: &Path, dir: &Path) -> (Vec<u8>, Vec<u8>) {
+    let out = dir.join("eltorito");
+    std::fs::create_dir_all(&out).unwrap();
+    let (code, _, err) = run(Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(iso)
+        .arg("-extract_boot_images")
+        .arg(format!("{}/", out.display())));
+    assert_eq!(code, 0, "{err}");
+    let read = |n: &str| std::fs::read(out.join(n)).unwrap_or_else(|e| panic!("{n}: {e}"));
+    (
+        read("eltorito_img1_bios.img"),
+        read("eltorito_img2_uefi.img"),
+    )
+}
+
+#[test]
+fn every_casing_gives_one_tree_in_iso9660_and_joliet() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = agent(dir.path(), fixtures::pe::AMD64);
+    for layout in [Layout::Adk, Layout::InstallMedia, Layout::Mixed] {
+        let sub = dir.path().join(format!("{layout:?}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        let mut spec = WinPeSpec::amd64();
+        spec.layout = layout;
+        spec.signer_2023 = layout == Layout::Mixed;
+        let base = copype(&sub, &spec);
+        let iso = sub.join("out.iso");
+        let extra: &[&str] = if spec.signer_2023 {
+            &["--boot-signer", "2023", "--noprompt"]
+        } else {
+            &[]
+        };
+        let (code, out, err) = build(&base, &[&exe], extra, "--iso", &iso);
+        assert_eq!(code, 0, "{layout:?}: {out}{err}");
+        assert_one_tree(&iso, false);
+        assert_one_tree(&iso, true);
+        let fw = base.join(if spec.signer_2023 {
+            "bootbins"
+        } else {
+            "fwfiles"
+        });
+        let (bios, uefi) = eltorito_images(&iso, &sub);
+        assert!(
+            bios.starts_with(&std::fs::read(fw.join("etfsboot.com")).unwrap()),
+            "{layout:?}"
+        );
+        let efisys = if spec.signer_2023 {
+            "efisys_noprompt_EX.bin"
+        } else {
+            "efisys.bin"
+        };
+        assert!(
+            uefi.starts_with(&std::fs::read(fw.join(efisys)).unwrap()),
+            "{layout:?}: not {efisys}"
+        );
+    }
+    // Windows install media (lower case, El Torito images visible in the tree) as the base.
+    let install = install_iso(dir.path(), &WinPeSpec::amd64());
+    let iso = dir.path().join("from-install.iso");
+    let (code, out, err) = build(&install, &[&exe], &[], "--iso", &iso);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_one_tree(&iso, false);
+    assert_one_tree(&iso, true);
+}
+
+#[test]
+fn a_base_with_one_file_in_two_casings_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = copype(dir.path(), &WinPeSpec::amd64());
+    std::fs::create_dir_all(base.join("media/boot")).unwrap();
+    std::fs::write(base.join("media/boot/bcd"), "another BCD").unwrap();
+    let exe = agent(dir.path(), fixtures::pe::AMD64);
+    let (code, _, err) = build(&base, &[&exe], &[], "--usb-dir", &dir.path().join("usb"));
+    assert_eq!(code, 26, "{err}");
+    assert!(
+        err.contains("Boot/BCD") && err.contains("boot/bcd") && err.contains("case"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usb_folder_and_disk_image_merge_casings_and_say_where_fat32_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = WinPeSpec::amd64();
+    spec.layout = Layout::Mixed;
+    let base = copype(dir.path(), &spec);
+    let exe = agent(dir.path(), fixtures::pe::AMD64);
+    let usb = dir.path().join("usb");
+    let (code, out, err) = build(&base, &[&exe], &[], "--usb-dir", &usb);
+    assert_eq!(code, 0, "{out}{err}");
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&usb),
+        ["Boot", "EFI", "bootmgr", "bootmgr.efi", "sources"]
+    );
+    assert_eq!(names(&usb.join("Boot")), ["BCD", "boot.sdi"]);
+    assert_eq!(names(&usb.join("EFI/Microsoft/Boot")), ["BCD", "Fonts"]);
+
+    let img = dir.path().join("stick.img");
+    let (code, out, err) = build(&base, &[&exe], &[], "--disk-image", &img);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, table, _) = run(Command::new("sfdisk").arg("-J").arg(&img));
+    let table: serde_json::Value = serde_json::from_str(&table).unwrap();
+    let start = table["partitiontable"]["partitions"][0]["start"]
+        .as_u64()
+        .unwrap();
+    let bytes = std::fs::read(&img).unwrap();
+    let part = dir.path().join("boot.part");
+    std::fs::write(&part, &bytes[start as usize * 512..]).unwrap();
+    let (_, kind, _) = run(Command::new("file").arg("-b").arg(&part));
+    assert!(
+        kind.contains(&format!("hidden sectors {start}")) && kind.contains("FAT (32 bit)"),
+        "{kind}"
+    );
+    let (code, out, err) = run(Command::new("fsck.vfat").arg("-n").arg(&part));
+    assert_eq!(code, 0, "fsck.vfat: {out}{err}");
+    let (code, listing, err) = run(Command::new("mdir")
+        .args(["-b", "-/", "-i"])
+        .arg(&part)
+        .arg("::/"));
+    assert_eq!(code, 0, "{err}");
+    let mut seen = std::collections::HashSet::new();
+    for l in listing.lines() {
+        assert!(seen.insert(l.to_lowercase()), "{l} twice:\n{listing}");
+    }
+    for want in [
+        "::/boot/bcd",
+        "::/boot/boot.sdi",
+        "::/efi/microsoft/boot/bcd",
+        "::/sources/boot.wim",
+        "::/bootmgr",
+    ] {
+        assert!(seen.contains(want), "{want} missing:\n{listing}");
+    }
+}
+
+/// A PE stub for `machine` that imports `dlls` (one section holding the import directory).
+fn pe_importing(machine: u16, dlls: &[&str]) -> Vec<u8> {
+    let mut b = fixtures::pe::pe_stub(machine);
+    let put32 =
+        |b: &mut Vec<u8>, at: usize, v: u32| b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    let opt = 0x98;
+    let opt_size = u16::from_le_bytes([b[0x94], b[0x95]]) as usize;
+    let dirs = opt
+        + if machine == fixtures::pe::I386 {
+            96
+        } else {
+            112
+        };
+    put32(&mut b, dirs + 8, 0x1000); // import directory RVA
+    put32(&mut b, dirs + 12, 20 * (dlls.len() as u32 + 1));
+    let sec = opt + opt_size;
+    put32(&mut b, sec + 8, 0x200);
+    put32(&mut b, sec + 12, 0x1000);
+    put32(&mut b, sec + 16, 0x200);
+    put32(&mut b, sec + 20, 0x200);
+    let mut name_at = 0x100;
+    for (i, d) in dlls.iter().enumerate() {
+        put32(&mut b, 0x200 + i * 20 + 12, 0x1000 + name_at as u32);
+        b[0x200 + name_at..0x200 + name_at + d.len()].copy_from_slice(d.as_bytes());
+        name_at += d.len() + 1;
+    }
+    b
+}
+
+#[test]
+fn the_agent_of_each_images_architecture_goes_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let agents = dir.path().join("agents");
+    std::fs::create_dir_all(&agents).unwrap();
+    let crt = ["KERNEL32.dll", "msvcrt.dll"];
+    let ucrt = ["KERNEL32.dll", "api-ms-win-crt-runtime-l1-1-0.dll"];
+    std::fs::write(
+        agents.join("lifeboat-x86.exe"),
+        pe_importing(fixtures::pe::I386, &crt),
+    )
+    .unwrap();
+    std::fs::write(
+        agents.join("lifeboat-amd64.exe"),
+        pe_importing(fixtures::pe::AMD64, &crt),
+    )
+    .unwrap();
+    std::fs::write(
+        agents.join("lifeboat-arm64.exe"),
+        pe_importing(fixtures::pe::ARM64, &ucrt),
+    )
+    .unwrap();
+    std::fs::write(agents.join("notes.txt"), "not an agent").unwrap();
+    for (spec, file) in [
+        (WinPeSpec::x86(), "lifeboat-x86.exe"),
+        (WinPeSpec::amd64(), "lifeboat-amd64.exe"),
+        (WinPeSpec::arm64(), "lifeboat-arm64.exe"),
+    ] {
+        let sub = dir.path().join(file);
+        std::fs::create_dir_all(&sub).unwrap();
+        let base = copype(&sub, &spec);
+        let (code, out, err) = run(Command::new(media_bin())
+            .arg("inspect")
+            .arg(&base)
+            .arg("--agent")
+            .arg(&agents));
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains(&format!("Agent: {}", agents.join(file).display())),
+            "{out}"
+        );
+        assert!(out.contains("UCRT (ucrtbase.dll): present"), "{out}");
+        let iso = sub.join("out.iso");
+        let (code, out, err) = build(&base, &[&agents], &["--json"], "--iso", &iso);
+        assert_eq!(code, 0, "{file}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["build"]["agent"], agents.join(file).display().to_string());
+        // The exe in the image is that agent, byte for byte.
+        let x = sub.join("x");
+        std::fs::create_dir_all(&x).unwrap();
+        let (code, _, err) = run(Command::new("xorriso")
+            .args(["-osirrox", "on", "-indev"])
+            .arg(&iso)
+            .args(["-extract", "/sources/boot.wim"])
+            .arg(x.join("boot.wim")));
+        assert_eq!(code, 0, "{err}");
+        let (code, _, err) = run(Command::new("wimextract")
+            .arg(x.join("boot.wim"))
+            .args(["1", "/Lifeboat/lifeboat.exe", "--no-acls"])
+            .arg(format!("--dest-dir={}", x.display())));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            std::fs::read(x.join("lifeboat.exe")).unwrap(),
+            std::fs::read(agents.join(file)).unwrap()
+        );
+    }
+    // An arm64 image without the UCRT cannot run the arm64 agent.
+    let sub = dir.path().join("no-ucrt");
+    std::fs::create_dir_all(&sub).unwrap();
+    let mut spec = WinPeSpec::arm64();
+    spec.ucrt = false;
+    let base = copype(&sub, &spec);
+    let (code, out, _) = run(Command::new(media_bin())
+        .arg("inspect")
+        .arg(&base)
+        .arg("--agent")
+        .arg(&agents));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("UCRT (ucrtbase.dll): absent") && out.contains("none of the given fits"),
+        "{out}"
+    );
+    let (code, _, err) = build(&base, &[&agents], &[], "--usb-dir", &sub.join("usb"));
+    assert_eq!(code, 11, "{err}");
+    assert!(
+        err.contains("ucrtbase.dll") && err.contains("lifeboat-arm64.exe"),
+        "{err}"
+    );
+    // Two agents of one architecture: which one is meant?
+    let other = dir.path().join("other-amd64.exe");
+    std::fs::write(&other, pe_importing(fixtures::pe::AMD64, &crt)).unwrap();
+    let base = copype(&dir.path().join("lifeboat-amd64.exe"), &WinPeSpec::amd64());
+    let (code, _, err) = build(
+        &base,
+        &[&agents, &other],
+        &[],
+        "--usb-dir",
+        &sub.join("usb2"),
+    );
+    assert_eq!(code, 11, "{err}");
+    assert!(err.contains("one agent per architecture"), "{err}");
+}
+
+/// The agents scripts/build-windows-agent.sh built (CI builds all three): the import reader
+/// the builder uses agrees with llvm-objdump, and the UCRT build is the arm64 one.
+#[test]
+fn built_agents_imports_read_as_llvm_objdump_reads_them() {
+    let agents = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("agents");
+    for (file, ucrt) in [
+        ("lifeboat-amd64.exe", false),
+        ("lifeboat-x86.exe", false),
+        ("lifeboat-arm64.exe", true),
+    ] {
+        let exe = agents.join(file);
+        assert!(
+            exe.is_file(),
+            "{} is missing: run scripts/build-windows-agent.sh --arch x86_64|i686|aarch64",
+            exe.display()
+        );
+        let (code, dump, err) = run(Command::new("llvm-objdump").arg("-p").arg(&exe));
+        assert_eq!(code, 0, "{err}");
+        let theirs: Vec<&str> = dump
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("DLL Name: "))
+            .collect();
+        let ours = lifeboat_media::agents::imports(&std::fs::read(&exe).unwrap()).unwrap();
+        assert_eq!(ours, theirs, "{file}");
+        let loaded = lifeboat_media::agents::load(std::slice::from_ref(&exe)).unwrap();
+        assert_eq!(
+            loaded[0].runtime == lifeboat_media::agents::Runtime::Ucrt,
+            ucrt,
+            "{file}"
+        );
+    }
 }

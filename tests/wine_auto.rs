@@ -73,6 +73,51 @@ fn auto_captures_to_the_lifeboat_stick() {
     assert!(store.join("lifeboat.log").is_file());
 }
 
+/// In WinPE (the MiniNT key), `boot-stick: true` is the stick wpeinit recorded as the one
+/// WinPE booted from (`PEBootRamdiskSourceDrive`); without that record it is not guessed.
+#[test]
+fn auto_in_winpe_captures_to_the_boot_stick() {
+    let wine = WinePrefix::new();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let f = dir.path().join("f");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::create_dir_all(f.join("sources")).unwrap();
+    WindowsSpec::win10("STICK-PC").write(&d.join("Windows"), &[('C', d.clone())]);
+    std::fs::write(f.join("sources/boot.wim"), "the media's image").unwrap();
+    std::fs::write(
+        f.join("config.yaml"),
+        "destinations:\n  - boot-stick: true\nunattended: true\nprofiles: [user]\n",
+    )
+    .unwrap();
+    wine.map_drive('d', &d);
+    wine.map_drive('f', &f);
+    wine.reg_add(r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT");
+    let before = tree_fingerprint(&d);
+    let args = ["auto", "--config", r"F:\config.yaml", r"D:\"];
+
+    let (code, _, err) = wine.run(&args, &[], None);
+    assert_eq!(code, 27, "no record of the boot drive: {err}");
+    assert!(err.contains("boot stick"), "{err}");
+
+    wine.reg_set(
+        r"HKLM\SYSTEM\CurrentControlSet\Control",
+        "PEBootRamdiskSourceDrive",
+        r"F:\",
+    );
+    let (code, out, err) = wine.run(&args, &[], None);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(before, tree_fingerprint(&d), "auto wrote to the source");
+    let store = std::fs::read_dir(&f)
+        .unwrap()
+        .flatten()
+        .map(|x| x.path())
+        .find(|p| p.join("manifest.yaml").exists())
+        .expect("a store on the boot stick F:");
+    let (code, vout, verr) = run(Command::new(lifeboat_bin()).arg("verify").arg(&store));
+    assert_eq!(code, 0, "{vout}{verr}");
+}
+
 #[test]
 fn auto_without_a_destination_says_what_to_do() {
     let wine = WinePrefix::new();

@@ -4,9 +4,11 @@
 //! install media, a copied stick), or a bare `boot.wim` / `winre.wim`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use lifeboat::winpath::resolve_ci;
+
+use crate::error::{MediaError, Result};
+use crate::tool::XORRISO;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -49,39 +51,19 @@ fn is_iso(p: &Path) -> bool {
         && &buf == b"CD001"
 }
 
-pub fn open(path: &Path) -> Result<Base, String> {
-    let shown = path.display();
+fn not_a_base(path: &Path, problem: impl Into<String>) -> MediaError {
+    MediaError::Base {
+        path: path.into(),
+        problem: problem.into(),
+    }
+}
+
+pub fn open(path: &Path) -> Result<Base> {
     if path.is_dir() {
-        if let Some(media) = resolve_ci(path, "media").filter(|m| m.is_dir()) {
-            let boot_wim = resolve_ci(&media, r"sources\boot.wim").ok_or_else(|| {
-                format!("{shown}: a copype folder without media\\sources\\boot.wim")
-            })?;
-            let firmware = resolve_ci(path, "bootbins").or_else(|| resolve_ci(path, "fwfiles"));
-            return Ok(Base {
-                kind: BaseKind::Copype,
-                path: path.into(),
-                boot_wim,
-                media: Some(media),
-                firmware,
-                _unpacked: None,
-            });
-        }
-        if let Some(boot_wim) = resolve_ci(path, r"sources\boot.wim") {
-            return Ok(Base {
-                kind: BaseKind::MediaFolder,
-                path: path.into(),
-                boot_wim,
-                media: Some(path.into()),
-                firmware: None,
-                _unpacked: None,
-            });
-        }
-        return Err(format!(
-            "{shown}: not a WinPE base (expected a copype folder with media\\sources\\boot.wim, media with sources\\boot.wim, an ISO or a .wim)"
-        ));
+        return open_folder(path);
     }
     if !path.is_file() {
-        return Err(format!("{shown}: no such file or folder"));
+        return Err(not_a_base(path, "no such file or folder"));
     }
     if is_wim(path) {
         return Ok(Base {
@@ -94,37 +76,68 @@ pub fn open(path: &Path) -> Result<Base, String> {
         });
     }
     if is_iso(path) {
-        let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let media = tmp.path().join("media");
-        let fw = tmp.path().join("firmware");
-        std::fs::create_dir_all(&fw).map_err(|e| e.to_string())?;
-        let out = Command::new("xorriso")
+        return open_iso(path);
+    }
+    Err(not_a_base(
+        path,
+        "neither a WIM (no MSWIM header) nor an ISO 9660 image",
+    ))
+}
+
+fn open_folder(path: &Path) -> Result<Base> {
+    if let Some(media) = resolve_ci(path, "media").filter(|m| m.is_dir()) {
+        let boot_wim = resolve_ci(&media, r"sources\boot.wim")
+            .ok_or_else(|| not_a_base(path, "a copype folder without media\\sources\\boot.wim"))?;
+        let firmware = resolve_ci(path, "bootbins").or_else(|| resolve_ci(path, "fwfiles"));
+        return Ok(Base {
+            kind: BaseKind::Copype,
+            path: path.into(),
+            boot_wim,
+            media: Some(media),
+            firmware,
+            _unpacked: None,
+        });
+    }
+    let boot_wim = resolve_ci(path, r"sources\boot.wim").ok_or_else(|| not_a_base(path, "not a WinPE base (expected a copype folder with media\\sources\\boot.wim, media with sources\\boot.wim, an ISO or a .wim)"))?;
+    Ok(Base {
+        kind: BaseKind::MediaFolder,
+        path: path.into(),
+        boot_wim,
+        media: Some(path.into()),
+        firmware: None,
+        _unpacked: None,
+    })
+}
+
+/// An ISO unpacked with xorriso into a temporary folder, its El Torito images kept.
+fn open_iso(path: &Path) -> Result<Base> {
+    let tmp = tempfile::tempdir().map_err(MediaError::io(
+        "create a temporary folder in",
+        std::env::temp_dir(),
+    ))?;
+    let media = tmp.path().join("media");
+    let fw = tmp.path().join("firmware");
+    std::fs::create_dir_all(&fw).map_err(MediaError::io("create the folder", &fw))?;
+    XORRISO.run(
+        XORRISO
+            .command()
             .args(["-osirrox", "on", "-indev"])
             .arg(path)
             .args(["-extract", "/"])
             .arg(&media)
             .args(["-extract_boot_images"])
-            .arg(format!("{}/", fw.display()))
-            .output()
-            .map_err(|e| format!("{shown}: cannot run xorriso to unpack the ISO ({e}); install xorriso or give an unpacked folder"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{shown}: xorriso could not unpack the ISO: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let boot_wim = resolve_ci(&media, r"sources\boot.wim")
-            .ok_or_else(|| format!("{shown}: the ISO has no sources\\boot.wim"))?;
-        return Ok(Base {
-            kind: BaseKind::Iso,
-            path: path.into(),
-            boot_wim,
-            media: Some(media),
-            firmware: Some(fw),
-            _unpacked: Some(tmp),
-        });
-    }
-    Err(format!(
-        "{shown}: neither a WIM (no MSWIM header) nor an ISO 9660 image"
-    ))
+            .arg(format!("{}/", fw.display())),
+        format!("unpack the ISO {}", path.display()),
+        None,
+    )?;
+    let boot_wim = resolve_ci(&media, r"sources\boot.wim")
+        .ok_or_else(|| not_a_base(path, "the ISO has no sources\\boot.wim"))?;
+    Ok(Base {
+        kind: BaseKind::Iso,
+        path: path.into(),
+        boot_wim,
+        media: Some(media),
+        firmware: Some(fw),
+        _unpacked: Some(tmp),
+    })
 }

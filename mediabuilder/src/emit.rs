@@ -1,17 +1,24 @@
-//! Writing the media: a USB folder (the media tree to copy onto a FAT32 stick) or an ISO
-//! bootable on BIOS and UEFI through two El Torito entries, like the ADK's
-//! `MakeWinPEMedia /ISO` (oscdimg -bootdata:2#p0,e,betfsboot.com#pEF,e,befisys.bin).
+//! Writing the media: a USB folder (the media tree to copy onto a FAT32 stick), an ISO
+//! bootable on BIOS and UEFI through two El Torito entries like the ADK's
+//! `MakeWinPEMedia /ISO` (oscdimg -bootdata:2#p0,e,betfsboot.com#pEF,e,befisys.bin), or a raw
+//! disk image for a stick. Every tree goes through [`MediaTree`], so folders merge whatever
+//! their case.
 //!
 //! The ISO is written by xorriso (GNU, well kept, in every distribution, and the tool whose
 //! El Torito report the tests check independently): no Rust crate writes multi-entry El
-//! Torito images today.
+//! Torito images today. As with oscdimg, the boot images and the boot catalog are in neither
+//! the ISO 9660 nor the Joliet tree: only the El Torito catalog points at them.
 
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use lifeboat::pe::Arch;
 use lifeboat::winpath::resolve_ci;
 
 use crate::base::Base;
+use crate::error::{MediaError, Result};
+use crate::tool::{MCOPY, MKFS_VFAT, MKNTFS, SFDISK, SYSLINUX, XORRISO};
+use crate::tree::{copy_error, MediaTree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signer {
@@ -22,164 +29,148 @@ pub enum Signer {
     Ca2023,
 }
 
-fn copy_tree(from: &Path, to: &Path, skip_boot_wim: bool) -> Result<(), String> {
-    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
-    for e in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
-        let e = e.map_err(|e| e.to_string())?;
-        let dst = to.join(e.file_name());
-        if e.file_type().map_err(|e| e.to_string())?.is_dir() {
-            copy_tree(&e.path(), &dst, skip_boot_wim)?;
-        } else if !(skip_boot_wim && e.file_name().eq_ignore_ascii_case("boot.wim")) {
-            std::fs::copy(e.path(), &dst)
-                .map_err(|err| format!("{}: {err}", e.path().display()))?;
-        }
-    }
-    Ok(())
+/// What goes onto any medium: the base's tree, the built boot.wim, the signer's loaders.
+pub struct Media<'a> {
+    pub base: &'a Base,
+    pub boot_wim: &'a Path,
+    pub signer: Signer,
+    pub arch: Arch,
 }
 
-/// The media tree with the built boot.wim in `sources\`; with the 2023 signer, the EX boot
-/// manager as the UEFI fallback loader.
-pub fn media_tree(base: &Base, boot_wim: &Path, out: &Path, signer: Signer) -> Result<(), String> {
-    let media = base.media.as_ref().ok_or_else(|| {
-        format!(
-            "{}: a bare WIM has no boot files; give a copype folder, an ISO or install media",
-            base.path.display()
-        )
-    })?;
-    copy_tree(media, out, true)?;
-    let sources = resolve_ci(out, "sources").unwrap_or_else(|| out.join("sources"));
-    std::fs::create_dir_all(&sources).map_err(|e| e.to_string())?;
-    std::fs::copy(boot_wim, sources.join("boot.wim"))
-        .map_err(|e| format!("writing boot.wim: {e}"))?;
-    if signer == Signer::Ca2023 {
-        let ex = base
-            .firmware
-            .as_ref()
-            .and_then(|f| resolve_ci(f, "bootmgfw_EX.efi"))
-            .ok_or("--boot-signer 2023: the base has no bootmgfw_EX.efi (an ADK from 2024 on ships it in bootbins)")?;
-        let efi_boot = out.join("EFI").join("Boot");
-        std::fs::create_dir_all(&efi_boot).map_err(|e| e.to_string())?;
-        let target = resolve_ci(&efi_boot, "bootx64.efi").unwrap_or(efi_boot.join("bootx64.efi"));
-        std::fs::copy(ex, target).map_err(|e| e.to_string())?;
+const BOOT_WIM: &str = r"sources\boot.wim";
+
+/// The UEFI fallback loader the firmware of `arch` starts.
+fn uefi_loader(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Arm64 => r"EFI\Boot\bootaa64.efi",
+        Arch::X86 => r"EFI\Boot\bootia32.efi",
+        _ => r"EFI\Boot\bootx64.efi",
     }
-    Ok(())
 }
 
-/// The El Torito images for the chosen signer and prompt behaviour.
-fn firmware(base: &Base, signer: Signer, noprompt: bool) -> Result<(PathBuf, PathBuf), String> {
-    let fw = base.firmware.as_ref().ok_or_else(|| {
-        format!("{}: no firmware boot files (etfsboot.com, efisys.bin): give a copype folder or a bootable ISO", base.path.display())
-    })?;
-    let bios = resolve_ci(fw, "etfsboot.com")
-        .or_else(|| resolve_ci(fw, "eltorito_img1_bios.img"))
-        .ok_or_else(|| {
-            format!(
-                "{}: etfsboot.com (BIOS boot sector) is missing",
-                fw.display()
-            )
+impl Media<'_> {
+    /// Writes the media tree into `out`: the base's tree, the built boot.wim in `sources\`;
+    /// with the 2023 signer, the EX boot manager as the UEFI fallback loader.
+    pub fn tree(&self, out: &Path) -> Result<MediaTree> {
+        let media = self.base.media.as_ref().ok_or_else(|| MediaError::Base {
+            path: self.base.path.clone(),
+            problem: "a bare WIM has no boot files; give a copype folder, an ISO or install media"
+                .into(),
         })?;
-    let name = match (signer, noprompt) {
-        (Signer::Ca2011, false) => "efisys.bin",
-        (Signer::Ca2011, true) => "efisys_noprompt.bin",
-        (Signer::Ca2023, false) => "efisys_EX.bin",
-        (Signer::Ca2023, true) => "efisys_noprompt_EX.bin",
-    };
-    let uefi = resolve_ci(fw, name)
-        .or_else(|| {
-            (signer == Signer::Ca2011 && !noprompt)
+        let tree = MediaTree::create(out)?;
+        tree.merge(media, &[BOOT_WIM])?;
+        tree.put(BOOT_WIM, self.boot_wim)?;
+        if self.signer == Signer::Ca2023 {
+            let ex = self
+                .base
+                .firmware
+                .as_ref()
+                .and_then(|f| resolve_ci(f, "bootmgfw_EX.efi"))
+                .ok_or_else(|| MediaError::Base {
+                    path: self.base.path.clone(),
+                    problem: "--boot-signer 2023: no bootmgfw_EX.efi (an ADK from 2024 on ships it in bootbins)".into(),
+                })?;
+            tree.put(uefi_loader(self.arch), &ex)?;
+        }
+        Ok(tree)
+    }
+
+    /// The El Torito images for the chosen signer and prompt behaviour: BIOS (none on arm64,
+    /// which has no BIOS) and UEFI.
+    fn eltorito(&self, noprompt: bool) -> Result<(Option<PathBuf>, PathBuf)> {
+        let fw = self.base.firmware.as_ref().ok_or_else(|| MediaError::Base {
+            path: self.base.path.clone(),
+            problem: "no firmware boot files (etfsboot.com, efisys.bin): give a copype folder or a bootable ISO".into(),
+        })?;
+        let missing = |name: &str, what: &str| MediaError::Base {
+            path: fw.clone(),
+            problem: format!("{name} ({what}) is missing"),
+        };
+        let bios = match self.arch {
+            Arch::Arm64 => None,
+            _ => Some(
+                resolve_ci(fw, "etfsboot.com")
+                    .or_else(|| resolve_ci(fw, "eltorito_img1_bios.img"))
+                    .ok_or_else(|| missing("etfsboot.com", "BIOS boot image"))?,
+            ),
+        };
+        let name = match (self.signer, noprompt) {
+            (Signer::Ca2011, false) => "efisys.bin",
+            (Signer::Ca2011, true) => "efisys_noprompt.bin",
+            (Signer::Ca2023, false) => "efisys_EX.bin",
+            (Signer::Ca2023, true) => "efisys_noprompt_EX.bin",
+        };
+        let unpacked = || {
+            (self.signer == Signer::Ca2011 && !noprompt)
                 .then(|| resolve_ci(fw, "eltorito_img2_uefi.img"))
                 .flatten()
-        })
-        .ok_or_else(|| format!("{}: {name} (UEFI boot image) is missing", fw.display()))?;
-    Ok((bios, uefi))
-}
-
-pub fn iso(
-    base: &Base,
-    boot_wim: &Path,
-    out: &Path,
-    signer: Signer,
-    noprompt: bool,
-) -> Result<(), String> {
-    let (bios, uefi) = firmware(base, signer, noprompt)?;
-    let stage = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let root = stage.path().join("root");
-    media_tree(base, boot_wim, &root, signer)?;
-    // xorriso boots from files inside the tree; oscdimg's hidden boot images become these.
-    std::fs::create_dir_all(root.join("boot")).map_err(|e| e.to_string())?;
-    std::fs::copy(&bios, root.join("boot").join("etfsboot.com")).map_err(|e| e.to_string())?;
-    let efi_dir = root.join("efi").join("microsoft").join("boot");
-    std::fs::create_dir_all(&efi_dir).map_err(|e| e.to_string())?;
-    std::fs::copy(&uefi, efi_dir.join("efisys.bin")).map_err(|e| e.to_string())?;
-    let tmp_out = out.with_extension("iso.partial");
-    let result = Command::new("xorriso")
-        .args([
-            "-as",
-            "mkisofs",
-            "-quiet",
-            "-iso-level",
-            "3",
-            "-J",
-            "-joliet-long",
-            "-V",
-            "LIFEBOAT",
-        ])
-        .args([
-            "-b",
-            "boot/etfsboot.com",
-            "-no-emul-boot",
-            "-boot-load-size",
-            "8",
-            "-hide",
-            "boot.catalog",
-        ])
-        .args([
-            "-eltorito-alt-boot",
-            "-e",
-            "efi/microsoft/boot/efisys.bin",
-            "-no-emul-boot",
-        ])
-        .arg("-o")
-        .arg(&tmp_out)
-        .arg(&root)
-        .output()
-        .map_err(|e| format!("cannot run xorriso ({e}): install the xorriso package"))?;
-    if !result.status.success() {
-        let _ = std::fs::remove_file(&tmp_out);
-        return Err(format!(
-            "xorriso failed writing {}: {}",
-            out.display(),
-            String::from_utf8_lossy(&result.stderr).trim()
-        ));
+        };
+        let uefi = resolve_ci(fw, name)
+            .or_else(unpacked)
+            .ok_or_else(|| missing(name, "UEFI boot image"))?;
+        Ok((bios, uefi))
     }
-    std::fs::rename(&tmp_out, out).map_err(|e| format!("{}: {e}", out.display()))
 }
 
-pub fn usb_dir(base: &Base, boot_wim: &Path, out: &Path, signer: Signer) -> Result<(), String> {
+/// Where the El Torito images sit while xorriso writes; hidden from both trees.
+const BIOS_IMAGE: &str = "lifeboat-eltorito-bios.img";
+const UEFI_IMAGE: &str = "lifeboat-eltorito-uefi.img";
+
+fn hidden(name: &str) -> [&str; 4] {
+    ["-hide", name, "-hide-joliet", name]
+}
+
+pub fn iso(m: &Media, out: &Path, noprompt: bool) -> Result<()> {
+    let (bios, uefi) = m.eltorito(noprompt)?;
+    let stage = tempfile::tempdir().map_err(MediaError::io(
+        "create a temporary folder in",
+        std::env::temp_dir(),
+    ))?;
+    let tree = m.tree(&stage.path().join("root"))?;
+    let mut cmd = XORRISO.command();
+    cmd.args([
+        "-as",
+        "mkisofs",
+        "-quiet",
+        "-iso-level",
+        "3",
+        "-J",
+        "-joliet-long",
+    ])
+    .args(["-V", "LIFEBOAT", "--boot-catalog-hide"]);
+    if let Some(bios) = bios {
+        tree.put(BIOS_IMAGE, &bios)?;
+        cmd.args(["-b", BIOS_IMAGE, "-no-emul-boot", "-boot-load-size", "8"])
+            .args(hidden(BIOS_IMAGE))
+            .arg("-eltorito-alt-boot");
+    }
+    tree.put(UEFI_IMAGE, &uefi)?;
+    cmd.args(["-e", UEFI_IMAGE, "-no-emul-boot"])
+        .args(hidden(UEFI_IMAGE));
+    let tmp_out = out.with_extension("iso.partial");
+    cmd.arg("-o").arg(&tmp_out).arg(tree.root());
+    if let Err(e) = XORRISO.run(&mut cmd, format!("write {}", out.display()), None) {
+        let _ = std::fs::remove_file(&tmp_out);
+        return Err(e);
+    }
+    std::fs::rename(&tmp_out, out).map_err(MediaError::io("rename into place", out))
+}
+
+pub fn usb_dir(m: &Media, out: &Path) -> Result<()> {
     if out.exists()
         && std::fs::read_dir(out)
             .map(|mut d| d.next().is_some())
             .unwrap_or(false)
     {
-        return Err(format!(
-            "{}: not empty; give an empty folder (or the stick's root after formatting it FAT32)",
-            out.display()
-        ));
+        return Err(MediaError::Output {
+            option: "--usb-dir",
+            path: out.into(),
+            problem:
+                "not empty; give an empty folder (or the stick's root after formatting it FAT32)"
+                    .into(),
+        });
     }
-    media_tree(base, boot_wim, out, signer)
-}
-
-/// Runs a tool the disk image needs; its absence or failure is a clear error.
-fn tool(cmd: &mut Command, what: &str) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("cannot run {what} ({e}): install it (packages mtools, dosfstools, syslinux, syslinux-common, fdisk, ntfs-3g)"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    m.tree(out).map(drop)
 }
 
 fn tree_size(p: &Path) -> u64 {
@@ -196,129 +187,152 @@ fn tree_size(p: &Path) -> u64 {
 }
 
 const MIB: u64 = 1 << 20;
+const SECTOR: u64 = 512;
 const SYSLINUX_BIOS: &str = "/usr/lib/syslinux/modules/bios";
 const SYSLINUX_MBR: &str = "/usr/lib/syslinux/mbr/mbr.bin";
+const SYSLINUX_CFG: &str = "DEFAULT bootmgr\r\nPROMPT 0\r\nLABEL bootmgr\r\n  COM32 chain.c32\r\n  APPEND fs ntldr=/bootmgr\r\n";
+
+/// The FAT32 boot partition's file system: the media tree, syslinux chaining to bootmgr.
+/// `start` (in sectors) goes into the boot sector's hidden-sectors field, which loaders that
+/// read the boot sector from disk rely on.
+fn boot_partition(tree: &MediaTree, part: &Path, mib: u64, start: u64) -> Result<()> {
+    tree.write("syslinux.cfg", SYSLINUX_CFG.as_bytes())?;
+    for m in ["chain.c32", "libcom32.c32", "libutil.c32"] {
+        let src = Path::new(SYSLINUX_BIOS).join(m);
+        if !src.is_file() {
+            return Err(MediaError::Base {
+                path: src,
+                problem: "missing: install the syslinux-common package".into(),
+            });
+        }
+        tree.put(m, &src)?;
+    }
+    let shown = part.display();
+    MKFS_VFAT.run(
+        MKFS_VFAT
+            .command()
+            .args([
+                "-F",
+                "32",
+                "-n",
+                "LIFEBOAT-PE",
+                "-h",
+                &start.to_string(),
+                "-C",
+            ])
+            .arg(part)
+            .arg((mib * 1024).to_string()),
+        format!("make the FAT32 file system {shown}"),
+        None,
+    )?;
+    let mut copy = MCOPY.command();
+    copy.args(["-s", "-Q", "-i"]).arg(part);
+    for e in std::fs::read_dir(tree.root()).map_err(MediaError::io("list", tree.root()))? {
+        copy.arg(e.map_err(MediaError::io("list", tree.root()))?.path());
+    }
+    copy.arg("::/");
+    MCOPY.run(&mut copy, format!("copy the media tree into {shown}"), None)?;
+    SYSLINUX
+        .run(
+            SYSLINUX.command().arg("--install").arg(part),
+            format!("install syslinux into {shown}"),
+            None,
+        )
+        .map(drop)
+}
+
+fn store_partition(part: &Path, mib: u64) -> Result<()> {
+    std::fs::File::create(part)
+        .and_then(|f| f.set_len(mib * MIB))
+        .map_err(MediaError::io("create", part))?;
+    MKNTFS
+        .run(
+            MKNTFS
+                .command()
+                .args(["-F", "-Q", "-q", "-L", "LIFEBOAT"])
+                .arg(part),
+            format!("make the NTFS store partition {}", part.display()),
+            None,
+        )
+        .map(drop)
+}
 
 /// A raw image to write to a stick: MBR, an active FAT32 partition with the media (UEFI
 /// boots its `EFI\Boot` loader; BIOS goes MBR → syslinux → chain.c32 → bootmgr, since
 /// Microsoft's own boot sectors cannot be shipped), and optionally an NTFS partition
 /// labelled LIFEBOAT of `store_mib` MiB for captures.
-pub fn disk_image(
-    base: &Base,
-    boot_wim: &Path,
-    out: &Path,
-    signer: Signer,
-    store_mib: Option<u64>,
-) -> Result<(), String> {
-    let stage = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let root = stage.path().join("root");
-    media_tree(base, boot_wim, &root, signer)?;
-    std::fs::write(
-        root.join("syslinux.cfg"),
-        "DEFAULT bootmgr\r\nPROMPT 0\r\nLABEL bootmgr\r\n  COM32 chain.c32\r\n  APPEND fs ntldr=/bootmgr\r\n",
-    )
-    .map_err(|e| e.to_string())?;
-    for m in ["chain.c32", "libcom32.c32", "libutil.c32"] {
-        std::fs::copy(Path::new(SYSLINUX_BIOS).join(m), root.join(m))
-            .map_err(|e| format!("{SYSLINUX_BIOS}/{m}: {e} (install syslinux-common)"))?;
-    }
+pub fn disk_image(m: &Media, out: &Path, store_mib: Option<u64>) -> Result<()> {
+    let stage = tempfile::tempdir().map_err(MediaError::io(
+        "create a temporary folder in",
+        std::env::temp_dir(),
+    ))?;
+    let tree = m.tree(&stage.path().join("root"))?;
     // FAT32 needs at least ~33 MiB; leave room for the boot.wim to be replaced later.
-    let boot_mib = ((tree_size(&root) * 5 / 4) / MIB + 64).max(128);
-    let part1 = stage.path().join("boot.part");
-    tool(
-        Command::new("mkfs.vfat")
-            .args(["-F", "32", "-n", "LIFEBOAT-PE", "-C"])
-            .arg(&part1)
-            .arg((boot_mib * 1024).to_string()),
-        "mkfs.vfat",
-    )?;
-    let mut copy = Command::new("mcopy");
-    copy.args(["-s", "-Q", "-i"]).arg(&part1);
-    for e in std::fs::read_dir(&root)
-        .map_err(|e| e.to_string())?
-        .flatten()
-    {
-        copy.arg(e.path());
-    }
-    copy.arg("::/");
-    tool(&mut copy, "mcopy")?;
-    tool(
-        Command::new("syslinux").arg("--install").arg(&part1),
-        "syslinux --install",
-    )?;
-
-    let part2 = match store_mib {
-        Some(mib) => {
-            let p = stage.path().join("store.part");
-            std::fs::File::create(&p)
-                .and_then(|f| f.set_len(mib * MIB))
-                .map_err(|e| e.to_string())?;
-            tool(
-                Command::new("mkntfs")
-                    .args(["-F", "-Q", "-q", "-L", "LIFEBOAT"])
-                    .arg(&p),
-                "mkntfs",
-            )?;
-            Some(p)
-        }
-        None => None,
-    };
+    let boot_mib = ((tree_size(tree.root()) * 5 / 4) / MIB + 64).max(128);
     let start1 = MIB;
     let start2 = start1 + boot_mib * MIB;
+    let part1 = stage.path().join("boot.part");
+    boot_partition(&tree, &part1, boot_mib, start1 / SECTOR)?;
+    let part2 = stage.path().join("store.part");
+    if let Some(mib) = store_mib {
+        store_partition(&part2, mib)?;
+    }
     let total = start2 + store_mib.unwrap_or(0) * MIB;
     let tmp_out = out.with_extension("img.partial");
-    std::fs::File::create(&tmp_out)
-        .and_then(|f| f.set_len(total))
-        .map_err(|e| format!("{}: {e}", tmp_out.display()))?;
-    let mut table = format!(
-        "label: dos\nstart={}, size={}, type=c, bootable\n",
-        start1 / 512,
-        boot_mib * MIB / 512
-    );
-    if let Some(mib) = store_mib {
-        table.push_str(&format!(
-            "start={}, size={}, type=7\n",
-            start2 / 512,
-            mib * MIB / 512
-        ));
-    }
-    let mut sfdisk = Command::new("sfdisk");
-    sfdisk
-        .arg("-q")
-        .arg(&tmp_out)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null());
-    let mut child = sfdisk
-        .spawn()
-        .map_err(|e| format!("cannot run sfdisk ({e}): install fdisk"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        stdin
-            .write_all(table.as_bytes())
-            .map_err(|e| e.to_string())?;
-    }
-    if !child.wait().map_err(|e| e.to_string())?.success() {
-        return Err("sfdisk could not write the partition table".into());
-    }
-    {
-        use std::io::{Seek, SeekFrom, Write};
-        let mut img = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&tmp_out)
-            .map_err(|e| e.to_string())?;
-        // syslinux's MBR code: boots the active partition, keeping the table sfdisk wrote.
-        let mbr = std::fs::read(SYSLINUX_MBR)
-            .map_err(|e| format!("{SYSLINUX_MBR}: {e} (install syslinux-common)"))?;
-        img.write_all(&mbr[..mbr.len().min(440)])
-            .map_err(|e| e.to_string())?;
-        for (part, at) in [(Some(part1.clone()), start1), (part2.clone(), start2)] {
-            if let Some(p) = part {
-                img.seek(SeekFrom::Start(at)).map_err(|e| e.to_string())?;
-                let mut f = std::fs::File::open(&p).map_err(|e| e.to_string())?;
-                std::io::copy(&mut f, &mut img)
-                    .map_err(|e| format!("writing {}: {e}", out.display()))?;
-            }
+    let result = (|| {
+        std::fs::File::create(&tmp_out)
+            .and_then(|f| f.set_len(total))
+            .map_err(MediaError::io("create", &tmp_out))?;
+        let mut table = format!(
+            "label: dos\nstart={}, size={}, type=c, bootable\n",
+            start1 / SECTOR,
+            boot_mib * MIB / SECTOR
+        );
+        if let Some(mib) = store_mib {
+            table.push_str(&format!(
+                "start={}, size={}, type=7\n",
+                start2 / SECTOR,
+                mib * MIB / SECTOR
+            ));
         }
+        SFDISK.run(
+            SFDISK.command().arg("-q").arg(&tmp_out),
+            format!("write the partition table of {}", tmp_out.display()),
+            Some(table.as_bytes()),
+        )?;
+        let mut parts = vec![(part1.as_path(), start1)];
+        if store_mib.is_some() {
+            parts.push((part2.as_path(), start2));
+        }
+        write_disk(&tmp_out, &parts)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp_out);
+        return Err(e);
     }
-    std::fs::rename(&tmp_out, out).map_err(|e| format!("{}: {e}", out.display()))
+    std::fs::rename(&tmp_out, out).map_err(MediaError::io("rename into place", out))
+}
+
+/// syslinux's MBR boot code (booting the active partition, keeping the table sfdisk wrote),
+/// then each partition's file system at its offset.
+fn write_disk(img_path: &Path, parts: &[(&Path, u64)]) -> Result<()> {
+    let mbr = std::fs::read(SYSLINUX_MBR).map_err(|source| MediaError::Io {
+        action: "read syslinux's MBR code (install syslinux-common)",
+        path: SYSLINUX_MBR.into(),
+        source,
+    })?;
+    let write = MediaError::io("write", img_path);
+    let mut img = std::fs::OpenOptions::new()
+        .write(true)
+        .open(img_path)
+        .map_err(MediaError::io("open", img_path))?;
+    img.write_all(mbr.get(..440).unwrap_or(&mbr))
+        .map_err(write)?;
+    for (part, at) in parts {
+        img.seek(SeekFrom::Start(*at))
+            .map_err(MediaError::io("seek in", img_path))?;
+        let mut f = std::fs::File::open(part).map_err(MediaError::io("read", *part))?;
+        std::io::copy(&mut f, &mut img).map_err(|e| copy_error(part, img_path, e))?;
+    }
+    img.sync_all().map_err(MediaError::io("write", img_path))
 }

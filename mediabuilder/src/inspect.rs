@@ -5,13 +5,16 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
+use std::path::Path;
 
 use serde::Serialize;
 
 use lifeboat::pe::{self, Arch};
 use lifeboat_wim::Wim;
 
+use crate::agents::{self, Agent, ImageNeeds};
 use crate::base::{Base, BaseKind};
+use crate::error::{MediaError, Result};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageReport {
@@ -25,6 +28,8 @@ pub struct ImageReport {
     pub msxml: bool,
     pub bitlocker_unlock: bool,
     pub has_winpeshl_ini: bool,
+    /// `Windows\System32\ucrtbase.dll`: the Universal CRT an arm64 agent needs.
+    pub ucrtbase: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +52,15 @@ pub struct InspectReport {
     /// The image a build would edit (boot index when it is WinPE, else the first WinPE).
     pub winpe_image: Option<u32>,
     pub boot_files: BootFiles,
+    /// The agent a build would put in (when agents were given).
+    pub agent: Option<AgentChoice>,
+}
+
+/// Which of the given agents fits the WinPE image, or why none does.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentChoice {
+    pub agent: Option<Agent>,
+    pub problem: Option<String>,
 }
 
 fn component(pkg_file: &str) -> Option<String> {
@@ -58,8 +72,8 @@ fn component(pkg_file: &str) -> Option<String> {
         .then(|| name.to_string())
 }
 
-fn inspect_image(wim: &mut Wim, index: u32) -> Result<ImageReport, String> {
-    let entries = wim.iterate(index, "").map_err(|e| e.to_string())?;
+fn inspect_image(wim: &mut Wim, path: &Path, index: u32) -> Result<ImageReport> {
+    let entries = wim.iterate(index, "").map_err(base_wim(path))?;
     let has = |p: &str| entries.iter().any(|e| e.path.eq_ignore_ascii_case(p));
     let mut ocs: BTreeSet<String> = BTreeSet::new();
     for e in &entries {
@@ -75,7 +89,10 @@ fn inspect_image(wim: &mut Wim, index: u32) -> Result<ImageReport, String> {
         }
     }
     let arch = {
-        let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let tmp = tempfile::tempdir().map_err(MediaError::io(
+            "create a temporary folder in",
+            std::env::temp_dir(),
+        ))?;
         let kernel = entries
             .iter()
             .find(|e| {
@@ -86,7 +103,7 @@ fn inspect_image(wim: &mut Wim, index: u32) -> Result<ImageReport, String> {
         match kernel {
             Some(k) => {
                 wim.extract_paths(index, &[&k], tmp.path())
-                    .map_err(|e| e.to_string())?;
+                    .map_err(base_wim(path))?;
                 pe::arch_of_file(&tmp.path().join("ntoskrnl.exe")).ok()
             }
             None => None,
@@ -111,6 +128,7 @@ fn inspect_image(wim: &mut Wim, index: u32) -> Result<ImageReport, String> {
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case("WinPE-SecureStartup")),
         has_winpeshl_ini: has(r"Windows\System32\winpeshl.ini"),
+        ucrtbase: has(r"Windows\System32\ucrtbase.dll"),
         optional_components: ocs.into_iter().collect(),
     })
 }
@@ -157,20 +175,29 @@ fn boot_files(base: &Base) -> BootFiles {
     }
 }
 
-pub fn inspect(base: &Base) -> Result<InspectReport, String> {
-    let mut wim = Wim::open(&base.boot_wim, true).map_err(|e| e.to_string())?;
-    let info = wim.info().map_err(|e| e.to_string())?;
+fn base_wim(path: &Path) -> impl Fn(lifeboat_wim::WimError) -> MediaError + '_ {
+    move |source| MediaError::BaseWim {
+        path: path.into(),
+        source,
+    }
+}
+
+pub fn inspect(base: &Base) -> Result<InspectReport> {
+    let path = base.boot_wim.as_path();
+    let mut wim = Wim::open(path, true).map_err(base_wim(path))?;
+    let info = wim.info().map_err(base_wim(path))?;
     if info.total_parts > 1 {
-        return Err(format!(
-            "{}: a split WIM (part {} of {}) cannot be a boot image",
-            base.boot_wim.display(),
-            info.part_number,
-            info.total_parts
-        ));
+        return Err(MediaError::Base {
+            path: path.into(),
+            problem: format!(
+                "a split WIM (part {} of {}) cannot be a boot image",
+                info.part_number, info.total_parts
+            ),
+        });
     }
     let mut images = Vec::new();
     for i in 1..=info.image_count {
-        images.push(inspect_image(&mut wim, i)?);
+        images.push(inspect_image(&mut wim, path, i)?);
     }
     let winpe_image = images
         .iter()
@@ -185,7 +212,39 @@ pub fn inspect(base: &Base) -> Result<InspectReport, String> {
         images,
         winpe_image,
         boot_files: boot_files(base),
+        agent: None,
     })
+}
+
+impl InspectReport {
+    /// What the given image offers an agent.
+    pub fn needs(&self, index: u32) -> Option<ImageNeeds> {
+        self.images
+            .iter()
+            .find(|i| i.index == index)
+            .map(|i| ImageNeeds {
+                index,
+                arch: i.arch,
+                ucrtbase: i.ucrtbase,
+            })
+    }
+
+    /// Notes which of `given` a build would put into the WinPE image.
+    pub fn choose_agent(&mut self, given: &[Agent]) {
+        let Some(needs) = self.winpe_image.and_then(|i| self.needs(i)) else {
+            return;
+        };
+        self.agent = Some(match agents::pick(given, &needs) {
+            Ok(a) => AgentChoice {
+                agent: Some(a.clone()),
+                problem: None,
+            },
+            Err(e) => AgentChoice {
+                agent: None,
+                problem: Some(e.to_string()),
+            },
+        });
+    }
 }
 
 /// The readable report (also the media's notes file).
@@ -248,6 +307,15 @@ pub fn render(r: &InspectReport) -> String {
         if i.has_winpeshl_ini {
             let _ = writeln!(s, "    winpeshl.ini present: startnet.cmd does not run; Lifeboat hooks winpeshl.ini instead");
         }
+        let _ = writeln!(
+            s,
+            "    UCRT (ucrtbase.dll): {}",
+            if i.ucrtbase {
+                "present (an agent built with the UCRT, as the arm64 one is, runs)"
+            } else {
+                "absent: only an agent built with msvcrt (x86, amd64) runs here"
+            }
+        );
     }
     let b = &r.boot_files;
     let _ = writeln!(
@@ -266,6 +334,21 @@ pub fn render(r: &InspectReport) -> String {
     );
     if b.signer_2023 {
         let _ = writeln!(s, "    2023-signed boot manager present: --boot-signer 2023 for machines with the 2023 revocations");
+    }
+    match &r.agent {
+        Some(AgentChoice { agent: Some(a), .. }) => {
+            let runtime = match a.runtime {
+                agents::Runtime::Msvcrt => "msvcrt",
+                agents::Runtime::Ucrt => "UCRT",
+            };
+            let _ = writeln!(s, "\nAgent: {} ({}, {runtime})", a.path.display(), a.arch);
+        }
+        Some(AgentChoice {
+            problem: Some(p), ..
+        }) => {
+            let _ = writeln!(s, "\nAgent: none of the given fits: {p}");
+        }
+        _ => {}
     }
     s
 }

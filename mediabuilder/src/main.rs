@@ -1,17 +1,23 @@
 //! lifeboat-media: builds bootable WinPE media carrying the Lifeboat agent
-//! (base → inspect → edit → emit). Exit codes: 0 done, 2 bad command line, 1 failure.
+//! (base → inspect → edit → emit). Exit codes follow USMT's, as the agent's do
+//! (`agent/src/cli/exit.rs`), where the meaning is the same; [`exit_code`] maps them.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use lifeboat_media::{base, build, emit, inspect};
+use lifeboat_media::error::{MediaError, Result};
+use lifeboat_media::{agents, base, build, emit, inspect};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "lifeboat-media",
     version,
-    about = "Build bootable WinPE media carrying the Lifeboat agent"
+    about = "Build bootable WinPE media carrying the Lifeboat agent",
+    after_help = "Exit codes (USMT's where the meaning matches): 0 done, 11 bad command line \
+(an option, or an --agent, --config, --drivers or --overlay that cannot be used), 26 the base \
+cannot make media, 27 the output cannot be used, 28 a --profile cannot be used, 71 a tool the \
+build needs is missing, 72 failed while writing."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -24,6 +30,9 @@ enum Cmd {
     Inspect {
         /// A copype folder, a WinPE/Windows ISO, install media, or a boot.wim / winre.wim.
         base: PathBuf,
+        /// Agent .exe files or folders of them: names the one a build would use.
+        #[arg(long = "agent", value_name = "EXE|DIR")]
+        agents: Vec<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -41,9 +50,10 @@ struct BuildArgs {
     /// A copype folder, a WinPE/Windows ISO, install media, or a boot.wim.
     #[arg(long)]
     base: PathBuf,
-    /// lifeboat.exe for the image's architecture (scripts/build-windows-agent.sh).
-    #[arg(long)]
-    agent: PathBuf,
+    /// lifeboat.exe builds (scripts/build-windows-agent.sh), or folders of them (target/agents):
+    /// the one of the image's architecture goes in. Repeatable.
+    #[arg(long = "agent", value_name = "EXE|DIR", required = true)]
+    agents: Vec<PathBuf>,
     /// Agent config (YAML, validated); default: a LIFEBOAT USB stick, then the boot stick.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -86,8 +96,11 @@ struct BuildArgs {
     json: bool,
 }
 
-fn run_inspect(base: &std::path::Path, json: bool) -> Result<String, String> {
-    let r = inspect::inspect(&base::open(base)?)?;
+fn run_inspect(base: &std::path::Path, given: &[PathBuf], json: bool) -> Result<String> {
+    let mut r = inspect::inspect(&base::open(base)?)?;
+    if !given.is_empty() {
+        r.choose_agent(&agents::load(given)?);
+    }
     Ok(if json {
         serde_json::to_string_pretty(&r).unwrap_or_default()
     } else {
@@ -95,23 +108,23 @@ fn run_inspect(base: &std::path::Path, json: bool) -> Result<String, String> {
     })
 }
 
-fn run_build(a: BuildArgs) -> Result<String, String> {
+fn run_build(a: BuildArgs) -> Result<String> {
     if a.iso.is_none() && a.usb_dir.is_none() && a.disk_image.is_none() {
-        return Err(
+        return Err(MediaError::Usage(
             "choose an output: --iso OUT.iso, --usb-dir DIR or --disk-image OUT.img".into(),
-        );
+        ));
     }
     let compression = a
         .compress
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(|e| format!("--compress: {e}"))?;
+        .map_err(|e| MediaError::Usage(format!("--compress: {e}")))?;
     let b = base::open(&a.base)?;
     let opts = build::BuildOptions {
         compression,
         progress: !a.json,
-        agent: a.agent,
+        agents: a.agents,
         config: a.config,
         profiles: a.profiles,
         drivers: a.drivers,
@@ -119,19 +132,24 @@ fn run_build(a: BuildArgs) -> Result<String, String> {
         index: a.index,
     };
     let built = build::build(&b, &opts)?;
-    let signer = match a.boot_signer.as_str() {
-        "2023" => emit::Signer::Ca2023,
-        _ => emit::Signer::Ca2011,
+    let media = emit::Media {
+        base: &b,
+        boot_wim: &built.boot_wim,
+        signer: match a.boot_signer.as_str() {
+            "2023" => emit::Signer::Ca2023,
+            _ => emit::Signer::Ca2011,
+        },
+        arch: built.report.arch,
     };
     let output = if let Some(out) = a.iso {
-        emit::iso(&b, &built.boot_wim, &out, signer, a.noprompt)?;
+        emit::iso(&media, &out, a.noprompt)?;
         out
     } else if let Some(out) = a.disk_image {
-        emit::disk_image(&b, &built.boot_wim, &out, signer, a.store_size)?;
+        emit::disk_image(&media, &out, a.store_size)?;
         out
     } else {
         let out = a.usb_dir.unwrap_or_default();
-        emit::usb_dir(&b, &built.boot_wim, &out, signer)?;
+        emit::usb_dir(&media, &out)?;
         out
     };
     let r = &built.report;
@@ -150,16 +168,67 @@ fn run_build(a: BuildArgs) -> Result<String, String> {
     ))
 }
 
+/// Exit codes: USMT's (and the agent's, `agent/src/cli/exit.rs`) where the meaning is the
+/// same, so a technician meets one convention.
+mod exit {
+    pub const OK: i32 = 0;
+    /// USMT_INVALID_PARAMETERS: an option, or a file named by one, cannot be used.
+    pub const INVALID_PARAMETERS: i32 = 11;
+    /// USMT_INIT_ERROR, the agent's "no usable Windows installation": the base holds no
+    /// WinPE image media can be made from.
+    pub const BAD_BASE: i32 = 26;
+    /// USMT_INVALID_STORE_LOCATION: where the output should go cannot take it.
+    pub const BAD_OUTPUT: i32 = 27;
+    /// USMT_UNABLE_GET_SCRIPTFILES: a profile (YAML or MigXML) cannot be used.
+    pub const BAD_RULES: i32 = 28;
+    /// USMT_INIT_OPERATING_ENVIRONMENT_FAILED: a program the build runs is not installed.
+    pub const ENVIRONMENT: i32 = 71;
+    /// USMT_UNABLE_DOMIGRATION: failed while reading or writing the media.
+    pub const FATAL: i32 = 72;
+}
+
+/// The one place errors become exit codes.
+fn exit_code(e: &MediaError) -> i32 {
+    match e {
+        MediaError::Usage(_)
+        | MediaError::Agent { .. }
+        | MediaError::Input { .. }
+        | MediaError::Config(_) => exit::INVALID_PARAMETERS,
+        MediaError::Base { .. } | MediaError::BaseWim { .. } | MediaError::NameClash { .. } => {
+            exit::BAD_BASE
+        }
+        MediaError::Output { .. } => exit::BAD_OUTPUT,
+        MediaError::Profile { .. } => exit::BAD_RULES,
+        MediaError::ToolMissing { .. } => exit::ENVIRONMENT,
+        MediaError::Io { .. } | MediaError::Wim { .. } | MediaError::ToolFailed { .. } => {
+            exit::FATAL
+        }
+    }
+}
+
 fn main() {
-    let r = match Cli::parse().command {
-        Cmd::Inspect { base, json } => run_inspect(&base, json),
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::INVALID_PARAMETERS,
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let r = match cli.command {
+        Cmd::Inspect { base, agents, json } => run_inspect(&base, &agents, json),
         Cmd::Build(args) => run_build(*args),
     };
     match r {
         Ok(text) => print!("{text}"),
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(1);
+            std::process::exit(exit_code(&e));
         }
     }
 }

@@ -1,5 +1,11 @@
 //! Runs the real Windows agent (`lifeboat.exe`) under Wine: a private prefix, the
 //! `ProcessPrng` stand-in Wine 8 lacks, and drive letters mapped onto test folders.
+//!
+//! `LIFEBOAT_EXE` chooses the agent (default: the x64 one). The x86 agent runs in wine64's
+//! WoW64 mode: Wine's 32-bit DLLs come from `scripts/wine-wow64.sh` (libwine:i386 unpacked
+//! into `target/wine-i386`, i386 never enabled in apt), the shim is built for i686 into
+//! `syswow64`, and every program starts from a folder under `C:\` (WoW64 cannot start a
+//! program from a Unix path without a `Z:` drive, which the harness removes).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,15 +31,58 @@ pub fn agent_exe() -> PathBuf {
     exe
 }
 
-pub struct WinePrefix {
-    dir: tempfile::TempDir,
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-fn wine_env(cmd: &mut Command, prefix: &Path) {
+/// Wine's 32-bit Windows DLLs for WoW64 (`scripts/wine-wow64.sh`).
+fn wow64_dlls() -> PathBuf {
+    let dir = target_dir().join("wine-i386/usr/lib/i386-linux-gnu/wine");
+    assert!(
+        dir.join("i386-windows").is_dir(),
+        "{} is missing: run scripts/wine-wow64.sh to run the x86 agent",
+        dir.display()
+    );
+    dir
+}
+
+/// The folder under `C:\` x86 programs are started from (as the prefix holds it, as Windows
+/// names it).
+const WOW64_DIR: (&str, &str) = ("drive_c/lifeboat", r"C:\lifeboat");
+
+pub struct WinePrefix {
+    dir: tempfile::TempDir,
+    /// The agent is x86: run through WoW64.
+    wow64: bool,
+}
+
+fn wine_env(cmd: &mut Command, prefix: &Path, wow64: bool) {
     cmd.env("WINEPREFIX", prefix)
         .env("WINEDEBUG", "-all")
         .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
         .env_remove("DISPLAY");
+    if wow64 {
+        cmd.env("WINEDLLPATH", wow64_dlls());
+    }
+}
+
+/// The `ProcessPrng` shim built with `compiler` into `dll`.
+fn build_shim(compiler: &str, dll: &Path) {
+    let shim = workspace_root().join("tests/support/wine-shim");
+    let (code, _, err) = crate::run(
+        Command::new(compiler)
+            .args(["-shared", "-O2", "-o"])
+            .arg(dll)
+            .arg(shim.join("bcp.c"))
+            .arg(shim.join("bcp.def"))
+            .arg("-ladvapi32"),
+    );
+    assert_eq!(
+        code, 0,
+        "building the ProcessPrng shim with {compiler} failed: {err}"
+    );
 }
 
 impl WinePrefix {
@@ -41,29 +90,30 @@ impl WinePrefix {
     pub fn new() -> WinePrefix {
         let dir = tempfile::tempdir().expect("temp dir");
         let prefix = dir.path().join("prefix");
+        let wow64 = lifeboat::pe::arch_of_file(&agent_exe()).ok() == Some(lifeboat::pe::Arch::X86);
         let mut boot = Command::new("wineboot");
         boot.arg("-i");
-        wine_env(&mut boot, &prefix);
+        wine_env(&mut boot, &prefix, wow64);
         let status = boot
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .expect("wineboot (is wine installed?)");
         assert!(status.success(), "wineboot failed");
-        let shim = workspace_root().join("tests/support/wine-shim");
-        let dll = prefix.join("drive_c/windows/system32/bcryptprimitives.dll");
-        let (code, _, err) = crate::run(
-            Command::new("x86_64-w64-mingw32-gcc")
-                .args(["-shared", "-O2", "-o"])
-                .arg(&dll)
-                .arg(shim.join("bcp.c"))
-                .arg(shim.join("bcp.def"))
-                .arg("-ladvapi32"),
+        let windows = prefix.join("drive_c/windows");
+        build_shim(
+            "x86_64-w64-mingw32-gcc",
+            &windows.join("system32/bcryptprimitives.dll"),
         );
-        assert_eq!(code, 0, "building the ProcessPrng shim failed: {err}");
+        if wow64 {
+            build_shim(
+                "i686-w64-mingw32-gcc",
+                &windows.join("syswow64/bcryptprimitives.dll"),
+            );
+        }
         // Wine maps Z: to / by default; a scan of every volume must not wander there.
         let _ = std::fs::remove_file(prefix.join("dosdevices/z:"));
-        WinePrefix { dir }
+        WinePrefix { dir, wow64 }
     }
 
     pub fn prefix(&self) -> PathBuf {
@@ -114,7 +164,7 @@ impl WinePrefix {
     fn restart(&self) {
         let mut cmd = Command::new("wineserver");
         cmd.arg("-k");
-        wine_env(&mut cmd, &self.prefix());
+        wine_env(&mut cmd, &self.prefix(), self.wow64);
         let _ = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
     }
 
@@ -122,7 +172,7 @@ impl WinePrefix {
     pub fn reg_add(&self, key: &str) {
         let mut cmd = Command::new("wine");
         cmd.args(["reg", "add", key, "/f"]);
-        wine_env(&mut cmd, &self.prefix());
+        wine_env(&mut cmd, &self.prefix(), self.wow64);
         let out = cmd.output().expect("wine reg");
         assert!(
             out.status.success(),
@@ -131,11 +181,26 @@ impl WinePrefix {
         );
     }
 
+    /// Sets a string value in the prefix's registry (e.g. WinPE's `PEBootRamdiskSourceDrive`).
+    pub fn reg_set(&self, key: &str, name: &str, value: &str) {
+        let mut cmd = Command::new("wine");
+        cmd.args([
+            "reg", "add", key, "/v", name, "/t", "REG_SZ", "/d", value, "/f",
+        ]);
+        wine_env(&mut cmd, &self.prefix(), self.wow64);
+        let out = cmd.output().expect("wine reg");
+        assert!(
+            out.status.success(),
+            "wine reg add {key} /v {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// `wine reg query KEY /v VALUE`: the output, or None when the value is not there.
     pub fn reg_query(&self, key: &str, value: &str) -> Option<String> {
         let mut cmd = Command::new("wine");
         cmd.args(["reg", "query", key, "/v", value]);
-        wine_env(&mut cmd, &self.prefix());
+        wine_env(&mut cmd, &self.prefix(), self.wow64);
         let out = cmd.output().expect("wine reg");
         out.status
             .success()
@@ -164,6 +229,16 @@ impl WinePrefix {
         rest
     }
 
+    /// `exe` copied into the prefix's `C:\lifeboat`, as Windows names the copy (WoW64 starts
+    /// programs only from a drive).
+    fn under_c(&self, exe: &Path) -> String {
+        let name = exe.file_name().expect("a program file name");
+        let dir = self.prefix().join(WOW64_DIR.0);
+        std::fs::create_dir_all(&dir).expect("C:\\lifeboat");
+        std::fs::copy(exe, dir.join(name)).expect("copy the program into C:");
+        format!(r"{}\{}", WOW64_DIR.1, name.to_string_lossy())
+    }
+
     /// Runs the agent with `args`; returns (exit code, stdout, stderr).
     pub fn run(
         &self,
@@ -183,8 +258,13 @@ impl WinePrefix {
         stdin: Option<&str>,
     ) -> (i32, String, String) {
         let mut cmd = Command::new("wine");
-        cmd.arg(exe).args(args);
-        wine_env(&mut cmd, &self.prefix());
+        if self.wow64 {
+            cmd.arg(self.under_c(exe));
+        } else {
+            cmd.arg(exe);
+        }
+        cmd.args(args);
+        wine_env(&mut cmd, &self.prefix(), self.wow64);
         for (k, v) in envs {
             cmd.env(k, v);
         }

@@ -533,10 +533,45 @@ pub fn create_profile(sid: &str, name: &str) -> Result<String, SysError> {
     })
 }
 
+/// `NetUserAdd`'s signature (lmaccess.h).
+type NetUserAddFn = unsafe extern "system" fn(*const u16, u32, *const u8, *mut u32) -> u32;
+
+/// `NetUserAdd`, looked up in netapi32.dll when an account is to be created. The agent does
+/// not import netapi32: only `restore --create-local` needs it, and loading it (with the
+/// network stack it pulls in: ws2_32, dnsapi) at every start costs WinPE time and makes the
+/// x86 agent fail to start where that stack cannot initialise (Wine's WoW64).
+fn net_user_add() -> Result<NetUserAddFn, SysError> {
+    use windows_sys::Win32::System::LibraryLoader::{GetProcAddress, LoadLibraryW};
+    let dll = wide("netapi32.dll");
+    // SAFETY: a NUL-terminated name; the module stays loaded for the rest of the process.
+    let module = unsafe { LoadLibraryW(dll.as_ptr()) };
+    if module.is_null() {
+        return Err(SysError::Win32 {
+            call: "LoadLibraryW(netapi32.dll)",
+            // SAFETY: reads this thread's last error.
+            code: unsafe { GetLastError() },
+        });
+    }
+    // SAFETY: a loaded module and a NUL-terminated ANSI name.
+    let found = unsafe { GetProcAddress(module, b"NetUserAdd\0".as_ptr()) };
+    match found {
+        // SAFETY: netapi32's NetUserAdd has exactly the signature of `NetUserAddFn`.
+        Some(f) => Ok(unsafe {
+            std::mem::transmute::<unsafe extern "system" fn() -> isize, NetUserAddFn>(f)
+        }),
+        None => Err(SysError::Win32 {
+            call: "GetProcAddress(NetUserAdd)",
+            // SAFETY: reads this thread's last error.
+            code: unsafe { GetLastError() },
+        }),
+    }
+}
+
 pub fn create_local_account(name: &str, password: &str, enabled: bool) -> Result<(), SysError> {
     use windows_sys::Win32::NetworkManagement::NetManagement::{
-        NetUserAdd, UF_ACCOUNTDISABLE, UF_SCRIPT, USER_INFO_1, USER_PRIV_USER,
+        UF_ACCOUNTDISABLE, UF_SCRIPT, USER_INFO_1, USER_PRIV_USER,
     };
+    let net_user_add = net_user_add()?;
     let mut n = wide(name);
     let mut p = wide(password);
     let info = USER_INFO_1 {
@@ -552,7 +587,7 @@ pub fn create_local_account(name: &str, password: &str, enabled: bool) -> Result
     let mut parm = 0u32;
     // SAFETY: a level-1 structure whose strings outlive the call.
     let code = unsafe {
-        NetUserAdd(
+        net_user_add(
             std::ptr::null(),
             1,
             (&info as *const USER_INFO_1).cast(),
