@@ -148,6 +148,21 @@ pub enum RestoreKind {
     AddObjects,
 }
 
+impl RestoreKind {
+    /// The MigXML element it comes from.
+    pub fn element(self) -> &'static str {
+        match self {
+            RestoreKind::Merge => "merge",
+            RestoreKind::LocationModify => "locationModify",
+            RestoreKind::ContentModify => "contentModify",
+            RestoreKind::DestinationCleanup => "destinationCleanup",
+            RestoreKind::IncludeFilter => "include filter",
+            RestoreKind::ExcludeFilter => "exclude filter",
+            RestoreKind::AddObjects => "addObjects",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreRule {
     pub kind: RestoreKind,
