@@ -573,3 +573,95 @@ fn migxml_helpers_recorded_by_the_capture_are_honoured_by_the_restore() {
     assert_eq!(settings["moved"], 1, "{settings}");
     assert_eq!(settings["modified"], 1, "{settings}");
 }
+
+/// Microsoft's shipped MigApp.xml (used in place): QuickTime 7 installed on the old machine
+/// makes its component detected; its per-user data moves with
+/// `RelativeMove('%QuickTimeDataUser2%','%QuickTimeDataUser2%')` (a variable of the
+/// component: the old place as the capture expanded it, carried into the new user's Local
+/// AppData) and collides under `SourcePriority()`: ann's file replaces bob's, no `(1)` copy.
+#[test]
+fn shipped_migapp_quicktime_moves_and_source_priority() {
+    let Some(migapp) = fixtures::realdata("usmt/ms-shipped/usmt__MigApp.xml") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("old-c");
+    let qt = c.join("Program Files (x86)/QuickTime");
+    std::fs::create_dir_all(&qt).unwrap();
+    std::fs::write(
+        qt.join("QuickTimePlayer.exe"),
+        fixtures::pe::pe_with_version(
+            fixtures::pe::I386,
+            &fixtures::pe::VersionSpec::new("7.6.0.0")
+                .with_string("ProductVersion", "QuickTime 7.6"),
+        ),
+    )
+    .unwrap();
+    let prefs = r"AppData\Local\Apple Computer\QuickTime\QuickTime.qtp";
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files = vec![(prefs.into(), b"ann's QuickTime".to_vec())];
+    let mut old = WindowsSpec::win10("OLDPC");
+    old.software_extra.push((
+        r"WOW6432Node\Microsoft\Windows\CurrentVersion\App Paths\QuickTimePlayer.exe".into(),
+        String::new(),
+        r"C:\Program Files (x86)\QuickTime\QuickTimePlayer.exe".into(),
+    ));
+    old.users = vec![ann];
+    old.write(&c.join("Windows"), &[('C', c.clone())]);
+    let stores = dir.path().join("stores");
+    std::fs::create_dir_all(&stores).unwrap();
+    let (code, out, err) = lifeboat(&[
+        "capture",
+        "--windir",
+        s(&c.join("Windows")),
+        "--dest",
+        s(&stores),
+        "--profile",
+        s(&migapp),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let store = std::fs::read_dir(&stores)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("manifest.yaml").is_file())
+        .expect("a store");
+    let manifest: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(store.join("manifest.yaml")).unwrap())
+            .unwrap();
+    let entries = manifest["users"][0]["restore"]
+        .as_sequence()
+        .expect("users[0].restore");
+    let moved = entries
+        .iter()
+        .find(|e| {
+            e["script"]["args"][0].as_str() == Some("%QuickTimeDataUser2%")
+                && e["component"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("QuickTime"))
+        })
+        .unwrap_or_else(|| panic!("QuickTime's RelativeMove not recorded: {entries:?}"));
+    assert_eq!(
+        moved["source_args"][0].as_str(),
+        Some(r"C:\Users\ann\AppData\Local\Apple Computer\QuickTime")
+    );
+
+    let t = dir.path().join("new");
+    std::fs::create_dir_all(&t).unwrap();
+    let mut bob = UserSpec::local(1001, "bob");
+    bob.files = vec![(prefs.into(), b"bob's QuickTime".to_vec())];
+    let mut new = WindowsSpec::win11("NEWPC");
+    new.users = vec![bob];
+    new.write(&t.join("Windows"), &[('C', t.clone())]);
+    let (code, v, err) = restore(&store, &t, &[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    let there = t.join("Users/bob/AppData/Local/Apple Computer/QuickTime");
+    assert_eq!(
+        std::fs::read(there.join("QuickTime.qtp")).unwrap(),
+        b"ann's QuickTime",
+        "{v}"
+    );
+    assert!(!there.join("QuickTime (1).qtp").exists());
+    let not_applied = v["report"]["users"][0]["helpers_not_applied"].to_string();
+    assert!(!not_applied.contains("QuickTimeDataUser2"), "{not_applied}");
+}

@@ -159,7 +159,14 @@ pub fn restore_machine(
     let rebase = Rebase::default();
     // No user's variables on either side: only moves written with literal paths apply.
     let none = Default::default();
-    let helpers = Helpers::new(&record.restore, &none, &none);
+    let helpers = Helpers::new(
+        &record.restore,
+        &super::helpers::Sides {
+            source: &none,
+            target: &none,
+            rebase: &rebase,
+        },
+    );
     report.helpers_not_applied = helpers.not_applied.clone();
     restore_user(
         &mut Job {

@@ -20,10 +20,11 @@
 
 use std::collections::HashMap;
 
+use super::paths::{Mapped, Rebase};
 use super::ConflictPolicy;
 use crate::rules::expand::{expand_text, with_aliases};
 use crate::rules::pattern::{self, fold, Compiled, Specificity};
-use crate::rules::{Call, ObjectKind, RestoreKind};
+use crate::rules::{ObjectKind, RestoreKind};
 use crate::store::manifest::{RestoreEntry, UserFolders};
 use crate::store::regread::{RegValue, REG_DWORD, REG_EXPAND_SZ, REG_SZ};
 
@@ -69,6 +70,51 @@ pub struct NotApplied {
     /// The helper call as the MigXML wrote it (`NewestVersion("FileVersion")`).
     pub helper: String,
     pub why: String,
+}
+
+/// The two machines' terms an instruction is read in: the old user's variables (for where
+/// objects were), the new user's (for where they go), and the folder mapping between them.
+pub struct Sides<'a> {
+    pub source: &'a HashMap<String, String>,
+    pub target: &'a HashMap<String, String>,
+    pub rebase: &'a Rebase,
+}
+
+impl Sides<'_> {
+    /// Argument `i` on the old machine: as the capture expanded it, else with the old
+    /// user's folders (stores that did not record it).
+    fn source(&self, e: &RestoreEntry, i: usize) -> Result<String, String> {
+        let a = arg(e, i)?;
+        let recorded = e.source_args.get(i).map(String::as_str).unwrap_or(a);
+        expand_text(recorded, self.source).map_err(|err| unknown(a, err))
+    }
+
+    /// Argument `i` on the new machine, with the new user's folders. A variable only the
+    /// old machine's rules define (an application's folder read from its registry) keeps
+    /// its old value, carried into the new user's folders when it was in the old one's.
+    fn target(&self, e: &RestoreEntry, i: usize) -> Result<String, String> {
+        let a = arg(e, i)?;
+        expand_text(a, self.target).or_else(|_| {
+            let old = self.source(e, i)?;
+            Ok(match self.rebase.map(&old) {
+                Mapped::User(new) => new,
+                Mapped::Machine => old,
+            })
+        })
+    }
+}
+
+fn arg(e: &RestoreEntry, i: usize) -> Result<&str, String> {
+    e.script
+        .as_ref()
+        .and_then(|c| c.args.get(i))
+        .map(String::as_str)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| format!("argument {} is missing", i + 1))
+}
+
+fn unknown(arg: &str, err: crate::winpath::ExpandError) -> String {
+    format!("{arg}: {err} (the old machine did not define it)")
 }
 
 struct One {
@@ -119,26 +165,18 @@ fn kind_of(pattern: &str) -> ObjectKind {
 }
 
 impl Helpers {
-    /// `source` and `target`: the variables of the old and the new user (see [`user_vars`];
-    /// empty for the machine, whose moves then work only with literal paths).
-    pub fn new(
-        entries: &[RestoreEntry],
-        source: &HashMap<String, String>,
-        target: &HashMap<String, String>,
-    ) -> Helpers {
+    /// The instructions of `entries` read in `sides`' terms (the machine's: no variables,
+    /// so only moves written with literal paths apply).
+    pub fn new(entries: &[RestoreEntry], sides: &Sides<'_>) -> Helpers {
         let mut h = Helpers::default();
-        for e in entries {
-            h.add(e, source, target);
+        // An instruction whose objects the old machine could not name applies to nothing.
+        for e in entries.iter().filter(|e| !e.patterns.is_empty()) {
+            h.add(e, sides);
         }
         h
     }
 
-    fn add(
-        &mut self,
-        e: &RestoreEntry,
-        source: &HashMap<String, String>,
-        target: &HashMap<String, String>,
-    ) {
+    fn add(&mut self, e: &RestoreEntry, sides: &Sides<'_>) {
         let not_applied = |why: String| NotApplied {
             component: e.component.clone(),
             kind: e.kind,
@@ -148,7 +186,7 @@ impl Helpers {
                 .map_or_else(|| "(no helper)".into(), ToString::to_string),
             why,
         };
-        let act = match act(e.kind, e.script.as_ref(), source, target) {
+        let act = match act(e, sides) {
             Ok(a) => a,
             Err(why) => return self.note(not_applied(why)),
         };
@@ -301,39 +339,22 @@ fn below(kind: ObjectKind, dir: &str, folder: &str) -> Option<String> {
 }
 
 /// What an entry asks for, or why the restore cannot do it.
-fn act(
-    kind: RestoreKind,
-    script: Option<&Call>,
-    source: &HashMap<String, String>,
-    target: &HashMap<String, String>,
-) -> Result<Act, String> {
-    let Some(call) = script else {
-        return match kind {
+fn act(e: &RestoreEntry, sides: &Sides<'_>) -> Result<Act, String> {
+    let Some(call) = &e.script else {
+        return match e.kind {
             RestoreKind::DestinationCleanup => Ok(Act::Merge(ConflictPolicy::Overwrite)),
             _ => Err("no helper recorded".into()),
         };
     };
     let name = call.name.to_ascii_lowercase();
-    let arg = |i: usize| {
-        call.args
-            .get(i)
-            .map(String::as_str)
-            .filter(|a| !a.is_empty())
-    };
-    let on = |vars: &HashMap<String, String>, i: usize| -> Result<String, String> {
-        let a = arg(i).ok_or_else(|| format!("argument {} is missing", i + 1))?;
-        expand_text(a, vars).map_err(|e| {
-            format!("{a}: {e} on this machine (only the old machine's rules could say)")
-        })
-    };
     use RestoreKind as K;
-    match (kind, name.as_str()) {
+    match (e.kind, name.as_str()) {
         (K::LocationModify, "relativemove") => Ok(Act::Relocate(Relocate::Relative {
-            from: on(source, 0)?,
-            to: on(target, 1)?,
+            from: sides.source(e, 0)?,
+            to: sides.target(e, 1)?,
         })),
         (K::LocationModify, "exactmove") => {
-            let to = on(target, 0)?;
+            let to = sides.target(e, 0)?;
             let p = pattern::parse(kind_of(&to), &to)?;
             Ok(Act::Relocate(Relocate::Exact {
                 node: p.node,
@@ -341,12 +362,12 @@ fn act(
             }))
         }
         (K::LocationModify, "move") => Ok(Act::Relocate(Relocate::Into {
-            root: on(target, 0)?,
+            root: sides.target(e, 0)?,
         })),
         (K::Merge, "sourcepriority") => Ok(Act::Merge(ConflictPolicy::Overwrite)),
         (K::Merge, "destinationpriority") => Ok(Act::Merge(ConflictPolicy::Keep)),
         (K::Merge, "findfileplacebypattern")
-            if arg(0).is_none_or(|p| p.replace(' ', "") == "<F>(<N>).<E>") =>
+            if arg(e, 0).map_or(true, |p| p.replace(' ', "") == "<F>(<N>).<E>") =>
         {
             Ok(Act::Merge(ConflictPolicy::Rename))
         }
@@ -359,7 +380,7 @@ fn act(
                 .into(),
         ),
         (K::AddObjects, _) => Err("objects added by the rules are not created".into()),
-        _ => Err(format!(
+        (kind, _) => Err(format!(
             "a helper this version does not apply in <{}>",
             kind.element()
         )),
@@ -496,8 +517,9 @@ mod tests {
         RestoreEntry {
             component: "App".into(),
             kind,
-            script: Some(Call { name, args }),
+            script: Some(crate::rules::Call { name, args }),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            source_args: Vec::new(),
         }
     }
 
@@ -513,10 +535,22 @@ mod tests {
     }
 
     fn helpers(entries: &[RestoreEntry]) -> Helpers {
+        let old = UserFolders {
+            profile: r"C:\Users\ann".into(),
+            known: [(
+                "AppData".to_string(),
+                r"C:\Users\ann\AppData\Roaming".to_string(),
+            )]
+            .into(),
+        };
+        let new_known = [("AppData".to_string(), r"D:\Roam\bob".to_string())].into();
         Helpers::new(
             entries,
-            &vars(r"C:\Users\ann", r"C:\Users\ann\AppData\Roaming"),
-            &vars(r"C:\Users\bob", r"D:\Roam\bob"),
+            &Sides {
+                source: &vars(r"C:\Users\ann", r"C:\Users\ann\AppData\Roaming"),
+                target: &vars(r"C:\Users\bob", r"D:\Roam\bob"),
+                rebase: &Rebase::new(&old, r"C:\Users\bob", &new_known),
+            },
         )
     }
 

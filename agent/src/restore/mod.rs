@@ -204,8 +204,11 @@ pub fn restore(opts: &RestoreOptions, target: &mut dyn Target) -> Result<Report,
         };
         let helpers = helpers::Helpers::new(
             &c.record.restore,
-            &helpers::user_vars(&source, &c.record.sid, &c.record.name),
-            &helpers::user_vars(&target_folders, &user.sid, &user.account),
+            &helpers::Sides {
+                source: &helpers::user_vars(&source, &c.record.sid, &c.record.name),
+                target: &helpers::user_vars(&target_folders, &user.sid, &user.account),
+                rebase: &rebase,
+            },
         );
         ur.helpers_not_applied = helpers.not_applied.clone();
         files::restore_user(

@@ -170,6 +170,9 @@ pub struct RestoreRule {
     pub script: Option<Call>,
     /// The objects it applies to (its `<objectSet>` patterns).
     pub patterns: Vec<Pattern>,
+    /// Filled by evaluation: the helper's arguments with the pass's variables (the
+    /// component's own too) replaced; one naming a variable without a value stays as written.
+    pub source_args: Vec<String>,
 }
 
 /// A component-private variable (MigXML `<environment>`), used only by its own patterns.
