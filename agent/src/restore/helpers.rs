@@ -373,10 +373,14 @@ fn act(e: &RestoreEntry, sides: &Sides<'_>) -> Result<Act, String> {
         }
         (K::DestinationCleanup, _) => Ok(Act::Merge(ConflictPolicy::Overwrite)),
         (K::ContentModify | K::Merge, "keepexisting") => keep_existing(&call.args),
+        (_, "mergeshelllibraries") => Err(
+            "libraries are not merged: a .library-ms file is placed whole, as its <merge> rule or --on-conflict says"
+                .into(),
+        ),
         (K::ContentModify, _) => Change::parse(&name, &call.args).map(Act::Change),
         (K::IncludeFilter | K::ExcludeFilter, "neverrestore") => Ok(Act::NeverRestore),
-        (K::Merge, "mergeshelllibraries") => Err(
-            "libraries are not merged: the --on-conflict policy decides for .library-ms files"
+        (K::IncludeFilter | K::ExcludeFilter, "ignoreirrelevantlinks") => Err(
+            "shortcuts are restored whatever they point to (their targets are not checked here)"
                 .into(),
         ),
         (K::AddObjects, _) => Err("objects added by the rules are not created".into()),

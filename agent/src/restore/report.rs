@@ -208,8 +208,8 @@ impl Report {
                     s.push_str(&format!("      not applied: {} ({})\n", n.key, n.why));
                 }
             }
-            for n in &u.helpers_not_applied {
-                s.push_str(&format!("      {}\n", not_applied_line(n)));
+            for line in not_applied_summary(&u.helpers_not_applied) {
+                s.push_str(&format!("      {line}\n"));
             }
             for o in u
                 .outcomes
@@ -283,6 +283,37 @@ impl Report {
         }
         lines
     }
+}
+
+/// One line per helper and reason, naming the components that asked for it.
+fn not_applied_summary(list: &[NotApplied]) -> Vec<String> {
+    let mut groups: Vec<(&NotApplied, Vec<&str>)> = Vec::new();
+    for n in list {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| g.helper == n.helper && g.kind == n.kind && g.why == n.why)
+        {
+            Some((_, comps)) => comps.push(&n.component),
+            None => groups.push((n, vec![&n.component])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(n, comps)| {
+            format!(
+                "not applied: helper {} (<{}>, {} \"{}\"): {}",
+                n.helper,
+                n.kind.element(),
+                if comps.len() == 1 {
+                    "component"
+                } else {
+                    "components"
+                },
+                comps.join("\", \""),
+                n.why
+            )
+        })
+        .collect()
 }
 
 fn not_applied_line(n: &NotApplied) -> String {
