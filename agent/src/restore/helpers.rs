@@ -154,7 +154,9 @@ pub fn user_vars(folders: &UserFolders, sid: &str, name: &str) -> HashMap<String
     ))
 }
 
-/// Registry roots in their short form (`HKEY_CURRENT_USER\X` → `HKCU\X`), files as they are.
+/// Whether a recorded pattern or path names registry objects (it starts at a hive root:
+/// `HKCU`, `HKLM`, `HKEY_…`) or files (a drive, a share, `*`): the capture expanded its
+/// variables, so the root is always written out.
 fn kind_of(pattern: &str) -> ObjectKind {
     let p = pattern.trim_start().to_ascii_lowercase();
     if p.starts_with("hk") {
