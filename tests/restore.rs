@@ -315,8 +315,8 @@ fn dry_run_lists_and_writes_nothing() {
 
 /// A custom MigXML with LoadState-side helpers: a RelativeMove of an application's AppData
 /// folder (and of a registry key), DestinationPriority and SourcePriority on a registry
-/// value and a file each, SetValueByTable on a DWORD, and a merge helper Lifeboat does not
-/// apply (NewestVersion), which must be reported.
+/// value and a file each, SetValueByTable on a DWORD, NeverRestore on a file and a value, and
+/// a merge helper Lifeboat does not apply (NewestVersion), which must be reported.
 const HELPERS_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <migration urlid="http://www.microsoft.com/migration/1.0/migxmlext/lifeboathelpers">
   <component type="Application" context="User">
@@ -351,6 +351,12 @@ const HELPERS_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
         <contentModify script="MigXmlHelper.SetValueByTable('0x1,0x2','0x11,0x12','')">
           <objectSet><pattern type="Registry">HKCU\Software\OldApp [Mode]</pattern></objectSet>
         </contentModify>
+        <include filter="MigXmlHelper.NeverRestore()">
+          <objectSet>
+            <pattern type="File">%CSIDL_APPDATA%\Shared [cache.bin]</pattern>
+            <pattern type="Registry">HKCU\Software\OldApp [Secret]</pattern>
+          </objectSet>
+        </include>
         <merge script="MigXmlHelper.NewestVersion('FileVersion')">
           <objectSet><pattern type="File">%CSIDL_APPDATA%\Shared [*.exe]</pattern></objectSet>
         </merge>
@@ -389,8 +395,13 @@ fn migxml_helpers_recorded_by_the_capture_are_honoured_by_the_restore() {
             r"AppData\Roaming\Shared\tool.exe".into(),
             b"source tool".to_vec(),
         ),
+        (
+            r"AppData\Roaming\Shared\cache.bin".into(),
+            b"never restored".to_vec(),
+        ),
     ];
     ann.ntuser_values = vec![
+        sz(r"Software\OldApp", "Secret", "never restored"),
         sz(r"Software\OldApp", "Theme", "source theme"),
         sz(r"Software\OldApp", "Server", "source server"),
         (
@@ -568,6 +579,17 @@ fn migxml_helpers_recorded_by_the_capture_are_honoured_by_the_restore() {
         Some((1, utf16z("moved value")))
     );
     assert_eq!(value(&format!(r"{app}\Moved"), "Path"), None);
+    // NeverRestore: stored, not applied.
+    assert_eq!(value(app, "Secret"), None);
+    assert!(!shared.join("cache.bin").exists());
+    assert_eq!(v["report"]["users"][0]["settings"]["filtered"], 1, "{v}");
+    let cache = v["report"]["users"][0]["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["from"].as_str().is_some_and(|f| f.ends_with("cache.bin")))
+        .expect("cache.bin in the report");
+    assert_eq!(cache["why"]["reason"], "never-restore", "{cache}");
     let settings = &v["report"]["users"][0]["settings"];
     assert_eq!(settings["kept"], 1, "{settings}");
     assert_eq!(settings["moved"], 1, "{settings}");
