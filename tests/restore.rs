@@ -2,8 +2,9 @@
 //! machine (Documents redirected to D:, unicode names, a path past 260 characters, settings
 //! holding the old profile path) restored into a generated new Windows whose user has
 //! Documents in OneDrive. Checked on the files themselves (bytes, times), the `.reg` left in
-//! the profile, the conflict policies, a second run that changes nothing, and stores that
-//! must be refused before anything is written.
+//! the profile, the conflict policies, a second run that changes nothing, stores that
+//! must be refused before anything is written, and MigXML's LoadState-side rules (moves,
+//! merges, content changes, NeverRestore) recorded by the capture and carried out.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

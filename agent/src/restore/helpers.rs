@@ -26,7 +26,7 @@ use crate::rules::expand::{expand_text, with_aliases};
 use crate::rules::pattern::{self, fold, Compiled, Specificity};
 use crate::rules::{ObjectKind, RestoreKind};
 use crate::store::manifest::{RestoreEntry, UserFolders};
-use crate::store::regread::{RegValue, REG_DWORD, REG_EXPAND_SZ, REG_SZ};
+use crate::store::regread::{utf16z, RegValue, REG_DWORD, REG_EXPAND_SZ, REG_SZ};
 
 /// Where an object goes (`<locationModify>`), paths already expanded on each side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -429,13 +429,6 @@ fn number(s: &str) -> Option<i64> {
         Some(p) if p.eq_ignore_ascii_case("0x") => i64::from_str_radix(&s[2..], 16).ok(),
         _ => s.parse().ok(),
     }
-}
-
-fn utf16z(s: &str) -> Vec<u8> {
-    s.encode_utf16()
-        .chain([0])
-        .flat_map(u16::to_le_bytes)
-        .collect()
 }
 
 impl Change {
