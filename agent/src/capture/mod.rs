@@ -156,7 +156,6 @@ pub fn capture(
                 .map(|k| k.values.len() as u64)
                 .sum(),
         },
-        restore_helpers: Vec::new(),
     };
     let fail =
         |manifest: &mut Manifest, log: &mut Log, reason: String, stopped: bool| -> CaptureError {

@@ -172,6 +172,10 @@ fn restore_entries(ev: &Evaluation) -> Vec<RestoreEntry> {
                 kind: x.kind,
                 script: x.script.clone(),
                 patterns: x.patterns.iter().map(ToString::to_string).collect(),
+                source_args: match &x.script {
+                    Some(c) if c.args != x.source_args => x.source_args.clone(),
+                    _ => Vec::new(),
+                },
             })
         })
         .collect()

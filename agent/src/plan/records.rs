@@ -1,5 +1,6 @@
 //! What a plan records for the manifest beside the files: sizes per rule component and
-//! the restore-side instructions of the components that take part.
+//! the restore-side instructions of the components that take part (`restore::helpers`
+//! carries them out).
 
 use serde::{Deserialize, Serialize};
 
@@ -27,4 +28,9 @@ pub struct RestoreEntry {
     /// The objects it applies to, in USMT's pattern syntax, variables replaced with the
     /// source's values (as the store holds them).
     pub patterns: Vec<String>,
+    /// The helper's arguments with the source's variables replaced, the component's own
+    /// (`%QuickTimeDataUser2%`) too, when any held one: the restore reads the old place
+    /// from them, and the new place when only the old machine could name it (optional).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_args: Vec<String>,
 }

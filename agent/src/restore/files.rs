@@ -15,6 +15,7 @@ use super::paths::{self, Rebase, UnsafePath};
 use super::report::UserReport;
 use super::{ConflictPolicy, RestoreError, RestoreOptions, Target, TargetUser};
 use crate::limits::{RESTORE_MAX_FILES, RESTORE_RENAME_MAX};
+use crate::rules::ObjectKind;
 use crate::store::manifest::UserRecord;
 use crate::wim::{Entry, Wim};
 
@@ -34,6 +35,8 @@ pub enum SkipReason {
     LinkInTheWay,
     /// `name (1).ext` … all taken.
     NoFreeName,
+    /// MigXML's `NeverRestore()`: stored, never applied.
+    NeverRestore,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -49,6 +52,7 @@ impl std::fmt::Display for SkipReason {
                 f.write_str("a link or junction on this machine is in the way")
             }
             SkipReason::NoFreeName => f.write_str("no free name (N) left for it"),
+            SkipReason::NeverRestore => f.write_str("the rules say NeverRestore()"),
         }
     }
 }
@@ -153,7 +157,17 @@ pub fn restore_machine(
     report: &mut UserReport,
 ) -> Result<(), RestoreError> {
     let rebase = Rebase::default();
-    let helpers = Helpers::default();
+    // No user's variables on either side: only moves written with literal paths apply.
+    let none = Default::default();
+    let helpers = Helpers::new(
+        &record.restore,
+        &super::helpers::Sides {
+            source: &none,
+            target: &none,
+            rebase: &rebase,
+        },
+    );
+    report.helpers_not_applied = helpers.not_applied.clone();
     restore_user(
         &mut Job {
             wim,
@@ -193,23 +207,21 @@ fn plan_one(job: &Job<'_>, entry: Entry, claimed: &mut HashSet<PathBuf>) -> Plan
     if entry.reparse_tag != 0 {
         return done(entry, from, skip(SkipReason::Link));
     }
-    let old = job.helpers.relocate(&from).unwrap_or_else(|| from.clone());
-    let (root, rest) = match (job.rebase.locate(&old), &job.opts.other_files_to) {
-        (Some((prefix, rest)), _) => match job.target.host_path(&prefix) {
-            Some(root) => (root, rest),
-            None => return done(entry, from, skip(SkipReason::NoPlace)),
+    let (dir, name) = from.rsplit_once('\\').unwrap_or(("", &from));
+    if job.helpers.never_restore(ObjectKind::File, dir, name) {
+        return done(entry, from, skip(SkipReason::NeverRestore));
+    }
+    let placed = match job.helpers.relocate_file(&from) {
+        // The rules are input too: the new place is checked as an image path is.
+        Some(new) => match paths::windows_path(&new.replacen(":\\", "\\", 1)) {
+            Ok(new) => place_of(job, &new, job.rebase.within_target(&new)),
+            Err(why) => Err(SkipReason::UnsafePath(why)),
         },
-        (None, Some(dir)) => {
-            let Ok(w) = paths::windows_path(&old.replacen(":\\", "\\", 1)) else {
-                return done(
-                    entry,
-                    from,
-                    skip(SkipReason::UnsafePath(UnsafePath::Traversal)),
-                );
-            };
-            (dir.clone(), w.replacen(":\\", "\\", 1))
-        }
-        (None, None) => return done(entry, from, skip(SkipReason::MachinePath)),
+        None => place_of(job, &from, job.rebase.locate(&from)),
+    };
+    let (root, rest) = match placed {
+        Ok(p) => p,
+        Err(why) => return done(entry, from, skip(why)),
     };
     let parts: Vec<&str> = rest.split('\\').filter(|p| !p.is_empty()).collect();
     if parts.iter().any(|p| *p == "." || *p == "..") || parts.is_empty() {
@@ -239,6 +251,28 @@ fn plan_one(job: &Job<'_>, entry: Entry, claimed: &mut HashSet<PathBuf>) -> Plan
         root,
         dest,
         todo,
+    }
+}
+
+/// The folder a file goes below and its path there: `located` in the user's folders (a
+/// Windows path of the new machine split at one of them), else below `--other-files-to`
+/// by its Windows path `win`.
+fn place_of(
+    job: &Job<'_>,
+    win: &str,
+    located: Option<(String, String)>,
+) -> Result<(PathBuf, String), SkipReason> {
+    match (located, &job.opts.other_files_to) {
+        (Some((prefix, rest)), _) => match job.target.host_path(&prefix) {
+            Some(root) => Ok((root, rest)),
+            None => Err(SkipReason::NoPlace),
+        },
+        (None, Some(dir)) => {
+            let w = paths::windows_path(&win.replacen(":\\", "\\", 1))
+                .map_err(|_| SkipReason::UnsafePath(UnsafePath::Traversal))?;
+            Ok((dir.clone(), w.replacen(":\\", "\\", 1)))
+        }
+        (None, None) => Err(SkipReason::MachinePath),
     }
 }
 

@@ -21,6 +21,8 @@ pub mod users;
 
 use std::path::PathBuf;
 
+use crate::store;
+
 pub use paths::Rebase;
 pub use report::Report;
 pub use target::{Target, TargetUser};
@@ -195,7 +197,20 @@ pub fn restore(opts: &RestoreOptions, target: &mut dyn Target) -> Result<Report,
             &known,
         );
         let mut ur = report::UserReport::new(c.record, user);
-        let helpers = helpers::for_user(manifest, c.record);
+        let source = source::folders_of(manifest, c.record);
+        let target_folders = store::manifest::UserFolders {
+            profile: user.profile.clone(),
+            known: known.clone(),
+        };
+        let helpers = helpers::Helpers::new(
+            &c.record.restore,
+            &helpers::Sides {
+                source: &helpers::user_vars(&source, &c.record.sid, &c.record.name),
+                target: &helpers::user_vars(&target_folders, &user.sid, &user.account),
+                rebase: &rebase,
+            },
+        );
+        ur.helpers_not_applied = helpers.not_applied.clone();
         files::restore_user(
             &mut files::Job {
                 wim: &mut wim,

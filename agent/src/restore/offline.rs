@@ -153,7 +153,13 @@ impl Target for OfflineTarget {
         &'a mut self,
         user: &TargetUser,
     ) -> Result<Box<dyn SettingsSink + 'a>, RestoreError> {
-        Ok(Box::new(FileSink::new(&user.profile_host, &user.account)))
+        // What the user's offline hive holds now, so identical values and those a
+        // DestinationPriority keeps stay out of the file.
+        let hive =
+            resolve_ci(&user.profile_host, "NTUSER.DAT").and_then(|p| LoadedHive::open(&p).ok());
+        let mut sink = FileSink::new(&user.profile_host, &user.account);
+        sink.hive = hive;
+        Ok(Box::new(sink))
     }
 
     fn adopt(&self, _user: &TargetUser, _placed: &Path) -> Result<(), RestoreError> {
@@ -168,6 +174,8 @@ pub struct FileSink {
     dir: PathBuf,
     account: String,
     keys: Vec<(String, Vec<RegValue>)>,
+    /// The user's hive as it is on the disk (offline), read for [`SettingsSink::current`].
+    hive: Option<LoadedHive>,
 }
 
 impl FileSink {
@@ -176,13 +184,15 @@ impl FileSink {
             dir: dir.to_path_buf(),
             account: account.to_string(),
             keys: Vec::new(),
+            hive: None,
         }
     }
 }
 
 impl SettingsSink for FileSink {
-    fn current(&self, _key: &str, _name: &str) -> Option<(u32, Vec<u8>)> {
-        None
+    fn current(&self, key: &str, name: &str) -> Option<(u32, Vec<u8>)> {
+        let v = self.hive.as_ref()?.key(key)?.value(name)?;
+        Some((v.kind?.code(), v.data))
     }
 
     fn set(&mut self, key: &str, value: &RegValue) -> Result<(), RestoreError> {

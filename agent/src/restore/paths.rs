@@ -66,6 +66,15 @@ impl Rebase {
         })
     }
 
+    /// The new folder a path of the new machine (a MigXML move's result) lies in, the
+    /// deepest one, and the rest of its path; None when it is outside the user's folders.
+    pub fn within_target(&self, new: &str) -> Option<(String, String)> {
+        self.pairs
+            .iter()
+            .filter_map(|(_, to)| strip_folder(new, to).map(|rest| (to.clone(), rest.to_string())))
+            .max_by_key(|(to, _)| to.len())
+    }
+
     /// Rewrites every old folder found inside a text (a registry value) at a path
     /// boundary; returns None when nothing changed.
     pub fn rewrite_text(&self, text: &str) -> Option<String> {

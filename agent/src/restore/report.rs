@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::files::{Action, FileOutcome};
+use super::helpers::NotApplied;
 use super::settings::SettingsOutcome;
 use super::source::Store;
 use super::target::{Target, TargetKind, TargetUser};
@@ -36,6 +37,8 @@ pub struct UserReport {
     pub target: Option<TargetUser>,
     pub files: Counts,
     pub settings: Option<SettingsOutcome>,
+    /// MigXML instructions recorded by the capture that this restore did not carry out.
+    pub helpers_not_applied: Vec<NotApplied>,
     pub outcomes: Vec<FileOutcome>,
 }
 
@@ -47,6 +50,7 @@ impl UserReport {
             target: Some(user.clone()),
             files: Counts::default(),
             settings: None,
+            helpers_not_applied: Vec::new(),
             outcomes: Vec::new(),
         }
     }
@@ -58,6 +62,7 @@ impl UserReport {
             target: None,
             files: Counts::default(),
             settings: None,
+            helpers_not_applied: Vec::new(),
             outcomes: Vec::new(),
         }
     }
@@ -203,6 +208,9 @@ impl Report {
                     s.push_str(&format!("      not applied: {} ({})\n", n.key, n.why));
                 }
             }
+            for line in not_applied_summary(&u.helpers_not_applied) {
+                s.push_str(&format!("      {line}\n"));
+            }
             for o in u
                 .outcomes
                 .iter()
@@ -264,6 +272,9 @@ impl Report {
         for u in &self.users {
             lines.push(format!("user {} ({})", u.source, u.source_sid));
             lines.extend(u.outcomes.iter().map(|o| format!("  {}", outcome_line(o))));
+            for n in &u.helpers_not_applied {
+                lines.push(format!("  {}", not_applied_line(n)));
+            }
             if let Some(st) = &u.settings {
                 for n in &st.not_applied {
                     lines.push(format!("  not applied: {} ({})", n.key, n.why));
@@ -272,6 +283,47 @@ impl Report {
         }
         lines
     }
+}
+
+/// One line per helper and reason, naming the components that asked for it.
+fn not_applied_summary(list: &[NotApplied]) -> Vec<String> {
+    let mut groups: Vec<(&NotApplied, Vec<&str>)> = Vec::new();
+    for n in list {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| g.helper == n.helper && g.kind == n.kind && g.why == n.why)
+        {
+            Some((_, comps)) => comps.push(&n.component),
+            None => groups.push((n, vec![&n.component])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(n, comps)| {
+            format!(
+                "not applied: helper {} (<{}>, {} \"{}\"): {}",
+                n.helper,
+                n.kind.element(),
+                if comps.len() == 1 {
+                    "component"
+                } else {
+                    "components"
+                },
+                comps.join("\", \""),
+                n.why
+            )
+        })
+        .collect()
+}
+
+fn not_applied_line(n: &NotApplied) -> String {
+    format!(
+        "not applied: helper {} (<{}>, component \"{}\"): {}",
+        n.helper,
+        n.kind.element(),
+        n.component,
+        n.why
+    )
 }
 
 fn outcome_line(o: &FileOutcome) -> String {

@@ -6,7 +6,9 @@
 
 use super::helpers::Helpers;
 use super::paths::Rebase;
+use super::target::SettingsSink;
 use super::{RestoreError, Target, TargetUser};
+use crate::rules::ObjectKind;
 use crate::store::regread::{RegKey, RegValue, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ};
 
 /// Why a key is not applied on the new machine (USMT leaves the same ones behind).
@@ -132,6 +134,12 @@ pub struct SettingsOutcome {
     pub rewritten: u64,
     /// Values left as they are on the new machine (DestinationPriority).
     pub kept: u64,
+    /// Values written under another key or name (MigXML `<locationModify>`; in `applied`).
+    pub moved: u64,
+    /// Values whose content a `<contentModify>` changed (in `applied`).
+    pub modified: u64,
+    /// Values the rules say are never restored (`NeverRestore()`).
+    pub filtered: u64,
     pub not_applied: Vec<NotApplied>,
     /// Offline (or a hive that could not take them): the file the settings were left in.
     pub left_in: Option<std::path::PathBuf>,
@@ -203,6 +211,76 @@ pub fn rewrite(v: &RegValue, rebase: &Rebase) -> Option<RegValue> {
     })
 }
 
+/// One value: MigXML's instructions for it (NeverRestore, where it goes, its new content,
+/// who wins), the old folders in it rewritten, then written unless already there.
+fn apply_value(
+    key: &str,
+    v: &RegValue,
+    rebase: &Rebase,
+    helpers: &Helpers,
+    sink: &mut dyn SettingsSink,
+    out: &mut SettingsOutcome,
+    dry_run: bool,
+) -> Result<(), RestoreError> {
+    let hkcu = format!(r"HKCU\{key}");
+    if helpers.never_restore(ObjectKind::Registry, &hkcu, &v.name) {
+        out.filtered += 1;
+        return Ok(());
+    }
+    let moved = helpers.relocate_value(&hkcu, &v.name);
+    let (key, name) = match &moved {
+        Some((k, n)) => match user_key(&long_root(k)) {
+            Ok(k) => (k.to_string(), n.clone()),
+            Err(why) => {
+                out.not_applied.push(NotApplied {
+                    key: k.clone(),
+                    values: 1,
+                    why,
+                });
+                return Ok(());
+            }
+        },
+        None => (key.to_string(), v.name.clone()),
+    };
+    let changed = helpers.modify_value(&hkcu, v);
+    let base = changed.as_ref().unwrap_or(v);
+    let new = rewrite(base, rebase);
+    let mut value = new.clone().unwrap_or_else(|| base.clone());
+    value.name = name.clone();
+    let now = sink.current(&key, &name);
+    if now
+        .as_ref()
+        .is_some_and(|(t, d)| *t == value.kind && *d == value.data)
+    {
+        out.unchanged += 1;
+        return Ok(());
+    }
+    if now.is_some() && helpers.registry_keeps_destination(&hkcu, &v.name) {
+        out.kept += 1;
+        return Ok(());
+    }
+    out.applied += 1;
+    out.rewritten += u64::from(new.is_some());
+    out.moved += u64::from(moved.is_some());
+    out.modified += u64::from(changed.is_some());
+    if !dry_run {
+        sink.set(&key, &value)?;
+    }
+    Ok(())
+}
+
+/// `HKCU\X` as the store's keys write it (`HKEY_CURRENT_USER\X`).
+fn long_root(key: &str) -> String {
+    match key.get(..4) {
+        Some(h)
+            if h.eq_ignore_ascii_case("HKCU") && (key.len() == 4 || key[4..].starts_with('\\')) =>
+        {
+            format!("{HKCU}{}", &key[4..])
+        }
+        _ => key.to_string(),
+    }
+}
+
 /// Applies a user's settings through the target (a dry run only counts).
 pub fn apply(
     keys: &[RegKey],
@@ -227,26 +305,7 @@ pub fn apply(
             }
         };
         for v in &k.values {
-            let new = rewrite(v, rebase);
-            let value = new.as_ref().unwrap_or(v);
-            let now = sink.current(key, &v.name);
-            if now
-                .as_ref()
-                .is_some_and(|(t, d)| *t == value.kind && *d == value.data)
-            {
-                out.unchanged += 1;
-                continue;
-            }
-            if now.is_some() && helpers.registry_keeps_destination(&format!(r"HKCU\{key}"), &v.name)
-            {
-                out.kept += 1;
-                continue;
-            }
-            out.applied += 1;
-            out.rewritten += u64::from(new.is_some());
-            if !dry_run {
-                sink.set(key, value)?;
-            }
+            apply_value(key, v, rebase, helpers, &mut *sink, &mut out, dry_run)?;
         }
     }
     out.left_in = if dry_run { None } else { sink.finish()? };

@@ -233,10 +233,20 @@ impl Pass<'_, '_> {
                 .filter_map(|p| self.pattern(p, &vars, None).ok())
                 .flatten()
                 .collect();
+            let source_args = r
+                .script
+                .iter()
+                .flat_map(|c| &c.args)
+                .map(|a| match vars.expand(a) {
+                    Text::Done(s) => s,
+                    _ => a.clone(),
+                })
+                .collect();
             report.restore.push(RestoreRule {
                 kind: r.kind,
                 script: r.script.clone(),
                 patterns,
+                source_args,
             });
         }
         report

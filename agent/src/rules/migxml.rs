@@ -556,6 +556,7 @@ impl<'a> Walker<'a> {
                 kind,
                 script: Some(Call { name, args }),
                 patterns,
+                source_args: Vec::new(),
             },
         );
     }
@@ -621,6 +622,7 @@ impl<'a> Walker<'a> {
                 kind,
                 script,
                 patterns,
+                source_args: Vec::new(),
             },
         );
     }

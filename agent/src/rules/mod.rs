@@ -13,7 +13,7 @@ pub mod evaluate;
 pub mod expand;
 pub mod matcher;
 pub mod migxml;
-mod migxml_helpers;
+pub(crate) mod migxml_helpers;
 mod migxml_named;
 pub mod model;
 pub mod pattern;

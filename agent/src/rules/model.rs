@@ -148,6 +148,21 @@ pub enum RestoreKind {
     AddObjects,
 }
 
+impl RestoreKind {
+    /// The MigXML element it comes from.
+    pub fn element(self) -> &'static str {
+        match self {
+            RestoreKind::Merge => "merge",
+            RestoreKind::LocationModify => "locationModify",
+            RestoreKind::ContentModify => "contentModify",
+            RestoreKind::DestinationCleanup => "destinationCleanup",
+            RestoreKind::IncludeFilter => "include filter",
+            RestoreKind::ExcludeFilter => "exclude filter",
+            RestoreKind::AddObjects => "addObjects",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreRule {
     pub kind: RestoreKind,
@@ -155,6 +170,9 @@ pub struct RestoreRule {
     pub script: Option<Call>,
     /// The objects it applies to (its `<objectSet>` patterns).
     pub patterns: Vec<Pattern>,
+    /// Filled by evaluation: the helper's arguments with the pass's variables (the
+    /// component's own too) replaced; one naming a variable without a value stays as written.
+    pub source_args: Vec<String>,
 }
 
 /// A component-private variable (MigXML `<environment>`), used only by its own patterns.

@@ -43,50 +43,6 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_control: Option<crate::rules::configxml::ProfileControl>,
     pub totals: Totals,
-    /// MigXML helpers that act when the store is restored (`<locationModify>`, `<merge>`,
-    /// `<contentModify>` scripts), recorded by the capture with their patterns expanded for
-    /// the source. Optional; the restore honours them when present.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub restore_helpers: Vec<RestoreHelper>,
-}
-
-/// One run-time helper: `RelativeMove('%CSIDL_APPDATA%\\Office', '%CSIDL_APPDATA%')` on the
-/// objects of a pattern, as the capture recorded it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RestoreHelper {
-    /// The user it was expanded for (SID); none = the machine and every user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// `file` or `registry`.
-    pub object: HelperObject,
-    /// The objectSet pattern, expanded on the source (`C:\\Users\\ann\\AppData\\X\\* [*]`).
-    pub pattern: String,
-    pub helper: HelperName,
-    /// The helper's arguments, expanded on the source (paths) or as written.
-    #[serde(default)]
-    pub args: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum HelperObject {
-    File,
-    Registry,
-}
-
-/// The MigXML helpers a restore acts on, by their MigXML names.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub enum HelperName {
-    RelativeMove,
-    Move,
-    ExactMove,
-    SourcePriority,
-    DestinationPriority,
-    KeepExisting,
-    MergeShellLibraries,
-    /// Recorded but not known to this version: reported, not applied.
-    #[serde(other)]
-    Unknown,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
