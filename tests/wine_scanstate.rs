@@ -74,7 +74,7 @@ fn scanstate_exe_captures_e_into_f() {
     assert_eq!(code, 0, "{o}{er}");
 
     // Again without /o: ScanState's 27; in WinPE terms, no offline switch: 36.
-    let (code, out, err) = wine.run_program(&exe, &args[..4], &[], None);
+    let (code, out, err) = wine.run_program(&exe, &args[..3], &[], None);
     assert_eq!(code, 27, "{out}\n{err}");
     let (code, out, err) = wine.run_program(&exe, &[r"F:\other", &i], &[], None);
     assert_eq!(code, 36, "{out}\n{err}");
