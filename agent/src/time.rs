@@ -43,6 +43,42 @@ pub fn unix_to_compact(secs: i64) -> String {
     )
 }
 
+/// `08 Jun 2006, 13:49:13 +00:00`: the date and time fields of USMT's progress log, in UTC
+/// (the offset says so).
+pub fn unix_to_usmt_progress(secs: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    let month = (m as usize)
+        .checked_sub(1)
+        .and_then(|i| MONTHS.get(i))
+        .unwrap_or(&"Jan");
+    format!(
+        "{d:02} {month} {y:04}, {:02}:{:02}:{:02} +00:00",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Seconds for `YYYY-MM-DDTHH:MM:SSZ` (the form detect writes).
+pub fn rfc3339_to_unix(s: &str) -> Option<i64> {
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    // Days from civil (inverse of time::civil_from_days).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use crate::detect::Inspected;
 use crate::plan::{PassPlan, Plan, CANNOT_TRAVEL};
 use crate::regfile::RegFile;
-use crate::store::layout::{safe_name, StoreDirs};
+use crate::rules::configxml::{ErrorControl, ProfileControl, Severity};
+use crate::rules::ObjectKind;
+use crate::store::layout::{safe_name, Naming, StoreDirs};
 use crate::store::manifest::*;
 use crate::store::verify::sha256_hex;
 use crate::wim::{Compression, Wim, WriteOptions};
@@ -36,6 +38,44 @@ pub struct CaptureOptions {
     pub working_dir: Option<PathBuf>,
     pub stamp: String,
     pub started: String,
+    /// `DEST/<COMPUTER>-<stamp>`, or DEST itself (ScanState's StorePath).
+    pub naming: Naming,
+    /// Config.xml's `<ErrorControl>`: which unreadable items stop the capture, which not,
+    /// whatever `continue_on_error` says.
+    pub error_control: ErrorControl,
+    /// Config.xml's `<ProfileControl>`, recorded for the restore.
+    pub profile_control: Option<ProfileControl>,
+    /// ScanState's `/progress` log.
+    pub progress_log: Option<progress::ProgressLog>,
+}
+
+impl CaptureOptions {
+    /// Whether this unreadable item stops the capture: Config.xml's `<ErrorControl>`
+    /// decides first (`fatal` stops even with `/c`, `nonFatal` never), then `/c`.
+    pub fn stops_on(&self, s: &Skipped) -> bool {
+        if !s.kind.is_error() {
+            return false;
+        }
+        let kind = if s.kind.is_registry() {
+            ObjectKind::Registry
+        } else {
+            ObjectKind::File
+        };
+        let (node, leaf) = match (kind, s.path.rsplit_once('\\')) {
+            (ObjectKind::File, Some((dir, name))) if s.kind != SkipKind::FolderUnreadable => {
+                (dir, Some(name))
+            }
+            _ => (s.path.as_str(), None),
+        };
+        match self
+            .error_control
+            .decide(kind, s.kind.win32_code(), node, leaf)
+        {
+            Some(Severity::Fatal) => true,
+            Some(Severity::NonFatal) => false,
+            None => !self.continue_on_error,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -114,7 +154,7 @@ pub fn capture(
         .computer_name
         .clone()
         .unwrap_or_else(|| "UNKNOWN-PC".into());
-    let dirs = StoreDirs::new(&opts.dest, &computer, &opts.stamp);
+    let dirs = StoreDirs::new(&opts.dest, &computer, &opts.stamp, opts.naming);
     dirs.start(opts.overwrite)
         .map_err(|e| dest_err(e.to_string()))?;
     let mut log = Log { lines: Vec::new() };
@@ -145,7 +185,7 @@ pub fn capture(
         machine: plan.machine.as_ref().map(record),
         users_left: plan.left.clone(),
         cannot_travel: CANNOT_TRAVEL.iter().map(|s| s.to_string()).collect(),
-        profile_control: None,
+        profile_control: opts.profile_control.clone(),
         totals: Totals {
             files: plan.total_files(),
             bytes: plan.total_bytes(),
@@ -177,16 +217,15 @@ pub fn capture(
             }
         };
 
-    // Without --continue the first unreadable file stops the capture before anything is written.
+    // Without --continue (or by Config.xml's ErrorControl) the first unreadable file stops
+    // the capture before anything is written.
     if let Some((pass, s)) = plan
         .passes()
         .flat_map(|p| p.skipped.iter().map(move |s| (p, s)))
-        .find(|(_, s)| s.kind.is_error())
+        .find(|(_, s)| opts.stops_on(s))
     {
-        if !opts.continue_on_error {
-            let reason = format!("{} ({}): {}", s.path, pass.name, s.reason);
-            return Err(fail(&mut manifest, &mut log, reason, true));
-        }
+        let reason = format!("{} ({}): {}", s.path, pass.name, s.reason);
+        return Err(fail(&mut manifest, &mut log, reason, true));
     }
     for p in plan.passes() {
         for s in &p.skipped {
@@ -345,7 +384,7 @@ fn reconcile(
     image: u32,
     p: &PassPlan,
     rec: &mut UserRecord,
-    continue_on_error: bool,
+    stops: &dyn Fn(&Skipped) -> bool,
 ) -> Result<(), WriteStop> {
     let found = wim.totals(image)?;
     if found.files == p.files.len() as u64 && found.bytes == p.bytes {
@@ -378,7 +417,7 @@ fn reconcile(
             }
         })
         .collect();
-    if let Some(first) = gone.first().filter(|_| !continue_on_error) {
+    if let Some(first) = gone.iter().find(|s| stops(s)) {
         return Err(WriteStop::Stopped(format!(
             "{} ({}): {}",
             first.path, p.name, first.reason
@@ -435,13 +474,14 @@ fn write_files(
         };
         rec.wim_image = Some(image);
         rec.wim_image_name = Some(name.clone());
-        reconcile(&mut wim, image, p, rec, opts.continue_on_error)?;
+        reconcile(&mut wim, image, p, rec, &|s| opts.stops_on(s))?;
         log.say(format!(
             "image {image} \"{name}\": {} files, {} bytes",
             rec.files, rec.bytes
         ));
     }
-    let mut reporter = progress::Reporter::new(plan.total_bytes(), plan.total_files(), opts.quiet);
+    let mut reporter = progress::Reporter::new(plan.total_bytes(), plan.total_files(), opts.quiet)
+        .logging_to(opts.progress_log.clone());
     let mut on = |pr: crate::wim::Progress| reporter.update(pr.bytes_done, pr.bytes_total);
     let write_opts = WriteOptions {
         integrity: true,
@@ -527,7 +567,7 @@ mod tests {
             wim.add_image_filtered(&[(root.clone(), r"C\r".into())], "x", None)
                 .unwrap();
             let mut rec = record(&p);
-            let r = reconcile(&mut wim, 1, &p, &mut rec, continue_on_error);
+            let r = reconcile(&mut wim, 1, &p, &mut rec, &|_| !continue_on_error);
             if continue_on_error {
                 assert!(r.is_ok());
                 assert_eq!((rec.files, rec.bytes), (1, 5));

@@ -1,7 +1,9 @@
 //! What the technician sees while bytes move: an indicatif bar with bytes, files and time
-//! left on a terminal; plain lines (every 10 %) when the output is a log or a pipe.
+//! left on a terminal; plain lines (every 10 %) when the output is a log or a pipe; and
+//! ScanState's `/progress` log for the monitoring that reads it.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -11,6 +13,8 @@ pub struct Reporter {
     files: u64,
     last_decile: u64,
     quiet: bool,
+    log: Option<ProgressLog>,
+    last_percent: u64,
 }
 
 impl Reporter {
@@ -33,11 +37,26 @@ impl Reporter {
             files,
             last_decile: 0,
             quiet,
+            log: None,
+            last_percent: 0,
         }
+    }
+
+    /// Also writes `totalPercentageCompleted` lines to ScanState's progress log.
+    pub fn logging_to(mut self, log: Option<ProgressLog>) -> Reporter {
+        self.log = log;
+        self
     }
 
     pub fn update(&mut self, done: u64, total: u64) {
         let total = total.max(self.total).max(1);
+        let percent = done.min(total) * 100 / total;
+        if percent > self.last_percent {
+            self.last_percent = percent;
+            if let Some(log) = &self.log {
+                let _ = log.pairs(&[("totalPercentageCompleted", &percent.to_string())]);
+            }
+        }
         if let Some(b) = &self.bar {
             b.set_length(total);
             b.set_position(done);
@@ -59,6 +78,47 @@ impl Reporter {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+/// ScanState's progress log (`/progress:FILE`): one line per event, three fixed fields —
+/// date, time, time since the start — then key/value pairs, all separated by `, `:
+/// `08 Jun 2006, 13:49:13 +00:00, 00:00:10, totalPercentageCompleted, 48`.
+#[derive(Debug, Clone)]
+pub struct ProgressLog {
+    path: PathBuf,
+    started: i64,
+}
+
+impl ProgressLog {
+    /// Starts a new log (an old one is replaced).
+    pub fn create(path: &Path) -> std::io::Result<ProgressLog> {
+        std::fs::write(path, "")?;
+        Ok(ProgressLog {
+            path: path.to_path_buf(),
+            started: crate::time::now_unix(),
+        })
+    }
+
+    /// One line of `key, value` pairs. A monitoring log that cannot be written does not
+    /// stop a capture: the error is returned for the caller that wants to know.
+    pub fn pairs(&self, pairs: &[(&str, &str)]) -> std::io::Result<()> {
+        let now = crate::time::now_unix();
+        let e = (now - self.started).max(0);
+        let mut line = format!(
+            "{}, {:02}:{:02}:{:02}",
+            crate::time::unix_to_usmt_progress(now),
+            e / 3600,
+            e % 3600 / 60,
+            e % 60
+        );
+        for (k, v) in pairs {
+            // A comma inside a value would shift every field after it.
+            line.push_str(&format!(", {k}, {}", v.replace(',', ";")));
+        }
+        line.push_str("\r\n");
+        let mut f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        f.write_all(line.as_bytes())
     }
 }
 

@@ -45,6 +45,10 @@ fn spec(config: &Config, config_path: &std::path::Path, roots: Vec<PathBuf>) -> 
         split_mib: None,
         threads: 0,
         quiet: false,
+        config: None,
+        precedence: Default::default(),
+        naming: Default::default(),
+        progress_log: None,
     }
 }
 

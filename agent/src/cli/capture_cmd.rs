@@ -87,6 +87,10 @@ impl CaptureArgs {
             split_mib: self.split,
             threads: self.threads,
             quiet: self.json,
+            config: None,
+            precedence: Default::default(),
+            naming: Default::default(),
+            progress_log: None,
         }
     }
 }
@@ -198,7 +202,7 @@ fn truncate(s: &str, n: usize) -> String {
     t
 }
 
-fn estimate(p: &Prepared, json: bool) -> i32 {
+pub(super) fn estimate(p: &Prepared, json: bool) -> i32 {
     let plan: &Plan = &p.plan;
     let free = p
         .dest

@@ -7,9 +7,15 @@ use crate::job::JobError;
 use crate::store::StoreError;
 
 pub const OK: i32 = 0;
+/// Help was asked for (`/?`).
+pub const HELP: i32 = 1;
+/// Stopped on an EFS file (ScanState's default `/efs:abort`).
+pub const CANCELED: i32 = 2;
 /// Completed, but some files or settings could not be read and were skipped (`/c`).
 pub const SKIPPED: i32 = 3;
 pub const INVALID_PARAMETERS: i32 = 11;
+/// The `/l` log cannot be written.
+pub const LOG_FILE: i32 = 13;
 /// A target account is missing and /lac (--create-local) was not given (LoadState).
 pub const USE_LAC: i32 = 14;
 /// No usable Windows installation (or several where one was needed).
@@ -22,6 +28,13 @@ pub const BAD_RULES: i32 = 28;
 pub const INSUFFICIENT_RIGHTS: i32 = 34;
 /// The operation needs another platform (settings restore off Windows).
 pub const UNSUPPORTED_PLATFORM: i32 = 36;
+/// Config.xml cannot be read (`/config`).
+pub const CONFIG_FILE: i32 = 39;
+/// The `/progress` log cannot be written.
+pub const PROGRESS_LOG: i32 = 40;
+/// A file ScanState writes before it starts (`/p:FILE`, `/genconfig:FILE`) cannot be
+/// made, or exists and `/o` was not given.
+pub const PREFLIGHT_FILE: i32 = 41;
 pub const CORRUPTED_STORE: i32 = 42;
 /// Stopped on a file that could not be read (no `/c`).
 pub const IO_STOPPED: i32 = 61;
@@ -54,13 +67,15 @@ pub fn job(e: &JobError) -> i32 {
             INVALID_PARAMETERS
         }
         JobError::Rules(_) => BAD_RULES,
+        JobError::ConfigXml(_) => CONFIG_FILE,
         JobError::Detect(e) => detect(e),
         JobError::NoInstallation | JobError::Ambiguous { .. } | JobError::NoAnswer { .. } => {
             NO_INSTALLATION
         }
         JobError::NoDestination { .. }
         | JobError::BadDestination { .. }
-        | JobError::NoStore { .. } => BAD_STORE,
+        | JobError::NoStore { .. }
+        | JobError::StoreTaken { .. } => BAD_STORE,
         JobError::ListFiles { .. } => FATAL,
         JobError::Capture(e) => capture(e),
     }

@@ -4,6 +4,7 @@
 
 use super::exit;
 use super::restore_cmd::{self, RestoreArgs};
+use super::usmt_args::{tokenize, Token};
 
 const HELP: &str = "LOADSTATE StorePath [/i:File] [/mu:OldDomain\\OldUser:[NewDomain\\]NewUser] [/md:OldDomain:NewDomain]\n\
   [/ui:Domain\\User] [/ue:Domain\\User] [/all] [/lac] [/lae] [/c] [/v:N] [/l:File] [/progress:File]\n\
@@ -21,21 +22,33 @@ pub fn parse(args: &[String]) -> Result<RestoreArgs, (i32, String)> {
     let mut store = None;
     let mut all = false;
     let mut lae = false;
-    for a in args {
-        // `/name[:value]`; a Unix path (`/mnt/store`) is not an option.
-        let opt = a
-            .strip_prefix('/')
-            .filter(|o| !o.split(':').next().unwrap_or("").contains('/'))
-            .or_else(|| a.strip_prefix('-'));
-        let Some(opt) = opt else {
-            if store.replace(a.clone()).is_some() {
-                return Err(bad(format!("\"{a}\": only one store path")));
+    let takes_value = |n: &str| {
+        matches!(
+            n,
+            "i" | "config"
+                | "mu"
+                | "md"
+                | "ui"
+                | "ue"
+                | "uel"
+                | "v"
+                | "l"
+                | "progress"
+                | "r"
+                | "w"
+                | "key"
+                | "keyfile"
+        )
+    };
+    for token in tokenize(args, takes_value) {
+        let (name, value) = match token {
+            Token::Positional(a) => {
+                if store.replace(a.clone()).is_some() {
+                    return Err(bad(format!("\"{a}\": only one store path")));
+                }
+                continue;
             }
-            continue;
-        };
-        let (name, value) = match opt.split_once(':') {
-            Some((n, v)) => (n.to_ascii_lowercase(), Some(v.to_string())),
-            None => (opt.to_ascii_lowercase(), None),
+            Token::Switch { name, value } => (name, value),
         };
         let need = |v: Option<String>| {
             v.filter(|v| !v.is_empty())

@@ -14,7 +14,10 @@ mod loadstate_cmd;
 mod output;
 mod restore_cmd;
 mod rules_cmd;
+mod scanstate_args;
+mod scanstate_cmd;
 mod store_cmd;
+mod usmt_args;
 
 use clap::{Parser, Subcommand};
 
@@ -58,6 +61,16 @@ pub enum Command {
         )]
         args: Vec<String>,
     },
+    /// ScanState's command line (STORE /offlineWinDir: /i: /config: /o /c /l: /progress:
+    /// /listfiles: /p /ui /ue /uel …) over capture; the store is written in STORE itself.
+    Scanstate {
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
+    },
     /// The current user's known folders as Windows reports them (SHGetKnownFolderPath).
     #[command(hide = true)]
     KnownFolders,
@@ -69,19 +82,24 @@ pub enum Command {
     },
 }
 
-/// Whether the program was started under LoadState's name (`loadstate.exe`).
-fn called_as_loadstate() -> bool {
+/// The name the program was started under (`loadstate.exe` → `loadstate`), lower case.
+fn called_as() -> Option<String> {
     std::env::args_os()
         .next()
         .map(std::path::PathBuf::from)
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().to_lowercase()))
-        .is_some_and(|s| s == "loadstate")
 }
 
 pub fn main() -> i32 {
-    if called_as_loadstate() {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        return loadstate_cmd::run(&args);
+    // argv[0] decides: a task sequence only swaps the binary.
+    match called_as().as_deref() {
+        Some("loadstate") => {
+            return loadstate_cmd::run(&std::env::args().skip(1).collect::<Vec<_>>())
+        }
+        Some("scanstate") => {
+            return scanstate_cmd::run(&std::env::args().skip(1).collect::<Vec<_>>())
+        }
+        _ => {}
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -105,6 +123,7 @@ pub fn main() -> i32 {
         Command::Extract(args) => store_cmd::extract(args),
         Command::Restore(args) => restore_cmd::run(*args),
         Command::Loadstate { args } => loadstate_cmd::run(&args),
+        Command::Scanstate { args } => scanstate_cmd::run(&args),
         Command::KnownFolders => restore_cmd::known_folders(),
         Command::Selftest { dir } => {
             let dir = dir.unwrap_or_else(|| {

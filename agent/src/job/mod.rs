@@ -11,11 +11,15 @@ use std::path::{Path, PathBuf};
 pub use choose::{Choose, Dest};
 
 use crate::capture::compress::{self, CompressionChoice};
+use crate::capture::progress::ProgressLog;
 use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
 use crate::config::ConfigError;
 use crate::detect::{self, DetectError, DetectOptions, Inspected, Problem};
-use crate::plan::{self, users::UserPattern, Plan, PlanOptions};
+use crate::plan::users::{Precedence, UserPattern};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::rules::configxml::{self, ConfigXml};
 use crate::rules::{self, RuleSet, RulesError};
+use crate::store::layout::{Naming, StoreDirs};
 
 /// What to capture and how, as the command line or the media's config said it.
 #[derive(Debug, Clone)]
@@ -35,6 +39,15 @@ pub struct JobSpec {
     pub threads: u32,
     /// No progress output (JSON mode).
     pub quiet: bool,
+    /// A USMT Config.xml (`/config`): components switched off, `<ErrorControl>`,
+    /// `<ProfileControl>`.
+    pub config: Option<PathBuf>,
+    /// How `users` and `unused_days` combine (`--users`, or ScanState's `/ui /ue /uel`).
+    pub precedence: Precedence,
+    /// `DEST/<COMPUTER>-<stamp>` or DEST itself (ScanState's StorePath).
+    pub naming: Naming,
+    /// ScanState's `/progress` log.
+    pub progress_log: Option<ProgressLog>,
 }
 
 /// Why a job ended without a store. Each names what it is about; `cli` maps them to
@@ -45,6 +58,11 @@ pub enum JobError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// Config.xml cannot be read (ScanState's code 39).
+    #[error("Config.xml: {0}")]
+    ConfigXml(RulesError),
+    #[error("{}: a store is already there; give /o (--overwrite) to replace it", .path.display())]
+    StoreTaken { path: PathBuf },
     #[error(transparent)]
     Detect(#[from] DetectError),
     #[error("no offline Windows installation was found")]
@@ -85,6 +103,8 @@ pub struct Prepared {
     pub plan: Plan,
     /// The profiles and MigXML files the rules came from, as recorded in the manifest.
     pub rules_used: Vec<String>,
+    /// The Config.xml the job was given.
+    pub config: Option<ConfigXml>,
     /// Where the store goes (`None` for an estimate without `--dest`).
     pub dest: Option<PathBuf>,
     pub now_unix: i64,
@@ -111,15 +131,50 @@ pub fn load_rules(profiles: &[String]) -> Result<(RuleSet, Vec<String>), RulesEr
     Ok((set, names))
 }
 
+/// The job's rules with its Config.xml applied (components it switches off dropped).
+pub fn load_job_rules(
+    spec: &JobSpec,
+) -> Result<(RuleSet, Vec<String>, Option<ConfigXml>), JobError> {
+    let (mut set, rules_used) = load_rules(&spec.profiles)?;
+    let Some(path) = &spec.config else {
+        return Ok((set, rules_used, None));
+    };
+    let config = configxml::load(path).map_err(JobError::ConfigXml)?;
+    for name in config.apply(&mut set) {
+        set.warnings
+            .push(format!("{name}: migrate=\"no\" in {}", config.source));
+    }
+    set.warnings.extend(config.warnings.iter().cloned());
+    Ok((set, rules_used, Some(config)))
+}
+
+/// A store folder given as ScanState's StorePath must not hold a store unless it is to be
+/// replaced; it is made when missing.
+fn check_in_place(dest: &Path, overwrite: bool) -> Result<(), JobError> {
+    let dirs = StoreDirs::new(dest, "", "", Naming::InPlace);
+    if dirs.taken() && !overwrite {
+        return Err(JobError::StoreTaken {
+            path: dest.to_path_buf(),
+        });
+    }
+    std::fs::create_dir_all(dest).map_err(|e| JobError::BadDestination {
+        path: dest.to_path_buf(),
+        reason: format!("cannot be made: {e}"),
+    })
+}
+
 /// Detects, chooses and plans. Bad rules are refused before any disk is scanned, and the
 /// destination is found before the (long) walk of the user's files.
 pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobError> {
-    let (set, rules_used) = load_rules(&spec.profiles)?;
+    let (set, rules_used, config) = load_job_rules(spec)?;
     let detection = detect::detect(&spec.detect)?;
     let problems = detection.report.problems.clone();
     let installation = choose.installation(detection.inspected)?;
     let users = choose.users(&installation.installation, &spec.users)?;
     let dest = choose.destination(&installation.installation)?;
+    if let Some(d) = dest.as_ref().filter(|_| spec.naming == Naming::InPlace) {
+        check_in_place(d, spec.overwrite)?;
+    }
     if let Some(d) = &dest {
         if !d.is_dir() {
             return Err(JobError::BadDestination {
@@ -137,6 +192,7 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
             unused_days: spec.unused_days,
             check_readable: true,
             now_unix,
+            precedence: spec.precedence,
         },
     );
     Ok(Prepared {
@@ -144,6 +200,7 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
         installation,
         plan,
         rules_used,
+        config,
         dest,
         now_unix,
     })
@@ -176,6 +233,18 @@ pub fn capture(spec: &JobSpec, p: &Prepared) -> Result<Captured, JobError> {
         working_dir: std::env::var_os("USMT_WORKING_DIR").map(PathBuf::from),
         stamp: crate::time::unix_to_compact(p.now_unix),
         started: crate::time::unix_to_rfc3339(p.now_unix),
+        naming: spec.naming,
+        error_control: p
+            .config
+            .as_ref()
+            .map(|c| c.error_control.clone())
+            .unwrap_or_default(),
+        profile_control: p
+            .config
+            .as_ref()
+            .map(|c| c.profile_control.clone())
+            .filter(|c| !c.is_empty()),
+        progress_log: spec.progress_log.clone(),
     };
     let outcome = capture::capture(&p.installation, &p.plan, &opts)?;
     let skipped_errors = p

@@ -32,6 +32,8 @@ pub struct PlanOptions {
     /// Open every file once while planning, so unreadable ones are known before capture.
     pub check_readable: bool,
     pub now_unix: i64,
+    /// How `users` and `unused_days` combine (`--users`, or ScanState's `/ui /ue /uel`).
+    pub precedence: users::Precedence,
 }
 
 /// What one pass (a user, or the machine) takes.
@@ -298,7 +300,13 @@ pub fn build(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Plan {
     let facts = machine_facts(ins);
 
     for user in &inst.users {
-        match users::select(user, &opts.users, opts.unused_days, opts.now_unix) {
+        match users::select(
+            user,
+            &opts.users,
+            opts.unused_days,
+            opts.now_unix,
+            opts.precedence,
+        ) {
             users::Selection::Leave(kind, reason) => plan.left.push(LeftUser {
                 sid: user.sid.clone(),
                 name: user.name.clone(),
@@ -366,7 +374,13 @@ pub fn explain(ins: &Inspected, set: &RuleSet, opts: &PlanOptions) -> Vec<PassEx
     }];
     for user in &ins.installation.users {
         if !matches!(
-            users::select(user, &opts.users, opts.unused_days, opts.now_unix),
+            users::select(
+                user,
+                &opts.users,
+                opts.unused_days,
+                opts.now_unix,
+                opts.precedence,
+            ),
             users::Selection::Take
         ) {
             continue;

@@ -48,6 +48,24 @@ impl SkipKind {
                 | SkipKind::RegistryDamaged
         )
     }
+
+    /// A registry error (Config.xml's `<registryError>`), not a file error.
+    pub fn is_registry(self) -> bool {
+        matches!(self, SkipKind::HiveUnreadable | SkipKind::RegistryDamaged)
+    }
+
+    /// The Win32 error a Windows reader meets for this kind, for Config.xml's
+    /// `<ErrorControl errorCode="…">`: access denied (5), not found (2), bad name (123),
+    /// a damaged registry (1009 ERROR_BADDB). The walk keeps the kind, not the OS's number,
+    /// so `errorCode="any"` is the exact way to match every error.
+    pub fn win32_code(self) -> u32 {
+        match self {
+            SkipKind::Vanished => 2,
+            SkipKind::BadName => 123,
+            SkipKind::RegistryDamaged | SkipKind::HiveUnreadable => 1009,
+            _ => 5,
+        }
+    }
 }
 
 fn other() -> SkipKind {

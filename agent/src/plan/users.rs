@@ -110,12 +110,25 @@ pub enum Selection {
     Leave(LeaveKind, String),
 }
 
-/// Decides for one user. `now_unix` and `unused_days` implement `--unused-days`.
+/// Whose rules decide between include, exclude and last use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Precedence {
+    /// `--users`: an include beats an exclude; once anyone is named, only those named
+    /// are taken; `--unused-days` then leaves out the rest.
+    #[default]
+    Lifeboat,
+    /// ScanState's `/ui` `/ue` `/uel`: every user by default; `/ui` beats `/uel`, which
+    /// beats `/ue` (with `/uel`, last use alone decides for those not named by `/ui`).
+    ScanState,
+}
+
+/// Decides for one user. `now_unix` and `unused_days` implement `--unused-days` (`/uel`).
 pub fn select(
     user: &User,
     patterns: &[UserPattern],
     unused_days: Option<u64>,
     now_unix: i64,
+    precedence: Precedence,
 ) -> Selection {
     let included = patterns.iter().any(|p| !p.exclude && p.matches(user));
     let excluded = patterns.iter().any(|p| p.exclude && p.matches(user));
@@ -123,10 +136,11 @@ pub fn select(
     if included {
         return Selection::Take;
     }
-    if excluded {
+    let scanstate = precedence == Precedence::ScanState;
+    if excluded && !(scanstate && unused_days.is_some()) {
         return Selection::Leave(LeaveKind::Excluded, "excluded by --users".into());
     }
-    if patterns.iter().any(|p| !p.exclude) {
+    if !scanstate && patterns.iter().any(|p| !p.exclude) {
         return Selection::Leave(LeaveKind::NotNamed, "not named by --users".into());
     }
     if !user.kind.is_real_user() || is_setup_account(user) {
@@ -143,7 +157,7 @@ pub fn select(
         );
     }
     if let (Some(days), Some(last)) = (unused_days, user.last_used.as_deref()) {
-        if let Some(t) = parse_rfc3339(last) {
+        if let Some(t) = crate::time::rfc3339_to_unix(last) {
             if now_unix - t > (days as i64) * 86_400 {
                 return Selection::Leave(
                     LeaveKind::Unused,
@@ -159,22 +173,6 @@ pub fn select(
         );
     }
     Selection::Take
-}
-
-/// Seconds for `YYYY-MM-DDTHH:MM:SSZ` (the form detect writes).
-fn parse_rfc3339(s: &str) -> Option<i64> {
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    // Days from civil (inverse of time::civil_from_days).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 #[cfg(test)]
@@ -213,7 +211,7 @@ mod tests {
 
     #[test]
     fn defaults_and_precedence() {
-        let now = parse_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        let now = crate::time::rfc3339_to_unix("2024-01-01T00:00:00Z").unwrap();
         let ann = user(
             r"PC01\ann",
             "S-1-5-21-1-2-3-1001",
@@ -238,34 +236,83 @@ mod tests {
             UserKind::Local,
             None,
         );
-        assert_eq!(select(&ann, &[], None, now), Selection::Take);
-        assert!(matches!(select(&svc, &[], None, now), Selection::Leave(..)));
+        assert_eq!(
+            select(&ann, &[], None, now, Precedence::Lifeboat),
+            Selection::Take
+        );
         assert!(matches!(
-            select(&setup, &[], None, now),
+            select(&svc, &[], None, now, Precedence::Lifeboat),
             Selection::Leave(..)
         ));
         assert!(matches!(
-            select(&old, &[], Some(90), now),
+            select(&setup, &[], None, now, Precedence::Lifeboat),
             Selection::Leave(..)
         ));
-        assert_eq!(select(&ann, &[], Some(90), now), Selection::Take);
+        assert!(matches!(
+            select(&old, &[], Some(90), now, Precedence::Lifeboat),
+            Selection::Leave(..)
+        ));
+        assert_eq!(
+            select(&ann, &[], Some(90), now, Precedence::Lifeboat),
+            Selection::Take
+        );
         let pats = [
             UserPattern::parse(r"!*\*").unwrap(),
             UserPattern::parse("ann").unwrap(),
         ];
         assert_eq!(
-            select(&ann, &pats, None, now),
+            select(&ann, &pats, None, now, Precedence::Lifeboat),
             Selection::Take,
             "include beats exclude"
         );
         assert!(matches!(
-            select(&old, &pats, None, now),
+            select(&old, &pats, None, now, Precedence::Lifeboat),
             Selection::Leave(..)
         ));
         assert_eq!(
-            select(&svc, &[UserPattern::parse("S-1-5-19").unwrap()], None, now),
+            select(
+                &svc,
+                &[UserPattern::parse("S-1-5-19").unwrap()],
+                None,
+                now,
+                Precedence::Lifeboat
+            ),
             Selection::Take
         );
         assert!(glob("a*b*c", "axxbyyc") && !glob("a*b*c", "axxbyy") && glob("*", ""));
+    }
+
+    /// USMT's documented examples (`/ui` beats `/uel` beats `/ue`; all users by default).
+    #[test]
+    fn scanstate_precedence() {
+        let now = 1_700_000_000;
+        let recent = Some("2023-11-10T00:00:00Z");
+        let stale = Some("2020-01-01T00:00:00Z");
+        let u1 = user(
+            r"CONTOSO\user1",
+            "S-1-5-21-9-1001",
+            UserKind::Domain,
+            recent,
+        );
+        let u2 = user(r"CONTOSO\user2", "S-1-5-21-9-1002", UserKind::Domain, stale);
+        let local = user(r"PC01\ann", "S-1-5-21-1-2-3-1001", UserKind::Local, stale);
+        let p = |s: &[&str]| -> Vec<UserPattern> {
+            s.iter().map(|x| UserPattern::parse(x).unwrap()).collect()
+        };
+        let take = |u: &User, pats: &[UserPattern], uel: Option<u64>| {
+            select(u, pats, uel, now, Precedence::ScanState) == Selection::Take
+        };
+        // /ui:contoso\* /ue:contoso\user1: user1 still migrates, and so does everyone else.
+        let pats = p(&[r"CONTOSO\*", r"!CONTOSO\user1"]);
+        assert!(take(&u1, &pats, None) && take(&local, &pats, None));
+        // /ue:contoso\user1 /uel:14: user1 migrates when used in 14 days; u2 (stale) not.
+        let pats = p(&[r"!CONTOSO\user1"]);
+        assert!(take(&u1, &pats, Some(14)));
+        assert!(!take(&u2, &pats, Some(14)) && !take(&u1, &pats, None));
+        // /ue:*\* /ui:contoso\user2: only user2.
+        let pats = p(&[r"!*\*", r"CONTOSO\user2"]);
+        assert!(take(&u2, &pats, None) && !take(&u1, &pats, None) && !take(&local, &pats, None));
+        // /ui alone leaves nobody out: every user, ScanState's default.
+        assert!(take(&local, &p(&[r"CONTOSO\user2"]), None));
     }
 }

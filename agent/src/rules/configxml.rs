@@ -26,11 +26,22 @@ pub struct ConfigComponent {
 }
 
 /// `<Applications>`, `<Documents>` or `<WindowsComponents>`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
     /// `defaultMigrate="no"`: components not listed as `migrate="yes"` stay out.
     pub default_migrate: bool,
     pub components: Vec<ConfigComponent>,
+}
+
+/// A section the Config.xml leaves out switches nothing off (a file with only
+/// `<Policies>` must not drop every component).
+impl Default for Section {
+    fn default() -> Self {
+        Section {
+            default_migrate: true,
+            components: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,58 @@
 //! Where a store's parts live and how it becomes complete: written under a temporary name
-//! with an INCOMPLETE marker, renamed to `<COMPUTER>-<YYYYMMDD-HHMMSS>` once verified.
+//! with an INCOMPLETE marker, renamed to `<COMPUTER>-<YYYYMMDD-HHMMSS>` once verified (or,
+//! for ScanState's StorePath, moved into the folder given).
 
 use std::path::{Path, PathBuf};
 
-use super::manifest::{INCOMPLETE_MARKER, MANIFEST_FILE, REGISTRY_DIR};
+use super::manifest::{FILES_WIM, INCOMPLETE_MARKER, LOG_FILE, MANIFEST_FILE, REGISTRY_DIR};
+
+/// Where in the destination the store goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Naming {
+    /// `DEST/<COMPUTER>-<YYYYMMDD-HHMMSS>` (`capture`, `auto`).
+    #[default]
+    Stamped,
+    /// The destination folder itself is the store (ScanState's StorePath), written in
+    /// `DEST/.lifeboat.partial` first.
+    InPlace,
+}
+
+/// Whether `name` is one of the parts a store is made of (what `/o` replaces in a
+/// ScanState store folder; anything else there is left alone).
+fn is_store_part(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        MANIFEST_FILE,
+        FILES_WIM,
+        REGISTRY_DIR,
+        LOG_FILE,
+        INCOMPLETE_MARKER,
+    ]
+    .contains(&n.as_str())
+        || (n.starts_with("files") && n.ends_with(".swm"))
+}
+
+/// The store parts already in `dir` (a ScanState StorePath).
+pub fn store_parts(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| is_store_part(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect()
+}
+
+fn remove_store_parts(dir: &Path) -> std::io::Result<()> {
+    for p in store_parts(dir) {
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p)?;
+        } else {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    Ok(())
+}
 
 /// Characters Windows and FAT do not allow in file names become `_`.
 pub fn safe_name(s: &str) -> String {
@@ -30,14 +79,31 @@ pub struct StoreDirs {
     pub work: PathBuf,
     /// Its name once complete.
     pub final_dir: PathBuf,
+    pub naming: Naming,
 }
 
 impl StoreDirs {
-    pub fn new(dest: &Path, computer: &str, stamp: &str) -> StoreDirs {
+    pub fn new(dest: &Path, computer: &str, stamp: &str, naming: Naming) -> StoreDirs {
         let name = format!("{}-{stamp}", safe_name(computer));
-        StoreDirs {
-            work: dest.join(format!(".{name}.partial")),
-            final_dir: dest.join(name),
+        match naming {
+            Naming::Stamped => StoreDirs {
+                work: dest.join(format!(".{name}.partial")),
+                final_dir: dest.join(name),
+                naming,
+            },
+            Naming::InPlace => StoreDirs {
+                work: dest.join(".lifeboat.partial"),
+                final_dir: dest.to_path_buf(),
+                naming,
+            },
+        }
+    }
+
+    /// A store is already there (one of the same name, or, in place, a store's parts).
+    pub fn taken(&self) -> bool {
+        match self.naming {
+            Naming::Stamped => self.final_dir.exists(),
+            Naming::InPlace => !store_parts(&self.final_dir).is_empty(),
         }
     }
 
@@ -48,11 +114,11 @@ impl StoreDirs {
     /// Creates the working folder and its marker: until the marker goes, anyone looking at
     /// the folder sees that it is not a finished store.
     pub fn start(&self, overwrite: bool) -> std::io::Result<()> {
-        if self.final_dir.exists() && !overwrite {
+        if self.taken() && !overwrite {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
                 format!(
-                    "{} already exists (use --overwrite to replace it)",
+                    "{} already holds a store (use --overwrite, ScanState /o, to replace it)",
                     self.final_dir.display()
                 ),
             ));
@@ -75,8 +141,12 @@ impl StoreDirs {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
-        if overwrite && self.final_dir.exists() {
-            std::fs::remove_dir_all(&self.final_dir)?;
+        match self.naming {
+            Naming::Stamped if overwrite && self.final_dir.exists() => {
+                std::fs::remove_dir_all(&self.final_dir)?
+            }
+            Naming::InPlace if overwrite => remove_store_parts(&self.final_dir)?,
+            _ => {}
         }
         std::fs::create_dir_all(&self.final_dir)?;
         move_tree(&self.work, &self.final_dir, true)?;
