@@ -84,6 +84,19 @@ pub fn normal_components(rel: &str) -> Vec<&str> {
     parts
 }
 
+/// [`normal_components`] of a path about to be joined to a host folder, or `None` when a
+/// component holds a `:`. No file name on a Windows volume does; such a component is a
+/// drive (`X:`, `X:name`) or an alternate data stream (`a.txt:hidden`), and on Windows
+/// `Path::join` with `X:name` throws away the folder it was joined to: `C:\src\X:\secret`
+/// would read drive X: of the machine running the agent.
+fn host_components(rel: &str) -> Option<Vec<&str>> {
+    let parts = normal_components(rel);
+    if parts.iter().any(|p| p.contains(':')) {
+        return None;
+    }
+    Some(parts)
+}
+
 /// A drive path with `.` and `..` resolved as Windows resolves them (`C:\Users\..\..\x`
 /// is `C:\x`), so that the path recorded in a store is the place that was read. Anything
 /// else (a UNC path, a path with an unknown `%VARIABLE%` in front) is left as it is.
@@ -103,10 +116,11 @@ pub fn normalize(win_path: &str) -> String {
 /// This is the one place a path from a source (a hive value, a rule, Offline.xml) becomes
 /// a host path, and it cannot leave `base`: `..` is resolved lexically first (see
 /// [`normal_components`]), and a link (a symlink, or a junction as ntfs-3g shows it) on the
-/// way is never followed: the path is then not found.
+/// way is never followed: the path is then not found. A component with a `:` (a drive or
+/// a data stream) is never joined: the path is not found.
 pub fn resolve_ci(base: &Path, rel: &str) -> Option<PathBuf> {
     let mut cur = base.to_path_buf();
-    for part in normal_components(rel) {
+    for part in host_components(rel)? {
         let exact = cur.join(part);
         let next = match std::fs::symlink_metadata(&exact) {
             Ok(_) => exact,
@@ -296,7 +310,7 @@ pub fn pairs<'v>(vars: &'v [(&'v str, &'v str)]) -> impl Fn(&str) -> Option<&'v 
 pub fn resolve_ci_new(base: &Path, rel: &str) -> Option<PathBuf> {
     let mut cur = base.to_path_buf();
     let mut missing = false;
-    for part in normal_components(rel) {
+    for part in host_components(rel)? {
         if missing {
             cur.push(part);
             continue;
@@ -471,6 +485,16 @@ mod tests {
         );
         #[cfg(unix)]
         assert_eq!(resolve_ci_new(dir.path(), r"Users\Ann\etc\x"), None);
+        // A drive or a data stream inside a path is never joined: on Windows `X:\secret`
+        // would replace the base. (On Linux a folder may be named `X:`; it is refused too.)
+        #[cfg(unix)]
+        {
+            std::fs::create_dir_all(dir.path().join("Users/Ann/X:/secret")).unwrap();
+            assert_eq!(resolve_ci(dir.path(), r"Users\Ann\X:\secret"), None);
+            assert_eq!(resolve_ci(dir.path(), r"Users\Ann\X:secret"), None);
+            assert_eq!(resolve_ci_new(dir.path(), r"Users\Ann\X:\secret\new"), None);
+            assert_eq!(resolve_ci_new(dir.path(), r"Users\Ann\a.txt:hidden"), None);
+        }
         let mut map = LetterMap::default();
         map.insert('c', dir.path().join("missing"));
         map.insert('C', dir.path().to_path_buf());
