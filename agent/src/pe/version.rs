@@ -300,7 +300,8 @@ fn dir_entry(
     if total == 0 {
         return Ok(None);
     }
-    let entries = read_rva(src, layout, rva + 16, total as usize * 8)?;
+    let first = rva.checked_add(16).ok_or_else(outside)?;
+    let entries = read_rva(src, layout, first, total as usize * 8)?;
     let all: Vec<(u32, u32)> = (0..total as usize)
         .map_while(|i| Some((u32_at(&entries, i * 8)?, u32_at(&entries, i * 8 + 4)?)))
         .collect();

@@ -110,7 +110,18 @@ fn sam(dir: &Path, spec: &WindowsSpec) {
 fn texts(dir: &Path) {
     for (name, machine) in [("x86", 0x14c), ("amd64", 0x8664), ("arm64", 0xaa64)] {
         put(dir, "pe", name, &fixtures::pe::pe_stub(machine));
+        let spec = fixtures::pe::VersionSpec::new("10.63.2.1").with_string("ProductName", "Opera");
+        put(
+            dir,
+            "pe",
+            &format!("{name}-version"),
+            &fixtures::pe::pe_with_version(machine, &spec),
+        );
     }
+    let mut shortcut = fixtures::lnk::LnkSpec::to(r"C:\Program Files\App\app.exe");
+    shortcut.arguments = Some("--flag".into());
+    shortcut.env_target = Some(r"%ProgramFiles%\App\app.exe".into());
+    put(dir, "lnk", "app", &fixtures::lnk::lnk_bytes(&shortcut));
     put(
         dir,
         "offline_xml",
