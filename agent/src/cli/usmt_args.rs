@@ -30,6 +30,10 @@ fn switch_text(a: &str) -> Option<&str> {
     a.strip_prefix('-').filter(|r| !r.is_empty())
 }
 
+/// The switch whose value is a secret (`/key`, the store's encryption key): it always takes
+/// the next argument, whatever that looks like.
+const SECRET: &str = "key";
+
 /// Reads `args` into tokens. `needs_value(name)` says which switches take the next
 /// argument as their value when none follows a colon.
 pub fn tokenize(args: &[String], needs_value: impl Fn(&str) -> bool) -> Vec<Token> {
@@ -44,7 +48,11 @@ pub fn tokenize(args: &[String], needs_value: impl Fn(&str) -> bool) -> Vec<Toke
             Some((n, v)) => (n.to_ascii_lowercase(), Some(unquote(v))),
             None => (text.to_ascii_lowercase(), None),
         };
-        if value.is_none() && needs_value(&name) {
+        if value.is_none() && name == SECRET {
+            // A key may begin with `-` or `/`: read as a switch, it would be echoed back in
+            // the "not a valid option" message.
+            value = it.next().map(|next| unquote(next));
+        } else if value.is_none() && needs_value(&name) {
             if let Some(next) = it.next_if(|n| switch_text(n).is_none()) {
                 value = Some(unquote(next));
             }
@@ -104,6 +112,11 @@ mod tests {
                 Token::Positional(r"\\srv\share\PC".into()),
                 sw("o", None),
             ]
+        );
+        // The key takes the next argument even when it looks like a switch.
+        assert_eq!(
+            t(&["/key", "-S3cret", "/o"]),
+            vec![sw("key", Some("-S3cret")), sw("o", None)]
         );
         // A switch that needs a value does not swallow the next switch.
         assert_eq!(t(&["/l", "/o"]), vec![sw("l", None), sw("o", None)]);
