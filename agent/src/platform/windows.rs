@@ -541,13 +541,22 @@ type NetUserAddFn = unsafe extern "system" fn(*const u16, u32, *const u8, *mut u
 /// network stack it pulls in: ws2_32, dnsapi) at every start costs WinPE time and makes the
 /// x86 agent fail to start where that stack cannot initialise (Wine's WoW64).
 fn net_user_add() -> Result<NetUserAddFn, SysError> {
-    use windows_sys::Win32::System::LibraryLoader::{GetProcAddress, LoadLibraryW};
+    use windows_sys::Win32::System::LibraryLoader::{
+        GetProcAddress, LoadLibraryExW, LOAD_LIBRARY_SEARCH_SYSTEM32,
+    };
     let dll = wide("netapi32.dll");
-    // SAFETY: a NUL-terminated name; the module stays loaded for the rest of the process.
-    let module = unsafe { LoadLibraryW(dll.as_ptr()) };
+    // SAFETY: a NUL-terminated name, searched in System32 only (never the program's own
+    // folder, a stick or a share); the module stays loaded for the rest of the process.
+    let module = unsafe {
+        LoadLibraryExW(
+            dll.as_ptr(),
+            std::ptr::null_mut(),
+            LOAD_LIBRARY_SEARCH_SYSTEM32,
+        )
+    };
     if module.is_null() {
         return Err(SysError::Win32 {
-            call: "LoadLibraryW(netapi32.dll)",
+            call: "LoadLibraryExW(netapi32.dll)",
             // SAFETY: reads this thread's last error.
             code: unsafe { GetLastError() },
         });
@@ -594,8 +603,13 @@ pub fn create_local_account(name: &str, password: &str, enabled: bool) -> Result
             &mut parm,
         )
     };
-    // The password's copy is wiped before it is freed.
-    p.iter_mut().for_each(|u| *u = 0);
+    // The password's copy is wiped before it is freed (volatile: a plain store before the
+    // free may be optimised away).
+    for u in p.iter_mut() {
+        // SAFETY: a valid, aligned element of the vector.
+        unsafe { std::ptr::write_volatile(u, 0) };
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     status("NetUserAdd", code)
 }
 
