@@ -202,6 +202,13 @@ fn auto_captures_to_a_share_and_restores_from_it() {
         (r"Documents\report.docx".into(), b"PK report".to_vec()),
         (r"Desktop\ünï.txt".into(), "ünï".as_bytes().to_vec()),
     ];
+    // A mapped drive the fresh profile does not have: a setting the restore must carry.
+    ann.ntuser_values = vec![(
+        r"Network\S".into(),
+        "RemotePath".into(),
+        1,
+        fixtures::migration::utf16z(r"\\fileserver\shared"),
+    )];
     let mut spec = WindowsSpec::win10("SHARE-PC");
     spec.users = vec![ann];
     spec.write(&old.join("Windows"), &[('C', old.clone())]);
@@ -248,5 +255,16 @@ fn auto_captures_to_a_share_and_restores_from_it() {
         std::fs::read(profile.join("Desktop/ünï.txt")).unwrap(),
         "ünï".as_bytes()
     );
-    assert!(profile.join("Lifeboat settings.reg").is_file());
+    // Windows was not running: the settings wait in the profile, the new one only.
+    let reg = std::fs::read(profile.join("Lifeboat settings.reg")).unwrap();
+    let units: Vec<u16> = reg[2..]
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let reg = String::from_utf16_lossy(&units);
+    assert!(reg.contains(r"[HKEY_CURRENT_USER\Network\S]"), "{reg}");
+    assert!(
+        reg.contains(r#""RemotePath"="\\\\fileserver\\shared""#),
+        "{reg}"
+    );
 }
