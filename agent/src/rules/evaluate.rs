@@ -362,17 +362,19 @@ impl Pass<'_, '_> {
         p: &Pattern,
         vars: &Vars,
         component: Option<&Component>,
-    ) -> Result<Vec<Pattern>, String> {
+    ) -> Result<Vec<Pattern>, Miss> {
         let full = |t: &str| match vars.expand(t) {
             Text::Done(s) => Ok(s),
-            Text::Absent { name, why } => Err(format!("%{name}% is not defined here ({why})")),
+            Text::Absent { name, why } => Err(Miss::Undefined(format!(
+                "%{name}% is not defined here ({why})"
+            ))),
             Text::Unknown(name) => {
                 if let Some(c) = component {
                     let mut unknown = self.unknown.borrow_mut();
                     let e = unknown.entry(name.clone()).or_insert((0, c.name.clone()));
                     e.0 += 1;
                 }
-                Err(format!("%{name}% is not known"))
+                Err(Miss::Counted)
             }
             Text::Failed(e) => {
                 if let Some(c) = component {
@@ -382,7 +384,7 @@ impl Pass<'_, '_> {
                     );
                     *self.failed.borrow_mut().entry(why).or_default() += 1;
                 }
-                Err(e.to_string())
+                Err(Miss::Counted)
             }
         };
         let node = full(&p.node)?;
@@ -427,10 +429,10 @@ impl Pass<'_, '_> {
                         });
                     }
                 }
-                Err(why) if why.contains("is not defined here") => {
+                Err(Miss::Undefined(why)) => {
                     *undefined.entry(why).or_default() += 1;
                 }
-                Err(_) => {}
+                Err(Miss::Counted) => {}
             }
         }
         for (why, n) in undefined {
@@ -633,4 +635,14 @@ fn collapse_backslashes(s: &str) -> String {
         }
     }
     out
+}
+
+/// Why a pattern was not expanded.
+enum Miss {
+    /// A variable this system does not define (`why`): the pattern matches nothing here,
+    /// which the component's notes say.
+    Undefined(String),
+    /// A variable nobody knows, or one whose value could not be read: counted for the
+    /// evaluation's report where it happened.
+    Counted,
 }
