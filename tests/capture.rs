@@ -638,3 +638,36 @@ fn capture_with_microsofts_miguser_xml() {
     }
     assert!(!listed.contains("junk.tmp"), "{listed}");
 }
+
+#[test]
+fn a_destination_on_the_source_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = WindowsSpec::win10("PC");
+    spec.users = vec![ann_with_files()];
+    let vol = volume(dir.path(), &spec, &[]);
+    // A link beside the source leading into it, and a `..` walking back into it.
+    std::os::unix::fs::symlink(vol.join("Users"), dir.path().join("users-link")).unwrap();
+    let before = tree_fingerprint(&vol);
+    let inside = vol.join("Users/ann/Documents");
+    let dodges = [
+        inside.clone(),
+        dir.path().join("users-link/ann"),
+        vol.join("Users/../Users/ann/new-folder"),
+    ];
+    for dest in &dodges {
+        let (code, out, err) = lifeboat(&[
+            "capture",
+            vol.to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 27, "{}: {out}{err}", dest.display());
+        assert!(
+            err.contains(dest.to_str().unwrap())
+                && err.contains(vol.to_str().unwrap())
+                && err.contains("another disk"),
+            "names both and what to do: {err}"
+        );
+        assert_eq!(before, tree_fingerprint(&vol), "{}", dest.display());
+    }
+}

@@ -120,3 +120,48 @@ fn a_name_that_is_not_unicode_is_skipped_not_fatal() {
     let (code, out, err) = capture(&vol, &dir.path().join("d2"), &[]);
     assert_eq!(code, 61, "without --continue it stops: {out}{err}");
 }
+
+#[test]
+fn folders_nested_past_the_depth_limit_are_skipped_not_entered() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = dir.path().join("c");
+    std::fs::create_dir_all(&vol).unwrap();
+    let mut spec = WindowsSpec::win10("DEEP-PC");
+    spec.users = vec![UserSpec::local(1001, "ann")];
+    spec.write(&vol.join("Windows"), &[('C', vol.clone())]);
+    // C:\Users\ann\Documents is 4 components; 600 one-letter folders below it pass the
+    // limit (512) while the host path stays ~1,300 bytes, well inside Linux's 4,096.
+    let docs = vol.join("Users/ann/Documents");
+    let mut deep = docs.clone();
+    for level in 1..=600 {
+        deep.push("d");
+        if level == 400 {
+            std::fs::create_dir_all(&deep).unwrap();
+            std::fs::write(deep.join("level400.txt"), "kept").unwrap();
+        }
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("level600.txt"), "too deep").unwrap();
+
+    let (code, out, err) = capture(&vol, &dir.path().join("d1"), &["--continue"]);
+    assert_eq!(code, 3, "--continue: skipped, exit 3: {out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let skipped = v["manifest"]["users"][0]["skipped"].as_array().unwrap();
+    let too_deep: Vec<_> = skipped.iter().filter(|s| s["kind"] == "too-deep").collect();
+    assert_eq!(too_deep.len(), 1, "one skip, at the limit: {skipped:?}");
+    let path = too_deep[0]["path"].as_str().unwrap();
+    assert_eq!(
+        path.split('\\').count(),
+        513,
+        "the first folder past the limit: {path}"
+    );
+    let store = store_of(&out);
+    let (code, _, err) = lifeboat(&["verify", store.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let paths = wim_paths(&store);
+    assert!(paths.contains("level400.txt"), "above the limit is taken");
+    assert!(!paths.contains("level600.txt"), "below the limit is not");
+
+    let (code, out, err) = capture(&vol, &dir.path().join("d2"), &[]);
+    assert_eq!(code, 61, "without --continue it stops: {out}{err}");
+}

@@ -322,7 +322,8 @@ fn error_control_decides_before_c() {
     with_bad_name(&vol);
     let windir = format!("/offlineWinDir:{}", s(&vol.join("Windows")));
     let i = format!("/i:{}", s(&two_components(dir.path())));
-    let store = |n: &str| dir.path().join(n);
+    // Beside the volume (`c`), never in it.
+    let store = |n: &str| dir.path().join("stores").join(n);
     // Neither: without /c the first error stops (61); with /c it is skipped (3).
     let (code, out, err) = scanstate(&[s(&store("a")), &windir, &i]);
     assert_eq!(code, 61, "{out}{err}");
@@ -376,4 +377,25 @@ fn refusals_and_the_scanstate_name() {
     assert!(out.contains("SCANSTATE StorePath"), "{out}");
     let (code, _, err) = run(Command::new(&named).args([s(&store), "-i", "x.xml"]));
     assert_eq!(code, 36, "{err}");
+}
+
+#[test]
+fn a_storepath_on_the_source_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = volume(dir.path());
+    let before = fixtures::tree_fingerprint(&vol);
+    let store = vol.join("x");
+    let (code, out, err) = scanstate(&[
+        s(&store),
+        &format!("/offlineWinDir:{}", s(&vol.join("Windows"))),
+        "/o",
+        "/c",
+    ]);
+    assert_eq!(code, 27, "{out}{err}");
+    assert!(
+        err.contains(s(&store)) && err.contains(s(&vol)) && err.contains("another disk"),
+        "names both and what to do: {err}"
+    );
+    assert!(!store.exists(), "no folder made on the source");
+    assert_eq!(before, fixtures::tree_fingerprint(&vol));
 }

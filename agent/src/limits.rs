@@ -58,6 +58,13 @@ pub const EXPAND_MAX_TOTAL_CHARS: usize = 64 << 20;
 
 /// Length of a Windows path the agent will follow (NTFS's own limit is 32,767 units).
 pub const PATH_MAX_CHARS: usize = 32_767;
+/// Folders (components of the Windows path, the drive counted) the capture walks into.
+/// Explorer and most Windows tools stop at MAX_PATH (260 characters, ~130 levels of
+/// one-letter names); long paths allow 32,767 characters, so ~16,000 levels, and the walk
+/// recurses once per level (~1 KiB of stack each, on WinPE's 1 MiB main thread). 512 is
+/// four times what a MAX_PATH tool can make and far below what overflows the stack: a
+/// folder deeper than it is not entered and is reported as skipped (`too-deep`).
+pub const FOLDER_MAX_DEPTH: usize = 512;
 /// Small files read whole from a source (a kernel's PE headers, a `.lnk`, Offline.xml):
 /// nothing of that kind is larger.
 pub const SMALL_FILE_MAX_BYTES: u64 = 16 << 20;

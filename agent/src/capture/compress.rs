@@ -73,7 +73,8 @@ impl fmt::Display for Decision {
 }
 
 /// Decides for a capture of `bytes` to `dest` with `threads` compressor threads (0 = all
-/// cores). Only `Auto` touches the destination (one probe file, removed at once).
+/// cores). Only `Auto` touches the destination, and only when the free space leaves a choice
+/// to the speed (one probe file, removed at once).
 pub fn decide(choice: CompressionChoice, dest: &Path, bytes: u64, threads: u32) -> Decision {
     let CompressionChoice::Fixed(c) = choice else {
         let cores = match threads {
@@ -81,7 +82,7 @@ pub fn decide(choice: CompressionChoice, dest: &Path, bytes: u64, threads: u32) 
             n => n as usize,
         };
         let free = crate::platform::free_space(dest).ok();
-        return rule(probe_write_speed(dest), bytes, free, cores);
+        return rule(|| probe_write_speed(dest), bytes, free, cores);
     };
     Decision {
         compression: c,
@@ -89,8 +90,14 @@ pub fn decide(choice: CompressionChoice, dest: &Path, bytes: u64, threads: u32) 
     }
 }
 
-/// The choice of `auto`, free of I/O: `speed` is the destination's measured bytes/s.
-pub fn rule(speed: std::io::Result<f64>, bytes: u64, free: Option<u64>, cores: usize) -> Decision {
+/// The choice of `auto`, free of I/O: `speed` measures the destination's bytes/s, called
+/// only when the free space does not decide alone.
+pub fn rule(
+    speed: impl FnOnce() -> std::io::Result<f64>,
+    bytes: u64,
+    free: Option<u64>,
+    cores: usize,
+) -> Decision {
     let xpress = |reason: String| Decision {
         compression: Compression::Xpress,
         reason,
@@ -103,7 +110,7 @@ pub fn rule(speed: std::io::Result<f64>, bytes: u64, free: Option<u64>, cores: u
         ));
     }
     let rate = XPRESS_BYTES_PER_CORE * cores.max(1) as f64;
-    let speed = match speed {
+    let speed = match speed() {
         Ok(s) => s,
         Err(e) => {
             return xpress(format!(
@@ -186,24 +193,29 @@ mod tests {
 
     #[test]
     fn a_destination_faster_than_the_compressor_gets_the_files_as_they_are() {
-        let d = rule(Ok(400e6), 10 * GB, Some(100 * GB), 4);
+        let d = rule(|| Ok(400e6), 10 * GB, Some(100 * GB), 4);
         assert_eq!(d.compression, Compression::None, "{d}");
-        let d = rule(Ok(100e6), 10 * GB, Some(100 * GB), 4);
+        let d = rule(|| Ok(100e6), 10 * GB, Some(100 * GB), 4);
         assert_eq!(d.compression, Compression::Xpress, "{d}");
         // The same destination with twice the cores: now the compressor keeps up.
-        let d = rule(Ok(200e6), 10 * GB, Some(100 * GB), 2);
+        let d = rule(|| Ok(200e6), 10 * GB, Some(100 * GB), 2);
         assert_eq!(d.compression, Compression::None, "{d}");
-        let d = rule(Ok(200e6), 10 * GB, Some(100 * GB), 4);
+        let d = rule(|| Ok(200e6), 10 * GB, Some(100 * GB), 4);
         assert_eq!(d.compression, Compression::Xpress, "{d}");
     }
 
     #[test]
     fn little_room_or_an_unknown_speed_means_xpress() {
-        let d = rule(Ok(1e9), 10 * GB, Some(10 * GB), 2);
+        let d = rule(
+            || unreachable!("the free space decides: the destination is not written"),
+            10 * GB,
+            Some(10 * GB),
+            2,
+        );
         assert_eq!(d.compression, Compression::Xpress);
         assert!(d.reason.contains("free"), "{d}");
         let d = rule(
-            Err(std::io::Error::other("read-only")),
+            || Err(std::io::Error::other("read-only")),
             GB,
             Some(100 * GB),
             2,

@@ -62,7 +62,9 @@ impl CaptureOptions {
             ObjectKind::File
         };
         let (node, leaf) = match (kind, s.path.rsplit_once('\\')) {
-            (ObjectKind::File, Some((dir, name))) if s.kind != SkipKind::FolderUnreadable => {
+            (ObjectKind::File, Some((dir, name)))
+                if !matches!(s.kind, SkipKind::FolderUnreadable | SkipKind::TooDeep) =>
+            {
                 (dir, Some(name))
             }
             _ => (s.path.as_str(), None),

@@ -75,7 +75,8 @@ pub fn job(e: &JobError) -> i32 {
         JobError::NoDestination { .. }
         | JobError::BadDestination { .. }
         | JobError::NoStore { .. }
-        | JobError::StoreTaken { .. } => BAD_STORE,
+        | JobError::StoreTaken { .. }
+        | JobError::DestinationOnSource { .. } => BAD_STORE,
         JobError::ListFiles { .. } => FATAL,
         JobError::Capture(e) => capture(e),
     }

@@ -83,6 +83,9 @@ pub enum JobError {
     NoDestination { tried: Vec<String> },
     #[error("{}: {reason} (is the USB stick plugged in, the share connected with `net use`?)", .path.display())]
     BadDestination { path: PathBuf, reason: String },
+    /// The destination lies on the source, which is evidence and never written.
+    #[error("{}: this is on the source being captured ({}), which is never written; write the store to another disk", .dest.display(), .root.display())]
+    DestinationOnSource { dest: PathBuf, root: PathBuf },
     #[error("--list-files {}: {source}", .path.display())]
     ListFiles {
         path: PathBuf,
@@ -163,6 +166,60 @@ fn check_in_place(dest: &Path, overwrite: bool) -> Result<(), JobError> {
     })
 }
 
+/// Refuses a destination on or under a folder the source's drive letters lead to (or its
+/// Windows root): the store would be written onto the evidence. Both sides are compared
+/// as the host resolves them, so `..` and links cannot hide the overlap.
+fn check_off_source(dest: &Path, source: &Inspected) -> Result<(), JobError> {
+    let dest_real = resolved(dest);
+    let roots = source
+        .letters
+        .letters()
+        .flat_map(|(_, places)| places.iter().cloned())
+        .chain([PathBuf::from(&source.installation.root)]);
+    for root in roots {
+        let Ok(root_real) = root.canonicalize() else {
+            continue;
+        };
+        if dest_real.starts_with(&root_real) {
+            return Err(JobError::DestinationOnSource {
+                dest: dest.to_path_buf(),
+                root,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `path` as the host resolves it: its deepest existing ancestor canonicalized (links and
+/// `..` followed), the components still to be made appended with `..` applied.
+fn resolved(path: &Path) -> PathBuf {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    let mut real = loop {
+        if let Ok(r) = existing.canonicalize() {
+            break r;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => break existing.to_path_buf(),
+        }
+    };
+    for c in rest.into_iter().rev() {
+        match c {
+            std::path::Component::ParentDir => {
+                real.pop();
+            }
+            std::path::Component::Normal(n) => real.push(n),
+            _ => {}
+        }
+    }
+    real
+}
+
 /// Detects, chooses and plans. Bad rules are refused before any disk is scanned, and the
 /// destination is found before the (long) walk of the user's files.
 pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobError> {
@@ -172,6 +229,9 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
     let installation = choose.installation(detection.inspected)?;
     let users = choose.users(&installation.installation, &spec.users)?;
     let dest = choose.destination(&installation.installation)?;
+    if let Some(d) = &dest {
+        check_off_source(d, &installation)?;
+    }
     if let Some(d) = dest.as_ref().filter(|_| spec.naming == Naming::InPlace) {
         check_in_place(d, spec.overwrite)?;
     }

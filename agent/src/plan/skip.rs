@@ -28,6 +28,8 @@ pub enum SkipKind {
     Encrypted,
     /// A registry key or value the capture stopped at (a cycle, a budget exceeded).
     RegistryDamaged,
+    /// A folder nested deeper than [`crate::limits::FOLDER_MAX_DEPTH`]: not entered.
+    TooDeep,
     /// Recorded by an agent that did not yet say why.
     #[serde(other)]
     Other,
@@ -46,6 +48,7 @@ impl SkipKind {
                 | SkipKind::Vanished
                 | SkipKind::BadName
                 | SkipKind::RegistryDamaged
+                | SkipKind::TooDeep
         )
     }
 
@@ -56,12 +59,13 @@ impl SkipKind {
 
     /// The Win32 error a Windows reader meets for this kind, for Config.xml's
     /// `<ErrorControl errorCode="…">`: access denied (5), not found (2), bad name (123),
-    /// a damaged registry (1009 ERROR_BADDB). The walk keeps the kind, not the OS's number,
+    /// a damaged registry (1009 ERROR_BADDB), a path too long (206 ERROR_FILENAME_EXCED_RANGE). The walk keeps the kind, not the OS's number,
     /// so `errorCode="any"` is the exact way to match every error.
     pub fn win32_code(self) -> u32 {
         match self {
             SkipKind::Vanished => 2,
             SkipKind::BadName => 123,
+            SkipKind::TooDeep => 206,
             SkipKind::RegistryDamaged | SkipKind::HiveUnreadable => 1009,
             _ => 5,
         }

@@ -69,6 +69,20 @@ fn walk_dir(
     if !seen.insert(win.to_lowercase()) || !sel.enter(win) {
         return;
     }
+    // One call per level: a hostile volume nesting thousands of folders must not exhaust
+    // the stack.
+    if win.split('\\').count() > crate::limits::FOLDER_MAX_DEPTH {
+        skip(
+            out,
+            win,
+            SkipKind::TooDeep,
+            format!(
+                "nested deeper than {} folders: not entered; copy it by hand",
+                crate::limits::FOLDER_MAX_DEPTH
+            ),
+        );
+        return;
+    }
     let entries = match std::fs::read_dir(host) {
         Ok(e) => e,
         Err(e) => {

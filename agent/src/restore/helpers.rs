@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use super::paths::{Mapped, Rebase};
 use super::ConflictPolicy;
 use crate::rules::expand::{expand_text, with_aliases};
-use crate::rules::pattern::{self, fold, Compiled, Specificity};
+use crate::rules::pattern::{self, fold, kind_of, Compiled, Specificity};
 use crate::rules::{ObjectKind, RestoreKind};
 use crate::store::manifest::{RestoreEntry, UserFolders};
 use crate::store::regread::{utf16z, RegValue, REG_DWORD, REG_EXPAND_SZ, REG_SZ};
@@ -152,18 +152,6 @@ pub fn user_vars(folders: &UserFolders, sid: &str, name: &str) -> HashMap<String
         &lookup,
         xp,
     ))
-}
-
-/// Whether a recorded pattern or path names registry objects (it starts at a hive root:
-/// `HKCU`, `HKLM`, `HKEY_…`) or files (a drive, a share, `*`): the capture expanded its
-/// variables, so the root is always written out.
-fn kind_of(pattern: &str) -> ObjectKind {
-    let p = pattern.trim_start().to_ascii_lowercase();
-    if p.starts_with("hk") {
-        ObjectKind::Registry
-    } else {
-        ObjectKind::File
-    }
 }
 
 impl Helpers {
@@ -328,16 +316,17 @@ impl Helpers {
     }
 }
 
-/// The components (with a leading backslash each) of `dir` below `folder`.
+/// The components (with a leading backslash each) of `dir` below `folder`, in the case the
+/// object has; registry roots may be written either way (`HKEY_CURRENT_USER`, `HKCU`).
 fn below(kind: ObjectKind, dir: &str, folder: &str) -> Option<String> {
-    let (d, f) = (fold(kind, dir), fold(kind, folder));
-    let f = f.trim_end_matches('\\');
-    let rest = d.strip_prefix(f)?;
-    if !(rest.is_empty() || rest.starts_with('\\')) {
-        return None;
+    fn roots(kind: ObjectKind, p: &str) -> std::borrow::Cow<'_, str> {
+        match kind {
+            ObjectKind::Registry => pattern::short_root(p.trim()),
+            ObjectKind::File => p.trim().into(),
+        }
     }
-    // The same components, in the case the object has.
-    dir.get(dir.len() - rest.len()..).map(str::to_string)
+    let (dir, folder) = (roots(kind, dir), roots(kind, folder));
+    super::paths::strip_folder(&dir, folder.trim_end_matches('\\')).map(str::to_string)
 }
 
 /// What an entry asks for, or why the restore cannot do it.
@@ -702,5 +691,27 @@ mod tests {
         );
         assert_eq!(h.not_applied.len(), 1);
         assert!(h.not_applied[0].helper.starts_with("MergeMultiSzContent"));
+    }
+
+    #[test]
+    fn names_whose_case_changes_length_move_whole() {
+        // 'İ' lower-cases to 3 bytes from 2, the Kelvin sign 'K' to 1 byte from 3: the cut
+        // below the moved folder must be made in the name's own bytes.
+        let h = helpers(&[entry(
+            RestoreKind::LocationModify,
+            r"MigXmlHelper.RelativeMove('%CSIDL_APPDATA%\Old','%CSIDL_APPDATA%\New')",
+            &[r"C:\Users\ann\AppData\Roaming\Old\* [*]"],
+        )]);
+        let kelvin = "C:\\Users\\ann\\AppData\\Roaming\\Old\\\u{212A}elvin\\a.txt";
+        assert_eq!(
+            h.relocate_file(kelvin).as_deref(),
+            Some("D:\\Roam\\bob\\New\\\u{212A}elvin\\a.txt")
+        );
+        let dotted = "İ".repeat(60);
+        let old = format!(r"C:\Users\ann\AppData\Roaming\Old\{dotted}\a.txt");
+        assert_eq!(
+            h.relocate_file(&old),
+            Some(format!(r"D:\Roam\bob\New\{dotted}\a.txt"))
+        );
     }
 }

@@ -127,7 +127,7 @@ fn boundary(rest: &str) -> bool {
 }
 
 /// `rest` (with its leading backslash, or empty) when `path` is `folder` or below it.
-fn strip_folder<'a>(path: &'a str, folder: &str) -> Option<&'a str> {
+pub(super) fn strip_folder<'a>(path: &'a str, folder: &str) -> Option<&'a str> {
     let head = path.get(..folder.len())?;
     if !head.eq_ignore_ascii_case(folder) {
         return None;

@@ -139,10 +139,15 @@ pub fn glob(pat: &[u8], text: &[u8]) -> bool {
 
 /// Lower-cases a path and writes registry roots the short way, as patterns are compiled.
 pub fn fold(kind: ObjectKind, path: &str) -> String {
-    let lc = path.trim().to_lowercase();
-    if kind == ObjectKind::File {
-        return lc;
+    match kind {
+        ObjectKind::File => path.trim().to_lowercase(),
+        ObjectKind::Registry => short_root(path.trim()).to_lowercase(),
     }
+}
+
+/// `path` with a long registry root written the short way (`HKEY_CURRENT_USER\X` →
+/// `hkcu\X`), the rest byte for byte as it was.
+pub fn short_root(path: &str) -> std::borrow::Cow<'_, str> {
     const ROOTS: [(&str, &str); 5] = [
         ("hkey_local_machine", "hklm"),
         ("hkey_current_user", "hkcu"),
@@ -151,13 +156,32 @@ pub fn fold(kind: ObjectKind, path: &str) -> String {
         ("hkey_classes_root", "hkcr"),
     ];
     for (long, short) in ROOTS {
-        if let Some(rest) = lc.strip_prefix(long) {
-            if rest.is_empty() || rest.starts_with('\\') {
-                return format!("{short}{rest}");
-            }
+        let Some(head) = path.get(..long.len()) else {
+            continue;
+        };
+        let rest = &path[long.len()..];
+        if head.eq_ignore_ascii_case(long) && (rest.is_empty() || rest.starts_with('\\')) {
+            return format!("{short}{rest}").into();
         }
     }
-    lc
+    path.into()
+}
+
+/// Registry patterns are told apart by their root key (`HKCU`, `HKLM`, `HKEY_…`); everything
+/// else (a drive, a share, `*`, a `%variable%`) is a file pattern.
+pub fn kind_of(text: &str) -> ObjectKind {
+    let head = text
+        .trim_start()
+        .split('\\')
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let roots = ["HKCU", "HKLM", "HKU", "HKCR", "HKCC"];
+    if roots.contains(&head.as_str()) || head.starts_with("HKEY_") {
+        ObjectKind::Registry
+    } else {
+        ObjectKind::File
+    }
 }
 
 /// A pattern ready to match: lower-cased, with a cheap literal prefix to reject most paths.
@@ -383,5 +407,27 @@ mod tests {
             "may say yes wrongly, never no wrongly"
         );
         assert!(!c.may_reach(b"c:\\windows"));
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(
+            kind_of(r"HKEY_LOCAL_MACHINE\Software [x]"),
+            ObjectKind::Registry
+        );
+        assert_eq!(kind_of(r"hkcu\Network\* [*]"), ObjectKind::Registry);
+        assert_eq!(kind_of(r"%HKCU%\x"), ObjectKind::File);
+        assert_eq!(kind_of(r"C:\HKCU\x"), ObjectKind::File);
+        assert_eq!(kind_of(r"hkx\y"), ObjectKind::File);
+    }
+
+    #[test]
+    fn short_root_keeps_the_rest_as_it_is() {
+        assert_eq!(
+            short_root("HKEY_Current_User\\İ\\\u{212A}"),
+            "hkcu\\İ\\\u{212A}"
+        );
+        assert_eq!(short_root(r"HKEY_CURRENT_USERS\x"), r"HKEY_CURRENT_USERS\x");
+        assert_eq!(fold(ObjectKind::Registry, r" HKEY_USERS\A "), r"hku\a");
     }
 }

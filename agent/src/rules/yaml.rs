@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::model::{Action, Component, ObjectKind, Rule, RuleSet, Scope};
+use super::model::{Action, Component, Rule, RuleSet, Scope};
 use super::{pattern, RulesError};
 
 #[derive(Debug, Deserialize)]
@@ -41,22 +41,6 @@ enum YamlScope {
     Both,
 }
 
-/// Registry patterns are told apart by their root key; everything else is a file pattern.
-pub fn kind_of(text: &str) -> ObjectKind {
-    let head = text
-        .trim_start()
-        .split('\\')
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    let roots = ["HKCU", "HKLM", "HKU", "HKCR", "HKCC"];
-    if roots.contains(&head.as_str()) || head.starts_with("HKEY_") {
-        ObjectKind::Registry
-    } else {
-        ObjectKind::File
-    }
-}
-
 /// Reads a profile: a regular file of at most [`crate::limits::YAML_MAX_BYTES`], UTF-8.
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
     let text =
@@ -90,11 +74,13 @@ pub fn parse(text: &str, source: &str) -> Result<RuleSet, RulesError> {
             (Action::UnconditionalExclude, &yc.unconditional_exclude),
         ] {
             for text in list {
-                let p = pattern::parse(kind_of(text), text).map_err(|msg| RulesError::Pattern {
-                    file: source.to_string(),
-                    component: yc.name.clone(),
-                    pattern: text.clone(),
-                    msg,
+                let p = pattern::parse(pattern::kind_of(text), text).map_err(|msg| {
+                    RulesError::Pattern {
+                        file: source.to_string(),
+                        component: yc.name.clone(),
+                        pattern: text.clone(),
+                        msg,
+                    }
                 })?;
                 rules.push(Rule { action, pattern: p });
             }
@@ -111,6 +97,7 @@ pub fn parse(text: &str, source: &str) -> Result<RuleSet, RulesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::ObjectKind;
 
     #[test]
     fn maps_one_to_one() {
@@ -173,16 +160,5 @@ components:
             e.starts_with("deep.yaml, line 2") && e.contains("nested"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn kinds() {
-        assert_eq!(
-            kind_of(r"HKEY_LOCAL_MACHINE\Software [x]"),
-            ObjectKind::Registry
-        );
-        assert_eq!(kind_of(r"hkcu\Network\* [*]"), ObjectKind::Registry);
-        assert_eq!(kind_of(r"%HKCU%\x"), ObjectKind::File);
-        assert_eq!(kind_of(r"C:\HKCU\x"), ObjectKind::File);
     }
 }
