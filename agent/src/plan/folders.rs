@@ -394,3 +394,28 @@ pub fn default_known_folders(
         .iter()
         .map(move |(value, vista, xp, _)| (*value, if xp_layout { *xp } else { *vista }))
 }
+
+/// Whether a profile has Windows XP's layout (`My Documents`, `Application Data` in the
+/// profile) rather than Vista's: decided by the installation's build (XP and Server 2003
+/// are below 6000); only when the build is unknown, by the profile's path, whose parent
+/// Windows names in its own language (`Documents and Settings` in English only).
+pub fn xp_layout(build: Option<u32>, profile: &str) -> bool {
+    match build {
+        Some(build) => build < 6000,
+        None => profile.to_lowercase().contains("documents and settings"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xp_layout;
+
+    #[test]
+    fn xp_layout_follows_the_build_before_the_path() {
+        // A German XP: the parent folder is translated; the build still says XP.
+        assert!(xp_layout(Some(2600), r"C:\Dokumente und Einstellungen\ann"));
+        assert!(!xp_layout(Some(19045), r"D:\Documents and Settings\ann"));
+        assert!(xp_layout(None, r"C:\Documents and Settings\ann"));
+        assert!(!xp_layout(None, r"C:\Users\ann"));
+    }
+}

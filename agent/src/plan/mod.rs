@@ -415,10 +415,7 @@ impl UserInputs {
             &mut skipped,
             "NTUSER.DAT",
         );
-        let xp = user
-            .profile_path_original
-            .to_lowercase()
-            .contains("documents and settings");
+        let xp = folders::xp_layout(ins.installation.build, &user.profile_path_original);
         let vars = folders::user_vars(
             machine,
             &user.sid,

@@ -140,10 +140,8 @@ pub fn user_vars(folders: &UserFolders, sid: &str, name: &str) -> HashMap<String
             .find(|(n, _)| n.eq_ignore_ascii_case(value))
             .map(|(_, p)| p.clone())
     };
-    let xp = folders
-        .profile
-        .to_lowercase()
-        .contains("documents and settings");
+    // Which Windows the folders belong to is not known here: the profile's path decides.
+    let xp = crate::plan::folders::xp_layout(None, &folders.profile);
     with_aliases(crate::plan::folders::user_vars_with(
         &HashMap::new(),
         sid,

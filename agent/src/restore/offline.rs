@@ -138,9 +138,7 @@ impl Target for OfflineTarget {
             &user.account,
             &user.profile,
             ntuser.as_ref(),
-            user.profile
-                .to_lowercase()
-                .contains("documents and settings"),
+            folders::xp_layout(self.ins.installation.build, &user.profile),
         );
         Ok(folders::known_folder_map(&vars))
     }

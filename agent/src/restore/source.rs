@@ -88,7 +88,7 @@ pub fn folders_of(m: &Manifest, r: &UserRecord) -> UserFolders {
         .find(|u| u.sid.eq_ignore_ascii_case(&r.sid))
         .map(|u| u.profile_path_original.clone())
         .unwrap_or_else(|| format!(r"C:\Users\{}", super::users::bare(&r.name)));
-    let xp = profile.to_lowercase().contains("documents and settings");
+    let xp = crate::plan::folders::xp_layout(m.source.build, &profile);
     UserFolders {
         known: crate::plan::folders::default_known_folders(xp)
             .map(|(name, rel)| (name.to_string(), format!(r"{profile}\{rel}")))
