@@ -44,11 +44,13 @@ skips=$(mktemp)
 trap 'rm -f "$skips"' EXIT
 export LIFEBOAT_REALDATA_SKIPS=$skips
 status=0
-timed cargo test --workspace --locked "$@" || status=$?
+timed cargo test --workspace --locked --no-fail-fast "$@" || status=$?
 # The x86 agent through the same Wine cases as the x64 one (WoW64).
-LIFEBOAT_EXE=$PWD/target/i686-pc-windows-gnu/release/lifeboat.exe \
-    timed cargo test --locked -p lifeboat-tests --test wine_detect --test wine_capture \
-    --test wine_auto --test wine_restore --test wim_layer "$@" || status=$?
+(
+    export LIFEBOAT_EXE=$PWD/target/i686-pc-windows-gnu/release/lifeboat.exe
+    timed cargo test --locked --no-fail-fast -p lifeboat-tests --test wine_detect \
+        --test wine_capture --test wine_auto --test wine_restore --test wim_layer "$@"
+) || status=$?
 if [ -s "$skips" ]; then
     echo
     sort -u "$skips"
