@@ -31,6 +31,10 @@ timed() {
     local TIMEFORMAT="[%0R s, CPU %0U s user + %0S s sys] $*"
     time "$@"
 }
+# A full run writes about 7 GB under target/ (three agents with their own std, the
+# workspace's tests): say how much room there is before it starts, so a full disk is seen
+# as such rather than as a compiler error.
+df -h . | awk 'NR==2 {print "disk: " $4 " free on " $6 " (a full run needs about 7 GB)"}'
 timed bash scripts/build-windows-agent.sh
 timed bash scripts/build-windows-agent.sh --arch i686
 timed bash scripts/build-windows-agent.sh --arch aarch64
