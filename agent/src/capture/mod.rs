@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::detect::Inspected;
-use crate::plan::{PassPlan, Plan, CANNOT_TRAVEL};
+use crate::plan::{FileList, PassPlan, Plan, CANNOT_TRAVEL};
 use crate::regfile::RegFile;
 use crate::rules::configxml::{ErrorControl, ProfileControl, Severity};
 use crate::rules::ObjectKind;
@@ -137,9 +137,10 @@ fn record(p: &PassPlan) -> UserRecord {
     }
 }
 
+/// The plan's file lists are let go during the write (see [`write_files`]).
 pub fn capture(
     ins: &Inspected,
-    plan: &Plan,
+    plan: &mut Plan,
     opts: &CaptureOptions,
 ) -> Result<CaptureOutcome, CaptureError> {
     let dest_err = |reason: String| CaptureError::Destination {
@@ -433,22 +434,24 @@ fn reconcile(
 
 /// One image per pass with files, captured by wimlib's scan of the walked roots with the
 /// plan deciding each file, then written (or split) with an integrity table.
+/// Each pass's file list is let go once wimlib's scan holds the same files, so a profile
+/// of millions of files costs wimlib's memory during the write and no more.
 fn write_files(
-    plan: &Plan,
+    plan: &mut Plan,
     opts: &CaptureOptions,
     dirs: &StoreDirs,
     manifest: &mut Manifest,
     log: &mut Log,
 ) -> Result<(), WriteStop> {
-    let passes: Vec<&PassPlan> = plan.passes().collect();
-    if passes.iter().all(|p| p.files.is_empty()) {
+    if plan.passes().all(|p| p.files.is_empty()) {
         log.say("no files to capture");
         return Ok(());
     }
+    let (total_bytes, total_files) = (plan.total_bytes(), plan.total_files());
     let mut wim = Wim::create_new(opts.compression)?;
     let mut image = 0u32;
     let mut names = HashSet::new();
-    for (i, p) in passes.iter().enumerate() {
+    for (i, p) in plan.passes_mut().enumerate() {
         if p.files.is_empty() {
             continue;
         }
@@ -481,8 +484,9 @@ fn write_files(
             "image {image} \"{name}\": {} files, {} bytes",
             rec.files, rec.bytes
         ));
+        p.files = FileList::default();
     }
-    let mut reporter = progress::Reporter::new(plan.total_bytes(), plan.total_files(), opts.quiet)
+    let mut reporter = progress::Reporter::new(total_bytes, total_files, opts.quiet)
         .logging_to(opts.progress_log.clone());
     let mut on = |pr: crate::wim::Progress| reporter.update(pr.bytes_done, pr.bytes_total);
     let write_opts = WriteOptions {

@@ -100,7 +100,7 @@ pub fn run(args: AutoArgs) -> i32 {
     if free < prepared.plan.total_bytes() {
         say("warning: less free space than the files' size; compression may still make it fit");
     }
-    match job::capture(&spec, &prepared) {
+    match job::capture(&spec, prepared) {
         Ok(c) => {
             banner(if c.skipped_errors {
                 "DONE - STORE COMPLETE, SOME FILES SKIPPED (see manifest)"

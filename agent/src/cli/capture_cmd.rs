@@ -126,7 +126,7 @@ pub fn run(args: CaptureArgs) -> i32 {
     if !args.json {
         say(&starting(&prepared));
     }
-    match job::capture(&spec, &prepared) {
+    match job::capture(&spec, prepared) {
         Ok(c) => {
             let code = exit::captured(&c);
             if let Some(l) = &args.log {

@@ -275,7 +275,7 @@ fn scan(a: &ScanStateArgs, args: &[String], log: &mut ScanLog) -> i32 {
         progress(&spec, &[("PHASE", "Estimating")]);
         return estimate(a, e, &prepared, log);
     }
-    save(a, &spec, &prepared, log)
+    save(a, &spec, prepared, log)
 }
 
 fn failed(log: &mut ScanLog, spec: &JobSpec, message: &str, code: i32) -> i32 {
@@ -388,12 +388,12 @@ fn estimate(a: &ScanStateArgs, e: &Estimate, p: &Prepared, log: &mut ScanLog) ->
 }
 
 /// Collecting and saving: the store written, verified, and the outcome reported.
-fn save(a: &ScanStateArgs, spec: &JobSpec, p: &Prepared, log: &mut ScanLog) -> i32 {
+fn save(a: &ScanStateArgs, spec: &JobSpec, p: Prepared, log: &mut ScanLog) -> i32 {
     let mb = p.plan.total_bytes().div_ceil(1024 * 1024).to_string();
     progress(spec, &[("PHASE", "Collecting")]);
     progress(spec, &[("totalSizeInMBToTransfer", &mb)]);
     progress(spec, &[("PHASE", "Saving")]);
-    log.say(&capture_cmd::starting(p));
+    log.say(&capture_cmd::starting(&p));
     let c = match job::capture(spec, p) {
         Ok(c) => c,
         Err(e) => return failed(log, spec, &format!("CAPTURE FAILED: {e}"), exit::job(&e)),

@@ -266,8 +266,9 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
     })
 }
 
-/// Writes the store: files, settings, manifest, verification, final name.
-pub fn capture(spec: &JobSpec, p: &Prepared) -> Result<Captured, JobError> {
+/// Writes the store: files, settings, manifest, verification, final name. Takes the
+/// prepared job whole: its file lists are let go as soon as wimlib holds the files.
+pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
     let dest = p.dest.clone().ok_or_else(|| JobError::BadDestination {
         path: PathBuf::new(),
         reason: "no destination was given".into(),
@@ -306,7 +307,7 @@ pub fn capture(spec: &JobSpec, p: &Prepared) -> Result<Captured, JobError> {
             .filter(|c| !c.is_empty()),
         progress_log: spec.progress_log.clone(),
     };
-    let outcome = capture::capture(&p.installation, &p.plan, &opts)?;
+    let outcome = capture::capture(&p.installation, &mut p.plan, &opts)?;
     let skipped_errors = p
         .plan
         .passes()

@@ -68,6 +68,9 @@ impl Plan {
     pub fn passes(&self) -> impl Iterator<Item = &PassPlan> {
         self.users.iter().chain(self.machine.iter())
     }
+    pub fn passes_mut(&mut self) -> impl Iterator<Item = &mut PassPlan> {
+        self.users.iter_mut().chain(self.machine.iter_mut())
+    }
     pub fn total_files(&self) -> u64 {
         self.passes().map(|p| p.files.len() as u64).sum()
     }

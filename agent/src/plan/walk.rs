@@ -3,7 +3,10 @@
 //! reported rather than failed on, and unreadable files are found here, before the WIM
 //! writer would trip over them.
 
+use std::fs::DirEntry;
 use std::path::{Path, PathBuf};
+
+use crate::platform::{self, attr, Attributes};
 
 use super::files::{join_win, FileList};
 use super::skip::{SkipKind, Skipped};
@@ -25,23 +28,22 @@ pub struct WalkResult {
     pub roots: Vec<(PathBuf, String)>,
 }
 
-/// Windows file attribute bits that change what can be captured.
-pub mod attr {
-    pub const REPARSE_POINT: u32 = 0x400;
-    pub const OFFLINE: u32 = 0x1000;
-    pub const ENCRYPTED: u32 = 0x4000;
-    pub const RECALL_ON_OPEN: u32 = 0x4_0000;
-    pub const RECALL_ON_DATA_ACCESS: u32 = 0x40_0000;
-}
-
-/// Walks each (host folder, Windows path) root. `check_readable` opens every taken file
-/// once so an unreadable one is skipped with its reason instead of stopping the capture.
+/// Walks each (host folder, Windows path) root. `check_readable` opens each taken file
+/// whose open can fail though its stat did not ([`platform::open_may_fail`]), so an
+/// unreadable one is skipped with its reason instead of stopping the capture.
 pub fn walk(roots: &[(PathBuf, String)], sel: &dyn Selector, check_readable: bool) -> WalkResult {
     let mut out = WalkResult::default();
     let mut seen = std::collections::HashSet::new();
     for (host, win) in roots {
         let first = out.files.dirs_len();
-        walk_dir(host, win, None, sel, check_readable, &mut out, &mut seen);
+        let mut walker = Walker {
+            sel,
+            check: check_readable,
+            attrs: Attributes::for_root(host),
+            out: &mut out,
+            seen: &mut seen,
+        };
+        walker.dir(host, win, None);
         if out.files.taken_below(first) {
             out.roots.push((host.clone(), win.clone()));
         }
@@ -50,95 +52,13 @@ pub fn walk(roots: &[(PathBuf, String)], sel: &dyn Selector, check_readable: boo
     out
 }
 
-fn skip(out: &mut WalkResult, win: &str, kind: SkipKind, reason: impl Into<String>) {
-    out.skipped.push(Skipped::new(win, kind, reason));
-}
-
-/// Lists one folder: its taken files first (so they lie together in the list, in name
-/// order), then its subfolders.
-fn walk_dir(
-    host: &Path,
-    win: &str,
-    parent: Option<u32>,
-    sel: &dyn Selector,
+/// One root's walk: what every folder of it is judged with.
+struct Walker<'a> {
+    sel: &'a dyn Selector,
     check: bool,
-    out: &mut WalkResult,
-    seen: &mut std::collections::HashSet<String>,
-) {
-    // Two roots can overlap (a known folder inside the profile): walk each place once.
-    if !seen.insert(win.to_lowercase()) || !sel.enter(win) {
-        return;
-    }
-    // One call per level: a hostile volume nesting thousands of folders must not exhaust
-    // the stack.
-    if win.split('\\').count() > crate::limits::FOLDER_MAX_DEPTH {
-        skip(
-            out,
-            win,
-            SkipKind::TooDeep,
-            format!(
-                "nested deeper than {} folders: not entered; copy it by hand",
-                crate::limits::FOLDER_MAX_DEPTH
-            ),
-        );
-        return;
-    }
-    let entries = match std::fs::read_dir(host) {
-        Ok(e) => e,
-        Err(e) => {
-            skip(
-                out,
-                win,
-                SkipKind::FolderUnreadable,
-                format!("folder cannot be read: {e}"),
-            );
-            return;
-        }
-    };
-    let mut entries: Vec<(std::ffi::OsString, PathBuf)> = entries
-        .flatten()
-        .map(|e| (e.file_name(), e.path()))
-        .collect();
-    entries.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
-    let dir = out.files.open_dir(host, win, parent);
-    let mut subdirs = Vec::new();
-    for (name, host_path) in entries {
-        let Some(utf8) = name.to_str() else {
-            // A name that is not Unicode (a damaged or hostile file system): no WIM can
-            // hold it, and wimlib would leave it out without a word.
-            let shown = join_win(win, &name.to_string_lossy());
-            if sel.enter(&shown) || sel.take(&shown).is_some() {
-                skip(
-                    out,
-                    &shown,
-                    SkipKind::BadName,
-                    "the name is not valid Unicode, which no WIM can hold: copy it by hand under another name",
-                );
-            }
-            continue;
-        };
-        let win_path = join_win(win, utf8);
-        match judge(&host_path, &win_path, sel, check, out) {
-            Judged::Folder => subdirs.push((host_path, win_path)),
-            Judged::Left => {}
-            Judged::Taken { size, component } => {
-                if out.files.push(dir, &name, size, &component).is_err() {
-                    skip(
-                        out,
-                        &win_path,
-                        SkipKind::Unreadable,
-                        "not listed: one user's file list is full (4 GiB of names or 65,535 components)",
-                    );
-                    continue;
-                }
-                out.bytes += size;
-            }
-        }
-    }
-    for (host_path, win_path) in subdirs {
-        walk_dir(&host_path, &win_path, Some(dir), sel, check, out, seen);
-    }
-    out.files.close_dir(dir);
+    attrs: Attributes,
+    out: &'a mut WalkResult,
+    seen: &'a mut std::collections::HashSet<String>,
 }
 
 enum Judged {
@@ -152,90 +72,196 @@ enum Judged {
     Left,
 }
 
-/// Decides one entry of a folder, from one stat.
-fn judge(
-    host_path: &Path,
-    win_path: &str,
-    sel: &dyn Selector,
-    check: bool,
-    out: &mut WalkResult,
-) -> Judged {
-    let meta = match std::fs::symlink_metadata(host_path) {
-        Ok(m) => m,
-        Err(e) => {
-            if sel.take(win_path).is_some() {
-                let kind = if e.kind() == std::io::ErrorKind::NotFound {
-                    SkipKind::Vanished
-                } else {
-                    SkipKind::Unreadable
-                };
-                skip(out, win_path, kind, format!("cannot be read: {e}"));
-            }
-            return Judged::Left;
-        }
-    };
-    let attrs = crate::platform::file_attributes(host_path, &meta);
-    let is_link =
-        meta.file_type().is_symlink() || attrs & attr::REPARSE_POINT != 0 && meta.is_dir();
-    if meta.is_dir() && !is_link {
-        return Judged::Folder;
+impl Walker<'_> {
+    fn skip(&mut self, win: &str, kind: SkipKind, reason: impl Into<String>) {
+        self.out.skipped.push(Skipped::new(win, kind, reason));
     }
-    if is_link {
-        if sel.enter(win_path) || sel.take(win_path).is_some() {
-            skip(
-                out,
+
+    /// Lists one folder: its taken files first (so they lie together in the list, in name
+    /// order), then its subfolders.
+    fn dir(&mut self, host: &Path, win: &str, parent: Option<u32>) {
+        // Two roots can overlap (a known folder inside the profile): walk each place once.
+        if !self.seen.insert(win.to_lowercase()) || !self.sel.enter(win) {
+            return;
+        }
+        // One call per level: a hostile volume nesting thousands of folders must not
+        // exhaust the stack.
+        if win.split('\\').count() > crate::limits::FOLDER_MAX_DEPTH {
+            let reason = format!(
+                "nested deeper than {} folders: not entered; copy it by hand",
+                crate::limits::FOLDER_MAX_DEPTH
+            );
+            self.skip(win, SkipKind::TooDeep, reason);
+            return;
+        }
+        let mut entries: Vec<(std::ffi::OsString, DirEntry)> = match std::fs::read_dir(host) {
+            Ok(e) => e.flatten().map(|e| (e.file_name(), e)).collect(),
+            Err(e) => {
+                let reason = format!("folder cannot be read: {e}");
+                self.skip(win, SkipKind::FolderUnreadable, reason);
+                return;
+            }
+        };
+        entries.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+        let dir = self.out.files.open_dir(host, win, parent);
+        let mut subdirs = Vec::new();
+        for (name, entry) in entries {
+            let Some(utf8) = name.to_str() else {
+                self.bad_name(win, &name);
+                continue;
+            };
+            let win_path = join_win(win, utf8);
+            match self.judge(&entry, &win_path) {
+                Judged::Folder => subdirs.push((entry.path(), win_path)),
+                Judged::Left => {}
+                Judged::Taken { size, component } => {
+                    self.list(dir, &name, &win_path, size, &component)
+                }
+            }
+        }
+        for (host_path, win_path) in subdirs {
+            self.dir(&host_path, &win_path, Some(dir));
+        }
+        self.out.files.close_dir(dir);
+    }
+
+    /// A name that is not Unicode (a damaged or hostile file system): no WIM can hold it,
+    /// and wimlib would leave it out without a word.
+    fn bad_name(&mut self, win: &str, name: &std::ffi::OsStr) {
+        let shown = join_win(win, &name.to_string_lossy());
+        if self.sel.enter(&shown) || self.sel.take(&shown).is_some() {
+            self.skip(
+                &shown,
+                SkipKind::BadName,
+                "the name is not valid Unicode, which no WIM can hold: copy it by hand under another name",
+            );
+        }
+    }
+
+    fn list(
+        &mut self,
+        dir: u32,
+        name: &std::ffi::OsStr,
+        win_path: &str,
+        size: u64,
+        component: &str,
+    ) {
+        if self.out.files.push(dir, name, size, component).is_err() {
+            self.skip(
+                win_path,
+                SkipKind::Unreadable,
+                "not listed: one user's file list is full (4 GiB of names or 65,535 components)",
+            );
+            return;
+        }
+        self.out.bytes += size;
+    }
+
+    /// Decides one entry of a folder. The entry's type comes with the folder listing, so a
+    /// file no rule takes costs no system call; a taken one costs one stat relative to its
+    /// folder (and an open only where [`platform::open_may_fail`]).
+    fn judge(&mut self, entry: &DirEntry, win_path: &str) -> Judged {
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(e) => return self.unstatable(win_path, e),
+        };
+        if file_type.is_symlink() {
+            return self.link(win_path);
+        }
+        if file_type.is_dir() {
+            return self.folder(entry, win_path);
+        }
+        if !file_type.is_file() {
+            return self.not_regular(win_path);
+        }
+        let Some(component) = self.sel.take(win_path) else {
+            return Judged::Left;
+        };
+        // The type again from the stat itself: the entry may have been replaced since the
+        // listing (a hostile or changing volume).
+        let meta = match entry.metadata() {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => return self.not_regular(win_path),
+            Err(e) => return self.unstatable(win_path, e),
+        };
+        match self.unreadable(&entry.path(), &meta) {
+            Some((kind, reason)) => {
+                self.skip(win_path, kind, reason);
+                Judged::Left
+            }
+            None => Judged::Taken {
+                size: meta.len(),
+                component,
+            },
+        }
+    }
+
+    /// A folder is walked unless a reparse point makes it a junction or mount point.
+    fn folder(&mut self, entry: &DirEntry, win_path: &str) -> Judged {
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => return self.unstatable(win_path, e),
+        };
+        if self.attrs.of(&entry.path(), &meta) & attr::REPARSE_POINT != 0 {
+            return self.link(win_path);
+        }
+        Judged::Folder
+    }
+
+    fn link(&mut self, win_path: &str) -> Judged {
+        if self.sel.enter(win_path) || self.sel.take(win_path).is_some() {
+            self.skip(
                 win_path,
                 SkipKind::Link,
                 "junction or symbolic link: not followed",
             );
         }
-        return Judged::Left;
+        Judged::Left
     }
-    if !meta.is_file() {
-        if sel.take(win_path).is_some() {
-            skip(
-                out,
+
+    fn not_regular(&mut self, win_path: &str) -> Judged {
+        if self.sel.take(win_path).is_some() {
+            self.skip(
                 win_path,
                 SkipKind::NotRegular,
                 "not a regular file (device, pipe or socket)",
             );
         }
-        return Judged::Left;
+        Judged::Left
     }
-    let Some(component) = sel.take(win_path) else {
-        return Judged::Left;
-    };
-    if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
-        skip(
-            out,
-            win_path,
-            SkipKind::CloudPlaceholder,
-            "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud",
-        );
-        return Judged::Left;
-    }
-    if attrs & attr::ENCRYPTED != 0 && !crate::platform::CAN_READ_EFS_RAW {
-        skip(
-            out,
-            win_path,
-            SkipKind::Encrypted,
-            "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw",
-        );
-        return Judged::Left;
-    }
-    if check {
-        if let Err(e) = std::fs::File::open(host_path) {
-            skip(
-                out,
-                win_path,
-                SkipKind::Unreadable,
-                format!("cannot be read: {e}"),
-            );
-            return Judged::Left;
+
+    fn unstatable(&mut self, win_path: &str, e: std::io::Error) -> Judged {
+        if self.sel.take(win_path).is_some() {
+            let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                SkipKind::Vanished
+            } else {
+                SkipKind::Unreadable
+            };
+            self.skip(win_path, kind, format!("cannot be read: {e}"));
         }
+        Judged::Left
     }
-    Judged::Taken {
-        size: meta.len(),
-        component,
+
+    /// Why a taken regular file cannot be captured from here, if it cannot.
+    fn unreadable(&self, host_path: &Path, meta: &std::fs::Metadata) -> Option<(SkipKind, String)> {
+        let attrs = self.attrs.of(host_path, meta);
+        if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
+            return Some((
+                SkipKind::CloudPlaceholder,
+                "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud".into(),
+            ));
+        }
+        if attrs & attr::ENCRYPTED != 0 && !platform::CAN_READ_EFS_RAW {
+            return Some((
+                SkipKind::Encrypted,
+                "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw".into(),
+            ));
+        }
+        if self.check && platform::open_may_fail(attrs) {
+            if let Err(e) = std::fs::File::open(host_path) {
+                return Some((SkipKind::Unreadable, format!("cannot be read: {e}")));
+            }
+        }
+        None
     }
 }

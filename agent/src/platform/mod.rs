@@ -107,10 +107,51 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     imp::free_space(path)
 }
 
-/// Windows file attributes (`FILE_ATTRIBUTE_*`) of a file: read from the file system on
-/// Windows, from ntfs-3g's `system.ntfs_attrib_be` attribute on Linux, 0 when unknown.
-pub fn file_attributes(path: &Path, meta: &std::fs::Metadata) -> u32 {
-    imp::file_attributes(path, meta)
+/// Windows file attribute bits that change what can be captured.
+pub mod attr {
+    pub const REPARSE_POINT: u32 = 0x400;
+    pub const OFFLINE: u32 = 0x1000;
+    pub const ENCRYPTED: u32 = 0x4000;
+    pub const RECALL_ON_OPEN: u32 = 0x4_0000;
+    pub const RECALL_ON_DATA_ACCESS: u32 = 0x40_0000;
+}
+
+/// Reads Windows file attributes (`FILE_ATTRIBUTE_*`) under one walked root: from the
+/// file system on Windows, from ntfs-3g's `system.ntfs_attrib_be` attribute on Linux.
+#[derive(Debug, Clone, Copy)]
+pub struct Attributes {
+    /// The root's volume keeps NTFS attributes (always on Windows; on Linux when the root
+    /// itself has ntfs-3g's attribute). Elsewhere every file reads as 0, without asking.
+    kept: bool,
+}
+
+impl Attributes {
+    /// Asks the root once whether its volume keeps NTFS attributes, so that a walk of a
+    /// million files on ext4 or FAT does not ask each of them.
+    pub fn for_root(root: &Path) -> Self {
+        Attributes {
+            kept: imp::keeps_ntfs_attributes(root),
+        }
+    }
+
+    /// The attributes of one file or folder; 0 when the volume keeps none.
+    pub fn of(&self, path: &Path, meta: &std::fs::Metadata) -> u32 {
+        if self.kept {
+            imp::file_attributes(path, meta)
+        } else {
+            0
+        }
+    }
+}
+
+/// Whether opening a file that its stat showed to be a regular file can still fail here.
+/// wimlib stops a whole image at a file it cannot open, so the walk tries those first and
+/// skips the ones that fail. On Windows any file can (an ACL, a sharing violation); on
+/// Linux, root opens every regular file except those behind a reparse point ntfs-3g cannot
+/// read (deduplicated, WOF-compressed without its plugin), and another user may lack the
+/// permission.
+pub fn open_may_fail(attrs: u32) -> bool {
+    imp::open_may_fail(attrs)
 }
 
 /// Whether EFS-encrypted files can be captured raw here (wimlib does it on Windows).

@@ -99,10 +99,9 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     Ok(st.f_bavail as u64 * st.f_frsize as u64)
 }
 
-pub fn file_attributes(path: &Path, _meta: &std::fs::Metadata) -> u32 {
-    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
-        return 0;
-    };
+/// ntfs-3g's view of a file's Windows attributes, big-endian in an extended attribute.
+fn ntfs_attrib(path: &Path) -> Option<u32> {
+    let c = CString::new(path.as_os_str().as_bytes()).ok()?;
     let name = c"system.ntfs_attrib_be";
     let mut buf = [0u8; 4];
     // SAFETY: valid C strings and a 4-byte buffer whose length is passed.
@@ -114,11 +113,22 @@ pub fn file_attributes(path: &Path, _meta: &std::fs::Metadata) -> u32 {
             buf.len(),
         )
     };
-    if n == 4 {
-        u32::from_be_bytes(buf)
-    } else {
-        0
-    }
+    (n == 4).then(|| u32::from_be_bytes(buf))
+}
+
+/// ntfs-3g gives every file and folder the attribute, the root of a walk included.
+pub fn keeps_ntfs_attributes(root: &Path) -> bool {
+    ntfs_attrib(root).is_some()
+}
+
+pub fn file_attributes(path: &Path, _meta: &std::fs::Metadata) -> u32 {
+    ntfs_attrib(path).unwrap_or(0)
+}
+
+pub fn open_may_fail(attrs: u32) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    !root || attrs & super::attr::REPARSE_POINT != 0
 }
 
 pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {

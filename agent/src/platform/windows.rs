@@ -276,8 +276,16 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     Ok(free)
 }
 
+pub fn keeps_ntfs_attributes(_root: &Path) -> bool {
+    true
+}
+
 pub fn file_attributes(_path: &Path, meta: &std::fs::Metadata) -> u32 {
     meta.file_attributes()
+}
+
+pub fn open_may_fail(_attrs: u32) -> bool {
+    true
 }
 
 pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
