@@ -21,6 +21,7 @@ use nt_hive::{Hive, KeyNode, KeyValueData, KeyValueDataType};
 use serde::Serialize;
 
 use crate::fsread::{self, ReadError};
+use crate::le::{u16s, u32_at, u64_at};
 use crate::limits;
 
 pub use log_replay::{replay_logs, LogFormat, ReplayOutcome};
@@ -156,7 +157,7 @@ impl LoadedHive {
 
     /// Last-written time of the hive header (Windows FILETIME).
     pub fn header_timestamp(&self) -> u64 {
-        u64::from_le_bytes(self.bytes[12..20].try_into().unwrap_or_default())
+        u64_at(&self.bytes, 12).unwrap_or_default()
     }
 
     /// The root key, once the header validates and the root key node reads.
@@ -313,9 +314,7 @@ impl Value {
 
     pub fn as_dword(&self) -> Option<u32> {
         match self.kind {
-            Some(ValueType::Dword) if self.data.len() >= 4 => {
-                Some(u32::from_le_bytes(self.data[..4].try_into().ok()?))
-            }
+            Some(ValueType::Dword) => u32_at(&self.data, 0),
             Some(ValueType::DwordBigEndian) if self.data.len() >= 4 => {
                 Some(u32::from_be_bytes(self.data[..4].try_into().ok()?))
             }
@@ -325,9 +324,7 @@ impl Value {
 
     pub fn as_qword(&self) -> Option<u64> {
         match self.kind {
-            Some(ValueType::Qword) if self.data.len() >= 8 => {
-                Some(u64::from_le_bytes(self.data[..8].try_into().ok()?))
-            }
+            Some(ValueType::Qword) => u64_at(&self.data, 0),
             _ => self.as_dword().map(u64::from),
         }
     }
@@ -336,11 +333,7 @@ impl Value {
         if self.kind != Some(ValueType::MultiSz) {
             return None;
         }
-        let units: Vec<u16> = self
-            .data
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = u16s(&self.data).collect();
         Some(
             units
                 .split(|&u| u == 0)
@@ -353,11 +346,7 @@ impl Value {
 
 /// Decodes UTF-16LE up to the first NUL (lossily: hives hold odd strings).
 pub fn utf16_until_nul(data: &[u8]) -> String {
-    let units: Vec<u16> = data
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .take_while(|&u| u != 0)
-        .collect();
+    let units: Vec<u16> = u16s(data).take_while(|&u| u != 0).collect();
     String::from_utf16_lossy(&units)
 }
 
@@ -530,18 +519,13 @@ pub(super) fn decode_value(v: &nt_hive::KeyValue<&[u8]>) -> Result<Value, String
 const ROOT_CELL_OFFSET: usize = 36;
 const HIVE_BINS_SIZE: usize = 40;
 
-fn u32_field(bytes: &[u8], at: usize) -> Option<u32> {
-    let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-    Some(u32::from_le_bytes(b))
-}
-
 /// The base block's promises that nt-hive takes on trust: hive-bins data the file really
 /// holds, and a root cell inside it (a root offset of 0xFFFFFFFF, "no cell", used to trip an
 /// assertion deep in nt-hive and leave an empty hive behind).
 fn check_base_block(bytes: &[u8]) -> Result<(), String> {
     let (Some(root), Some(bins)) = (
-        u32_field(bytes, ROOT_CELL_OFFSET),
-        u32_field(bytes, HIVE_BINS_SIZE),
+        u32_at(bytes, ROOT_CELL_OFFSET),
+        u32_at(bytes, HIVE_BINS_SIZE),
     ) else {
         return Err("the base block is truncated".into());
     };

@@ -74,10 +74,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, RegReadError> {
         if body.len() % 2 != 0 {
             return Err(RegReadError::NotUtf16);
         }
-        let units: Vec<u16> = body
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = crate::le::u16s(body).collect();
         return String::from_utf16(&units).map_err(|_| RegReadError::NotUtf16);
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
