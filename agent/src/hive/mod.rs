@@ -236,39 +236,33 @@ impl fmt::Debug for Key<'_> {
     }
 }
 
-/// Registry value types, as numbered by Windows.
+/// Registry value types, as numbered by Windows (`REG_NONE` = 0 … `REG_QWORD` = 11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[repr(u32)]
 pub enum ValueType {
-    None,
-    Sz,
-    ExpandSz,
-    Binary,
-    Dword,
-    DwordBigEndian,
-    Link,
-    MultiSz,
-    ResourceList,
-    FullResourceDescriptor,
-    ResourceRequirementsList,
-    Qword,
+    None = 0,
+    Sz = 1,
+    ExpandSz = 2,
+    Binary = 3,
+    Dword = 4,
+    DwordBigEndian = 5,
+    Link = 6,
+    MultiSz = 7,
+    ResourceList = 8,
+    FullResourceDescriptor = 9,
+    ResourceRequirementsList = 10,
+    Qword = 11,
 }
 
 impl ValueType {
+    /// The type's number in a hive or a `.reg` file's `hex(N):`.
     pub fn code(self) -> u32 {
-        match self {
-            ValueType::None => 0,
-            ValueType::Sz => 1,
-            ValueType::ExpandSz => 2,
-            ValueType::Binary => 3,
-            ValueType::Dword => 4,
-            ValueType::DwordBigEndian => 5,
-            ValueType::Link => 6,
-            ValueType::MultiSz => 7,
-            ValueType::ResourceList => 8,
-            ValueType::FullResourceDescriptor => 9,
-            ValueType::ResourceRequirementsList => 10,
-            ValueType::Qword => 11,
-        }
+        self as u32
+    }
+
+    /// The type Windows numbers `code`; `None` for a number it does not define.
+    pub fn from_code(code: u32) -> Option<ValueType> {
+        KeyValueDataType::n(code).map(Self::from_nt)
     }
 
     fn from_nt(t: KeyValueDataType) -> Self {
@@ -596,4 +590,42 @@ pub fn find_logs(hive: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found.into_iter().map(|(_, p)| p).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_type_codes_are_windows_numbers() {
+        // winnt.h: REG_NONE 0, REG_SZ 1, REG_EXPAND_SZ 2, REG_BINARY 3, REG_DWORD 4,
+        // REG_DWORD_BIG_ENDIAN 5, REG_LINK 6, REG_MULTI_SZ 7, REG_RESOURCE_LIST 8,
+        // REG_FULL_RESOURCE_DESCRIPTOR 9, REG_RESOURCE_REQUIREMENTS_LIST 10, REG_QWORD 11.
+        let windows = [
+            (0, ValueType::None),
+            (1, ValueType::Sz),
+            (2, ValueType::ExpandSz),
+            (3, ValueType::Binary),
+            (4, ValueType::Dword),
+            (5, ValueType::DwordBigEndian),
+            (6, ValueType::Link),
+            (7, ValueType::MultiSz),
+            (8, ValueType::ResourceList),
+            (9, ValueType::FullResourceDescriptor),
+            (10, ValueType::ResourceRequirementsList),
+            (11, ValueType::Qword),
+        ];
+        for (code, t) in windows {
+            assert_eq!(ValueType::from_code(code), Some(t), "{code}");
+            assert_eq!(t.code(), code, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn value_type_numbers_windows_does_not_define_are_none() {
+        // 12 and above are unused; the SAM stores RIDs (0x1F4 = 500) as value types.
+        for code in [12, 0x1F4, 0x8000_0000, u32::MAX] {
+            assert_eq!(ValueType::from_code(code), None, "{code:#x}");
+        }
+    }
 }

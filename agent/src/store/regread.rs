@@ -228,29 +228,10 @@ impl RegValue {
     pub fn to_value(&self) -> Value {
         Value {
             name: self.name.clone(),
-            kind: value_type(self.kind),
+            kind: ValueType::from_code(self.kind),
             data: self.data.clone(),
         }
     }
-}
-
-fn value_type(code: u32) -> Option<ValueType> {
-    [
-        ValueType::None,
-        ValueType::Sz,
-        ValueType::ExpandSz,
-        ValueType::Binary,
-        ValueType::Dword,
-        ValueType::DwordBigEndian,
-        ValueType::Link,
-        ValueType::MultiSz,
-        ValueType::ResourceList,
-        ValueType::FullResourceDescriptor,
-        ValueType::ResourceRequirementsList,
-        ValueType::Qword,
-    ]
-    .into_iter()
-    .find(|t| t.code() == code)
 }
 
 #[cfg(test)]
