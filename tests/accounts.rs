@@ -15,8 +15,7 @@ use lifeboat::hive::LoadedHive;
 fn users_of(spec: &WindowsSpec) -> Vec<User> {
     let dir = tempfile::tempdir().unwrap();
     let vol = dir.path().join("vol");
-    std::fs::create_dir_all(&vol).unwrap();
-    spec.write(&vol.join("Windows"), &[('C', vol.clone())]);
+    spec.write_volume(&vol);
     let r = detect::detect(&DetectOptions {
         roots: vec![vol],
         ..Default::default()

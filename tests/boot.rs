@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fixtures::run;
-use fixtures::winpe::{copype, install_iso, media_bin, Layout, Loaders, WinPeSpec};
+use fixtures::winpe::{build_media, copype, install_iso, Layout, Loaders, WinPeSpec};
 
 const OVMF: &str = "/usr/share/ovmf/OVMF.fd";
 const MARK: &str = "LIFEBOAT-STANDIN";
@@ -184,14 +184,7 @@ fn agent(dir: &Path) -> PathBuf {
 }
 
 fn build(base: &Path, dir: &Path, args: &[&str], out_flag: &str, out: &Path) {
-    let (code, stdout, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(base)
-        .arg("--agent")
-        .arg(agent(dir))
-        .args(args)
-        .arg(out_flag)
-        .arg(out));
+    let (code, stdout, err) = build_media(base, &[&agent(dir)], args, out_flag, out);
     assert_eq!(code, 0, "{stdout}{err}");
 }
 

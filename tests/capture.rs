@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fixtures::volume::{UserSpec, WindowsSpec};
-use fixtures::{lifeboat_bin, noise, run, tree_fingerprint};
+use fixtures::{lifeboat_bin, noise, run, store_in, tree_fingerprint};
 
 fn volume(dir: &Path, spec: &WindowsSpec, extra: &[(char, PathBuf)]) -> PathBuf {
     let v = dir.join("c");
@@ -18,18 +18,6 @@ fn volume(dir: &Path, spec: &WindowsSpec, extra: &[(char, PathBuf)]) -> PathBuf 
 
 fn lifeboat(args: &[&str]) -> (i32, String, String) {
     run(Command::new(lifeboat_bin()).args(args))
-}
-
-/// The one store folder in `dest` (complete ones only).
-fn store_in(dest: &Path) -> PathBuf {
-    let stores: Vec<PathBuf> = std::fs::read_dir(dest)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
-        .collect();
-    assert_eq!(stores.len(), 1, "{stores:?}");
-    stores[0].clone()
 }
 
 fn ann_with_files() -> UserSpec {
@@ -573,7 +561,7 @@ fn ntfs_source_with_offline_placeholder_is_reported_not_failed() {
         r"%USERPROFILE%\OneDrive\Documents".into(),
     )];
     spec.users = vec![ann];
-    spec.write(&ntfs.0.join("Windows"), &[('C', ntfs.0.clone())]);
+    spec.write_volume(&ntfs.0);
     // ntfs-3g lets FILE_ATTRIBUTE_OFFLINE be set, as a dehydrated cloud file has it.
     let placeholder = ntfs.0.join("Users/ann/OneDrive/Documents/cloud-only.docx");
     let (code, _, err) = run(Command::new("setfattr")

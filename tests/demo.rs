@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fixtures::{lifeboat_bin, run};
+use fixtures::{lifeboat_bin, run, store_in};
 
 fn lifeboat(args: &[&Path]) -> (i32, String, String) {
     run(Command::new(lifeboat_bin()).args(args))
@@ -83,12 +83,8 @@ fn capture_takes_both_users_documents_photos_and_settings() {
         Path::new("none"),
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    let store = std::fs::read_dir(&dest)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.join("files.wim").is_file())
-        .unwrap_or_else(|| panic!("no store in {}: {out}{err}", dest.display()));
+    let store = store_in(&dest);
+    assert!(store.join("files.wim").is_file(), "{out}{err}");
     // One image per user: ann's, then bob's.
     let mut listing = String::new();
     for image in ["1", "2"] {

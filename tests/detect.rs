@@ -21,8 +21,7 @@ fn detect_roots(roots: &[PathBuf]) -> DetectReport {
 /// A volume folder `name` under `dir` holding `spec` as `<vol>\Windows`.
 fn volume(dir: &Path, name: &str, spec: &WindowsSpec) -> PathBuf {
     let v = dir.join(name);
-    std::fs::create_dir_all(&v).unwrap();
-    spec.write(&v.join("Windows"), &[('C', v.clone())]);
+    spec.write_volume(&v);
     v
 }
 
@@ -126,7 +125,7 @@ fn windows_old_beside_new_windows() {
     let old = vol.join("Windows.old");
     let mut spec = WindowsSpec::win10("OLD-PC");
     spec.users = vec![UserSpec::local(1005, "olduser")];
-    spec.write(&old.join("Windows"), &[('C', old.clone())]);
+    spec.write_volume(&old);
 
     let r = detect_roots(std::slice::from_ref(&vol));
     assert_eq!(r.installations.len(), 2);

@@ -103,7 +103,7 @@ fn machine(dir: &Path, apps: Apps) -> PathBuf {
         ));
     }
     spec.users = vec![ann, bob];
-    spec.write(&vol.join("Windows"), &[('C', vol.clone())]);
+    spec.write_volume(&vol);
     vol
 }
 

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use fixtures::regf::{self, HiveBuilder};
 use fixtures::volume::{UserSpec, WindowsSpec};
-use fixtures::{lifeboat_bin, run};
+use fixtures::{lifeboat_bin, run, store_in};
 use lifeboat::hive::{HiveError, LoadedHive, Visit, WalkProblem};
 
 /// hivexsh's listing of `path` (backslash-separated, from the root).
@@ -85,8 +85,7 @@ fn a_key_list_that_loops_is_walked_once_and_reported() {
 
 fn volume(dir: &Path, spec: &WindowsSpec) -> PathBuf {
     let v = dir.join("c");
-    std::fs::create_dir_all(&v).unwrap();
-    spec.write(&v.join("Windows"), &[('C', v.clone())]);
+    spec.write_volume(&v);
     v
 }
 
@@ -108,12 +107,7 @@ fn capture_of_a_looping_ntuser_ends_and_lists_the_loops() {
     // Complete with skips: the loops are damage, listed as skipped settings.
     assert_eq!(code, 3, "{out}\n{err}");
     assert!(out.contains("STORE COMPLETE AND VERIFIED"), "{out}");
-    let store = std::fs::read_dir(&dest)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
-        .expect("a store");
+    let store = store_in(&dest);
     let manifest = std::fs::read_to_string(store.join("manifest.yaml")).unwrap();
     assert!(
         manifest.contains(r"HKEY_CURRENT_USER\Network\Z\Network")
@@ -261,12 +255,7 @@ fn pipes_where_hives_logs_and_the_kernel_should_be_are_named_not_waited_on() {
         code, 3,
         "the unreadable NTUSER.DAT is a skipped error\n{out}\n{err}"
     );
-    let manifest = std::fs::read_dir(&dest)
-        .unwrap()
-        .flatten()
-        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| std::fs::read_to_string(e.path().join("manifest.yaml")).unwrap())
-        .expect("a store");
+    let manifest = std::fs::read_to_string(store_in(&dest).join("manifest.yaml")).unwrap();
     assert!(
         manifest.contains("NTUSER.DAT") && manifest.contains("not a regular file"),
         "{manifest}"
@@ -327,12 +316,7 @@ fn exploding_migxml_is_a_rules_problem_naming_the_file() {
         .arg(&vol));
     assert_ne!(code, 124, "expansion did not end");
     assert!(code == 0 || code == 3, "{code}\n{out}\n{err}");
-    let store = std::fs::read_dir(&dest)
-        .unwrap()
-        .flatten()
-        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .expect("a store")
-        .path();
+    let store = store_in(&dest);
     let manifest = std::fs::read_to_string(store.join("manifest.yaml")).unwrap();
     // V14 would be 8 * 2^14 characters, past the 64 Ki a text may grow to.
     assert!(

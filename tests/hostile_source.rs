@@ -66,7 +66,7 @@ fn dot_dot_and_links_in_the_registry_never_leave_the_volume() {
     lin.create_folder = false;
     let mut spec = WindowsSpec::win10("EVIL-PC");
     spec.users = vec![ann, eve, lin];
-    spec.write(&vol.join("Windows"), &[('C', vol.clone())]);
+    spec.write_volume(&vol);
     // lin's profile folder is a link to the outside.
     std::os::unix::fs::symlink(outside.join("eve"), vol.join("Users/lin")).unwrap();
 
@@ -98,7 +98,7 @@ fn a_name_that_is_not_unicode_is_skipped_not_fatal() {
     std::fs::create_dir_all(&vol).unwrap();
     let mut spec = WindowsSpec::win10("NAME-PC");
     spec.users = vec![UserSpec::local(1001, "ann")];
-    spec.write(&vol.join("Windows"), &[('C', vol.clone())]);
+    spec.write_volume(&vol);
     let docs = vol.join("Users/ann/Documents");
     let bad = docs.join(std::ffi::OsStr::from_bytes(b"bad-\xff\xfe-name.txt"));
     std::fs::write(&bad, "data").unwrap();
@@ -128,7 +128,7 @@ fn folders_nested_past_the_depth_limit_are_skipped_not_entered() {
     std::fs::create_dir_all(&vol).unwrap();
     let mut spec = WindowsSpec::win10("DEEP-PC");
     spec.users = vec![UserSpec::local(1001, "ann")];
-    spec.write(&vol.join("Windows"), &[('C', vol.clone())]);
+    spec.write_volume(&vol);
     // C:\Users\ann\Documents is 4 components; 600 one-letter folders below it pass the
     // limit (512) while the host path stays ~1,300 bytes, well inside Linux's 4,096.
     let docs = vol.join("Users/ann/Documents");

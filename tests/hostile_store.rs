@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fixtures::volume::{UserSpec, WindowsSpec};
-use fixtures::{lifeboat_bin, noise, run};
+use fixtures::{lifeboat_bin, noise, run, store_in};
 
 /// A complete store of one user with two files and settings.
 fn make_store(dir: &Path) -> PathBuf {
@@ -20,7 +20,7 @@ fn make_store(dir: &Path) -> PathBuf {
     ];
     let mut spec = WindowsSpec::win10("HOSTILE-PC");
     spec.users = vec![ann];
-    spec.write(&v.join("Windows"), &[('C', v.clone())]);
+    spec.write_volume(&v);
     let dest = dir.join("dest");
     std::fs::create_dir_all(&dest).unwrap();
     let (code, out, err) = lifeboat(&[
@@ -32,12 +32,7 @@ fn make_store(dir: &Path) -> PathBuf {
         "none",
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    let store = std::fs::read_dir(&dest)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
-        .unwrap();
+    let store = store_in(&dest);
     let (code, _, err) = lifeboat(&["verify", store.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     store

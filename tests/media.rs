@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fixtures::winpe::{copype, install_iso, media_bin, Layout, WinPeSpec};
+use fixtures::winpe::{build_media, copype, install_iso, media_bin, Layout, WinPeSpec};
 use fixtures::{realdata, run, workspace_root};
 use lifeboat_media::hook;
 
@@ -189,13 +189,7 @@ fn iso_boots_bios_and_uefi_and_carries_the_agent() {
     let original_wim = std::fs::read(base.join("media/sources/boot.wim")).unwrap();
     let exe = agent(dir.path(), fixtures::pe::AMD64);
     let iso = dir.path().join("lifeboat.iso");
-    let (code, out, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--iso")
-        .arg(&iso));
+    let (code, out, err) = build_media(&base, &[&exe], &[], "--iso", &iso);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         std::fs::read(base.join("media/sources/boot.wim")).unwrap(),
@@ -252,24 +246,12 @@ fn usb_folder_built_twice_has_the_hook_once() {
     let base = copype(dir.path(), &WinPeSpec::amd64());
     let exe = agent(dir.path(), fixtures::pe::AMD64);
     let usb1 = dir.path().join("usb1");
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--usb-dir")
-        .arg(&usb1));
+    let (code, _, err) = build_media(&base, &[&exe], &[], "--usb-dir", &usb1);
     assert_eq!(code, 0, "{err}");
     assert!(usb1.join("bootmgr").is_file() && usb1.join("EFI/Boot/bootx64.efi").is_file());
     // The built stick is itself a base (media folder): build again from it.
     let usb2 = dir.path().join("usb2");
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&usb1)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--usb-dir")
-        .arg(&usb2));
+    let (code, _, err) = build_media(&usb1, &[&exe], &[], "--usb-dir", &usb2);
     assert_eq!(code, 0, "{err}");
     let x = dir.path().join("x");
     std::fs::create_dir_all(&x).unwrap();
@@ -290,13 +272,7 @@ fn winpeshl_base_is_hooked_there() {
     let base = copype(dir.path(), &spec);
     let exe = agent(dir.path(), fixtures::pe::AMD64);
     let usb = dir.path().join("usb");
-    let (code, out, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--usb-dir")
-        .arg(&usb));
+    let (code, out, err) = build_media(&base, &[&exe], &[], "--usb-dir", &usb);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("winpeshl.ini"), "{out}");
     let x = dir.path().join("x");
@@ -322,13 +298,7 @@ fn clear_errors_for_bad_builds() {
     let base = copype(dir.path(), &WinPeSpec::amd64());
     let x86 = agent(dir.path(), fixtures::pe::I386);
     let out = dir.path().join("o.iso");
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&x86)
-        .arg("--iso")
-        .arg(&out));
+    let (code, _, err) = build_media(&base, &[&x86], &[], "--iso", &out);
     assert_eq!(code, 11, "{err}");
     assert!(err.contains("x86") && err.contains("amd64"), "{err}");
     assert!(!out.exists());
@@ -336,26 +306,24 @@ fn clear_errors_for_bad_builds() {
     let amd = agent(dir.path(), fixtures::pe::AMD64);
     let bad_cfg = dir.path().join("config.yaml");
     std::fs::write(&bad_cfg, "destinations:\n  - share: not-a-unc\n").unwrap();
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&amd)
-        .arg("--config")
-        .arg(&bad_cfg)
-        .arg("--iso")
-        .arg(&out));
+    let (code, _, err) = build_media(
+        &base,
+        &[&amd],
+        &["--config", bad_cfg.to_str().unwrap()],
+        "--iso",
+        &out,
+    );
     assert_eq!(code, 11, "{err}");
     assert!(err.contains("config.yaml") && err.contains("UNC"), "{err}");
 
     // A bare WIM has no boot files for an ISO.
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(base.join("media/sources/boot.wim"))
-        .arg("--agent")
-        .arg(&amd)
-        .arg("--iso")
-        .arg(&out));
+    let (code, _, err) = build_media(
+        &base.join("media/sources/boot.wim"),
+        &[&amd],
+        &[],
+        "--iso",
+        &out,
+    );
     assert_eq!(code, 26, "{err}");
     assert!(err.contains("boot files"), "{err}");
 
@@ -364,26 +332,14 @@ fn clear_errors_for_bad_builds() {
         let corrupt = dir.path().join("corrupt");
         std::fs::create_dir_all(corrupt.join("sources")).unwrap();
         std::fs::copy(corrupt_wim, corrupt.join("sources/boot.wim")).unwrap();
-        let (code, _, err) = run(Command::new(media_bin())
-            .args(["build", "--base"])
-            .arg(&corrupt)
-            .arg("--agent")
-            .arg(&amd)
-            .arg("--usb-dir")
-            .arg(dir.path().join("u")));
+        let (code, _, err) =
+            build_media(&corrupt, &[&amd], &[], "--usb-dir", &dir.path().join("u"));
         assert_eq!(code, 26, "{err}");
         assert!(err.contains("boot.wim"), "{err}");
     }
 
     // No firmware for the 2023 signer in a classic base.
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&amd)
-        .args(["--boot-signer", "2023"])
-        .arg("--iso")
-        .arg(&out));
+    let (code, _, err) = build_media(&base, &[&amd], &["--boot-signer", "2023"], "--iso", &out);
     assert_eq!(code, 26, "{err}");
     assert!(err.contains("EX"), "{err}");
 }
@@ -414,14 +370,14 @@ fn exit_codes_follow_usmt_as_the_agents_do() {
     let full = dir.path().join("full");
     std::fs::create_dir_all(&full).unwrap();
     std::fs::write(full.join("keep.txt"), "a technician's file").unwrap();
-    let (code, _, err) = build(&base, &[&amd], &[], "--usb-dir", &full);
+    let (code, _, err) = build_media(&base, &[&amd], &[], "--usb-dir", &full);
     assert_eq!(code, 27, "{err}");
     assert!(err.contains("not empty"), "{err}");
     assert_eq!(std::fs::read_dir(&full).unwrap().count(), 1);
     // A profile that is not one: 28.
     let bad = dir.path().join("broken.yaml");
     std::fs::write(&bad, "include: [unclosed\n").unwrap();
-    let (code, _, err) = build(
+    let (code, _, err) = build_media(
         &base,
         &[&amd],
         &["--profile", &bad.display().to_string()],
@@ -445,7 +401,7 @@ fn exit_codes_follow_usmt_as_the_agents_do() {
     assert!(!iso.exists());
     // Failed while writing: 72, naming the file.
     let nowhere = dir.path().join("no-such-folder/o.iso");
-    let (code, _, err) = build(&base, &[&amd], &[], "--iso", &nowhere);
+    let (code, _, err) = build_media(&base, &[&amd], &[], "--iso", &nowhere);
     assert_eq!(code, 72, "{err}");
     assert!(err.contains("o.iso"), "{err}");
 }
@@ -456,14 +412,13 @@ fn disk_image_has_a_bootable_fat32_and_a_lifeboat_store_partition() {
     let base = copype(dir.path(), &WinPeSpec::amd64());
     let exe = agent(dir.path(), fixtures::pe::AMD64);
     let img = dir.path().join("stick.img");
-    let (code, out, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--disk-image")
-        .arg(&img)
-        .args(["--store-size", "64"]));
+    let (code, out, err) = build_media(
+        &base,
+        &[&exe],
+        &["--store-size", "64"],
+        "--disk-image",
+        &img,
+    );
     assert_eq!(code, 0, "{out}{err}");
     // The partition table, read by sfdisk: an active FAT32 (LBA) partition, then NTFS.
     let (code, table, err) = run(Command::new("sfdisk").arg("-d").arg(&img));
@@ -544,13 +499,7 @@ fn an_iso_is_a_base_too_and_a_non_winpe_wim_is_refused() {
     let base = copype(dir.path(), &WinPeSpec::amd64());
     let exe = agent(dir.path(), fixtures::pe::AMD64);
     let iso = dir.path().join("first.iso");
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&base)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--iso")
-        .arg(&iso));
+    let (code, _, err) = build_media(&base, &[&exe], &[], "--iso", &iso);
     assert_eq!(code, 0, "{err}");
     // The ISO as a base: unpacked with xorriso, its El Torito images used as firmware files.
     let (code, out, err) = run(Command::new(media_bin())
@@ -561,13 +510,7 @@ fn an_iso_is_a_base_too_and_a_non_winpe_wim_is_refused() {
     assert_eq!(v["kind"], "iso");
     assert_eq!(v["images"][0]["arch"], "amd64");
     let again = dir.path().join("second.iso");
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&iso)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--iso")
-        .arg(&again));
+    let (code, _, err) = build_media(&iso, &[&exe], &[], "--iso", &again);
     assert_eq!(code, 0, "{err}");
     let (_, report, _) = run(Command::new("xorriso")
         .arg("-indev")
@@ -592,30 +535,9 @@ fn an_iso_is_a_base_too_and_a_non_winpe_wim_is_refused() {
         .arg(&wim)
         .arg("Windows 11 Pro"));
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run(Command::new(media_bin())
-        .args(["build", "--base"])
-        .arg(&wim)
-        .arg("--agent")
-        .arg(&exe)
-        .arg("--usb-dir")
-        .arg(dir.path().join("u")));
+    let (code, _, err) = build_media(&wim, &[&exe], &[], "--usb-dir", &dir.path().join("u"));
     assert_eq!(code, 26, "{err}");
     assert!(err.contains("no WinPE image"), "{err}");
-}
-
-fn build(
-    base: &Path,
-    agents: &[&Path],
-    args: &[&str],
-    out_flag: &str,
-    out: &Path,
-) -> (i32, String, String) {
-    let mut cmd = Command::new(media_bin());
-    cmd.args(["build", "--base"]).arg(base);
-    for a in agents {
-        cmd.arg("--agent").arg(a);
-    }
-    run(cmd.args(args).arg(out_flag).arg(out))
 }
 
 /// Every path of one tree of an ISO as isoinfo (genisoimage) lists it, versions (";1") and
@@ -701,7 +623,7 @@ fn every_casing_gives_one_tree_in_iso9660_and_joliet() {
         } else {
             &[]
         };
-        let (code, out, err) = build(&base, &[&exe], extra, "--iso", &iso);
+        let (code, out, err) = build_media(&base, &[&exe], extra, "--iso", &iso);
         assert_eq!(code, 0, "{layout:?}: {out}{err}");
         assert_one_tree(&iso, false);
         assert_one_tree(&iso, true);
@@ -728,7 +650,7 @@ fn every_casing_gives_one_tree_in_iso9660_and_joliet() {
     // Windows install media (lower case, El Torito images visible in the tree) as the base.
     let install = install_iso(dir.path(), &WinPeSpec::amd64());
     let iso = dir.path().join("from-install.iso");
-    let (code, out, err) = build(&install, &[&exe], &[], "--iso", &iso);
+    let (code, out, err) = build_media(&install, &[&exe], &[], "--iso", &iso);
     assert_eq!(code, 0, "{out}{err}");
     assert_one_tree(&iso, false);
     assert_one_tree(&iso, true);
@@ -741,7 +663,7 @@ fn a_base_with_one_file_in_two_casings_is_refused_naming_both() {
     std::fs::create_dir_all(base.join("media/boot")).unwrap();
     std::fs::write(base.join("media/boot/bcd"), "another BCD").unwrap();
     let exe = agent(dir.path(), fixtures::pe::AMD64);
-    let (code, _, err) = build(&base, &[&exe], &[], "--usb-dir", &dir.path().join("usb"));
+    let (code, _, err) = build_media(&base, &[&exe], &[], "--usb-dir", &dir.path().join("usb"));
     assert_eq!(code, 26, "{err}");
     assert!(
         err.contains("Boot/BCD") && err.contains("boot/bcd") && err.contains("case"),
@@ -757,7 +679,7 @@ fn usb_folder_and_disk_image_merge_casings_and_say_where_fat32_starts() {
     let base = copype(dir.path(), &spec);
     let exe = agent(dir.path(), fixtures::pe::AMD64);
     let usb = dir.path().join("usb");
-    let (code, out, err) = build(&base, &[&exe], &[], "--usb-dir", &usb);
+    let (code, out, err) = build_media(&base, &[&exe], &[], "--usb-dir", &usb);
     assert_eq!(code, 0, "{out}{err}");
     let names = |d: &Path| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(d)
@@ -775,7 +697,7 @@ fn usb_folder_and_disk_image_merge_casings_and_say_where_fat32_starts() {
     assert_eq!(names(&usb.join("EFI/Microsoft/Boot")), ["BCD", "Fonts"]);
 
     let img = dir.path().join("stick.img");
-    let (code, out, err) = build(&base, &[&exe], &[], "--disk-image", &img);
+    let (code, out, err) = build_media(&base, &[&exe], &[], "--disk-image", &img);
     assert_eq!(code, 0, "{out}{err}");
     let (_, table, _) = run(Command::new("sfdisk").arg("-J").arg(&img));
     let table: serde_json::Value = serde_json::from_str(&table).unwrap();
@@ -884,7 +806,7 @@ fn the_agent_of_each_images_architecture_goes_in() {
         );
         assert!(out.contains("UCRT (ucrtbase.dll): present"), "{out}");
         let iso = sub.join("out.iso");
-        let (code, out, err) = build(&base, &[&agents], &["--json"], "--iso", &iso);
+        let (code, out, err) = build_media(&base, &[&agents], &["--json"], "--iso", &iso);
         assert_eq!(code, 0, "{file}: {out}{err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["build"]["agent"], agents.join(file).display().to_string());
@@ -923,7 +845,7 @@ fn the_agent_of_each_images_architecture_goes_in() {
         out.contains("UCRT (ucrtbase.dll): absent") && out.contains("none of the given fits"),
         "{out}"
     );
-    let (code, _, err) = build(&base, &[&agents], &[], "--usb-dir", &sub.join("usb"));
+    let (code, _, err) = build_media(&base, &[&agents], &[], "--usb-dir", &sub.join("usb"));
     assert_eq!(code, 11, "{err}");
     assert!(
         err.contains("ucrtbase.dll") && err.contains("lifeboat-arm64.exe"),
@@ -933,7 +855,7 @@ fn the_agent_of_each_images_architecture_goes_in() {
     let other = dir.path().join("other-amd64.exe");
     std::fs::write(&other, pe_importing(fixtures::pe::AMD64, &crt)).unwrap();
     let base = copype(&dir.path().join("lifeboat-amd64.exe"), &WinPeSpec::amd64());
-    let (code, _, err) = build(
+    let (code, _, err) = build_media(
         &base,
         &[&agents, &other],
         &[],

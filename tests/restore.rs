@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use fixtures::migration::{long_rel, old_machine_store, old_time, utf16z, walk};
 use fixtures::volume::{UserSpec, WindowsSpec};
-use fixtures::{lifeboat_bin, run, tree_fingerprint};
+use fixtures::{lifeboat_bin, run, store_in, tree_fingerprint};
 
 fn lifeboat(args: &[&str]) -> (i32, String, String) {
     run(Command::new(lifeboat_bin()).args(args))
@@ -34,7 +34,7 @@ fn new_machine(dir: &Path, name: &str) -> PathBuf {
     )];
     let mut spec = WindowsSpec::win11("NEWPC");
     spec.users = vec![bob];
-    spec.write(&t.join("Windows"), &[('C', t.clone())]);
+    spec.write_volume(&t);
     t
 }
 
@@ -416,8 +416,7 @@ fn migxml_helpers_recorded_by_the_capture_are_honoured_by_the_restore() {
     let mut old = WindowsSpec::win10("OLDPC");
     old.users = vec![ann];
     let c = dir.path().join("old-c");
-    std::fs::create_dir_all(&c).unwrap();
-    old.write(&c.join("Windows"), &[('C', c.clone())]);
+    old.write_volume(&c);
     let xml = dir.path().join("helpers.xml");
     std::fs::write(&xml, HELPERS_XML).unwrap();
     let stores = dir.path().join("stores");
@@ -432,12 +431,7 @@ fn migxml_helpers_recorded_by_the_capture_are_honoured_by_the_restore() {
         s(&xml),
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    let store = std::fs::read_dir(&stores)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.join("manifest.yaml").is_file())
-        .expect("a store");
+    let store = store_in(&stores);
 
     // The manifest records each instruction for ann, with its helper and its objects.
     let manifest: serde_norway::Value =
@@ -495,7 +489,7 @@ fn migxml_helpers_recorded_by_the_capture_are_honoured_by_the_restore() {
     ];
     let mut new = WindowsSpec::win11("NEWPC");
     new.users = vec![bob];
-    new.write(&t.join("Windows"), &[('C', t.clone())]);
+    new.write_volume(&t);
 
     let (code, v, err) = restore(&store, &t, &[]);
     assert_eq!(code, 0, "{v}\n{err}");
@@ -630,7 +624,7 @@ fn shipped_migapp_quicktime_moves_and_source_priority() {
         r"C:\Program Files (x86)\QuickTime\QuickTimePlayer.exe".into(),
     ));
     old.users = vec![ann];
-    old.write(&c.join("Windows"), &[('C', c.clone())]);
+    old.write_volume(&c);
     let stores = dir.path().join("stores");
     std::fs::create_dir_all(&stores).unwrap();
     let (code, out, err) = lifeboat(&[
@@ -643,12 +637,7 @@ fn shipped_migapp_quicktime_moves_and_source_priority() {
         s(&migapp),
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    let store = std::fs::read_dir(&stores)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.join("manifest.yaml").is_file())
-        .expect("a store");
+    let store = store_in(&stores);
     let manifest: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(store.join("manifest.yaml")).unwrap())
             .unwrap();
@@ -675,7 +664,7 @@ fn shipped_migapp_quicktime_moves_and_source_priority() {
     bob.files = vec![(prefs.into(), b"bob's QuickTime".to_vec())];
     let mut new = WindowsSpec::win11("NEWPC");
     new.users = vec![bob];
-    new.write(&t.join("Windows"), &[('C', t.clone())]);
+    new.write_volume(&t);
     let (code, v, err) = restore(&store, &t, &[]);
     assert_eq!(code, 0, "{v}\n{err}");
     let there = t.join("Users/bob/AppData/Local/Apple Computer/QuickTime");

@@ -18,8 +18,7 @@ fn volume(dir: &Path) -> PathBuf {
     ];
     spec.users = vec![ann];
     let v = dir.join("c");
-    std::fs::create_dir_all(&v).unwrap();
-    spec.write(&v.join("Windows"), &[('C', v.clone())]);
+    spec.write_volume(&v);
     v
 }
 

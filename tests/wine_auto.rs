@@ -24,10 +24,10 @@ fn auto_captures_to_the_lifeboat_stick() {
     let mut ann = UserSpec::local(1001, "ann");
     ann.files = vec![(r"Documents\ann.txt".into(), b"ann's".to_vec())];
     spec.users = vec![ann, bob];
-    spec.write(&d.join("Windows"), &[('C', d.clone())]);
+    spec.write_volume(&d);
     // A second installation, so the menu is asked.
     let old = d.join("Windows.old");
-    WindowsSpec::win10("AUTO-OLD").write(&old.join("Windows"), &[('C', old.clone())]);
+    WindowsSpec::win10("AUTO-OLD").write_volume(&old);
     let config = dir.path().join("cfg");
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(
@@ -83,7 +83,7 @@ fn auto_in_winpe_captures_to_the_boot_stick() {
     let f = dir.path().join("f");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::create_dir_all(f.join("sources")).unwrap();
-    WindowsSpec::win10("STICK-PC").write(&d.join("Windows"), &[('C', d.clone())]);
+    WindowsSpec::win10("STICK-PC").write_volume(&d);
     std::fs::write(f.join("sources/boot.wim"), "the media's image").unwrap();
     std::fs::write(
         f.join("config.yaml"),
@@ -123,8 +123,7 @@ fn auto_without_a_destination_says_what_to_do() {
     let wine = WinePrefix::new();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("d");
-    std::fs::create_dir_all(&d).unwrap();
-    WindowsSpec::win10("NODEST").write(&d.join("Windows"), &[('C', d.clone())]);
+    WindowsSpec::win10("NODEST").write_volume(&d);
     std::fs::write(d.join("config.yaml"), "unattended: true\n").unwrap();
     // The marker file on the source itself must not make it the destination.
     std::fs::write(d.join("lifeboat.store"), "").unwrap();
@@ -147,10 +146,9 @@ fn auto_without_a_destination_says_what_to_do() {
 fn auto_unattended_with_several_installations_refuses_on_linux() {
     let dir = tempfile::tempdir().unwrap();
     let v = dir.path().join("v");
-    std::fs::create_dir_all(&v).unwrap();
-    WindowsSpec::win11("A").write(&v.join("Windows"), &[('C', v.clone())]);
+    WindowsSpec::win11("A").write_volume(&v);
     let old = v.join("Windows.old");
-    WindowsSpec::win10("B").write(&old.join("Windows"), &[('C', old.clone())]);
+    WindowsSpec::win10("B").write_volume(&old);
     let cfg = dir.path().join("config.yaml");
     std::fs::write(&cfg, "unattended: true\n").unwrap();
     let (code, _, err) = run(Command::new(lifeboat_bin())

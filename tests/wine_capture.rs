@@ -30,7 +30,7 @@ fn windows_agent_captures_e_to_f() {
         .push((format!(r"Documents\{long}\deep.txt"), b"deep".to_vec()));
     let mut spec = WindowsSpec::win10("WINE-CAP");
     spec.users = vec![ann];
-    spec.write(&e.join("Windows"), &[('C', e.clone())]);
+    spec.write_volume(&e);
     wine.map_drive('e', &e);
     wine.map_drive('f', &f);
     let before = tree_fingerprint(&e);

@@ -10,8 +10,7 @@ use fixtures::wine::WinePrefix;
 
 fn volume(dir: &Path, name: &str, spec: &WindowsSpec) -> PathBuf {
     let v = dir.join(name);
-    std::fs::create_dir_all(&v).unwrap();
-    spec.write(&v.join("Windows"), &[('C', v.clone())]);
+    spec.write_volume(&v);
     v
 }
 
@@ -31,7 +30,7 @@ fn windows_agent_detects_fixture_volumes() {
     let mut old = WindowsSpec::win10("OLD-PC");
     old.users = vec![UserSpec::local(1005, "olduser")];
     let winold = e.join("Windows.old");
-    old.write(&winold.join("Windows"), &[('C', winold.clone())]);
+    old.write_volume(&winold);
     wine.map_drive('d', &d);
     wine.map_drive('e', &e);
     let before = tree_fingerprint(dir.path());

@@ -211,13 +211,13 @@ fn auto_captures_to_a_share_and_restores_from_it() {
     )];
     let mut spec = WindowsSpec::win10("SHARE-PC");
     spec.users = vec![ann];
-    spec.write(&old.join("Windows"), &[('C', old.clone())]);
+    spec.write_volume(&old);
     // The same computer, reimaged: ann has a fresh, empty profile.
     let mut fresh = UserSpec::local(1001, "ann");
     fresh.files = Vec::new();
     let mut spec = WindowsSpec::win11("SHARE-PC");
     spec.users = vec![fresh];
-    spec.write(&new.join("Windows"), &[('C', new.clone())]);
+    spec.write_volume(&new);
     std::fs::write(
         cfg.join("capture.yaml"),
         "destinations:\n  - share: '\\\\server\\captures'\nunattended: true\nprofiles: [user]\n",

@@ -31,7 +31,7 @@ fn scanstate_exe_captures_e_into_f() {
     ];
     let mut spec = WindowsSpec::win10("WINE-SCAN");
     spec.users = vec![ann];
-    spec.write(&e.join("Windows"), &[('C', e.clone())]);
+    spec.write_volume(&e);
     // Microsoft's MigDocs.xml in place (G: is its folder), or a rule of our own.
     let rules = match fixtures::realdata("usmt/ms-shipped/usmt__MigDocs.xml") {
         Some(p) => {

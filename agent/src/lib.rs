@@ -17,6 +17,7 @@ pub mod facts;
 pub mod fsread;
 pub mod hive;
 pub mod job;
+pub mod le;
 pub mod limits;
 pub mod lnk;
 pub mod media_layout;

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::le::{u16_at, u16s, u32_at};
 use crate::limits::SMALL_FILE_MAX_BYTES;
 
 /// `LinkCLSID` 00021401-0000-0000-C000-000000000046, as stored.
@@ -68,18 +69,6 @@ fn bad(what: &'static str) -> LnkError {
     LnkError::Malformed(what)
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
 /// A NUL-terminated code-page string at `at` (read as Latin-1: the code page of the machine
 /// that wrote it is unknown; paths are ASCII in practice).
 fn ansi_z(b: &[u8], at: usize) -> Option<String> {
@@ -91,11 +80,7 @@ fn ansi_z(b: &[u8], at: usize) -> Option<String> {
 /// A NUL-terminated UTF-16LE string at `at`.
 fn unicode_z(b: &[u8], at: usize) -> Option<String> {
     let rest = b.get(at..)?;
-    let units: Vec<u16> = rest
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .take_while(|&u| u != 0)
-        .collect();
+    let units: Vec<u16> = u16s(rest).take_while(|&u| u != 0).collect();
     // The terminator must be inside the structure.
     (units.len() * 2 + 2 <= rest.len()).then(|| String::from_utf16_lossy(&units))
 }
@@ -145,10 +130,7 @@ pub fn parse(b: &[u8]) -> Result<Shortcut, LnkError> {
             .get(at + 2..at + 2 + len)
             .ok_or(bad("StringData runs past the end of the file"))?;
         *slot = Some(if unicode {
-            let units: Vec<u16> = raw
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
+            let units: Vec<u16> = u16s(raw).collect();
             String::from_utf16_lossy(&units)
         } else {
             raw.iter().map(|&c| char::from(c)).collect()

@@ -6,6 +6,8 @@ pub mod version;
 
 use serde::Serialize;
 
+use crate::le::{u16_at, u32_at};
+
 /// CPU architectures Lifeboat distinguishes, named as Windows does (`PROCESSOR_ARCHITECTURE`
 /// aside, which says `AMD64` and `ARM64` in capitals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -78,15 +80,15 @@ pub fn machine_of(bytes: &[u8]) -> Result<u16, &'static str> {
     if bytes.len() < 0x40 || &bytes[..2] != b"MZ" {
         return Err("no 'MZ' header");
     }
-    let pe = u32::from_le_bytes([bytes[0x3c], bytes[0x3d], bytes[0x3e], bytes[0x3f]]) as usize;
-    let sig = bytes
-        .get(pe..pe + 4)
+    let pe = u32_at(bytes, 0x3c).ok_or("no 'MZ' header")? as usize;
+    let sig = pe
+        .checked_add(4)
+        .and_then(|end| bytes.get(pe..end))
         .ok_or("PE header offset points outside the file")?;
     if sig != b"PE\0\0" {
         return Err("no 'PE' signature where the DOS header points");
     }
-    let m = bytes.get(pe + 4..pe + 6).ok_or("truncated COFF header")?;
-    Ok(u16::from_le_bytes([m[0], m[1]]))
+    u16_at(bytes, pe + 4).ok_or("truncated COFF header")
 }
 
 /// Architecture of the PE file at `path` (a regular file; only its head is read).

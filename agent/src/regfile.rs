@@ -103,10 +103,7 @@ fn plain_string(data: &[u8]) -> Option<String> {
     if data.len() % 2 != 0 {
         return None;
     }
-    let units: Vec<u16> = data
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
+    let units: Vec<u16> = crate::le::u16s(data).collect();
     // Empty data (no NUL at all) is not `""`, which imports as one NUL: found by fuzzing.
     let body = match units.split_last() {
         Some((0, body)) => body,

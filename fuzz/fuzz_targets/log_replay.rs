@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 
 use libfuzzer_sys::fuzz_target;
 use lifeboat::hive::{replay_logs, LoadedHive, Visit};
+use lifeboat::le::u32_at;
 
 fn split(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let len = |at: usize| -> Option<usize> {
-        Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?) as usize)
-    };
+    let len = |at: usize| u32_at(data, at).map(|n| n as usize);
     let (h, l1) = (len(0)?, len(4)?);
     let rest = data.get(8..)?;
     let h = h % (rest.len() + 1);

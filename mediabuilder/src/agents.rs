@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use lifeboat::le::{u16_at, u32_at};
 use lifeboat::pe::{self, Arch};
 
 use crate::error::{MediaError, Result};
@@ -117,18 +118,6 @@ fn read(path: &Path) -> Result<Agent> {
         arch,
         runtime: if ucrt { Runtime::Ucrt } else { Runtime::Msvcrt },
     })
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
 }
 
 /// The names of the DLLs a PE image imports (PE/COFF spec: optional header data directory 1,

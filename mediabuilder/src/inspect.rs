@@ -256,86 +256,79 @@ pub fn render(r: &InspectReport) -> String {
         r.base, r.kind, r.boot_wim, r.boot_index
     );
     for i in &r.images {
-        let mark = if Some(i.index) == r.winpe_image {
-            "  <- WinPE image Lifeboat uses"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            s,
-            "\n[{}] {} {}{}",
-            i.index,
-            i.name,
-            i.version.as_deref().unwrap_or(""),
-            mark
-        );
-        let _ = writeln!(
-            s,
-            "    architecture: {}",
-            i.arch
-                .map(|a| a.as_str())
-                .unwrap_or("unknown (no System32\\ntoskrnl.exe)")
-        );
-        let _ = writeln!(s, "    WinPE: {}", if i.is_winpe { "yes" } else { "no" });
-        let _ = writeln!(
-            s,
-            "    optional components: {}",
-            if i.optional_components.is_empty() {
-                "none".into()
-            } else {
-                i.optional_components.join(", ")
-            }
-        );
-        let _ = writeln!(
-            s,
-            "    MSXML: {}",
-            if i.msxml {
-                "present (msxml6.dll). Lifeboat needs none; Microsoft's ScanState would."
-            } else {
-                "absent. Lifeboat needs none; Microsoft's ScanState would not run here."
-            }
-        );
-        let _ = writeln!(
-            s,
-            "    BitLocker unlock: {}",
-            if i.bitlocker_unlock {
-                "yes (manage-bde -unlock works)"
-            } else {
-                "no: add WinPE-WMI and WinPE-SecureStartup with DISM on Windows to unlock volumes"
-            }
-        );
-        if i.has_winpeshl_ini {
-            let _ = writeln!(s, "    winpeshl.ini present: startnet.cmd does not run; Lifeboat hooks winpeshl.ini instead");
-        }
-        let _ = writeln!(
-            s,
-            "    UCRT (ucrtbase.dll): {}",
-            if i.ucrtbase {
-                "present (an agent built with the UCRT, as the arm64 one is, runs)"
-            } else {
-                "absent: only an agent built with msvcrt (x86, amd64) runs here"
-            }
-        );
+        render_image(&mut s, i, Some(i.index) == r.winpe_image);
     }
-    let b = &r.boot_files;
+    render_boot_files(&mut s, &r.boot_files);
+    render_agent(&mut s, r.agent.as_ref());
+    s
+}
+
+/// "none" for an empty list, else its items joined with commas.
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// One image: its heading (marked when a build would use it) and what it offers an agent.
+fn render_image(s: &mut String, i: &ImageReport, used: bool) {
+    let mark = if used {
+        "  <- WinPE image Lifeboat uses"
+    } else {
+        ""
+    };
+    let version = i.version.as_deref().unwrap_or("");
+    let _ = writeln!(s, "\n[{}] {} {version}{mark}", i.index, i.name);
+    let arch = i
+        .arch
+        .map(|a| a.as_str())
+        .unwrap_or("unknown (no System32\\ntoskrnl.exe)");
+    let _ = writeln!(s, "    architecture: {arch}");
+    let _ = writeln!(s, "    WinPE: {}", if i.is_winpe { "yes" } else { "no" });
+    let _ = writeln!(
+        s,
+        "    optional components: {}",
+        list(&i.optional_components)
+    );
+    let msxml = if i.msxml {
+        "present (msxml6.dll). Lifeboat needs none; Microsoft's ScanState would."
+    } else {
+        "absent. Lifeboat needs none; Microsoft's ScanState would not run here."
+    };
+    let _ = writeln!(s, "    MSXML: {msxml}");
+    let unlock = if i.bitlocker_unlock {
+        "yes (manage-bde -unlock works)"
+    } else {
+        "no: add WinPE-WMI and WinPE-SecureStartup with DISM on Windows to unlock volumes"
+    };
+    let _ = writeln!(s, "    BitLocker unlock: {unlock}");
+    if i.has_winpeshl_ini {
+        let _ = writeln!(s, "    winpeshl.ini present: startnet.cmd does not run; Lifeboat hooks winpeshl.ini instead");
+    }
+    let ucrt = if i.ucrtbase {
+        "present (an agent built with the UCRT, as the arm64 one is, runs)"
+    } else {
+        "absent: only an agent built with msvcrt (x86, amd64) runs here"
+    };
+    let _ = writeln!(s, "    UCRT (ucrtbase.dll): {ucrt}");
+}
+
+fn render_boot_files(s: &mut String, b: &BootFiles) {
     let _ = writeln!(
         s,
         "\nBoot files: BIOS {}; UEFI {}",
-        if b.bios.is_empty() {
-            "none".into()
-        } else {
-            b.bios.join(", ")
-        },
-        if b.uefi.is_empty() {
-            "none".into()
-        } else {
-            b.uefi.join(", ")
-        }
+        list(&b.bios),
+        list(&b.uefi)
     );
     if b.signer_2023 {
         let _ = writeln!(s, "    2023-signed boot manager present: --boot-signer 2023 for machines with the 2023 revocations");
     }
-    match &r.agent {
+}
+
+fn render_agent(s: &mut String, choice: Option<&AgentChoice>) {
+    match choice {
         Some(AgentChoice { agent: Some(a), .. }) => {
             let runtime = match a.runtime {
                 agents::Runtime::Msvcrt => "msvcrt",
@@ -350,5 +343,97 @@ pub fn render(r: &InspectReport) -> String {
         }
         _ => {}
     }
-    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(index: u32, yes: bool) -> ImageReport {
+        ImageReport {
+            index,
+            name: format!("Image {index}"),
+            description: String::new(),
+            version: yes.then(|| "10.0.22621".to_string()),
+            arch: yes.then_some(Arch::Amd64),
+            is_winpe: yes,
+            optional_components: if yes {
+                vec!["WinPE-WMI".into(), "WinPE-SecureStartup".into()]
+            } else {
+                Vec::new()
+            },
+            msxml: yes,
+            bitlocker_unlock: yes,
+            has_winpeshl_ini: yes,
+            ucrtbase: yes,
+        }
+    }
+
+    fn report(agent: Option<AgentChoice>) -> InspectReport {
+        InspectReport {
+            base: "/media/base".into(),
+            kind: BaseKind::Copype,
+            boot_wim: "/media/base/media/sources/boot.wim".into(),
+            boot_index: 2,
+            images: vec![image(1, false), image(2, true)],
+            winpe_image: Some(2),
+            boot_files: BootFiles {
+                bios: vec!["bootmgr".into(), "etfsboot.com".into()],
+                uefi: Vec::new(),
+                signer_2023: true,
+                noprompt: false,
+            },
+            agent,
+        }
+    }
+
+    #[test]
+    fn render_reads_as_the_notes_say() {
+        let agent = AgentChoice {
+            agent: Some(Agent {
+                path: "/agents/lifeboat.exe".into(),
+                arch: Arch::Amd64,
+                runtime: agents::Runtime::Msvcrt,
+            }),
+            problem: None,
+        };
+        let text = render(&report(Some(agent)));
+        let expected = "Base: /media/base (Copype)
+boot.wim: /media/base/media/sources/boot.wim (boot index 2)
+
+[1] Image 1\x20
+    architecture: unknown (no System32\\ntoskrnl.exe)
+    WinPE: no
+    optional components: none
+    MSXML: absent. Lifeboat needs none; Microsoft's ScanState would not run here.
+    BitLocker unlock: no: add WinPE-WMI and WinPE-SecureStartup with DISM on Windows to unlock volumes
+    UCRT (ucrtbase.dll): absent: only an agent built with msvcrt (x86, amd64) runs here
+
+[2] Image 2 10.0.22621  <- WinPE image Lifeboat uses
+    architecture: amd64
+    WinPE: yes
+    optional components: WinPE-WMI, WinPE-SecureStartup
+    MSXML: present (msxml6.dll). Lifeboat needs none; Microsoft's ScanState would.
+    BitLocker unlock: yes (manage-bde -unlock works)
+    winpeshl.ini present: startnet.cmd does not run; Lifeboat hooks winpeshl.ini instead
+    UCRT (ucrtbase.dll): present (an agent built with the UCRT, as the arm64 one is, runs)
+
+Boot files: BIOS bootmgr, etfsboot.com; UEFI none
+    2023-signed boot manager present: --boot-signer 2023 for machines with the 2023 revocations
+
+Agent: /agents/lifeboat.exe (amd64, msvcrt)
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn render_says_why_no_agent_fits() {
+        let none = AgentChoice {
+            agent: None,
+            problem: Some("no arm64 agent given".into()),
+        };
+        let text = render(&report(Some(none)));
+        assert!(text.ends_with("\nAgent: none of the given fits: no arm64 agent given\n"));
+        assert!(!render(&report(None)).contains("Agent:"));
+    }
 }

@@ -126,6 +126,28 @@ pub fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
     )
 }
 
+/// The one store a capture wrote into `dest`: the folder with a `manifest.yaml` whose name
+/// does not start with a dot (a store still being written is `.<name>.partial`).
+pub fn store_in(dest: &Path) -> PathBuf {
+    let stores: Vec<PathBuf> = std::fs::read_dir(dest)
+        .unwrap_or_else(|e| panic!("{}: {e}", dest.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .filter(|p| p.join("manifest.yaml").is_file())
+        .collect();
+    assert_eq!(
+        stores.len(),
+        1,
+        "not one store in {}: {stores:?}",
+        dest.display()
+    );
+    stores[0].clone()
+}
+
 /// Path → SHA-256-free fingerprint of every file (size, bytes, mtime) under `dir`, for
 /// "the source was not written to" checks.
 pub fn tree_fingerprint(dir: &Path) -> Vec<(PathBuf, Vec<u8>, Option<std::time::SystemTime>)> {

@@ -116,12 +116,7 @@ pub fn old_machine_store(dir: &Path) -> PathBuf {
         s(&profile),
     ]));
     assert_eq!(code, 0, "{out}{err}");
-    std::fs::read_dir(&dest)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.join("manifest.yaml").is_file())
-        .expect("a store")
+    crate::store_in(&dest)
 }
 
 pub fn walk(dir: &Path) -> Vec<PathBuf> {

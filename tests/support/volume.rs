@@ -444,6 +444,12 @@ impl WindowsSpec {
         h
     }
 
+    /// Writes the installation onto the volume folder `vol` as its own C: (`vol/Windows`,
+    /// the profiles below `vol`): the layout of most machines.
+    pub fn write_volume(&self, vol: &Path) {
+        self.write(&vol.join("Windows"), &[('C', vol.to_path_buf())]);
+    }
+
     /// Writes the installation into `windows_dir` (e.g. `<vol>/Windows`), and the user
     /// profiles into whichever folder stands for their drive letter in `volumes`.
     pub fn write(&self, windows_dir: &Path, volumes: &[(char, PathBuf)]) {

@@ -115,6 +115,23 @@ pub fn media_bin() -> PathBuf {
     .clone()
 }
 
+/// `lifeboat-media build --base BASE --agent A… ARGS… OUT_FLAG OUT`: (exit code, stdout,
+/// stderr).
+pub fn build_media(
+    base: &Path,
+    agents: &[&Path],
+    args: &[&str],
+    out_flag: &str,
+    out: &Path,
+) -> (i32, String, String) {
+    let mut cmd = Command::new(media_bin());
+    cmd.args(["build", "--base"]).arg(base);
+    for a in agents {
+        cmd.arg("--agent").arg(a);
+    }
+    crate::run(cmd.args(args).arg(out_flag).arg(out))
+}
+
 /// The marker the stand-ins carry; the name a copy stands for follows it.
 const TAG: &[u8] = b"@@LIFEBOAT-TAG@@";
 

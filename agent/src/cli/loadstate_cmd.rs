@@ -12,113 +12,147 @@ Lifeboat restores its own stores (lifeboat capture, scanstate). The rules record
 /i: and /config: files are accepted and not needed. /lac asks the password at the console (never on the command line).\n\
 Same engine as `lifeboat restore`; see `lifeboat restore --help`.";
 
+type Refusal = (i32, String);
+
+fn bad(m: String) -> Refusal {
+    (exit::INVALID_PARAMETERS, m)
+}
+
+/// What the switches say that is checked only once all of them are read.
+#[derive(Default)]
+struct Seen {
+    store: Option<String>,
+    all: bool,
+    lae: bool,
+}
+
 /// What the LoadState command line says, or the exit code to stop with.
-pub fn parse(args: &[String]) -> Result<RestoreArgs, (i32, String)> {
-    let bad = |m: String| (exit::INVALID_PARAMETERS, m);
+pub fn parse(args: &[String]) -> Result<RestoreArgs, Refusal> {
     let mut out = RestoreArgs {
         on_conflict: "rename".into(),
         ..Default::default()
     };
-    let mut store = None;
-    let mut all = false;
-    let mut lae = false;
-    let takes_value = |n: &str| {
-        matches!(
-            n,
-            "i" | "config"
-                | "mu"
-                | "md"
-                | "ui"
-                | "ue"
-                | "uel"
-                | "v"
-                | "l"
-                | "progress"
-                | "r"
-                | "w"
-                | "key"
-                | "keyfile"
-        )
-    };
+    let mut seen = Seen::default();
     for token in tokenize(args, takes_value) {
-        let (name, value) = match token {
+        match token {
             Token::Positional(a) => {
-                if store.replace(a.clone()).is_some() {
+                if seen.store.replace(a.clone()).is_some() {
                     return Err(bad(format!("\"{a}\": only one store path")));
                 }
-                continue;
             }
-            Token::Switch { name, value } => (name, value),
-        };
-        let need = |v: Option<String>| {
-            v.filter(|v| !v.is_empty())
-                .ok_or_else(|| bad(format!("/{name}: an option argument is missing")))
-        };
-        match name.as_str() {
-            "?" | "help" => return Err((1, HELP.into())),
-            "i" | "config" => {
-                need(value)?;
-            }
-            "mu" => {
-                let v = need(value)?;
-                // OldDomain\OldUser:[NewDomain\]NewUser — the split is at the last colon.
-                let (old, new) = v.rsplit_once(':').ok_or_else(|| {
-                    bad(format!(
-                        "/mu:{v}: the source-to-target user account mapping is invalid"
-                    ))
-                })?;
-                out.users.push(format!("{old}={new}"));
-            }
-            "md" => {
-                let v = need(value)?;
-                let (old, new) = v.split_once(':').ok_or_else(|| {
-                    bad(format!(
-                        "/md:{v}: the source-to-target domain mapping is invalid"
-                    ))
-                })?;
-                out.domains.push(format!("{old}={new}"));
-            }
-            "ui" => out.users.push(need(value)?),
-            "ue" => out.skip_users.push(need(value)?),
-            "all" => all = true,
-            "lac" => {
-                if value.is_some() {
-                    return Err(bad(
-                        "/lac:Password: Lifeboat never takes a password on the command line (it would be in logs and task sequences); give /lac and type it at the console".into(),
-                    ));
-                }
-                out.create_local = true;
-            }
-            "lae" => lae = true,
-            "c" => out.continue_on_error = true,
-            "v" => {
-                let v = need(value)?;
-                let n: u32 = v.parse().map_err(|_| {
-                    bad("Verbosity level must be specified as a sum of the desired log options: Verbose (0x01), Record Objects (0x04), Echo to debug port (0x08)".into())
-                })?;
-                out.verbose = n & 1 != 0;
-            }
-            "l" => out.log = Some(need(value)?.into()),
-            "progress" => out.progress = Some(need(value)?.into()),
-            "r" | "w" => {
-                need(value)?
-                    .parse::<u32>()
-                    .map_err(|_| bad(format!("/{name}: the argument must be an integer")))?;
-            }
-            "decrypt" | "key" | "keyfile" | "nocompress" | "hardlink" | "uel" | "auto" => {
-                return Err(bad(format!("/{name}: not supported by Lifeboat's stores")));
-            }
-            _ => return Err(bad(format!("/{name}: command line option is not valid"))),
+            Token::Switch { name, value } => switch(&mut out, &mut seen, &name, value)?,
         }
     }
-    if all && (!out.users.iter().all(|u| u.contains('=')) || !out.skip_users.is_empty()) {
+    finish(out, seen)
+}
+
+/// The switches whose argument may follow them as the next word.
+fn takes_value(name: &str) -> bool {
+    matches!(
+        name,
+        "i" | "config"
+            | "mu"
+            | "md"
+            | "ui"
+            | "ue"
+            | "uel"
+            | "v"
+            | "l"
+            | "progress"
+            | "r"
+            | "w"
+            | "key"
+            | "keyfile"
+    )
+}
+
+/// One switch, into `out` (or `seen`).
+fn switch(
+    out: &mut RestoreArgs,
+    seen: &mut Seen,
+    name: &str,
+    value: Option<String>,
+) -> Result<(), Refusal> {
+    let need = |v: Option<String>| {
+        v.filter(|v| !v.is_empty())
+            .ok_or_else(|| bad(format!("/{name}: an option argument is missing")))
+    };
+    match name {
+        "?" | "help" => return Err((1, HELP.into())),
+        "i" | "config" => {
+            need(value)?;
+        }
+        "mu" => out.users.push(user_mapping(&need(value)?)?),
+        "md" => out.domains.push(domain_mapping(&need(value)?)?),
+        "ui" => out.users.push(need(value)?),
+        "ue" => out.skip_users.push(need(value)?),
+        "all" => seen.all = true,
+        "lac" => {
+            if value.is_some() {
+                return Err(bad(
+                    "/lac:Password: Lifeboat never takes a password on the command line (it would be in logs and task sequences); give /lac and type it at the console".into(),
+                ));
+            }
+            out.create_local = true;
+        }
+        "lae" => seen.lae = true,
+        "c" => out.continue_on_error = true,
+        "v" => out.verbose = verbose(&need(value)?)?,
+        "l" => out.log = Some(need(value)?.into()),
+        "progress" => out.progress = Some(need(value)?.into()),
+        "r" | "w" => {
+            need(value)?
+                .parse::<u32>()
+                .map_err(|_| bad(format!("/{name}: the argument must be an integer")))?;
+        }
+        "decrypt" | "key" | "keyfile" | "nocompress" | "hardlink" | "uel" | "auto" => {
+            return Err(bad(format!("/{name}: not supported by Lifeboat's stores")));
+        }
+        _ => return Err(bad(format!("/{name}: command line option is not valid"))),
+    }
+    Ok(())
+}
+
+/// `/mu:OldDomain\OldUser:[NewDomain\]NewUser` as `--user OLD=NEW`: the split is at the
+/// last colon.
+fn user_mapping(v: &str) -> Result<String, Refusal> {
+    let (old, new) = v.rsplit_once(':').ok_or_else(|| {
+        bad(format!(
+            "/mu:{v}: the source-to-target user account mapping is invalid"
+        ))
+    })?;
+    Ok(format!("{old}={new}"))
+}
+
+/// `/md:OldDomain:NewDomain` as `--domain OLD=NEW`.
+fn domain_mapping(v: &str) -> Result<String, Refusal> {
+    let (old, new) = v.split_once(':').ok_or_else(|| {
+        bad(format!(
+            "/md:{v}: the source-to-target domain mapping is invalid"
+        ))
+    })?;
+    Ok(format!("{old}={new}"))
+}
+
+/// `/v:N`: a sum of log options, of which Lifeboat follows Verbose (1).
+fn verbose(v: &str) -> Result<bool, Refusal> {
+    let n: u32 = v.parse().map_err(|_| {
+        bad("Verbosity level must be specified as a sum of the desired log options: Verbose (0x01), Record Objects (0x04), Echo to debug port (0x08)".into())
+    })?;
+    Ok(n & 1 != 0)
+}
+
+/// The checks across switches, and the store path LoadState requires.
+fn finish(mut out: RestoreArgs, seen: Seen) -> Result<RestoreArgs, Refusal> {
+    if seen.all && (!out.users.iter().all(|u| u.contains('=')) || !out.skip_users.is_empty()) {
         return Err(bad("/all conflicts with /ui, /ue or /uel".into()));
     }
-    if lae && !out.create_local {
+    if seen.lae && !out.create_local {
         return Err(bad("/lae is only used with /lac".into()));
     }
-    out.enable_local = lae;
-    out.store = store
+    out.enable_local = seen.lae;
+    out.store = seen
+        .store
         .ok_or_else(|| bad("The store parameter is required but not specified".into()))?
         .into();
     Ok(out)
@@ -173,6 +207,11 @@ mod tests {
             &["/v:x", "S"],
             &["/bogus", "S"],
             &["/mu:nocolon", "S"],
+            &["/md:nocolon", "S"],
+            &["/v", "S"],
+            &["/r:x", "S"],
+            &["/key:k", "S"],
+            &["S", "T"],
             &["/i:x.xml"],
         ] {
             assert_eq!(
@@ -182,5 +221,11 @@ mod tests {
             );
         }
         assert_eq!(p(&["/?"]).err().map(|e| e.0), Some(1));
+        // Verbose is bit 1 of /v's sum; /all goes with /mu mappings, not with /ui.
+        assert!(!p(&["/v:4", "S"]).unwrap().verbose);
+        assert!(p(&["/v:13", "S"]).unwrap().verbose);
+        let a = p(&["/all", r"/mu:A\x:B\y", "S"]).unwrap();
+        assert_eq!(a.users, vec![r"A\x=B\y".to_string()]);
+        assert!(!a.enable_local && !a.create_local);
     }
 }

@@ -20,6 +20,7 @@
 //! never a panic.
 
 use crate::hive::{utf16_until_nul, LoadedHive, Value, ValueType};
+use crate::le::{u16_at, u32_at, u64_at};
 
 pub const ACCOUNT: &str = r"SAM\Domains\Account";
 
@@ -190,14 +191,6 @@ pub struct UserF {
     pub flags: u16,
 }
 
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
 /// 0 and the largest value both mean "never".
 fn filetime(ft: u64) -> Option<u64> {
     (ft != 0 && ft < 0x7FFF_FFFF_FFFF_FFFF).then_some(ft)
@@ -208,7 +201,7 @@ pub fn parse_user_f(f: &[u8]) -> Option<UserF> {
         last_logon: filetime(u64_at(f, 0x08)?),
         password_last_set: filetime(u64_at(f, 0x18)?),
         rid: u32_at(f, 0x30)?,
-        flags: u16::from_le_bytes(f.get(0x38..0x3A)?.try_into().ok()?),
+        flags: u16_at(f, 0x38)?,
     })
 }
 

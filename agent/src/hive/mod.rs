@@ -21,6 +21,7 @@ use nt_hive::{Hive, KeyNode, KeyValueData, KeyValueDataType};
 use serde::Serialize;
 
 use crate::fsread::{self, ReadError};
+use crate::le::{u16s, u32_at, u64_at};
 use crate::limits;
 
 pub use log_replay::{replay_logs, LogFormat, ReplayOutcome};
@@ -156,7 +157,7 @@ impl LoadedHive {
 
     /// Last-written time of the hive header (Windows FILETIME).
     pub fn header_timestamp(&self) -> u64 {
-        u64::from_le_bytes(self.bytes[12..20].try_into().unwrap_or_default())
+        u64_at(&self.bytes, 12).unwrap_or_default()
     }
 
     /// The root key, once the header validates and the root key node reads.
@@ -235,39 +236,33 @@ impl fmt::Debug for Key<'_> {
     }
 }
 
-/// Registry value types, as numbered by Windows.
+/// Registry value types, as numbered by Windows (`REG_NONE` = 0 … `REG_QWORD` = 11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[repr(u32)]
 pub enum ValueType {
-    None,
-    Sz,
-    ExpandSz,
-    Binary,
-    Dword,
-    DwordBigEndian,
-    Link,
-    MultiSz,
-    ResourceList,
-    FullResourceDescriptor,
-    ResourceRequirementsList,
-    Qword,
+    None = 0,
+    Sz = 1,
+    ExpandSz = 2,
+    Binary = 3,
+    Dword = 4,
+    DwordBigEndian = 5,
+    Link = 6,
+    MultiSz = 7,
+    ResourceList = 8,
+    FullResourceDescriptor = 9,
+    ResourceRequirementsList = 10,
+    Qword = 11,
 }
 
 impl ValueType {
+    /// The type's number in a hive or a `.reg` file's `hex(N):`.
     pub fn code(self) -> u32 {
-        match self {
-            ValueType::None => 0,
-            ValueType::Sz => 1,
-            ValueType::ExpandSz => 2,
-            ValueType::Binary => 3,
-            ValueType::Dword => 4,
-            ValueType::DwordBigEndian => 5,
-            ValueType::Link => 6,
-            ValueType::MultiSz => 7,
-            ValueType::ResourceList => 8,
-            ValueType::FullResourceDescriptor => 9,
-            ValueType::ResourceRequirementsList => 10,
-            ValueType::Qword => 11,
-        }
+        self as u32
+    }
+
+    /// The type Windows numbers `code`; `None` for a number it does not define.
+    pub fn from_code(code: u32) -> Option<ValueType> {
+        KeyValueDataType::n(code).map(Self::from_nt)
     }
 
     fn from_nt(t: KeyValueDataType) -> Self {
@@ -313,9 +308,7 @@ impl Value {
 
     pub fn as_dword(&self) -> Option<u32> {
         match self.kind {
-            Some(ValueType::Dword) if self.data.len() >= 4 => {
-                Some(u32::from_le_bytes(self.data[..4].try_into().ok()?))
-            }
+            Some(ValueType::Dword) => u32_at(&self.data, 0),
             Some(ValueType::DwordBigEndian) if self.data.len() >= 4 => {
                 Some(u32::from_be_bytes(self.data[..4].try_into().ok()?))
             }
@@ -325,9 +318,7 @@ impl Value {
 
     pub fn as_qword(&self) -> Option<u64> {
         match self.kind {
-            Some(ValueType::Qword) if self.data.len() >= 8 => {
-                Some(u64::from_le_bytes(self.data[..8].try_into().ok()?))
-            }
+            Some(ValueType::Qword) => u64_at(&self.data, 0),
             _ => self.as_dword().map(u64::from),
         }
     }
@@ -336,11 +327,7 @@ impl Value {
         if self.kind != Some(ValueType::MultiSz) {
             return None;
         }
-        let units: Vec<u16> = self
-            .data
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = u16s(&self.data).collect();
         Some(
             units
                 .split(|&u| u == 0)
@@ -353,11 +340,7 @@ impl Value {
 
 /// Decodes UTF-16LE up to the first NUL (lossily: hives hold odd strings).
 pub fn utf16_until_nul(data: &[u8]) -> String {
-    let units: Vec<u16> = data
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .take_while(|&u| u != 0)
-        .collect();
+    let units: Vec<u16> = u16s(data).take_while(|&u| u != 0).collect();
     String::from_utf16_lossy(&units)
 }
 
@@ -530,18 +513,13 @@ pub(super) fn decode_value(v: &nt_hive::KeyValue<&[u8]>) -> Result<Value, String
 const ROOT_CELL_OFFSET: usize = 36;
 const HIVE_BINS_SIZE: usize = 40;
 
-fn u32_field(bytes: &[u8], at: usize) -> Option<u32> {
-    let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-    Some(u32::from_le_bytes(b))
-}
-
 /// The base block's promises that nt-hive takes on trust: hive-bins data the file really
 /// holds, and a root cell inside it (a root offset of 0xFFFFFFFF, "no cell", used to trip an
 /// assertion deep in nt-hive and leave an empty hive behind).
 fn check_base_block(bytes: &[u8]) -> Result<(), String> {
     let (Some(root), Some(bins)) = (
-        u32_field(bytes, ROOT_CELL_OFFSET),
-        u32_field(bytes, HIVE_BINS_SIZE),
+        u32_at(bytes, ROOT_CELL_OFFSET),
+        u32_at(bytes, HIVE_BINS_SIZE),
     ) else {
         return Err("the base block is truncated".into());
     };
@@ -612,4 +590,42 @@ pub fn find_logs(hive: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found.into_iter().map(|(_, p)| p).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_type_codes_are_windows_numbers() {
+        // winnt.h: REG_NONE 0, REG_SZ 1, REG_EXPAND_SZ 2, REG_BINARY 3, REG_DWORD 4,
+        // REG_DWORD_BIG_ENDIAN 5, REG_LINK 6, REG_MULTI_SZ 7, REG_RESOURCE_LIST 8,
+        // REG_FULL_RESOURCE_DESCRIPTOR 9, REG_RESOURCE_REQUIREMENTS_LIST 10, REG_QWORD 11.
+        let windows = [
+            (0, ValueType::None),
+            (1, ValueType::Sz),
+            (2, ValueType::ExpandSz),
+            (3, ValueType::Binary),
+            (4, ValueType::Dword),
+            (5, ValueType::DwordBigEndian),
+            (6, ValueType::Link),
+            (7, ValueType::MultiSz),
+            (8, ValueType::ResourceList),
+            (9, ValueType::FullResourceDescriptor),
+            (10, ValueType::ResourceRequirementsList),
+            (11, ValueType::Qword),
+        ];
+        for (code, t) in windows {
+            assert_eq!(ValueType::from_code(code), Some(t), "{code}");
+            assert_eq!(t.code(), code, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn value_type_numbers_windows_does_not_define_are_none() {
+        // 12 and above are unused; the SAM stores RIDs (0x1F4 = 500) as value types.
+        for code in [12, 0x1F4, 0x8000_0000, u32::MAX] {
+            assert_eq!(ValueType::from_code(code), None, "{code:#x}");
+        }
+    }
 }

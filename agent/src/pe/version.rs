@@ -13,6 +13,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use crate::le::{u16_at, u32_at};
 use crate::limits::{PE_HEAD_BYTES, PE_VERSION_MAX_BYTES};
 
 /// `RT_VERSION` resource type.
@@ -152,18 +153,6 @@ impl ReadAt for FileAt {
 
 fn outside() -> VersionError {
     VersionError::Malformed("a structure points outside the file")
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
 }
 
 /// A section's place in memory and in the file.

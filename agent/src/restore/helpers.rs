@@ -451,7 +451,7 @@ impl Change {
             _ => None,
         };
         let dword = (v.kind == REG_DWORD)
-            .then(|| v.data.get(..4)?.try_into().ok().map(u32::from_le_bytes))
+            .then(|| crate::le::u32_at(&v.data, 0))
             .flatten();
         let with = |kind: u32, data: Vec<u8>| RegValue {
             name: v.name.clone(),

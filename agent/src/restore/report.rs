@@ -149,76 +149,33 @@ impl Report {
 
     /// The summary, in large plain lines.
     pub fn summary(&self, verbose: bool) -> String {
-        let mut s = String::new();
+        let mut s = self.title();
+        for u in &self.users {
+            s.push_str(&user_summary(u, verbose));
+        }
+        s.push_str(&self.left_summary());
+        s.push_str(&self.cannot_travel_summary());
+        s
+    }
+
+    /// The banner (what kind of run, how it ended) and where from and to.
+    fn title(&self) -> String {
         let title = match (self.dry_run, self.failures()) {
             (true, _) => "DRY RUN - NOTHING WAS WRITTEN".to_string(),
             (false, 0) => "RESTORE COMPLETE".to_string(),
             (false, n) => format!("RESTORE COMPLETE WITH {n} FILE(S) NOT WRITTEN"),
         };
         let bar = "=".repeat(title.len().max(40));
-        s.push_str(&format!("\n{bar}\n{title}\n{bar}\n"));
-        s.push_str(&format!(
-            "from {}\n  to {}\n",
+        format!(
+            "\n{bar}\n{title}\n{bar}\nfrom {}\n  to {}\n",
             self.store.display(),
             self.target
-        ));
-        for u in &self.users {
-            let to = u
-                .target
-                .as_ref()
-                .map(|t| format!("{} ({})", t.account, t.profile))
-                .unwrap_or_else(|| "--other-files-to".into());
-            s.push_str(&format!("\n{}  ->  {}\n", u.source, to));
-            if let Some(t) = &u.target {
-                if t.created_account {
-                    s.push_str("    account created\n");
-                }
-                if t.created_profile {
-                    s.push_str("    profile created\n");
-                }
-            }
-            let c = &u.files;
-            s.push_str(&format!(
-                "    files:    {} restored ({}), {} renamed, {} overwritten, {} already there, {} kept, {} skipped{}\n",
-                c.restored,
-                human(c.bytes),
-                c.renamed,
-                c.overwritten,
-                c.unchanged,
-                c.kept,
-                c.skipped,
-                if c.failed > 0 { format!(", {} FAILED", c.failed) } else { String::new() }
-            ));
-            if let Some(st) = &u.settings {
-                s.push_str(&format!(
-                    "    settings: {} applied ({} with paths changed), {} already there, {} kept, {} keys cannot travel\n",
-                    st.applied,
-                    st.rewritten,
-                    st.unchanged,
-                    st.kept,
-                    st.not_applied.len()
-                ));
-                if let Some(f) = &st.left_in {
-                    s.push_str(&format!(
-                        "    settings left in {} - import it when signed in as the user\n",
-                        f.display()
-                    ));
-                }
-                for n in st.not_applied.iter().filter(|_| verbose) {
-                    s.push_str(&format!("      not applied: {} ({})\n", n.key, n.why));
-                }
-            }
-            for line in not_applied_summary(&u.helpers_not_applied) {
-                s.push_str(&format!("      {line}\n"));
-            }
-            for o in u
-                .outcomes
-                .iter()
-                .filter(|o| verbose || matches!(o.action, Action::Failed { .. } | Action::Renamed))
-            {
-                s.push_str(&format!("      {}\n", outcome_line(o)));
-            }
-        }
+        )
+    }
+
+    /// The users and machine files not restored.
+    fn left_summary(&self) -> String {
+        let mut s = String::new();
         for l in &self.left_out {
             s.push_str(&format!("\nnot restored: {} - {}\n", l.name, l.why));
         }
@@ -228,6 +185,12 @@ impl Report {
                 self.machine_files_left
             ));
         }
+        s
+    }
+
+    /// What to do by hand: one line per kind of setting not applied, then what the capture
+    /// found cannot travel.
+    fn cannot_travel_summary(&self) -> String {
         let mut whys: Vec<_> = self
             .users
             .iter()
@@ -236,14 +199,15 @@ impl Report {
             .collect();
         whys.sort_by_key(|w| *w as u8);
         whys.dedup();
-        if !whys.is_empty() || !self.cannot_travel.is_empty() {
-            s.push_str("\nCannot travel - do this now on this machine:\n");
-            for w in whys {
-                s.push_str(&format!("  - {w}: {}\n", w.advice()));
-            }
-            for c in &self.cannot_travel {
-                s.push_str(&format!("  - {c}\n"));
-            }
+        if whys.is_empty() && self.cannot_travel.is_empty() {
+            return String::new();
+        }
+        let mut s = String::from("\nCannot travel - do this now on this machine:\n");
+        for w in whys {
+            s.push_str(&format!("  - {w}: {}\n", w.advice()));
+        }
+        for c in &self.cannot_travel {
+            s.push_str(&format!("  - {c}\n"));
         }
         s
     }
@@ -326,6 +290,75 @@ fn not_applied_line(n: &NotApplied) -> String {
     )
 }
 
+/// One user's part of the summary: where they went, files, settings and the lines worth
+/// a look (every file with `verbose`, else the renamed and failed ones).
+fn user_summary(u: &UserReport, verbose: bool) -> String {
+    let to = u
+        .target
+        .as_ref()
+        .map(|t| format!("{} ({})", t.account, t.profile))
+        .unwrap_or_else(|| "--other-files-to".into());
+    let mut s = format!("\n{}  ->  {}\n", u.source, to);
+    if let Some(t) = &u.target {
+        if t.created_account {
+            s.push_str("    account created\n");
+        }
+        if t.created_profile {
+            s.push_str("    profile created\n");
+        }
+    }
+    s.push_str(&files_line(&u.files));
+    if let Some(st) = &u.settings {
+        s.push_str(&settings_lines(st, verbose));
+    }
+    for line in not_applied_summary(&u.helpers_not_applied) {
+        s.push_str(&format!("      {line}\n"));
+    }
+    for o in u
+        .outcomes
+        .iter()
+        .filter(|o| verbose || matches!(o.action, Action::Failed { .. } | Action::Renamed))
+    {
+        s.push_str(&format!("      {}\n", outcome_line(o)));
+    }
+    s
+}
+
+fn files_line(c: &Counts) -> String {
+    format!(
+        "    files:    {} restored ({}), {} renamed, {} overwritten, {} already there, {} kept, {} skipped{}\n",
+        c.restored,
+        human(c.bytes),
+        c.renamed,
+        c.overwritten,
+        c.unchanged,
+        c.kept,
+        c.skipped,
+        if c.failed > 0 { format!(", {} FAILED", c.failed) } else { String::new() }
+    )
+}
+
+fn settings_lines(st: &SettingsOutcome, verbose: bool) -> String {
+    let mut s = format!(
+        "    settings: {} applied ({} with paths changed), {} already there, {} kept, {} keys cannot travel\n",
+        st.applied,
+        st.rewritten,
+        st.unchanged,
+        st.kept,
+        st.not_applied.len()
+    );
+    if let Some(f) = &st.left_in {
+        s.push_str(&format!(
+            "    settings left in {} - import it when signed in as the user\n",
+            f.display()
+        ));
+    }
+    for n in st.not_applied.iter().filter(|_| verbose) {
+        s.push_str(&format!("      not applied: {} ({})\n", n.key, n.why));
+    }
+    s
+}
+
 fn outcome_line(o: &FileOutcome) -> String {
     let to =
         o.to.as_deref()
@@ -348,5 +381,159 @@ fn label(a: &Action) -> &'static str {
         Action::Kept => "kept",
         Action::Skipped { .. } => "skipped",
         Action::Failed { .. } => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::restore::files::SkipReason;
+    use crate::restore::settings::{NeverTravel, NotApplied as KeyNotApplied};
+    use crate::rules::RestoreKind;
+
+    fn outcome(from: &str, action: Action, bytes: u64) -> FileOutcome {
+        FileOutcome {
+            from: from.into(),
+            to: Some(Path::new("/new").join(from.rsplit('\\').next().unwrap_or(from))),
+            bytes,
+            action,
+        }
+    }
+
+    fn ann() -> UserReport {
+        let mut u = UserReport {
+            source: r"OLDPC\ann".into(),
+            source_sid: "S-1-5-21-1-2-3-1001".into(),
+            target: Some(TargetUser {
+                account: r"NEWPC\ann".into(),
+                sid: "S-1-5-21-4-5-6-1001".into(),
+                profile: r"C:\Users\ann".into(),
+                profile_host: PathBuf::new(),
+                created_account: true,
+                created_profile: false,
+            }),
+            files: Counts::default(),
+            settings: Some(SettingsOutcome {
+                applied: 7,
+                rewritten: 2,
+                unchanged: 1,
+                kept: 3,
+                not_applied: vec![
+                    KeyNotApplied {
+                        key: r"Software\Policies\X".into(),
+                        values: 1,
+                        why: NeverTravel::Policy,
+                    },
+                    KeyNotApplied {
+                        key: r"Software\Policies\Y".into(),
+                        values: 2,
+                        why: NeverTravel::Policy,
+                    },
+                ],
+                left_in: Some(PathBuf::from("/store/ann.reg")),
+                ..Default::default()
+            }),
+            helpers_not_applied: vec![NotApplied {
+                component: "Office".into(),
+                kind: RestoreKind::Merge,
+                helper: r#"NewestVersion("FileVersion")"#.into(),
+                why: "no version to compare".into(),
+            }],
+            outcomes: Vec::new(),
+        };
+        u.file(outcome(r"C:\Users\ann\a.txt", Action::Restored, 2048));
+        u.file(outcome(r"C:\Users\ann\b.txt", Action::Renamed, 1024));
+        u.file(outcome(r"C:\Users\ann\c.txt", Action::Kept, 5));
+        u.file(outcome(
+            r"C:\Users\ann\lnk",
+            Action::Skipped {
+                why: SkipReason::Link,
+            },
+            0,
+        ));
+        let failed = Action::Failed {
+            error: "disk full".into(),
+        };
+        u.file(outcome(r"C:\Users\ann\d.txt", failed, 9));
+        u
+    }
+
+    fn report() -> Report {
+        Report {
+            store: PathBuf::from("/store"),
+            store_complete: true,
+            target: "this machine".into(),
+            target_kind: TargetKind::Live,
+            dry_run: false,
+            on_conflict: ConflictPolicy::Rename,
+            users: vec![ann()],
+            left_out: vec![LeftUser {
+                name: r"OLDPC\guest".into(),
+                sid: "S-1-5-21-1-2-3-501".into(),
+                why: LeftReason::Excluded,
+            }],
+            machine_files_left: 4,
+            cannot_travel: vec!["Wi-Fi passwords: join the networks again".into()],
+        }
+    }
+
+    #[test]
+    fn summary_says_what_happened_and_what_to_do() {
+        let text = report().summary(false);
+        let expected = "
+===========================================
+RESTORE COMPLETE WITH 1 FILE(S) NOT WRITTEN
+===========================================
+from /store
+  to this machine
+
+OLDPC\\ann  ->  NEWPC\\ann (C:\\Users\\ann)
+    account created
+    files:    1 restored (3.0 KiB), 1 renamed, 0 overwritten, 0 already there, 1 kept, 1 skipped, 1 FAILED
+    settings: 7 applied (2 with paths changed), 1 already there, 3 kept, 2 keys cannot travel
+    settings left in /store/ann.reg - import it when signed in as the user
+      not applied: helper NewestVersion(\"FileVersion\") (<merge>, component \"Office\"): no version to compare
+      renamed     C:\\Users\\ann\\b.txt -> /new/b.txt
+      FAILED      C:\\Users\\ann\\d.txt -> /new/d.txt  (disk full)
+
+not restored: OLDPC\\guest - left out by an exclude (/ue)
+
+4 machine file(s) (not in a user's folders) not restored: give --other-files-to DIR
+
+Cannot travel - do this now on this machine:
+  - set by policy: nothing: this machine's policies apply
+  - Wi-Fi passwords: join the networks again
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn verbose_summary_lists_every_file_and_key() {
+        let text = report().summary(true);
+        for line in [
+            r"      not applied: Software\Policies\X (set by policy)",
+            r"      not applied: Software\Policies\Y (set by policy)",
+            r"      restored    C:\Users\ann\a.txt -> /new/a.txt",
+            r"      kept        C:\Users\ann\c.txt -> /new/c.txt",
+            r"      skipped     C:\Users\ann\lnk  (a link or junction; links are never restored)",
+        ] {
+            assert!(text.contains(&format!("{line}\n")), "{line}\n{text}");
+        }
+    }
+
+    #[test]
+    fn dry_run_and_clean_runs_say_so() {
+        let mut r = report();
+        r.dry_run = true;
+        assert!(r
+            .summary(false)
+            .contains("\nDRY RUN - NOTHING WAS WRITTEN\n"));
+        r.dry_run = false;
+        r.users[0].files.failed = 0;
+        r.users[0].settings = None;
+        r.cannot_travel.clear();
+        let text = r.summary(false);
+        assert!(text.contains("\nRESTORE COMPLETE\n"), "{text}");
+        assert!(!text.contains("Cannot travel"), "{text}");
     }
 }

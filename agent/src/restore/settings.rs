@@ -166,11 +166,7 @@ fn user_key(path: &str) -> Result<&str, NeverTravel> {
 
 /// The value with old folder paths inside it changed to the new ones, if any were there.
 pub fn rewrite(v: &RegValue, rebase: &Rebase) -> Option<RegValue> {
-    let units: Vec<u16> = v
-        .data
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
+    let units: Vec<u16> = crate::le::u16s(&v.data).collect();
     let strings: Vec<String> = match v.kind {
         REG_SZ | REG_EXPAND_SZ => {
             let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());

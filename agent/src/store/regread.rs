@@ -74,10 +74,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, RegReadError> {
         if body.len() % 2 != 0 {
             return Err(RegReadError::NotUtf16);
         }
-        let units: Vec<u16> = body
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = crate::le::u16s(body).collect();
         return String::from_utf16(&units).map_err(|_| RegReadError::NotUtf16);
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -231,29 +228,10 @@ impl RegValue {
     pub fn to_value(&self) -> Value {
         Value {
             name: self.name.clone(),
-            kind: value_type(self.kind),
+            kind: ValueType::from_code(self.kind),
             data: self.data.clone(),
         }
     }
-}
-
-fn value_type(code: u32) -> Option<ValueType> {
-    [
-        ValueType::None,
-        ValueType::Sz,
-        ValueType::ExpandSz,
-        ValueType::Binary,
-        ValueType::Dword,
-        ValueType::DwordBigEndian,
-        ValueType::Link,
-        ValueType::MultiSz,
-        ValueType::ResourceList,
-        ValueType::FullResourceDescriptor,
-        ValueType::ResourceRequirementsList,
-        ValueType::Qword,
-    ]
-    .into_iter()
-    .find(|t| t.code() == code)
 }
 
 #[cfg(test)]

@@ -16,10 +16,11 @@ use std::path::PathBuf;
 
 use super::marvin::{marvin32, REGISTRY_SEED};
 use super::{
-    finish_header, name, put_u32, u32_at, u64_at, Log, LogFormat, ReplayOutcome, FILE_TYPE, FLAGS,
-    MAX_HIVE_BINS, SECTOR, SEQ2,
+    finish_header, name, put_u32, Log, LogFormat, ReplayOutcome, FILE_TYPE, FLAGS, MAX_HIVE_BINS,
+    SECTOR, SEQ2,
 };
 use crate::hive::BASE_BLOCK_LEN;
+use crate::le::{u32_at, u64_at};
 
 const ENTRY_HEADER: usize = 40;
 const HIVE_BIN_ALIGN: u32 = 4096;

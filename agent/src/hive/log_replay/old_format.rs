@@ -15,10 +15,11 @@
 use std::path::PathBuf;
 
 use super::{
-    finish_header, name, put_u32, u32_at, u64_at, Log, LogFormat, ReplayOutcome, FILE_TYPE,
-    HIVE_BINS_SIZE, MAX_HIVE_BINS, SECTOR, SEQ1, TIMESTAMP,
+    finish_header, name, put_u32, Log, LogFormat, ReplayOutcome, FILE_TYPE, HIVE_BINS_SIZE,
+    MAX_HIVE_BINS, SECTOR, SEQ1, TIMESTAMP,
 };
 use crate::hive::BASE_BLOCK_LEN;
+use crate::le::{u32_at, u64_at};
 
 const PAGE: usize = 512;
 const HIVE_BIN_ALIGN: usize = 4096;
