@@ -126,8 +126,9 @@ pub fn file_attributes(path: &Path, _meta: &std::fs::Metadata) -> u32 {
 }
 
 pub fn open_may_fail(attrs: u32) -> bool {
+    static ROOT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = *ROOT.get_or_init(|| unsafe { libc::geteuid() } == 0);
     !root || attrs & super::attr::REPARSE_POINT != 0
 }
 
@@ -165,7 +166,7 @@ fn identity_of_device(source: &str) -> Option<VolumeIdentity> {
         let start: u64 = sysfs(format!("{class}/start"))?.parse().ok()?;
         let real = std::fs::canonicalize(&class).ok()?;
         let disk = real.parent()?.file_name()?.to_string_lossy().into_owned();
-        return identity_in_table(Path::new(&format!("/dev/{disk}")), start * 512);
+        return identity_in_table(Path::new(&format!("/dev/{disk}")), start.checked_mul(512)?);
     }
     if name.starts_with("loop") {
         let backing = sysfs(format!("/sys/block/{name}/loop/backing_file"))?;
@@ -209,10 +210,12 @@ fn identity_in_table(disk: &Path, offset: u64) -> Option<VolumeIdentity> {
     }
     for i in 0..u64::from(count) {
         let mut e = vec![0u8; size as usize];
-        f.seek(SeekFrom::Start(entries_lba * 512 + i * size)).ok()?;
+        // The header's numbers come from the disk: a hostile one must not overflow them.
+        let at = entries_lba.checked_mul(512)?.checked_add(i * size)?;
+        f.seek(SeekFrom::Start(at)).ok()?;
         f.read_exact(&mut e).ok()?;
         let first_lba = u64::from_le_bytes(e[32..40].try_into().ok()?);
-        if e[..16].iter().any(|&b| b != 0) && first_lba * 512 == offset {
+        if e[..16].iter().any(|&b| b != 0) && first_lba.checked_mul(512) == Some(offset) {
             return Some(VolumeIdentity::Gpt {
                 partition_guid: crate::diskid::guid_string(&e[16..32]),
             });
