@@ -107,6 +107,7 @@ if [ "$small" -gt 0 ]; then
     echo
     printf "%-46s %10s %13s %13s %12s\n" "$small small files" "time" "throughput" "memory" "output"
     row lb-small "lifeboat capture --profile user ($st)" "$sbytes" "$(store_wim "$work/lb-small")"
+    row wc-small "wimcapture --compress=$st --check" "$sbytes" "$(stat -c %s "$work/wc-small.wim")"
     row wim-small "wimcapture --compress=$st --check + wimverify" "$sbytes" "$(stat -c %s "$work/wc-small.wim")"
 fi
 
@@ -121,6 +122,9 @@ done
 echo "  lifeboat verify / wimverify, throughput:        $(ratio "$(secs wimverify)" "$(secs lb-verify)")"
 echo "  lifeboat extract / wimapply, throughput:        $(ratio "$(secs wimapply)" "$(secs lb-extract)")"
 if [ "$small" -gt 0 ]; then
-    echo "  $small files: lifeboat / wimcapture+wimverify: time $(ratio "$(secs lb-small)" "$(secs wim-small)") (goal <= 1), memory $(ratio "$(rss lb-small)" "$(rss wim-small)") (goal <= 1)"
+    # The issue's goal compares Lifeboat, its read-back included, with wimcapture --check
+    # alone; the pair with wimverify is the like-for-like comparison.
+    echo "  $small files: lifeboat / wimcapture --check: time $(ratio "$(secs lb-small)" "$(secs wc-small)") (goal <= 1), memory $(ratio "$(rss lb-small)" "$(rss wc-small)") (goal <= 1)"
+    echo "  $small files: lifeboat / wimcapture --check + wimverify: time $(ratio "$(secs lb-small)" "$(secs wim-small)"), memory $(ratio "$(rss lb-small)" "$(rss wim-small)")"
 fi
 echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: repeat before trusting a ratio near its goal)"
