@@ -184,7 +184,7 @@ impl Walker<'_> {
             Ok(_) => return self.not_regular(win_path),
             Err(e) => return self.unstatable(win_path, e),
         };
-        match self.unreadable(&entry.path(), &meta) {
+        match self.unreadable(entry, &meta) {
             Some((kind, reason)) => {
                 self.skip(win_path, kind, reason);
                 Judged::Left
@@ -202,7 +202,7 @@ impl Walker<'_> {
             Ok(m) => m,
             Err(e) => return self.unstatable(win_path, e),
         };
-        if self.attrs.of(&entry.path(), &meta) & attr::REPARSE_POINT != 0 {
+        if self.attrs.of(entry, &meta) & attr::REPARSE_POINT != 0 {
             return self.link(win_path);
         }
         Judged::Folder
@@ -243,8 +243,8 @@ impl Walker<'_> {
     }
 
     /// Why a taken regular file cannot be captured from here, if it cannot.
-    fn unreadable(&self, host_path: &Path, meta: &std::fs::Metadata) -> Option<(SkipKind, String)> {
-        let attrs = self.attrs.of(host_path, meta);
+    fn unreadable(&self, entry: &DirEntry, meta: &std::fs::Metadata) -> Option<(SkipKind, String)> {
+        let attrs = self.attrs.of(entry, meta);
         if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
             return Some((
                 SkipKind::CloudPlaceholder,
@@ -258,7 +258,7 @@ impl Walker<'_> {
             ));
         }
         if self.check && platform::open_may_fail(attrs) {
-            if let Err(e) = std::fs::File::open(host_path) {
+            if let Err(e) = std::fs::File::open(entry.path()) {
                 return Some((SkipKind::Unreadable, format!("cannot be read: {e}")));
             }
         }

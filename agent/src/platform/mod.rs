@@ -134,10 +134,11 @@ impl Attributes {
         }
     }
 
-    /// The attributes of one file or folder; 0 when the volume keeps none.
-    pub fn of(&self, path: &Path, meta: &std::fs::Metadata) -> u32 {
+    /// The attributes of one file or folder of a listing; 0 when the volume keeps none
+    /// (then not even its path is built).
+    pub fn of(&self, entry: &std::fs::DirEntry, meta: &std::fs::Metadata) -> u32 {
         if self.kept {
-            imp::file_attributes(path, meta)
+            imp::file_attributes(&entry.path(), meta)
         } else {
             0
         }
