@@ -8,6 +8,7 @@ pub mod progress;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::detect::Inspected;
 use crate::plan::{FileList, PassPlan, Plan, CANNOT_TRAVEL};
@@ -97,6 +98,11 @@ pub enum CaptureError {
     /// Writing failed (destination full or gone, WIM error); the store is marked incomplete.
     #[error("{reason}\nThe store {store} is marked incomplete; nothing else was changed.")]
     Failed { store: PathBuf, reason: String },
+}
+
+/// How long since `started`, for the log: where a capture's time went.
+fn seconds(started: Instant) -> String {
+    format!("{:.1} s", started.elapsed().as_secs_f64())
 }
 
 /// Path in the image for a Windows path: `C:\Users\ann` → `C\Users\ann`.
@@ -301,6 +307,7 @@ pub fn capture(
     manifest.incomplete_reason = None;
     manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
     write_manifest_and_log(&dirs.work, &manifest, &log);
+    let started = Instant::now();
     let report = crate::store::verify::verify_contents(
         &crate::store::StoreReader::with_manifest(&dirs.work, manifest.clone()),
         crate::store::verify::ReadBack::Contents,
@@ -315,8 +322,10 @@ pub fn capture(
         ));
     }
     log.say(format!(
-        "verified: {} files, {} bytes read back",
-        report.files, report.bytes
+        "verified: {} files, {} bytes read back in {}",
+        report.files,
+        report.bytes,
+        seconds(started)
     ));
     write_manifest_and_log(&dirs.work, &manifest, &log);
     let store = dirs
@@ -465,6 +474,7 @@ fn write_files(
             name = format!("{} ({})", p.name, p.sid);
         }
         let mut keep = |path: &Path| p.files.keeps(path);
+        let started = Instant::now();
         wim.add_image_filtered(&sources, &name, Some(&mut keep))?;
         image += 1;
         let _ = wim.set_image_property(
@@ -481,8 +491,10 @@ fn write_files(
         rec.wim_image_name = Some(name.clone());
         reconcile(&mut wim, image, p, rec, &|s| opts.stops_on(s))?;
         log.say(format!(
-            "image {image} \"{name}\": {} files, {} bytes",
-            rec.files, rec.bytes
+            "image {image} \"{name}\": {} files, {} bytes, scanned in {}",
+            rec.files,
+            rec.bytes,
+            seconds(started)
         ));
         p.files = FileList::default();
     }
@@ -494,10 +506,13 @@ fn write_files(
         threads: opts.threads,
         progress: Some(&mut on),
     };
+    let started = Instant::now();
     match opts.split_bytes {
         None => {
             let path = dirs.work.join(FILES_WIM);
             wim.write(&path, write_opts)?;
+            drop(wim);
+            log.say(format!("{FILES_WIM} written in {}", seconds(started)));
             manifest.wim.parts = vec![FILES_WIM.into()];
         }
         Some(part) => {
@@ -533,9 +548,10 @@ fn write_files(
                     .unwrap_or(1)
             });
             log.say(format!(
-                "split into {} parts of at most {} bytes",
+                "written and split into {} parts of at most {} bytes in {}",
                 parts.len(),
-                part
+                part,
+                seconds(started)
             ));
             manifest.wim.parts = parts;
         }
