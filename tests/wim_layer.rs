@@ -157,6 +157,79 @@ fn capture_filter_split_update_and_boot_index() {
 }
 
 /// Opens, lists, verifies and extracts a real WIM on another thread; a hang fails the test.
+/// The read-back: an uncompressed WIM is read in one pass of its own, any other by wimlib.
+/// Both must give each image's files and bytes as they are on disk, and both must refuse a
+/// WIM with one byte of one file changed, as wimverify does.
+#[test]
+fn read_back_counts_each_image_and_finds_one_changed_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(a.join("sub/deeper")).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let marker = b"<<lifeboat read-back marker 7f3e>>".to_vec();
+    let mut big = noise(3 << 20, 11); // more than one read buffer
+    big[..marker.len()].copy_from_slice(&marker);
+    let files: Vec<(std::path::PathBuf, Vec<u8>)> = vec![
+        (a.join("big.bin"), big),
+        (a.join("empty.txt"), Vec::new()),
+        (a.join("sub/twin1.txt"), b"same content".to_vec()),
+        (a.join("sub/deeper/twin2.txt"), b"same content".to_vec()),
+        (a.join("sub/Änderung ファイル.txt"), noise(4097, 3)),
+        (b.join("one byte"), b"x".to_vec()),
+    ];
+    for (p, data) in &files {
+        std::fs::write(p, data).unwrap();
+    }
+    let on_disk = |root: &std::path::Path| {
+        let mine: Vec<_> = files.iter().filter(|(p, _)| p.starts_with(root)).collect();
+        (
+            mine.len() as u64,
+            mine.iter().map(|(_, d)| d.len() as u64).sum::<u64>(),
+        )
+    };
+    for compression in [Compression::None, Compression::Xpress] {
+        let path = dir.path().join(format!("{}.wim", compression.as_str()));
+        let mut w = Wim::create_new(compression).unwrap();
+        w.add_image(&a, "a").unwrap();
+        w.add_image(&b, "b").unwrap();
+        w.write(&path, WriteOptions::default()).unwrap();
+        drop(w);
+        let totals = Wim::open(&path, false).unwrap().verify(None).unwrap();
+        let got: Vec<(u64, u64)> = totals.iter().map(|t| (t.files, t.bytes)).collect();
+        assert_eq!(got, vec![on_disk(&a), on_disk(&b)], "{compression:?}");
+        let (code, _, err) = run(Command::new("wimverify").arg(&path));
+        assert_eq!(code, 0, "{err}");
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        if compression == Compression::None {
+            let at = bytes
+                .windows(marker.len())
+                .position(|w| w == marker.as_slice())
+                .expect("an uncompressed WIM holds the file's bytes as they are");
+            bytes[at + 5] ^= 0x01;
+        } else {
+            let mid = bytes.len() / 3;
+            bytes[mid] ^= 0x01;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let (code, _, _) = run(Command::new("wimverify").arg(&path));
+        assert_ne!(
+            code, 0,
+            "{compression:?}: wimverify accepts the changed WIM"
+        );
+        let err = Wim::open(&path, false)
+            .and_then(|mut w| w.verify(None))
+            .expect_err("a changed byte is found");
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{compression:?}: the error names the WIM: {err}"
+        );
+        if compression == Compression::None {
+            assert_eq!(err.code, 28, "WIMLIB_ERR_INVALID_RESOURCE_HASH: {err}");
+        }
+    }
+}
+
 fn exercise(wims: &std::path::Path, name: &str) -> Result<(), String> {
     let path = wims.join(name);
     let is_split = name.ends_with(".swm");
@@ -210,6 +283,15 @@ fn real_wims_are_read_or_refused_clearly() {
             );
             failed.push(n.clone());
         }
+    }
+    // Whole WIMs: refused exactly when wimverify refuses them.
+    for n in names.iter().filter(|n| n.ends_with(".wim")) {
+        let (code, _, _) = run(Command::new("wimverify").arg(wims.join(n)));
+        assert_eq!(
+            failed.contains(n),
+            code != 0,
+            "{n}: lifeboat and wimverify disagree (wimverify exit {code})"
+        );
     }
     // The corrupt ones must be caught; the good ones must pass.
     for bad in [

@@ -6,6 +6,7 @@ mod progress;
 mod read;
 mod tchar;
 mod update;
+mod verify;
 mod write;
 
 use std::fmt;

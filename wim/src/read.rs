@@ -83,7 +83,7 @@ pub struct Totals {
     pub bytes: u64,
 }
 
-unsafe extern "C" fn count(d: *const w::wimlib_dir_entry, ctx: *mut c_void) -> i32 {
+pub(crate) unsafe extern "C" fn count(d: *const w::wimlib_dir_entry, ctx: *mut c_void) -> i32 {
     // SAFETY: wimlib hands a valid entry; ctx is the caller's Totals, alive for the call.
     let (d, t) = (&*d, &mut *(ctx as *mut Totals));
     if d.attributes & FILE_ATTRIBUTE_DIRECTORY == 0 {
@@ -268,16 +268,5 @@ impl Wim {
             self.path(),
             &format!("extracting {} from image {image}", paths.join(", ")),
         )
-    }
-
-    /// Reads every stored file back and checks it against its SHA-1.
-    pub fn verify(&mut self, progress: Option<OnProgress<'_>>) -> Result<()> {
-        let mut ctx = Ctx {
-            on_progress: progress,
-            keep: None,
-        };
-        let raw = self.raw;
-        let code = with_progress(raw, &mut ctx, || unsafe { w::wimlib_verify_wim(raw, 0) });
-        check(code, self.path(), "verifying the WIM's contents")
     }
 }

@@ -10,7 +10,7 @@ use super::error::StoreError;
 use super::manifest::{Manifest, UserRecord, FILES_WIM, MANIFEST_FILE, REGISTRY_DIR};
 use crate::fsread;
 use crate::limits;
-use crate::wim::Wim;
+use crate::wim::{Totals, Wim};
 
 /// A store whose manifest was read and parsed.
 #[derive(Debug, Clone)]
@@ -106,6 +106,17 @@ impl StoreReader {
     /// The image's files and bytes as the WIM's metadata declares them, which must be what
     /// the manifest says: a store changed after it was made is not extracted from.
     pub fn check_image(&self, wim: &mut Wim, r: &UserRecord) -> Result<(u64, u64), StoreError> {
+        self.check_image_against(wim, r, &[])
+    }
+
+    /// [`check_image`](Self::check_image), taking an image's totals from `verified` (what
+    /// [`Wim::verify`] read back, in image order) when it has them.
+    pub fn check_image_against(
+        &self,
+        wim: &mut Wim,
+        r: &UserRecord,
+        verified: &[Totals],
+    ) -> Result<(u64, u64), StoreError> {
         let Some(image) = r.wim_image else {
             return Ok((0, 0));
         };
@@ -119,7 +130,10 @@ impl StoreReader {
                 ),
             });
         }
-        let crate::wim::Totals { files, bytes } = wim.totals(image)?;
+        let Totals { files, bytes } = match verified.get(image as usize - 1) {
+            Some(t) => *t,
+            None => wim.totals(image)?,
+        };
         if files != r.files || bytes != r.bytes {
             return Err(StoreError::ImageMismatch {
                 dir: self.dir.clone(),

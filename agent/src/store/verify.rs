@@ -112,11 +112,12 @@ fn verify_wim(store: &StoreReader, depth: ReadBack, report: &mut VerifyReport) {
         Ok(w) => w,
         Err(e) => return report.problems.push(e.into()),
     };
-    if let Err(e) = wim.verify(None) {
+    let verified = wim.verify(None).unwrap_or_else(|e| {
         report.problems.push(StoreError::from(e).into());
-    }
+        Vec::new()
+    });
     for r in store.records() {
-        match store.check_image(&mut wim, r) {
+        match store.check_image_against(&mut wim, r, &verified) {
             Ok((files, bytes)) => {
                 report.files += files;
                 report.bytes += bytes;
