@@ -26,12 +26,20 @@ while [ $# -gt 0 ]; do
     esac
 done
 work=${BENCH_DIR:-$PWD/target/bench}
+# warm DIR: reads every file once, so that no measured run pays for the first read after
+# the files were made (relatime then writes each file's access time) and none is first.
+warm() {
+    tar -cf - -C "$1" . | cat >/dev/null
+    sync
+}
+
 rm -rf "$work"
 mkdir -p "$work"
 cargo build --release -q -p lifeboat -p lifeboat-tests
 lb=$PWD/target/release/lifeboat
 target/release/make-fixture bench "$work/machine" "$size" >/dev/null
 profile="$work/machine/C/Users/ann"
+warm "$work/machine"
 files=$(find "$profile" -type f | wc -l)
 bytes=$(du -sb "$profile" | cut -f1)
 echo "mixed profile: $files files, $bytes bytes; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -97,6 +105,7 @@ row wimapply "wimapply (same WIM)" "$bytes" "-"
 if [ "$small" -gt 0 ]; then
     target/release/make-fixture small-files "$work/small" "$small" >/dev/null
     sprofile="$work/small/C/Users/ann"
+    warm "$work/small"
     sbytes=$(du -sb "$sprofile" | cut -f1)
     mkdir -p "$work/lb-small"
     measure lb-small "$lb" capture "$work/small/C" --dest "$work/lb-small" --profile user
