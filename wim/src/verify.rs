@@ -113,6 +113,7 @@ impl Wim {
             keep: None,
         };
         let raw = self.raw;
+        // SAFETY: `raw` is this open WIM; no flags.
         let code = with_progress(raw, &mut ctx, || unsafe { w::wimlib_verify_wim(raw, 0) });
         check(code, self.path(), "verifying the WIM's contents")
     }
