@@ -83,7 +83,7 @@ pub struct Totals {
     pub bytes: u64,
 }
 
-pub(crate) unsafe extern "C" fn count(d: *const w::wimlib_dir_entry, ctx: *mut c_void) -> i32 {
+unsafe extern "C" fn count(d: *const w::wimlib_dir_entry, ctx: *mut c_void) -> i32 {
     // SAFETY: wimlib hands a valid entry; ctx is the caller's Totals, alive for the call.
     let (d, t) = (&*d, &mut *(ctx as *mut Totals));
     if d.attributes & FILE_ATTRIBUTE_DIRECTORY == 0 {
@@ -131,20 +131,27 @@ impl Wim {
     /// Files and bytes of 1-based `image` from its metadata, without building a listing
     /// (a million-file image costs no memory here).
     pub fn totals(&mut self, image: u32) -> Result<Totals> {
+        self.count_image(image, 0, "counting")
+    }
+
+    /// [`totals`](Self::totals) with `extra` iteration flags; `doing` names the step in
+    /// an error.
+    pub(crate) fn count_image(&mut self, image: u32, extra: u32, doing: &str) -> Result<Totals> {
         let mut t = Totals::default();
         let root = tstr(&image_path("\\"));
+        let flags = w::WIMLIB_ITERATE_DIR_TREE_FLAG_RECURSIVE | extra;
         // SAFETY: the callback only touches `t`, alive for the call.
         let code = unsafe {
             w::wimlib_iterate_dir_tree(
                 self.raw,
                 image as i32,
                 root.as_ptr(),
-                w::WIMLIB_ITERATE_DIR_TREE_FLAG_RECURSIVE as i32,
+                flags as i32,
                 Some(count),
                 &mut t as *mut Totals as *mut c_void,
             )
         };
-        check(code, self.path(), &format!("counting image {image}"))?;
+        check(code, self.path(), &format!("{doing} image {image}"))?;
         Ok(t)
     }
 

@@ -16,8 +16,7 @@ use sha1::{Digest, Sha1};
 use wimlib_sys as w;
 
 use super::progress::{with_progress, Ctx, OnProgress, Phase, Progress};
-use super::read::{count, Totals};
-use super::tchar::{image_path, tstr};
+use super::read::Totals;
 use super::{check, Result, Wim, WimError};
 
 /// Bytes read at once in the sequential pass.
@@ -68,10 +67,7 @@ impl Wim {
     /// as [`Wim::totals`] counts them), in image order.
     pub fn verify(&mut self, progress: Option<OnProgress<'_>>) -> Result<Vec<Totals>> {
         match self.plain_extents()? {
-            Some((path, extents)) => {
-                let mut progress = progress;
-                hash_sequentially(&path, extents, &mut progress)?;
-            }
+            Some((path, extents)) => hash_sequentially(&path, extents, progress)?,
             None => self.verify_by_wimlib(progress)?,
         }
         (1..=self.image_count())
@@ -120,23 +116,8 @@ impl Wim {
 
     /// An image's totals, refused when a file's data is not in the WIM.
     fn checked_totals(&mut self, image: u32) -> Result<Totals> {
-        let mut t = Totals::default();
-        let root = tstr(&image_path("\\"));
-        let flags = w::WIMLIB_ITERATE_DIR_TREE_FLAG_RECURSIVE
-            | w::WIMLIB_ITERATE_DIR_TREE_FLAG_RESOURCES_NEEDED;
-        // SAFETY: the callback only touches `t`, alive for the call.
-        let code = unsafe {
-            w::wimlib_iterate_dir_tree(
-                self.raw,
-                image as i32,
-                root.as_ptr(),
-                flags as i32,
-                Some(count),
-                &mut t as *mut Totals as *mut c_void,
-            )
-        };
-        check(code, self.path(), &format!("verifying image {image}"))?;
-        Ok(t)
+        let needed = w::WIMLIB_ITERATE_DIR_TREE_FLAG_RESOURCES_NEEDED;
+        self.count_image(image, needed, "verifying")
     }
 }
 
@@ -144,7 +125,7 @@ impl Wim {
 fn hash_sequentially(
     path: &Path,
     mut extents: Vec<Extent>,
-    progress: &mut Option<OnProgress<'_>>,
+    mut progress: Option<OnProgress<'_>>,
 ) -> Result<()> {
     let fail = |code: w::wimlib_error_code, what: String| WimError {
         path: Some(path.to_path_buf()),
