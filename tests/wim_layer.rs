@@ -230,6 +230,49 @@ fn read_back_counts_each_image_and_finds_one_changed_byte() {
     }
 }
 
+/// A blob table that points a file's data past the end of an uncompressed WIM: the
+/// one-pass read-back stops at the end of the file with wimlib's end-of-file code and
+/// names the WIM, where wimverify also refuses it.
+#[test]
+fn read_back_refuses_data_said_to_lie_past_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let size: u64 = 123_457; // unique among the blob table's sizes
+    std::fs::write(src.join("data.bin"), noise(size as usize, 5)).unwrap();
+    std::fs::write(src.join("small.txt"), b"small").unwrap();
+    let path = dir.path().join("plain.wim");
+    let mut w = Wim::create_new(Compression::None).unwrap();
+    w.add_image(&src, "x").unwrap();
+    w.write(&path, WriteOptions::default()).unwrap();
+    drop(w);
+
+    // The WIM header's blob table entry (at byte 48): size (7 bytes) and flags, offset.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let table_size = (u64_at(&bytes, 48) & 0x00FF_FFFF_FFFF_FFFF) as usize;
+    let table = u64_at(&bytes, 56) as usize;
+    // Entries of 50 bytes: size and flags, offset, original size, part, count, SHA-1.
+    let entry = (table..table + table_size)
+        .step_by(50)
+        .find(|&e| u64_at(&bytes, e + 16) == size)
+        .expect("the file's entry in the blob table");
+    let past_end = (bytes.len() as u64 + 4096).to_le_bytes();
+    bytes[entry + 8..entry + 16].copy_from_slice(&past_end);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let (code, _, _) = run(Command::new("wimverify").arg(&path));
+    assert_ne!(code, 0, "wimverify accepts data past the end");
+    let err = Wim::open(&path, false)
+        .and_then(|mut w| w.verify(None))
+        .expect_err("data past the end is refused");
+    assert_eq!(err.code, 65, "WIMLIB_ERR_UNEXPECTED_END_OF_FILE: {err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
 fn exercise(wims: &std::path::Path, name: &str) -> Result<(), String> {
     let path = wims.join(name);
     let is_split = name.ends_with(".swm");
