@@ -156,7 +156,6 @@ fn capture_filter_split_update_and_boot_index() {
     assert!(wiminfo(&path).contains("Boot Index:     1"));
 }
 
-/// Opens, lists, verifies and extracts a real WIM on another thread; a hang fails the test.
 /// The read-back: an uncompressed WIM is read in one pass of its own, any other by wimlib.
 /// Both must give each image's files and bytes as they are on disk, and both must refuse a
 /// WIM with one byte of one file changed, as wimverify does.
@@ -249,7 +248,7 @@ fn read_back_refuses_data_said_to_lie_past_the_end() {
 
     // The WIM header's blob table entry (at byte 48): size (7 bytes) and flags, offset.
     let mut bytes = std::fs::read(&path).unwrap();
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let u64_at = |b: &[u8], at: usize| lifeboat::le::u64_at(b, at).unwrap();
     let table_size = (u64_at(&bytes, 48) & 0x00FF_FFFF_FFFF_FFFF) as usize;
     let table = u64_at(&bytes, 56) as usize;
     // Entries of 50 bytes: size and flags, offset, original size, part, count, SHA-1.
@@ -273,6 +272,7 @@ fn read_back_refuses_data_said_to_lie_past_the_end() {
     );
 }
 
+/// Opens, lists, verifies and extracts a real WIM on another thread; a hang fails the test.
 fn exercise(wims: &std::path::Path, name: &str) -> Result<(), String> {
     let path = wims.join(name);
     let is_split = name.ends_with(".swm");
