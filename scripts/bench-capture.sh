@@ -150,7 +150,7 @@ if [ "$small" -gt 0 ]; then
     # alone; the pair with wimverify is the like-for-like comparison.
     echo "  $small files: lifeboat / wimcapture --check: time $(ratio "$(secs lb-small)" "$(secs wc-small)") (goal <= 1), memory $(ratio "$(rss lb-small)" "$(rss wc-small)") (goal <= 1)"
     echo "  $small files: lifeboat / wimcapture --check + wimverify: time $(ratio "$(secs lb-small)" "$(secs wim-small)"), memory $(ratio "$(rss lb-small)" "$(rss wim-small)")"
-    [ ! -f "$work/or-small.time" ] ||
+    [ "$st" != none ] ||
         echo "  $small files: one-read writer / wimcapture --check: time $(ratio "$(secs or-small)" "$(secs wc-small)"), memory $(ratio "$(rss or-small)" "$(rss wc-small)") (a writer's ceiling, not lifeboat)"
 fi
 echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: repeat before trusting a ratio near its goal)"

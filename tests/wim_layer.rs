@@ -364,7 +364,7 @@ fn real_wims_are_read_or_refused_clearly() {
 /// or its figure means nothing: duplicates small and large (a large one is taken back
 /// after it was written), an empty file and folder, Unicode names, a wide folder; links
 /// and FIFOs are left out.
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 #[test]
 fn the_one_read_writers_wim_is_accepted_and_applied_back_unchanged() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,14 +13,14 @@
 //! Symbolic links and special files are skipped.
 //!
 //!   one-read-wim SOURCE_DIR OUT.wim
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 fn main() -> std::process::ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let [source, out] = args.as_slice() else {
         eprintln!("usage: one-read-wim SOURCE_DIR OUT.wim");
         return std::process::ExitCode::from(2);
     };
-    match unix::write(std::path::Path::new(source), std::path::Path::new(out)) {
+    match linux::write(std::path::Path::new(source), std::path::Path::new(out)) {
         Ok(s) => {
             eprintln!("{} files, {} bytes, {} blobs", s.files, s.bytes, s.blobs);
             std::process::ExitCode::SUCCESS
@@ -32,18 +32,18 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(not(target_os = "linux"))]
 fn main() {
     eprintln!("one-read-wim runs on Linux only");
 }
 
-#[cfg(unix)]
-mod unix {
+#[cfg(target_os = "linux")]
+mod linux {
     use std::collections::HashMap;
     use std::ffi::{CStr, CString};
     use std::fs::{File, OpenOptions};
     use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
-    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
 
@@ -111,12 +111,14 @@ mod unix {
         }
     }
 
-    fn stat_of(fd: &OwnedFd) -> io::Result<libc::stat> {
-        use std::os::fd::AsRawFd;
-        // SAFETY: an all-zero `stat` is a valid value for fstat to overwrite.
+    /// The status of `name` in the folder `dir` (or of `dir` itself for an empty name),
+    /// without following a link.
+    fn stat_at(dir: i32, name: &CStr) -> io::Result<libc::stat> {
+        let flags = libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH;
+        // SAFETY: an all-zero `stat` is a valid value for fstatat to overwrite.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: `fd` is open for the call and `st` is a writable stat.
-        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+        // SAFETY: `name` is NUL-terminated, `dir` an open folder, `st` a writable stat.
+        if unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, flags) } != 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(st)
@@ -165,10 +167,12 @@ mod unix {
         fn file(&mut self, fd: OwnedFd, size: u64) -> io::Result<[u8; 20]> {
             let mut f = File::from(fd);
             let mut h = Sha1::new();
-            if size <= WHOLE {
+            let whole = size <= WHOLE;
+            let read = if whole {
                 self.buf.clear();
                 (&mut f).take(WHOLE).read_to_end(&mut self.buf)?;
                 h.update(&self.buf);
+                self.buf.len() as u64
             } else {
                 let mut chunk = vec![0u8; WHOLE as usize];
                 loop {
@@ -179,27 +183,22 @@ mod unix {
                     h.update(&chunk[..n]);
                     self.out.write_all(&chunk[..n])?;
                 }
-            }
-            let hash: [u8; 20] = h.finalize().into();
-            let read = if size <= WHOLE {
-                self.buf.len() as u64
-            } else {
                 self.out.stream_position()? - self.end
             };
             self.files += 1;
             self.bytes += read;
-            if read > 0 {
-                self.blob(hash, read, size > WHOLE)?;
-                Ok(hash)
-            } else {
-                Ok([0; 20])
+            if read == 0 {
+                return Ok([0; 20]);
             }
+            let hash: [u8; 20] = h.finalize().into();
+            self.blob(hash, read, !whole)?;
+            Ok(hash)
         }
 
         /// Lists the folder open as `fd` (node `me`), its children together, then each
         /// subfolder in turn (one open folder per level, however wide the tree).
         fn folder(&mut self, fd: OwnedFd, me: usize) -> io::Result<()> {
-            use std::os::fd::{AsRawFd, IntoRawFd};
+            use std::os::fd::IntoRawFd;
             let parent = fd.try_clone()?;
             // SAFETY: fdopendir takes ownership of the open folder; closedir below frees it.
             let d = unsafe { libc::fdopendir(fd.into_raw_fd()) };
@@ -241,14 +240,16 @@ mod unix {
                     continue;
                 }
                 // SAFETY: `d` is an open DIR.
-                let fd = open_at(unsafe { libc::dirfd(d) }, name, folder)?;
-                let st = stat_of(&fd)?;
-                let i = self.nodes.len();
+                let dir = unsafe { libc::dirfd(d) };
                 if folder {
+                    let st = stat_at(dir, name)?;
+                    subfolders.push((self.nodes.len(), name.to_owned()));
                     self.nodes
                         .push(node(&mut self.names, name.to_bytes(), &st, DIRECTORY));
-                    subfolders.push((i, name.to_owned()));
                 } else {
+                    // The status of the file opened, so that size and data agree.
+                    let fd = open_at(dir, name, false)?;
+                    let st = stat_at(fd.as_raw_fd(), c"")?;
                     let mut n = node(&mut self.names, name.to_bytes(), &st, NORMAL);
                     n.hash = self.file(fd, st.st_size as u64)?;
                     self.nodes.push(n);
@@ -417,8 +418,8 @@ mod unix {
         w.out.write_all(&[0; HEADER as usize])?;
         let c = CString::new(source.as_os_str().as_bytes())?;
         let root = open_at(libc::AT_FDCWD, &c, true)?;
-        w.nodes
-            .push(node(&mut w.names, b"", &stat_of(&root)?, DIRECTORY));
+        let st = stat_at(root.as_raw_fd(), c"")?;
+        w.nodes.push(node(&mut w.names, b"", &st, DIRECTORY));
         w.folder(root, 0)?;
 
         let meta = metadata(&w);
