@@ -131,7 +131,13 @@ fn every_dirty_real_hive_with_logs_replays_and_walks() {
                 assert_eq!(*format, LogFormat::New, "{rel}");
                 assert_eq!(*applied, entries, "{rel}: entries applied");
                 logs.iter()
-                    .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                    .map(|p| {
+                        std::path::Path::new(p)
+                            .file_name()
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned()
+                    })
                     .collect()
             }
             other => panic!("{rel}: not replayed: {other:?}"),

@@ -14,7 +14,7 @@ fn hivex_key_count(h: &LoadedHive) -> Option<usize> {
         return None;
     }
     let (code, out, err) = run(Command::new("hivexml").arg(h.path()));
-    assert_eq!(code, 0, "hivexml {}: {err}", h.path().display());
+    assert_eq!(code, 0, "hivexml {}: {err}", h.path());
     Some(out.matches("<node ").count())
 }
 

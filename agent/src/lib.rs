@@ -29,14 +29,12 @@ pub mod rules;
 pub mod selftest;
 pub mod store;
 pub mod time;
+pub mod volume;
 pub mod winpath;
 pub mod xml;
 
 /// Little-endian fields of on-disk structures, shared with the volume stack.
 pub use lifeboat_volume::le;
-
-/// The volume stack (block sources, partition tables, BitLocker, NTFS), a crate of its own.
-pub use lifeboat_volume as volume_stack;
 
 /// The WIM layer, a crate of its own (`wim/`) that both programs use.
 pub use lifeboat_wim as wim;

@@ -5,16 +5,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::limits;
+use crate::volume::Place;
 
 /// Where each drive letter of the offline system is now. A letter may have several
 /// candidate places (a Windows.old system drive: first `Windows.old`, then the volume).
 #[derive(Debug, Clone, Default)]
 pub struct LetterMap {
-    map: BTreeMap<char, Vec<PathBuf>>,
+    map: BTreeMap<char, Vec<Place>>,
 }
 
 impl LetterMap {
-    pub fn insert(&mut self, letter: char, place: PathBuf) {
+    pub fn insert(&mut self, letter: char, place: Place) {
         let places = self.map.entry(letter.to_ascii_uppercase()).or_default();
         if !places.contains(&place) {
             places.push(place);
@@ -22,35 +23,40 @@ impl LetterMap {
     }
 
     /// Replaces whatever was known for `letter` (Offline.xml `<mappings>` win).
-    pub fn set(&mut self, letter: char, place: PathBuf) {
+    pub fn set(&mut self, letter: char, place: Place) {
         self.map.insert(letter.to_ascii_uppercase(), vec![place]);
     }
 
-    pub fn get(&self, letter: char) -> Option<&[PathBuf]> {
+    pub fn get(&self, letter: char) -> Option<&[Place]> {
         self.map
             .get(&letter.to_ascii_uppercase())
             .map(Vec::as_slice)
     }
 
-    pub fn letters(&self) -> impl Iterator<Item = (char, &[PathBuf])> {
+    pub fn letters(&self) -> impl Iterator<Item = (char, &[Place])> {
         self.map.iter().map(|(l, p)| (*l, p.as_slice()))
     }
 
-    /// The host path of `win_path` (`X:\…`) when it exists on a mapped volume.
-    pub fn to_host(&self, win_path: &str) -> Option<PathBuf> {
+    /// Where `win_path` (`X:\…`) is, when it exists on a mapped volume.
+    pub fn find(&self, win_path: &str) -> Option<Place> {
         let (letter, rest) = split_drive(win_path)?;
         self.get(letter)?
             .iter()
-            .find_map(|base| resolve_ci(base, rest))
+            .find_map(|base| base.resolve_ci(rest))
     }
 
     /// The host path `win_path` (`X:\…`) has or would have on its mapped volume: what
     /// exists is matched case-insensitively, the rest appended (see [`resolve_ci_new`]).
-    /// For writing a new Windows (a restore into an offline installation).
+    /// For writing a new Windows (a restore into an offline installation, always a host
+    /// folder).
     pub fn to_host_new(&self, win_path: &str) -> Option<PathBuf> {
         let (letter, rest) = split_drive(win_path)?;
-        let base = self.get(letter)?.iter().find(|b| b.is_dir())?;
-        resolve_ci_new(base, rest)
+        let base = self
+            .get(letter)?
+            .iter()
+            .filter_map(Place::host_path)
+            .find(|b| b.is_dir())?;
+        resolve_ci_new(&base, rest)
     }
 }
 
@@ -496,10 +502,10 @@ mod tests {
             assert_eq!(resolve_ci_new(dir.path(), r"Users\Ann\a.txt:hidden"), None);
         }
         let mut map = LetterMap::default();
-        map.insert('c', dir.path().join("missing"));
-        map.insert('C', dir.path().to_path_buf());
+        map.insert('c', Place::host(dir.path().join("missing")));
+        map.insert('C', Place::host(dir.path()));
         assert_eq!(
-            map.to_host(r"C:\USERS\ann"),
+            map.find(r"C:\USERS\ann").and_then(|p| p.host_path()),
             Some(dir.path().join("Users/Ann"))
         );
     }

@@ -4,7 +4,6 @@
 //! way detection reads it.
 #![no_main]
 
-use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use lifeboat::detect::sam;
@@ -12,7 +11,7 @@ use lifeboat::hive::LoadedHive;
 
 fuzz_target!(|data: &[u8]| {
     if data.starts_with(b"regf") {
-        if let Ok(h) = LoadedHive::from_bytes(Path::new("SAM"), data.to_vec(), &[]) {
+        if let Ok(h) = LoadedHive::from_bytes("SAM", data.to_vec(), &[]) {
             let _ = sam::read_sam(&h);
         }
         return;

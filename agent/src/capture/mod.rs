@@ -414,7 +414,7 @@ fn reconcile(
         .map(|f| (f.win(), f))
         .filter(|(win, _)| !held.contains(&image_path(win)))
         .map(|(win, f)| {
-            if f.host().exists() {
+            if f.place().meta().is_ok() {
                 Skipped::new(
                     &win,
                     SkipKind::Unreadable,
@@ -467,7 +467,7 @@ fn write_files(
         let sources: Vec<(PathBuf, String)> = p
             .roots
             .iter()
-            .map(|(h, w)| (h.clone(), image_path(w)))
+            .filter_map(|(place, w)| Some((place.host_path()?, image_path(w))))
             .collect();
         let mut name = p.name.clone();
         if !names.insert(name.to_lowercase()) {
@@ -574,10 +574,15 @@ mod tests {
         std::fs::create_dir_all(&root).unwrap();
         let mut p = PassPlan::default();
         let mut files = FileList::default();
-        let d = files.open_dir(&root, r"C:\r", None);
+        let place = crate::volume::Place::host(&root);
+        let d = files.open_dir(&place, r"C:\r", None);
         for n in ["a.txt", "b.txt"] {
             std::fs::write(root.join(n), "12345").unwrap();
-            files.push(d, std::ffi::OsStr::new(n), 5, "c").unwrap();
+        }
+        let mut entries = place.listing().unwrap().entries;
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        for e in &entries {
+            files.push(d, e, 5, "c").unwrap();
             p.bytes += 5;
         }
         files.close_dir(d);

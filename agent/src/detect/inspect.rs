@@ -1,7 +1,5 @@
 //! Everything known about one installation, read from its hives and binaries.
 
-use std::path::{Path, PathBuf};
-
 use crate::hive::{LoadedHive, Recovery};
 
 use super::locate::Candidate;
@@ -10,7 +8,8 @@ use super::model::{
     Problem, User, UserKind,
 };
 use super::{apps, drive_map, naming, profiles, system_info};
-use crate::winpath::{resolve_ci, LetterMap};
+use crate::volume::Place;
+use crate::winpath::LetterMap;
 
 /// Settings that apply to every installation inspected in one run.
 #[derive(Debug, Clone, Default)]
@@ -18,7 +17,7 @@ pub struct InspectContext {
     /// `MIG_OFFLINE_PLATFORM_ARCH`.
     pub arch_override: Option<u32>,
     /// Offline.xml `<mappings>`: they override every automatic mapping.
-    pub mappings: Vec<(char, PathBuf)>,
+    pub mappings: Vec<(char, Place)>,
     /// Volumes visible now, to place the offline system's other drive letters.
     pub volumes: Vec<crate::platform::Volume>,
 }
@@ -26,6 +25,8 @@ pub struct InspectContext {
 /// An installation with its hives kept open for the stages after detection.
 pub struct Inspected {
     pub installation: Installation,
+    /// The volume (or folder) the installation was found on.
+    pub root: Place,
     pub letters: LetterMap,
     pub problems: Vec<Problem>,
     /// The SOFTWARE hive as read (logs replayed), for the machine's variables and settings.
@@ -43,10 +44,7 @@ fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
             HiveStatus::Replayed,
             Some(format!(
                 "{applied} change(s) replayed from {} ({format:?} log format)",
-                logs.iter()
-                    .map(|l| l.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                logs.join(", ")
             )),
         ),
         Recovery::NotRecovered { reason } => (
@@ -58,7 +56,7 @@ fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
     };
     HiveState {
         name: name.to_string(),
-        path: hive.path().display().to_string(),
+        path: hive.path().to_string(),
         state,
         detail,
     }
@@ -66,7 +64,7 @@ fn hive_state(name: &str, hive: &LoadedHive) -> HiveState {
 
 /// Opens a hive of the installation; a missing or broken one becomes a problem.
 fn open_hive(
-    path: Option<PathBuf>,
+    path: Option<Place>,
     expected: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<LoadedHive> {
@@ -78,11 +76,11 @@ fn open_hive(
         });
         return None;
     };
-    match LoadedHive::open(&path) {
+    match LoadedHive::open_at(&path) {
         Ok(h) => Some(h),
         Err(e) => {
             problems.push(Problem {
-                path: path.display().to_string(),
+                path: path.to_string(),
                 error: e.to_string(),
                 hint: Some("the hive is damaged; if a RegBack or .LOG copy exists beside it, a repair on another machine may recover it".into()),
             });
@@ -94,15 +92,8 @@ fn open_hive(
 pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let config = |name: &str| resolve_ci(&c.windir, &format!(r"System32\config\{name}"));
-    let expected = |name: &str| {
-        c.windir
-            .join("System32")
-            .join("config")
-            .join(name)
-            .display()
-            .to_string()
-    };
+    let config = |name: &str| c.windir.resolve_ci(&format!(r"System32\config\{name}"));
+    let expected = |name: &str| c.windir.shown_child(&format!(r"System32\config\{name}"));
 
     let software = open_hive(config("SOFTWARE"), &expected("SOFTWARE"), &mut problems);
     let system = open_hive(config("SYSTEM"), &expected("SYSTEM"), &mut problems);
@@ -119,12 +110,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         system_info::architecture(&c.windir, registry_arch, ctx.arch_override);
     if let Some(p) = pe_problem {
         problems.push(Problem {
-            path: c
-                .windir
-                .join("System32")
-                .join("ntoskrnl.exe")
-                .display()
-                .to_string(),
+            path: c.windir.shown_child(r"System32\ntoskrnl.exe"),
             error: p,
             hint: None,
         });
@@ -160,10 +146,8 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     let mut user_apps = Vec::new();
     if let Some(sw) = &software {
         for entry in profiles::read_profile_list(sw, &system_root) {
-            let profile_path = letters.to_host(&entry.path);
-            let ntuser = profile_path
-                .as_ref()
-                .and_then(|p| resolve_ci(p, "NTUSER.DAT"));
+            let profile_path = letters.find(&entry.path);
+            let ntuser = profile_path.as_ref().and_then(|p| p.child("NTUSER.DAT"));
             let named = naming::name_user(
                 &naming::NamingContext {
                     software: Some(sw),
@@ -175,16 +159,16 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
             let last_used = entry
                 .last_used
                 .and_then(crate::time::filetime_to_rfc3339)
-                .or_else(|| ntuser.as_ref().and_then(|p| file_mtime_rfc3339(p)));
+                .or_else(|| ntuser.as_ref().and_then(file_mtime_rfc3339));
             if named.kind.is_real_user() {
                 if let Some(path) = &ntuser {
-                    match LoadedHive::open(path) {
+                    match LoadedHive::open_at(path) {
                         Ok(h) => {
                             hives.push(hive_state(&format!("NTUSER.DAT ({})", named.name), &h));
                             user_apps.extend(apps::user_apps(&h));
                         }
                         Err(e) => problems.push(Problem {
-                            path: path.display().to_string(),
+                            path: path.to_string(),
                             error: e.to_string(),
                             hint: Some("this user's settings cannot be read; their files can still be captured".into()),
                         }),
@@ -198,7 +182,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
                 name_is_guess: named.guess,
                 display_name: named.display_name,
                 profile_path_original: entry.path.clone(),
-                profile_path: profile_path.map(|p| p.display().to_string()),
+                profile_path: profile_path.map(|p| p.to_string()),
                 has_ntuser: ntuser.is_some(),
                 last_used,
                 kind: named.kind,
@@ -209,7 +193,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     let any_dirty = hives.iter().any(|h| h.state != HiveStatus::Clean);
     let hibernated = c.kind == InstallKind::Installed
         && any_dirty
-        && resolve_ci(&c.root, "hiberfil.sys").is_some_and(|p| p.is_file());
+        && c.root.child("hiberfil.sys").is_some_and(|p| p.is_file());
     if hibernated {
         warnings.push(
             "hiberfil.sys is present and hives were dirty: this Windows was hibernated or fast-started (Fast Startup), \
@@ -226,8 +210,8 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
 
     let installation = Installation {
         index: 0,
-        root: c.root.display().to_string(),
-        windir: c.windir.display().to_string(),
+        root: c.root.to_string(),
+        windir: c.windir.to_string(),
         kind: c.kind,
         product_name: version.product_name,
         edition: version.edition,
@@ -250,6 +234,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     };
     Inspected {
         installation,
+        root: c.root.clone(),
         letters,
         problems,
         software,
@@ -288,7 +273,7 @@ fn letter_map(
         }
         match drive_map::find_volume(device, &ctx.volumes) {
             Some(v) => {
-                map.insert(*letter, v.root.clone());
+                map.insert(*letter, Place::host(&v.root));
                 how.insert(*letter, (device.found_by(), device.identity()));
             }
             None => {
@@ -311,18 +296,17 @@ fn letter_map(
             identity,
             now_at: map
                 .get(l)
-                .and_then(|p| p.iter().find(|p| p.exists()))
-                .map(|p| p.display().to_string()),
+                .and_then(|p| p.iter().find(|p| p.meta().is_ok()))
+                .map(|p| p.to_string()),
             how,
         })
         .collect();
     (map, report)
 }
 
-fn file_mtime_rfc3339(p: &Path) -> Option<String> {
-    let t = std::fs::metadata(p).ok()?.modified().ok()?;
-    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    Some(crate::time::unix_to_rfc3339(secs as i64))
+fn file_mtime_rfc3339(p: &Place) -> Option<String> {
+    let written = p.meta().ok()?.times?.written;
+    crate::time::filetime_to_rfc3339(written)
 }
 
 impl UserKind {

@@ -2,24 +2,22 @@
 //! (and `Windows.old.000`…), and any other top-level folder holding the SOFTWARE and SYSTEM
 //! hives.
 
-use std::path::{Path, PathBuf};
-
 use super::model::InstallKind;
-use crate::winpath::resolve_ci;
+use crate::volume::{Kind, Place, VolumeError};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     /// The volume (or folder) it was found on.
-    pub root: PathBuf,
-    pub windir: PathBuf,
+    pub root: Place,
+    pub windir: Place,
     pub kind: InstallKind,
 }
 
 impl Candidate {
     /// The folder that was the system drive's root when this Windows ran (`Windows.old`
     /// for a previous installation).
-    pub fn system_base(&self) -> PathBuf {
-        self.windir.parent().unwrap_or(&self.root).to_path_buf()
+    pub fn system_base(&self) -> Place {
+        self.windir.parent().unwrap_or_else(|| self.root.clone())
     }
 }
 
@@ -36,10 +34,11 @@ pub enum HiveSet {
 /// A hive counts as present when something other than a folder stands where it should: a
 /// pipe or a device there is then reported by name when the hive is opened (through
 /// [`crate::fsread`]) instead of making the installation silently disappear.
-pub fn hive_set(windir: &Path) -> HiveSet {
+pub fn hive_set(windir: &Place) -> HiveSet {
     let has = |name: &str| {
-        resolve_ci(windir, &format!(r"System32\config\{name}"))
-            .and_then(|p| std::fs::symlink_metadata(p).ok())
+        windir
+            .resolve_ci(&format!(r"System32\config\{name}"))
+            .and_then(|p| p.meta().ok())
             .is_some_and(|m| !m.is_dir())
     };
     match (has("SOFTWARE"), has("SYSTEM")) {
@@ -58,25 +57,18 @@ fn is_windows_old(name: &str) -> bool {
 /// Every installation on `root`. A folder named `Windows` (at the top or inside
 /// Windows.old) counts when it has either hive, so that a damaged one is reported rather
 /// than silently missed; any other folder needs both.
-pub fn find_on_root(root: &Path) -> std::io::Result<Vec<Candidate>> {
+pub fn find_on_root(root: &Place) -> Result<Vec<Candidate>, VolumeError> {
     let mut found = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(root)?.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let path = entry.path();
-        // Never follow links out of the volume; only real folders.
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if !meta.is_dir() {
-            continue;
-        }
+    let mut entries = root.list()?;
+    entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    // Never follow links out of the volume; only real folders.
+    for (entry, path) in entries.into_iter().filter(|(e, _)| e.kind == Kind::Folder) {
+        let name = entry.name;
         if is_windows_old(&name) {
-            if let Some(windir) = resolve_ci(&path, "Windows") {
+            if let Some(windir) = path.child("Windows") {
                 if hive_set(&windir) != HiveSet::None {
                     found.push(Candidate {
-                        root: root.to_path_buf(),
+                        root: root.clone(),
                         windir,
                         kind: InstallKind::WindowsOld,
                     });
@@ -89,7 +81,7 @@ pub fn find_on_root(root: &Path) -> std::io::Result<Vec<Candidate>> {
             name.eq_ignore_ascii_case("windows") || name.eq_ignore_ascii_case("winnt");
         if set == HiveSet::Complete || (named_windows && set == HiveSet::Partial) {
             found.push(Candidate {
-                root: root.to_path_buf(),
+                root: root.clone(),
                 windir: path,
                 kind: InstallKind::Installed,
             });
@@ -100,20 +92,18 @@ pub fn find_on_root(root: &Path) -> std::io::Result<Vec<Candidate>> {
 
 /// A path given by the technician (`--windir`, an Offline.xml `<path>`): a Windows folder,
 /// or a volume root holding one (the USMT documentation's own example lists `E:\`).
-pub fn candidate_from_path(path: &Path) -> Option<Candidate> {
+pub fn candidate_from_path(path: &Place) -> Option<Candidate> {
     if hive_set(path) != HiveSet::None {
-        let parent = path.parent().unwrap_or(path);
-        let in_old = parent
-            .file_name()
-            .is_some_and(|n| is_windows_old(&n.to_string_lossy()));
+        let parent = path.parent().unwrap_or_else(|| path.clone());
+        let in_old = is_windows_old(parent.name());
         let root = if in_old {
             parent.parent().unwrap_or(parent)
         } else {
             parent
         };
         return Some(Candidate {
-            root: root.to_path_buf(),
-            windir: path.to_path_buf(),
+            root,
+            windir: path.clone(),
             kind: if in_old {
                 InstallKind::WindowsOld
             } else {
@@ -128,15 +118,15 @@ pub fn candidate_from_path(path: &Path) -> Option<Candidate> {
 }
 
 /// `--winold DIR` (= ScanState `/OfflineWinOld`): `C:\Windows.old` or its `Windows` folder.
-pub fn candidate_from_winold(path: &Path) -> Option<Candidate> {
+pub fn candidate_from_winold(path: &Place) -> Option<Candidate> {
     let windir = if hive_set(path) != HiveSet::None {
-        path.to_path_buf()
+        path.clone()
     } else {
-        resolve_ci(path, "Windows")?
+        path.child("Windows")?
     };
-    let old = windir.parent()?.to_path_buf();
+    let old = windir.parent()?;
     Some(Candidate {
-        root: old.parent().unwrap_or(&old).to_path_buf(),
+        root: old.parent().unwrap_or(old),
         windir,
         kind: InstallKind::WindowsOld,
     })

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use inspect::{InspectContext, Inspected};
 pub use model::*;
 
+use crate::volume::Place;
 use locate::Candidate;
 
 /// Which installations to look at, mirroring ScanState's offline switches.
@@ -101,17 +102,21 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
     let candidates: Vec<Candidate> = match &opts.source {
         Source::WinDir(dir) => {
             vec![
-                locate::candidate_from_path(dir).ok_or_else(|| DetectError::NotWindows {
-                    what: "--windir",
-                    path: dir.clone(),
+                locate::candidate_from_path(&Place::host_within(dir)).ok_or_else(|| {
+                    DetectError::NotWindows {
+                        what: "--windir",
+                        path: dir.clone(),
+                    }
                 })?,
             ]
         }
         Source::WinOld(dir) => {
             vec![
-                locate::candidate_from_winold(dir).ok_or_else(|| DetectError::NotWindows {
-                    what: "--winold",
-                    path: dir.clone(),
+                locate::candidate_from_winold(&Place::host_within(dir)).ok_or_else(|| {
+                    DetectError::NotWindows {
+                        what: "--winold",
+                        path: dir.clone(),
+                    }
                 })?,
             ]
         }
@@ -128,7 +133,11 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
                     hint: None,
                 });
             }
-            ctx.mappings = xml.mappings.clone();
+            ctx.mappings = xml
+                .mappings
+                .iter()
+                .map(|(l, p)| (*l, Place::host(p)))
+                .collect();
             from_offline_xml(file, &xml)?
         }
         Source::Auto => {
@@ -168,7 +177,7 @@ fn from_offline_xml(
     let valid: Vec<Candidate> = xml
         .windirs
         .iter()
-        .filter_map(|p| locate::candidate_from_path(p))
+        .filter_map(|p| locate::candidate_from_path(&Place::host_within(p)))
         .collect();
     if valid.is_empty() {
         return Err(DetectError::NoValidWinDir {
@@ -186,7 +195,7 @@ fn from_offline_xml(
             path: file.to_path_buf(),
             list: valid
                 .iter()
-                .map(|c| format!("  {}", c.windir.display()))
+                .map(|c| format!("  {}", c.windir))
                 .collect::<Vec<_>>()
                 .join("\n"),
         });
@@ -225,7 +234,10 @@ fn default_roots(report: &mut DetectReport) -> Result<Vec<PathBuf>, DetectError>
 fn visible_volumes(candidates: &[Candidate]) -> Vec<crate::platform::Volume> {
     let mut vols = crate::platform::list_volumes();
     for c in candidates {
-        if let Some(v) = crate::platform::volume_for_path(&c.root) {
+        let Some(host) = c.root.host_path() else {
+            continue;
+        };
+        if let Some(v) = crate::platform::volume_for_path(&host) {
             if !vols.contains(&v) {
                 vols.push(v);
             }
@@ -249,12 +261,16 @@ fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
         scanned.state = state;
         return (scanned, Vec::new(), Some(problem));
     }
-    match locate::find_on_root(root) {
+    match locate::find_on_root(&Place::host(root)) {
         Ok(found) => {
             scanned.installations = found.len();
             (scanned, found, None)
         }
         Err(e) => {
+            let e = match e.problem {
+                crate::volume::Problem::Io(e) => e,
+                other => std::io::Error::other(other.to_string()),
+            };
             let (state, problem) = probe_unreadable(root, Some(e));
             scanned.state = state;
             (scanned, Vec::new(), Some(problem))

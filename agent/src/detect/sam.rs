@@ -93,7 +93,7 @@ pub fn read_sam(hive: &LoadedHive) -> Result<SamInfo, String> {
     let account = hive.key(ACCOUNT).ok_or_else(|| {
         format!(
             "{} has no {ACCOUNT} key: it is not a SAM hive, or it is damaged; local account names fall back to profile folder names",
-            hive.path().display()
+            hive.path()
         )
     })?;
     let machine_sid = account

@@ -1,13 +1,11 @@
 //! What an installation is: version and edition from SOFTWARE, computer name and processor
 //! architecture from SYSTEM, cross-checked against the kernel binary's PE header.
 
-use std::path::Path;
-
 use crate::hive::LoadedHive;
 use crate::pe::{self, Arch};
 
 use super::model::ArchEvidence;
-use crate::winpath::resolve_ci;
+use crate::volume::Place;
 
 #[derive(Debug, Clone, Default)]
 pub struct VersionInfo {
@@ -160,19 +158,29 @@ pub fn registry_arch(system: &LoadedHive) -> Option<Arch> {
         .map(|s| Arch::from_processor_architecture(&s))
 }
 
+/// The architecture the kernel's PE header names (only its head is read).
+fn kernel_arch(kernel: &Place) -> Result<Arch, String> {
+    let head = kernel
+        .read_head(crate::limits::PE_HEAD_BYTES)
+        .map_err(|e| e.to_string())?;
+    pe::machine_of(&head)
+        .map(Arch::from_machine)
+        .map_err(|reason| format!("{kernel} is not a Windows executable: {reason}"))
+}
+
 /// Architecture from the kernel's PE header, checked against the registry; a
 /// `MIG_OFFLINE_PLATFORM_ARCH` of 32 or 64 overrides both, as in USMT.
 pub fn architecture(
-    windir: &Path,
+    windir: &Place,
     registry: Option<Arch>,
     override_bits: Option<u32>,
 ) -> (Option<Arch>, ArchEvidence, Option<String>) {
     let mut problem = None;
-    let kernel = match resolve_ci(windir, r"System32\ntoskrnl.exe") {
-        Some(path) => match pe::arch_of_file(&path) {
+    let kernel = match windir.resolve_ci(r"System32\ntoskrnl.exe") {
+        Some(path) => match kernel_arch(&path) {
             Ok(a) => Some(a),
             Err(e) => {
-                problem = Some(e.to_string());
+                problem = Some(e);
                 None
             }
         },

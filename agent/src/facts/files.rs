@@ -3,19 +3,18 @@
 //! volumes through the installation's [`LetterMap`], `*` in folder and file names matched
 //! one level per segment within [`FACTS_MAX_ENTRIES`]. Links are never followed.
 
-use std::path::PathBuf;
-
 use super::OverBudget;
 use crate::limits::FACTS_MAX_ENTRIES;
 use crate::rules::pattern::glob;
 use crate::rules::Pattern;
+use crate::volume::{Kind, Place};
 use crate::winpath::{split_drive, LetterMap};
 
-/// A file or folder found: its Windows path and where it is on this machine.
+/// A file or folder found: its Windows path and where it is now.
 #[derive(Debug, Clone)]
 pub struct Found {
     pub win: String,
-    pub host: PathBuf,
+    pub place: Place,
     pub is_dir: bool,
 }
 
@@ -25,20 +24,19 @@ fn join(dir: &str, name: &str) -> String {
 
 /// The entries of a folder (no link followed), each counted against `budget`.
 fn entries(dir: &Found, budget: &mut usize) -> Result<Vec<Found>, OverBudget> {
-    let Ok(rd) = std::fs::read_dir(&dir.host) else {
+    let Ok(listing) = dir.place.list() else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for e in rd.flatten() {
+    for (e, place) in listing {
         *budget = budget.checked_sub(1).ok_or(OverBudget)?;
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_symlink() {
+        if matches!(e.kind, Kind::Link | Kind::Other) {
             continue;
         }
         out.push(Found {
-            win: join(&dir.win, &e.file_name().to_string_lossy()),
-            host: e.path(),
-            is_dir: ft.is_dir(),
+            win: join(&dir.win, &e.name),
+            place,
+            is_dir: e.kind == Kind::Folder,
         });
     }
     Ok(out)
@@ -50,12 +48,12 @@ pub fn objects(letters: &LetterMap, p: &Pattern) -> Result<Vec<Found>, String> {
         return Err(format!("{} is not a drive path", p.node));
     };
     let root_win = format!("{letter}:");
-    let Some(root_host) = letters.to_host(&format!(r"{root_win}\")) else {
+    let Some(root_place) = letters.find(&format!(r"{root_win}\")) else {
         return Ok(Vec::new());
     };
     let root = Found {
         win: root_win,
-        host: root_host,
+        place: root_place,
         is_dir: true,
     };
     let mut budget = FACTS_MAX_ENTRIES;
@@ -91,13 +89,13 @@ fn node(root: Found, rest: &str, budget: &mut usize) -> Result<Vec<Found>, OverB
         for d in level.iter().filter(|d| d.is_dir) {
             if seg.contains('*') {
                 next.extend(matching(d, &seg.to_lowercase(), budget)?);
-            } else if let Some(host) = crate::winpath::resolve_ci(&d.host, seg) {
-                let Ok(meta) = std::fs::symlink_metadata(&host) else {
+            } else if let Some(place) = d.place.child(seg) {
+                let Ok(meta) = place.meta() else {
                     continue;
                 };
                 next.push(Found {
                     win: join(&d.win, seg),
-                    host,
+                    place,
                     is_dir: meta.is_dir(),
                 });
             }
@@ -133,14 +131,12 @@ fn leaves(level: &[Found], leaf: &str, budget: &mut usize) -> Result<Vec<Found>,
             out.push(d.clone());
         }
         if !pat.contains('*') {
-            if let Some(host) = crate::winpath::resolve_ci(&d.host, leaf) {
-                if std::fs::symlink_metadata(&host).is_ok_and(|m| m.is_file()) {
-                    out.push(Found {
-                        win: join(&d.win, leaf),
-                        host,
-                        is_dir: false,
-                    });
-                }
+            if let Some(place) = d.place.child(leaf).filter(Place::is_file) {
+                out.push(Found {
+                    win: join(&d.win, leaf),
+                    place,
+                    is_dir: false,
+                });
             }
             continue;
         }
@@ -192,12 +188,13 @@ mod tests {
 
     fn found(vol: &Path, pattern: &str) -> Result<Vec<(String, bool)>, String> {
         let mut letters = LetterMap::default();
-        letters.insert('C', vol.to_path_buf());
+        letters.insert('C', Place::host(vol));
         let p = parse(ObjectKind::File, pattern).unwrap();
         let mut out: Vec<_> = objects(&letters, &p)?
             .into_iter()
             .map(|f| {
-                assert!(f.host.starts_with(vol), "{:?}", f.host);
+                let host = f.place.host_path().unwrap();
+                assert!(host.starts_with(vol), "{host:?}");
                 (f.win, f.is_dir)
             })
             .collect();

@@ -11,13 +11,13 @@ pub mod registry;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use crate::hive::LoadedHive;
 use crate::limits::SMALL_FILE_MAX_BYTES;
-use crate::pe::version::{parse_version_text, Version, VersionInfo};
+use crate::pe::version::{parse_version_text, Version, VersionError, VersionInfo};
 use crate::rules::pattern::{glob, parse};
 use crate::rules::{Answer, Facts, Lookup, ObjectKind, Pattern};
+use crate::volume::{FileData, Place};
 use crate::winpath::LetterMap;
 
 pub use registry::Hives;
@@ -87,7 +87,35 @@ pub struct OfflineFacts<'a> {
     /// system it gathers from, which `MIG_OFFLINE_PLATFORM_ARCH` may declare).
     pub native_64: Option<bool>,
     /// File versions read once per file and run.
-    versions: RefCell<HashMap<PathBuf, Result<Option<VersionInfo>, String>>>,
+    versions: RefCell<HashMap<String, Result<Option<VersionInfo>, String>>>,
+}
+
+/// The version resource of a PE file on the offline volume.
+fn version_of(place: &Place) -> Result<Option<VersionInfo>, String> {
+    let data = place.open().map_err(|e| e.to_string())?;
+    crate::pe::version::version_info(&mut DataAt(data)).map_err(|e| e.to_string())
+}
+
+/// A file of the offline volume as the PE reader reads it.
+struct DataAt<'a>(Box<dyn FileData + 'a>);
+
+impl crate::pe::version::ReadAt for DataAt<'_> {
+    fn size(&self) -> u64 {
+        self.0.len()
+    }
+    fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, VersionError> {
+        let end = offset.checked_add(len as u64);
+        if end.is_none_or(|e| e > self.0.len()) {
+            return Err(VersionError::Malformed(
+                "a structure points outside the file",
+            ));
+        }
+        let mut buf = vec![0u8; len];
+        self.0
+            .read_at(offset, &mut buf)
+            .map_err(|e| VersionError::Io(e.to_string()))?;
+        Ok(buf)
+    }
 }
 
 fn answer(value: Option<bool>, detail: impl Into<String>) -> Answer {
@@ -193,10 +221,8 @@ impl<'a> OfflineFacts<'a> {
     fn version(&self, f: &files::Found) -> Result<Option<VersionInfo>, String> {
         self.versions
             .borrow_mut()
-            .entry(f.host.clone())
-            .or_insert_with(|| {
-                crate::pe::version::version_of_file(&f.host).map_err(|e| e.to_string())
-            })
+            .entry(f.place.to_string())
+            .or_insert_with(|| version_of(&f.place))
             .clone()
     }
 
@@ -333,7 +359,9 @@ impl<'a> OfflineFacts<'a> {
 
     fn file_bytes(&self, loc: &str) -> Result<Vec<u8>, String> {
         match self.file(loc)? {
-            Some(f) => crate::fsread::read_bounded(&f.host, SMALL_FILE_MAX_BYTES)
+            Some(f) => f
+                .place
+                .read_bounded(SMALL_FILE_MAX_BYTES)
                 .map_err(|e| e.to_string()),
             None => Err(format!("{loc} does not exist")),
         }
@@ -377,11 +405,9 @@ impl<'a> OfflineFacts<'a> {
         let (a, b) = (arg(args, 1), arg(args, 2));
         match kind_of(arg(args, 0)) {
             Some(ObjectKind::File) => {
-                let (ha, hb) = (self.letters.to_host(a), self.letters.to_host(b));
+                let (ha, hb) = (self.letters.find(a), self.letters.find(b));
                 match (ha, hb) {
-                    (Some(x), Some(y)) => {
-                        answer(Some(x == y), format!("{} and {}", x.display(), y.display()))
-                    }
+                    (Some(x), Some(y)) => answer(Some(x == y), format!("{x} and {y}")),
                     _ => answer(Some(false), "one of them does not exist"),
                 }
             }
@@ -417,7 +443,11 @@ impl<'a> OfflineFacts<'a> {
             Ok(None) => return answer(Some(false), format!("{} does not exist", arg(args, 0))),
             Err(e) => return answer(None, e),
         };
-        let link = match crate::lnk::read_file(&f.host) {
+        let read = f.place.read_bounded(SMALL_FILE_MAX_BYTES);
+        let link = match read
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::lnk::parse(&b).map_err(|e| e.to_string()))
+        {
             Ok(l) => l,
             Err(e) => return answer(Some(false), format!("{}: {e}", f.win)),
         };
@@ -524,6 +554,6 @@ impl Facts for OfflineFacts<'_> {
 
     fn file_exists(&self, win_path: &str) -> Option<bool> {
         crate::winpath::split_drive(win_path)?;
-        Some(self.letters.to_host(win_path).is_some())
+        Some(self.letters.find(win_path).is_some())
     }
 }

@@ -5,7 +5,7 @@
 //! the transaction logs beside it (`.LOG1`, `.LOG2`, `.LOG`, found case-insensitively) are
 //! replayed into that in-memory copy first. Lookups then go through nt-hive.
 //!
-//! Everything here is hostile input: the files are opened through [`crate::fsread`] (regular
+//! Everything here is hostile input: the files are read through [`crate::volume`] (regular
 //! files only, within [`crate::limits`]), the base block is checked before nt-hive sees it,
 //! nt-hive runs behind a panic guard, and [`Key::walk`] remembers the keys it visited and
 //! keeps to its budgets, so a subkey list that loops back cannot make it run for ever.
@@ -15,14 +15,14 @@ mod walk;
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nt_hive::{Hive, KeyNode, KeyValueData, KeyValueDataType};
 use serde::Serialize;
 
-use crate::fsread::{self, ReadError};
 use crate::le::{u16s, u32_at, u64_at};
 use crate::limits;
+use crate::volume::{Kind, Place, Problem, VolumeError};
 
 pub use log_replay::{replay_logs, LogFormat, ReplayOutcome};
 use walk::Walker;
@@ -39,7 +39,8 @@ pub enum Recovery {
     Clean,
     /// The hive was dirty and its logs were replayed in memory.
     Replayed {
-        logs: Vec<PathBuf>,
+        /// The logs applied, as their places show.
+        logs: Vec<String>,
         format: LogFormat,
         /// Dirty pages (new format: log entries) applied.
         applied: usize,
@@ -53,15 +54,16 @@ pub enum Recovery {
 pub enum HiveError {
     /// Missing, unreadable, not a regular file, or larger than any hive.
     #[error("cannot read registry hive {0}")]
-    Read(#[from] ReadError),
+    Read(#[from] VolumeError),
     /// Read, but damaged where it matters: its base block or its root key.
     #[error("{path} is not a usable registry hive: {reason}")]
-    Corrupt { path: PathBuf, reason: String },
+    Corrupt { path: String, reason: String },
 }
 
 /// A hive file loaded into memory (after any log replay).
 pub struct LoadedHive {
-    path: PathBuf,
+    /// Where it was read, as its place shows.
+    path: String,
     bytes: Vec<u8>,
     recovery: Recovery,
 }
@@ -77,21 +79,23 @@ impl fmt::Debug for LoadedHive {
 }
 
 impl LoadedHive {
-    /// Reads `path` (never writing it), replays its transaction logs when the hive is dirty,
-    /// and checks that the result opens.
-    pub fn open(path: &Path) -> Result<Self, HiveError> {
-        let bytes = fsread::read_bounded(path, limits::HIVE_MAX_BYTES)?;
-        Self::from_bytes(path, bytes, &find_logs(path))
+    /// Reads the hive at `place` (never writing it), replays its transaction logs when the
+    /// hive is dirty, and checks that the result opens.
+    pub fn open_at(place: &Place) -> Result<Self, HiveError> {
+        let bytes = place.read_bounded(limits::HIVE_MAX_BYTES)?;
+        Self::from_bytes(&place.to_string(), bytes, &find_logs_at(place))
     }
 
-    /// Like [`LoadedHive::open`] with the primary file and its logs already read.
-    pub fn from_bytes(
-        path: &Path,
-        mut bytes: Vec<u8>,
-        logs: &[PathBuf],
-    ) -> Result<Self, HiveError> {
+    /// [`LoadedHive::open_at`] for a file of the machine Lifeboat runs on.
+    pub fn open(path: &Path) -> Result<Self, HiveError> {
+        Self::open_at(&host_place(path)?)
+    }
+
+    /// Like [`LoadedHive::open_at`] with the primary file already read (`name` is how it is
+    /// shown); the logs are read only when the hive is dirty.
+    pub fn from_bytes(name: &str, mut bytes: Vec<u8>, logs: &[Place]) -> Result<Self, HiveError> {
         let corrupt = |reason: String| HiveError::Corrupt {
-            path: path.to_path_buf(),
+            path: name.to_string(),
             reason,
         };
         if bytes.len() < BASE_BLOCK_LEN || &bytes[..4] != b"regf" {
@@ -100,11 +104,11 @@ impl LoadedHive {
             ));
         }
         let recovery = if is_dirty(&bytes) {
-            let mut log_data: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+            let mut log_data: Vec<(String, Vec<u8>)> = Vec::new();
             let mut refused = Vec::new();
             for log in logs {
-                match fsread::read_bounded(log, limits::HIVE_LOG_MAX_BYTES) {
-                    Ok(data) => log_data.push((log.clone(), data)),
+                match log.read_bounded(limits::HIVE_LOG_MAX_BYTES) {
+                    Ok(data) => log_data.push((log.to_string(), data)),
                     Err(e) => refused.push(e.to_string()),
                 }
             }
@@ -132,7 +136,7 @@ impl LoadedHive {
             mark_clean(&mut bytes);
         }
         let hive = LoadedHive {
-            path: path.to_path_buf(),
+            path: name.to_string(),
             bytes,
             recovery,
         };
@@ -142,7 +146,8 @@ impl LoadedHive {
         Ok(hive)
     }
 
-    pub fn path(&self) -> &Path {
+    /// Where the hive was read, as its place shows.
+    pub fn path(&self) -> &str {
         &self.path
     }
 
@@ -567,29 +572,58 @@ pub fn header_checksum(block: &[u8]) -> u32 {
     }
 }
 
-/// The transaction logs beside `hive`: `<name>.LOG1`, `.LOG2` and the older `.LOG`,
-/// matched case-insensitively (on a real volume the case differs between files).
-pub fn find_logs(hive: &Path) -> Vec<PathBuf> {
-    let (Some(dir), Some(name)) = (hive.parent(), hive.file_name()) else {
+/// A host file as a place: the entry of its folder's volume.
+fn host_place(path: &Path) -> Result<Place, VolumeError> {
+    let shown = || VolumeError {
+        place: path.display().to_string(),
+        problem: Problem::NotFound,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(shown)?;
+    let folder = Place::host(dir);
+    let e = folder
+        .listing()?
+        .entries
+        .into_iter()
+        .find(|e| e.name == name);
+    e.map(|e| folder.entry(&e)).ok_or_else(shown)
+}
+
+/// The transaction logs beside the hive at `hive`: `<name>.LOG1`, `.LOG2` and the older
+/// `.LOG`, matched case-insensitively (on a real volume the case differs between files).
+pub fn find_logs_at(hive: &Place) -> Vec<Place> {
+    let Some(dir) = hive.parent() else {
         return Vec::new();
     };
-    let base = name.to_string_lossy().to_lowercase();
+    let base = hive.name().to_lowercase();
     let wanted = [".log1", ".log2", ".log"].map(|s| format!("{base}{s}"));
-    let mut found: Vec<(usize, PathBuf)> = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }) {
-        for e in entries.flatten() {
-            let n = e.file_name().to_string_lossy().to_lowercase();
-            if let Some(i) = wanted.iter().position(|w| *w == n) {
-                found.push((i, e.path()));
+    let mut found: Vec<(usize, Place)> = Vec::new();
+    for (e, place) in dir.list().unwrap_or_default() {
+        let n = e.name.to_lowercase();
+        if let Some(i) = wanted.iter().position(|w| *w == n) {
+            if e.kind != Kind::Folder {
+                found.push((i, place));
             }
         }
     }
-    found.sort();
+    found.sort_by_key(|(i, _)| *i);
     found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// [`find_logs_at`] for a hive file of the machine Lifeboat runs on.
+pub fn find_logs(hive: &Path) -> Vec<std::path::PathBuf> {
+    host_place(hive)
+        .map(|p| find_logs_at(&p))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Place::host_path)
+        .collect()
 }
 
 #[cfg(test)]

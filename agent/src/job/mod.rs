@@ -174,8 +174,8 @@ fn check_off_source(dest: &Path, source: &Inspected) -> Result<(), JobError> {
     let roots = source
         .letters
         .letters()
-        .flat_map(|(_, places)| places.iter().cloned())
-        .chain([PathBuf::from(&source.installation.root)]);
+        .flat_map(|(_, places)| places.iter().filter_map(|p| p.host_path()))
+        .chain(source.root.host_path());
     for root in roots {
         let Ok(root_real) = root.canonicalize() else {
             continue;

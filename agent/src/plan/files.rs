@@ -1,5 +1,5 @@
-//! The files one pass takes, held compactly: each folder's host and Windows path once, the
-//! files' names in one shared buffer, 24 bytes of record per file. A profile of a million
+//! The files one pass takes, held compactly: each folder's place and Windows path once, the
+//! files' names in one shared buffer, 32 bytes of record per file. A profile of a million
 //! small files (node_modules, caches) costs tens of MB here instead of hundreds, because
 //! wimlib holds its own tree of the same files at the same time.
 //!
@@ -7,12 +7,13 @@
 //! a second set of paths and without touching the disk ([`FileList::keeps`]).
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+
+use crate::volume::{Entry, Node, Place};
 
 #[derive(Debug)]
 struct Dir {
-    host: PathBuf,
+    place: Place,
     /// As the offline system saw it (`C:\Users\ann\Documents`).
     win: String,
     parent: Option<u32>,
@@ -25,11 +26,13 @@ struct Dir {
 
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    /// The name's bytes (`OsStr::as_encoded_bytes`) are `names[name..name + len]`.
+    /// The name's UTF-8 bytes are `names[name..name + len]`.
     name: u32,
     len: u16,
     component: u16,
     size: u64,
+    /// The volume's own handle for the file (see [`Node::id`]).
+    id: u64,
 }
 
 /// Why a file cannot be listed (the walker reports it as skipped).
@@ -46,7 +49,7 @@ pub struct FileList {
     names: Vec<u8>,
     components: Vec<String>,
     component_ids: HashMap<String, u16>,
-    /// Host folder → its index; built by [`FileList::seal`].
+    /// Host folder → its index, for folders of host volumes; built by [`FileList::seal`].
     by_host: HashMap<PathBuf, u32>,
 }
 
@@ -61,16 +64,28 @@ pub struct FileRef<'a> {
 impl<'a> FileRef<'a> {
     /// The file's path as the offline system saw it (`C:\Users\ann\Documents\a.txt`).
     pub fn win(&self) -> String {
-        let name = String::from_utf8_lossy(self.list.name_bytes(self.slot));
-        join_win(&self.dir.win, &name)
+        join_win(&self.dir.win, self.name())
     }
-    /// The file on this machine.
-    pub fn host(&self) -> PathBuf {
-        let bytes = self.list.name_bytes(self.slot);
-        // SAFETY: the bytes are one whole name taken with `OsStr::as_encoded_bytes` in this
-        // process and kept unchanged, as `from_encoded_bytes_unchecked` requires.
-        let name = unsafe { OsStr::from_encoded_bytes_unchecked(bytes) };
-        self.dir.host.join(name)
+    /// The file's name in its folder.
+    pub fn name(&self) -> &'a str {
+        std::str::from_utf8(self.list.name_bytes(self.slot)).unwrap_or_default()
+    }
+    /// Where the file is now.
+    pub fn place(&self) -> Place {
+        let dir = self.dir.place.node();
+        let rel = if dir.rel().is_empty() {
+            self.name().to_string()
+        } else {
+            format!("{}\\{}", dir.rel(), self.name())
+        };
+        Place::at(
+            self.dir.place.volume().clone(),
+            Node::new(rel, self.slot.id),
+        )
+    }
+    /// The file on this machine, when its volume is a host folder.
+    pub fn host(&self) -> Option<PathBuf> {
+        self.place().host_path()
     }
     pub fn size(&self) -> u64 {
         self.slot.size
@@ -148,9 +163,9 @@ impl FileList {
     }
 
     /// Starts a folder (the walker calls this before listing its files); returns its index.
-    pub(crate) fn open_dir(&mut self, host: &Path, win: &str, parent: Option<u32>) -> u32 {
+    pub(crate) fn open_dir(&mut self, place: &Place, win: &str, parent: Option<u32>) -> u32 {
         self.dirs.push(Dir {
-            host: host.to_path_buf(),
+            place: place.clone(),
             win: win.to_string(),
             parent,
             first: self.files.len() as u32,
@@ -164,11 +179,11 @@ impl FileList {
     pub(crate) fn push(
         &mut self,
         dir: u32,
-        name: &OsStr,
+        entry: &Entry,
         size: u64,
         component: &str,
     ) -> Result<(), ListFull> {
-        let bytes = name.as_encoded_bytes();
+        let bytes = entry.name.as_bytes();
         let start = u32::try_from(self.names.len()).map_err(|_| ListFull::Capacity)?;
         let len = u16::try_from(bytes.len()).map_err(|_| ListFull::Capacity)?;
         u32::try_from(self.names.len() + bytes.len()).map_err(|_| ListFull::Capacity)?;
@@ -184,6 +199,7 @@ impl FileList {
             len,
             component,
             size,
+            id: entry.node.id(),
         });
         self.mark_taken(dir);
         Ok(())
@@ -238,7 +254,7 @@ impl FileList {
             .dirs
             .iter()
             .enumerate()
-            .map(|(i, d)| (d.host.clone(), i as u32))
+            .filter_map(|(i, d)| Some((d.place.host_path()?, i as u32)))
             .collect();
         self.dirs.shrink_to_fit();
         self.files.shrink_to_fit();
@@ -250,23 +266,29 @@ impl FileList {
 mod tests {
     use super::*;
 
+    fn entry(name: &str) -> Entry {
+        Entry {
+            name: name.into(),
+            kind: crate::volume::Kind::File,
+            node: Node::new(name.into(), 0),
+        }
+    }
+
     fn list() -> FileList {
         let mut l = FileList::default();
-        let root = l.open_dir(Path::new("/v/Users/ann"), r"C:\Users\ann", None);
+        let vol = Place::host("/v");
+        let at = |rel: &str| Place::at(vol.volume().clone(), Node::new(rel.into(), 0));
+        let root = l.open_dir(&at(r"Users\ann"), r"C:\Users\ann", None);
         let docs = l.open_dir(
-            Path::new("/v/Users/ann/Documents"),
+            &at(r"Users\ann\Documents"),
             r"C:\Users\ann\Documents",
             Some(root),
         );
         for n in ["a.txt", "b.txt", "é.txt"] {
-            l.push(docs, OsStr::new(n), 3, "Docs").unwrap();
+            l.push(docs, &entry(n), 3, "Docs").unwrap();
         }
         l.close_dir(docs);
-        let cache = l.open_dir(
-            Path::new("/v/Users/ann/Cache"),
-            r"C:\Users\ann\Cache",
-            Some(root),
-        );
+        let cache = l.open_dir(&at(r"Users\ann\Cache"), r"C:\Users\ann\Cache", Some(root));
         l.close_dir(cache);
         l.close_dir(root);
         l.seal();

@@ -11,14 +11,14 @@ pub mod users;
 pub mod walk;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use crate::detect::model::User;
 use crate::detect::Inspected;
 use crate::facts::{Hives, OfflineFacts, OsVersion};
 use crate::hive::LoadedHive;
 use crate::rules::{self, Decision, Environment, Evaluation, Matcher, ObjectKind, RuleSet, Scope};
-use crate::winpath::{resolve_ci, LetterMap};
+use crate::volume::Place;
+use crate::winpath::LetterMap;
 pub use records::{ComponentSize, RestoreEntry};
 pub use skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 
@@ -45,8 +45,8 @@ pub struct PassPlan {
     pub bytes: u64,
     pub skipped: Vec<Skipped>,
     pub registry: Vec<RegKey>,
-    /// The folders walked (host path, Windows path), for the WIM writer's own scan.
-    pub roots: Vec<(PathBuf, String)>,
+    /// The folders walked (place, Windows path), for the WIM writer.
+    pub roots: Vec<(Place, String)>,
     /// The user's profile and known folders as the source saw them (not for the machine).
     pub folders: Option<folders::UserFolders>,
     /// Files and bytes per rule component, largest first (the estimate shows them).
@@ -117,7 +117,7 @@ fn walk_roots(
     set: &RuleSet,
     letters: &LetterMap,
     warnings: &mut Vec<String>,
-) -> Vec<(PathBuf, String)> {
+) -> Vec<(Place, String)> {
     let mut wins: Vec<String> = Vec::new();
     for c in &set.components {
         for r in &c.rules {
@@ -133,8 +133,8 @@ fn walk_roots(
     }
     let mut roots = Vec::new();
     for w in crate::winpath::outermost(wins) {
-        match letters.to_host(&w) {
-            Some(host) if host.is_dir() => roots.push((host, w)),
+        match letters.find(&w) {
+            Some(place) if place.is_dir() => roots.push((place, w)),
             Some(_) => {}
             None => {
                 if crate::winpath::split_drive(&w).is_none() {
@@ -257,16 +257,16 @@ fn pass(
 /// Opens a user's hive where one stands (anything but a regular file there is refused and
 /// reported by name, as a damaged hive is).
 fn open_user_hive(
-    path: Option<PathBuf>,
+    path: Option<Place>,
     skipped: &mut Vec<Skipped>,
     what: &str,
 ) -> Option<LoadedHive> {
     let path = path?;
-    match LoadedHive::open(&path) {
+    match LoadedHive::open_at(&path) {
         Ok(h) => Some(h),
         Err(e) => {
             skipped.push(Skipped::new(
-                path.display().to_string(),
+                path.to_string(),
                 SkipKind::HiveUnreadable,
                 format!("{what} cannot be read, its settings are not captured: {e}"),
             ));
@@ -410,11 +410,9 @@ struct UserInputs {
 impl UserInputs {
     fn open(ins: &Inspected, user: &User, machine: &HashMap<String, String>) -> UserInputs {
         let mut skipped = Vec::new();
-        let profile_host = user.profile_path.as_ref().map(PathBuf::from);
+        let profile = ins.letters.find(&user.profile_path_original);
         let ntuser = open_user_hive(
-            profile_host
-                .as_ref()
-                .and_then(|p| resolve_ci(p, "NTUSER.DAT")),
+            profile.as_ref().and_then(|p| p.child("NTUSER.DAT")),
             &mut skipped,
             "NTUSER.DAT",
         );
@@ -430,7 +428,7 @@ impl UserInputs {
         let local_appdata = vars.get("LOCALAPPDATA").cloned().unwrap_or_default();
         let usrclass = open_user_hive(
             ins.letters
-                .to_host(&format!(r"{local_appdata}\Microsoft\Windows\UsrClass.dat")),
+                .find(&format!(r"{local_appdata}\Microsoft\Windows\UsrClass.dat")),
             &mut skipped,
             "UsrClass.dat",
         );
@@ -530,7 +528,7 @@ mod tests {
             warnings: vec![],
         };
         let mut letters = LetterMap::default();
-        letters.insert('C', dir.path().to_path_buf());
+        letters.insert('C', Place::host(dir.path()));
         let mut warnings = Vec::new();
         let roots = walk_roots(&set, &letters, &mut warnings);
         let wins: Vec<&str> = roots.iter().map(|(_, w)| w.as_str()).collect();

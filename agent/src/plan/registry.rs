@@ -264,7 +264,7 @@ pub fn select(
             }
             if more > 0 {
                 problems.push(RegistryProblem::More {
-                    hive: mount.hive.path().display().to_string(),
+                    hive: mount.hive.path().to_string(),
                     count: more,
                 });
             }

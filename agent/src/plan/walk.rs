@@ -3,10 +3,8 @@
 //! reported rather than failed on, and unreadable files are found here, before the WIM
 //! writer would trip over them.
 
-use std::fs::DirEntry;
-use std::path::{Path, PathBuf};
-
-use crate::platform::{self, attr, Attributes};
+use crate::platform::{self, attr};
+use crate::volume::{Entry, Kind, Meta, Place};
 
 use super::files::{join_win, FileList};
 use super::skip::{SkipKind, Skipped};
@@ -25,27 +23,26 @@ pub struct WalkResult {
     pub skipped: Vec<Skipped>,
     pub bytes: u64,
     /// The roots under which something was taken.
-    pub roots: Vec<(PathBuf, String)>,
+    pub roots: Vec<(Place, String)>,
 }
 
-/// Walks each (host folder, Windows path) root. `check_readable` opens each taken file
-/// whose open can fail though its stat did not ([`platform::open_may_fail`]), so an
-/// unreadable one is skipped with its reason instead of stopping the capture.
-pub fn walk(roots: &[(PathBuf, String)], sel: &dyn Selector, check_readable: bool) -> WalkResult {
+/// Walks each (place, Windows path) root. `check_readable` opens each taken file whose
+/// open can fail though its stat did not ([`platform::open_may_fail`]), so an unreadable
+/// one is skipped with its reason instead of stopping the capture.
+pub fn walk(roots: &[(Place, String)], sel: &dyn Selector, check_readable: bool) -> WalkResult {
     let mut out = WalkResult::default();
     let mut seen = std::collections::HashSet::new();
-    for (host, win) in roots {
+    for (place, win) in roots {
         let first = out.files.dirs_len();
         let mut walker = Walker {
             sel,
             check: check_readable,
-            attrs: Attributes::for_root(host),
             out: &mut out,
             seen: &mut seen,
         };
-        walker.dir(host, win, None);
+        walker.dir(place, win, None);
         if out.files.taken_below(first) {
-            out.roots.push((host.clone(), win.clone()));
+            out.roots.push((place.clone(), win.clone()));
         }
     }
     out.files.seal();
@@ -56,7 +53,6 @@ pub fn walk(roots: &[(PathBuf, String)], sel: &dyn Selector, check_readable: boo
 struct Walker<'a> {
     sel: &'a dyn Selector,
     check: bool,
-    attrs: Attributes,
     out: &'a mut WalkResult,
     seen: &'a mut std::collections::HashSet<String>,
 }
@@ -79,7 +75,7 @@ impl Walker<'_> {
 
     /// Lists one folder: its taken files first (so they lie together in the list, in name
     /// order), then its subfolders.
-    fn dir(&mut self, host: &Path, win: &str, parent: Option<u32>) {
+    fn dir(&mut self, place: &Place, win: &str, parent: Option<u32>) {
         // Two roots can overlap (a known folder inside the profile): walk each place once.
         if !self.seen.insert(win.to_lowercase()) || !self.sel.enter(win) {
             return;
@@ -94,41 +90,41 @@ impl Walker<'_> {
             self.skip(win, SkipKind::TooDeep, reason);
             return;
         }
-        let mut entries: Vec<(std::ffi::OsString, DirEntry)> = match std::fs::read_dir(host) {
-            Ok(e) => e.flatten().map(|e| (e.file_name(), e)).collect(),
+        let mut listing = match place.listing() {
+            Ok(l) => l,
             Err(e) => {
-                let reason = format!("folder cannot be read: {e}");
+                let reason = format!("folder cannot be read: {}", e.problem);
                 self.skip(win, SkipKind::FolderUnreadable, reason);
                 return;
             }
         };
-        entries.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
-        let dir = self.out.files.open_dir(host, win, parent);
+        for bad in &listing.bad_names {
+            self.bad_name(win, bad);
+        }
+        listing.entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let dir = self.out.files.open_dir(place, win, parent);
         let mut subdirs = Vec::new();
-        for (name, entry) in entries {
-            let Some(utf8) = name.to_str() else {
-                self.bad_name(win, &name);
-                continue;
-            };
-            let win_path = join_win(win, utf8);
-            match self.judge(&entry, &win_path) {
-                Judged::Folder => subdirs.push((entry.path(), win_path)),
+        for entry in listing.entries {
+            let win_path = join_win(win, &entry.name);
+            let child = place.entry(&entry);
+            match self.judge(&entry, &child, &win_path) {
+                Judged::Folder => subdirs.push((child, win_path)),
                 Judged::Left => {}
                 Judged::Taken { size, component } => {
-                    self.list(dir, &name, &win_path, size, &component)
+                    self.list(dir, &entry, &win_path, size, &component)
                 }
             }
         }
-        for (host_path, win_path) in subdirs {
-            self.dir(&host_path, &win_path, Some(dir));
+        for (child, win_path) in subdirs {
+            self.dir(&child, &win_path, Some(dir));
         }
         self.out.files.close_dir(dir);
     }
 
     /// A name that is not Unicode (a damaged or hostile file system): no WIM can hold it,
     /// and wimlib would leave it out without a word.
-    fn bad_name(&mut self, win: &str, name: &std::ffi::OsStr) {
-        let shown = join_win(win, &name.to_string_lossy());
+    fn bad_name(&mut self, win: &str, shown_name: &str) {
+        let shown = join_win(win, shown_name);
         if self.sel.enter(&shown) || self.sel.take(&shown).is_some() {
             self.skip(
                 &shown,
@@ -138,15 +134,8 @@ impl Walker<'_> {
         }
     }
 
-    fn list(
-        &mut self,
-        dir: u32,
-        name: &std::ffi::OsStr,
-        win_path: &str,
-        size: u64,
-        component: &str,
-    ) {
-        if self.out.files.push(dir, name, size, component).is_err() {
+    fn list(&mut self, dir: u32, entry: &Entry, win_path: &str, size: u64, component: &str) {
+        if self.out.files.push(dir, entry, size, component).is_err() {
             self.skip(
                 win_path,
                 SkipKind::Unreadable,
@@ -157,55 +146,36 @@ impl Walker<'_> {
         self.out.bytes += size;
     }
 
-    /// Decides one entry of a folder. The entry's type comes with the folder listing, so a
-    /// file no rule takes costs no system call; a taken one costs one stat relative to its
-    /// folder (and an open only where [`platform::open_may_fail`]).
-    fn judge(&mut self, entry: &DirEntry, win_path: &str) -> Judged {
-        let file_type = match entry.file_type() {
-            Ok(t) => t,
-            Err(e) => return self.unstatable(win_path, e),
-        };
-        if file_type.is_symlink() {
-            return self.link(win_path);
-        }
-        if file_type.is_dir() {
-            return self.folder(entry, win_path);
-        }
-        if !file_type.is_file() {
-            return self.not_regular(win_path);
+    /// Decides one entry of a folder. The entry's kind comes with the folder listing, so a
+    /// file no rule takes costs nothing more; a taken one costs one look at its metadata
+    /// (and an open only where [`platform::open_may_fail`]).
+    fn judge(&mut self, entry: &Entry, place: &Place, win_path: &str) -> Judged {
+        match entry.kind {
+            Kind::Link => return self.link(win_path),
+            Kind::Folder => return Judged::Folder,
+            Kind::Other => return self.not_regular(win_path),
+            Kind::File => {}
         }
         let Some(component) = self.sel.take(win_path) else {
             return Judged::Left;
         };
-        // The type again from the stat itself: the entry may have been replaced since the
-        // listing (a hostile or changing volume).
-        let meta = match entry.metadata() {
+        // The kind again from the metadata itself: the entry may have been replaced since
+        // the listing (a hostile or changing volume).
+        let meta = match place.meta() {
             Ok(m) if m.is_file() => m,
             Ok(_) => return self.not_regular(win_path),
             Err(e) => return self.unstatable(win_path, e),
         };
-        match self.unreadable(entry, &meta) {
+        match self.unreadable(place, &meta) {
             Some((kind, reason)) => {
                 self.skip(win_path, kind, reason);
                 Judged::Left
             }
             None => Judged::Taken {
-                size: meta.len(),
+                size: meta.size,
                 component,
             },
         }
-    }
-
-    /// A folder is walked unless a reparse point makes it a junction or mount point.
-    fn folder(&mut self, entry: &DirEntry, win_path: &str) -> Judged {
-        let meta = match entry.metadata() {
-            Ok(m) => m,
-            Err(e) => return self.unstatable(win_path, e),
-        };
-        if self.attrs.of(entry, &meta) & attr::REPARSE_POINT != 0 {
-            return self.link(win_path);
-        }
-        Judged::Folder
     }
 
     fn link(&mut self, win_path: &str) -> Judged {
@@ -230,36 +200,40 @@ impl Walker<'_> {
         Judged::Left
     }
 
-    fn unstatable(&mut self, win_path: &str, e: std::io::Error) -> Judged {
+    fn unstatable(&mut self, win_path: &str, e: crate::volume::VolumeError) -> Judged {
         if self.sel.take(win_path).is_some() {
-            let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            let kind = if e.is_not_found() {
                 SkipKind::Vanished
             } else {
                 SkipKind::Unreadable
             };
-            self.skip(win_path, kind, format!("cannot be read: {e}"));
+            self.skip(win_path, kind, format!("cannot be read: {}", e.problem));
         }
         Judged::Left
     }
 
     /// Why a taken regular file cannot be captured from here, if it cannot.
-    fn unreadable(&self, entry: &DirEntry, meta: &std::fs::Metadata) -> Option<(SkipKind, String)> {
-        let attrs = self.attrs.of(entry, meta);
+    fn unreadable(&self, place: &Place, meta: &Meta) -> Option<(SkipKind, String)> {
+        let attrs = meta.attributes;
         if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
             return Some((
                 SkipKind::CloudPlaceholder,
                 "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud".into(),
             ));
         }
-        if attrs & attr::ENCRYPTED != 0 && !platform::CAN_READ_EFS_RAW {
+        let raw_efs = platform::CAN_READ_EFS_RAW && place.host_path().is_some();
+        if attrs & attr::ENCRYPTED != 0 && !raw_efs {
             return Some((
                 SkipKind::Encrypted,
                 "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw".into(),
             ));
         }
-        if self.check && platform::open_may_fail(attrs) {
-            if let Err(e) = std::fs::File::open(entry.path()) {
-                return Some((SkipKind::Unreadable, format!("cannot be read: {e}")));
+        if self.check && place.host_path().is_some() && platform::open_may_fail(attrs) {
+            if let Err(e) = place.open() {
+                return Some((
+                    SkipKind::Unreadable,
+                    format!("cannot be read: {}", e.problem),
+                ));
             }
         }
         None

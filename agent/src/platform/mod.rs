@@ -134,6 +134,20 @@ impl Attributes {
         }
     }
 
+    /// Whether the root's volume keeps NTFS attributes.
+    pub fn kept(&self) -> bool {
+        self.kept
+    }
+
+    /// The attributes of the file or folder at `path`; 0 when the volume keeps none.
+    pub fn of_path(&self, path: &Path, meta: &std::fs::Metadata) -> u32 {
+        if self.kept {
+            imp::file_attributes(path, meta)
+        } else {
+            0
+        }
+    }
+
     /// The attributes of one file or folder of a listing; 0 when the volume keeps none
     /// (then not even its path is built).
     pub fn of(&self, entry: &std::fs::DirEntry, meta: &std::fs::Metadata) -> u32 {

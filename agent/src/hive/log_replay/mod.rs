@@ -9,7 +9,6 @@
 //!
 //! Everything read from a log is hostile input: every offset and size is checked before use,
 //! and the hive grows only as far as the pages a log carries can fill.
-use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -32,7 +31,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct ReplayOutcome {
     pub format: LogFormat,
-    pub logs_used: Vec<PathBuf>,
+    /// The logs applied, as their places show.
+    pub logs_used: Vec<String>,
     /// New format: log entries applied. Old format: 512-byte dirty pages applied.
     pub applied: usize,
 }
@@ -64,7 +64,7 @@ struct LogHeader {
 
 /// One log file as handed to the replay.
 struct Log<'a> {
-    path: &'a Path,
+    path: &'a str,
     bytes: &'a [u8],
     header: LogHeader,
 }
@@ -77,7 +77,7 @@ struct Log<'a> {
 /// why no log could be used.
 pub fn replay_logs(
     hive: &mut Vec<u8>,
-    logs: &[(PathBuf, Vec<u8>)],
+    logs: &[(String, Vec<u8>)],
 ) -> Result<ReplayOutcome, String> {
     if hive.len() < BASE_BLOCK_LEN || &hive[..4] != b"regf" {
         return Err("the hive has no valid base block to replay logs onto".into());
@@ -173,10 +173,9 @@ fn finish_header(hive: &mut Vec<u8>, seq: u32, hive_bins_size: u32) {
     put_u32(hive, CHECKSUM, sum);
 }
 
-fn name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+/// The last component of a log's shown place (host or volume path), for messages.
+fn name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
 }
 
 /// Writes a little-endian u32 into the base block (callers keep `at` below 4096).

@@ -12,7 +12,6 @@
 //!   whose base block then replaces the primary's;
 //! * the hive grows to the applied entry's hive-bins data size, the base block's flag 0x1 is
 //!   taken from the entry, and both sequence numbers end as the last applied entry's.
-use std::path::PathBuf;
 
 use super::marvin::{marvin32, REGISTRY_SEED};
 use super::{
@@ -83,7 +82,7 @@ pub(super) fn replay(
     let mut expected: Option<u32> = None;
     let mut last: Option<(u32, u32)> = None;
     let mut applied = 0;
-    let mut used: Vec<PathBuf> = Vec::new();
+    let mut used: Vec<String> = Vec::new();
     'logs: for (log, entries) in order {
         if let Some(n) = expected {
             if log.header.seq != n {
@@ -108,8 +107,8 @@ pub(super) fn replay(
             apply(hive, entry);
             applied += 1;
             last = Some((entry.seq, entry.hive_bins_size));
-            if used.last().map(|p| p.as_path()) != Some(log.path) {
-                used.push(log.path.to_path_buf());
+            if used.last().map(String::as_str) != Some(log.path) {
+                used.push(log.path.to_string());
             }
         }
         expected = Some(match last {

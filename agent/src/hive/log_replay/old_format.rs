@@ -12,7 +12,6 @@
 //! * dirty hive bins are checked (signature, offset, size of at least 4096); recovery stops at
 //!   an invalid one, which is ignored, and pages beyond it are not applied;
 //! * an invalid primary base block is replaced with the log's copy.
-use std::path::PathBuf;
 
 use super::{
     finish_header, name, put_u32, Log, LogFormat, ReplayOutcome, FILE_TYPE, HIVE_BINS_SIZE,
@@ -50,7 +49,7 @@ pub(super) fn replay(
             Ok(applied) => {
                 return Ok(ReplayOutcome {
                     format: LogFormat::Old,
-                    logs_used: vec![PathBuf::from(log.path)],
+                    logs_used: vec![log.path.to_string()],
                     applied,
                 })
             }
