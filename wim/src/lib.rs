@@ -20,58 +20,27 @@ pub use read::{Entry, Totals, WimInfo};
 pub use update::UpdateCommand;
 pub use write::WriteOptions;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Xpress,
-    Lzx,
-    Lzms,
-}
+/// The compression names the agent, the media builder and a store's manifest share.
+pub use lifeboat_common::compression::Compression;
 
-impl Compression {
-    fn raw(self) -> w::wimlib_compression_type {
-        match self {
-            Compression::None => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_NONE,
-            Compression::Xpress => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_XPRESS,
-            Compression::Lzx => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZX,
-            Compression::Lzms => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZMS,
-        }
-    }
-
-    fn from_raw(v: i32) -> Option<Compression> {
-        [
-            Compression::None,
-            Compression::Xpress,
-            Compression::Lzx,
-            Compression::Lzms,
-        ]
-        .into_iter()
-        .find(|c| c.raw() as i32 == v)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compression::None => "none",
-            Compression::Xpress => "xpress",
-            Compression::Lzx => "lzx",
-            Compression::Lzms => "lzms",
-        }
+fn raw_compression(c: Compression) -> w::wimlib_compression_type {
+    match c {
+        Compression::None => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_NONE,
+        Compression::Xpress => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_XPRESS,
+        Compression::Lzx => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZX,
+        Compression::Lzms => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZMS,
     }
 }
 
-impl std::str::FromStr for Compression {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" => Ok(Compression::None),
-            "xpress" | "fast" => Ok(Compression::Xpress),
-            "lzx" | "maximum" => Ok(Compression::Lzx),
-            "lzms" | "recovery" => Ok(Compression::Lzms),
-            _ => Err(format!(
-                "unknown compression \"{s}\" (none, xpress, lzx or lzms)"
-            )),
-        }
-    }
+fn compression_from_raw(v: i32) -> Option<Compression> {
+    [
+        Compression::None,
+        Compression::Xpress,
+        Compression::Lzx,
+        Compression::Lzms,
+    ]
+    .into_iter()
+    .find(|&c| raw_compression(c) as i32 == v)
 }
 
 #[derive(Debug, Clone)]
@@ -144,7 +113,7 @@ impl Wim {
         let mut raw = std::ptr::null_mut();
         // SAFETY: out-pointer for the new WIMStruct.
         check(
-            unsafe { w::wimlib_create_new_wim(compression.raw(), &mut raw) },
+            unsafe { w::wimlib_create_new_wim(raw_compression(compression), &mut raw) },
             None,
             "creating a WIM",
         )?;
