@@ -3,4 +3,4 @@
 //! quietly with the command's own exit code; any other failure to write (a full disk) is
 //! said on standard error with exit code 72. Never a panic.
 
-pub use lifeboat_common::output::{command_line, finish, json};
+pub use lifeboat_common::output::{command_line, finish, finish_to, json};
