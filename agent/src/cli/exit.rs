@@ -30,9 +30,10 @@ pub fn capture(e: &CaptureError) -> i32 {
 
 pub fn job(e: &JobError) -> i32 {
     match e {
-        JobError::Config(_) | JobError::BadAnswer(_) | JobError::NoSuchInstallation { .. } => {
-            INVALID_PARAMETERS
-        }
+        JobError::Config(_)
+        | JobError::BadAnswer(_)
+        | JobError::NoSuchInstallation { .. }
+        | JobError::NoDestinationGiven => INVALID_PARAMETERS,
         JobError::Rules(_) => BAD_RULES,
         JobError::ConfigXml(_) => CONFIG_FILE,
         JobError::Detect(e) => detect(e),

@@ -82,6 +82,9 @@ pub enum JobError {
     NoAnswer { question: &'static str },
     #[error("{0}")]
     BadAnswer(String),
+    /// A store was to be written by a job prepared without a destination (an estimate's).
+    #[error("no destination for the store was given: give --dest DIR (ScanState: StorePath)")]
+    NoDestinationGiven,
     #[error("no destination found: {}", .tried.join("; "))]
     NoDestination { tried: Vec<String> },
     #[error("{}: {reason} (is the USB stick plugged in, the share connected with `net use`?)", .path.display())]
@@ -299,10 +302,7 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
 /// Writes the store: files, settings, manifest, verification, final name. Takes the
 /// prepared job whole: its file lists are let go as soon as wimlib holds the files.
 pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
-    let dest = p.dest.clone().ok_or_else(|| JobError::BadDestination {
-        path: PathBuf::new(),
-        reason: "no destination was given".into(),
-    })?;
+    let dest = p.dest.clone().ok_or(JobError::NoDestinationGiven)?;
     let on_fat = crate::platform::volume_for_path(&dest).is_some_and(|v| v.is_fat());
     let chosen = compress::decide(spec.compression, &dest, p.plan.total_bytes(), spec.threads);
     if !spec.quiet {
