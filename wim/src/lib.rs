@@ -48,16 +48,40 @@ pub struct WimError {
     pub path: Option<PathBuf>,
     pub code: i32,
     pub message: String,
+    /// The system's reason when wimlib failed on a file it read, wrote or made (its errno,
+    /// or Windows' last error), so a caller can tell a full disk from a damaged WIM by type.
+    pub os: Option<std::io::ErrorKind>,
+}
+
+impl WimError {
+    /// Wimlib's codes for a failed system call on a file, whose errno says why.
+    fn sets_errno(code: i32) -> bool {
+        [
+            w::wimlib_error_code_WIMLIB_ERR_WRITE,
+            w::wimlib_error_code_WIMLIB_ERR_OPEN,
+            w::wimlib_error_code_WIMLIB_ERR_MKDIR,
+            w::wimlib_error_code_WIMLIB_ERR_RENAME,
+            w::wimlib_error_code_WIMLIB_ERR_LINK,
+        ]
+        .iter()
+        .any(|&c| c as i32 == code)
+    }
+
+    /// The destination had no room left (ENOSPC, ERROR_DISK_FULL), or a quota was reached.
+    pub fn out_of_space(&self) -> bool {
+        matches!(
+            self.os,
+            Some(std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+        )
+    }
 }
 
 impl fmt::Display for WimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.code {
-            // Out of space while writing.
-            72 | 47 if self.message.to_lowercase().contains("space") => {
-                " (is the destination full?)"
-            }
-            _ => "",
+        let what = if self.out_of_space() {
+            " (the destination is full)"
+        } else {
+            ""
         };
         match &self.path {
             Some(p) => write!(f, "{}: {}{what}", p.display(), self.message),
@@ -82,12 +106,15 @@ fn check(code: i32, path: Option<&Path>, doing: &str) -> Result<()> {
     if code == 0 {
         return Ok(());
     }
+    // Taken first: the errno of the system call wimlib failed on (nothing after it runs).
+    let os = WimError::sets_errno(code).then(|| std::io::Error::last_os_error().kind());
     // SAFETY: wimlib returns a static string for any code.
     let text = unsafe { tchar::from_t(w::wimlib_get_error_string(code as w::wimlib_error_code)) };
     Err(WimError {
         path: path.map(Path::to_path_buf),
         code,
         message: format!("{doing}: {text}"),
+        os,
     })
 }
 

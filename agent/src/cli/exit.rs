@@ -55,6 +55,8 @@ pub fn store(e: &StoreError) -> i32 {
         StoreError::NotAStore { .. } | StoreError::NoRoom { .. } => BAD_STORE,
         StoreError::NoSuchUser { .. } => INVALID_PARAMETERS,
         StoreError::Write { .. } => FATAL,
+        // wimlib could not write where the files go: the disk, not the store, failed.
+        StoreError::Wim(e) if e.out_of_space() => FATAL,
         StoreError::BadManifest { .. }
         | StoreError::UnsafeEntry { .. }
         | StoreError::Damaged { .. }
@@ -98,5 +100,32 @@ pub fn restored(r: &crate::restore::Report) -> i32 {
         SKIPPED
     } else {
         OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wim_error(os: Option<std::io::ErrorKind>) -> StoreError {
+        StoreError::Wim(crate::wim::WimError {
+            path: None,
+            code: 72,
+            message: "writing the files: Failed to write data to a file".into(),
+            os,
+        })
+    }
+
+    #[test]
+    fn a_full_disk_is_fatal_and_a_bad_wim_a_corrupt_store() {
+        assert_eq!(
+            store(&wim_error(Some(std::io::ErrorKind::StorageFull))),
+            FATAL
+        );
+        assert_eq!(store(&wim_error(None)), CORRUPTED_STORE);
+        assert_eq!(
+            store(&wim_error(Some(std::io::ErrorKind::PermissionDenied))),
+            CORRUPTED_STORE
+        );
     }
 }
