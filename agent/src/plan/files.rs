@@ -66,11 +66,8 @@ impl<'a> FileRef<'a> {
     }
     /// The file on this machine.
     pub fn host(&self) -> PathBuf {
-        let bytes = self.list.name_bytes(self.slot);
-        // SAFETY: the bytes are one whole name taken with `OsStr::as_encoded_bytes` in this
-        // process and kept unchanged, as `from_encoded_bytes_unchecked` requires.
-        let name = unsafe { OsStr::from_encoded_bytes_unchecked(bytes) };
-        self.dir.host.join(name)
+        let name = crate::platform::name_from_encoded(self.list.name_bytes(self.slot));
+        self.dir.host.join(&*name)
     }
     pub fn size(&self) -> u64 {
         self.slot.size

@@ -2,6 +2,8 @@
 //! volumes, WinPE, file attributes, free space. This is the only module with
 //! `#[cfg(windows)]` / `#[cfg(unix)]`; the rest of the agent calls the functions below.
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 pub use crate::diskid::VolumeIdentity;
@@ -316,6 +318,54 @@ pub fn clear_readonly(path: &Path) {
     imp::clear_readonly(path)
 }
 
+/// A file name back from the bytes `OsStr::as_encoded_bytes` gave for it (the compact file
+/// list keeps names so). Any bytes give a name, so nothing here needs `unsafe`: on Unix
+/// every byte string is one; on Windows the bytes are WTF-8 (UTF-8 that may also hold the
+/// unpaired surrogates NTFS names can have), taken as they are when they are plain UTF-8
+/// and otherwise decoded to UTF-16 (`wtf8_to_wide`).
+pub fn name_from_encoded(bytes: &[u8]) -> Cow<'_, OsStr> {
+    imp::name_from_encoded(bytes)
+}
+
+/// WTF-8 (or UTF-8) as UTF-16 code units: each sequence decoded, a 3-byte one that encodes a
+/// surrogate kept as that unit, a code point above U+FFFF as a surrogate pair. A byte that
+/// starts no well-formed sequence (a stray continuation byte, an overlong or truncated
+/// sequence) becomes U+FFFD, and decoding goes on at the next byte.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn wtf8_to_wide(b: &[u8]) -> Vec<u16> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&lead) = b.get(i) {
+        let (len, min, initial) = match lead {
+            0x00..=0x7F => (1, 0, u32::from(lead)),
+            0xC2..=0xDF => (2, 0x80, u32::from(lead & 0x1F)),
+            0xE0..=0xEF => (3, 0x800, u32::from(lead & 0x0F)),
+            0xF0..=0xF4 => (4, 0x1_0000, u32::from(lead & 0x07)),
+            _ => (0, 0, 0),
+        };
+        let cont = b.get(i + 1..i + len.max(1)).unwrap_or(&[]);
+        let whole = len > 0 && cont.len() == len - 1 && cont.iter().all(|c| c & 0xC0 == 0x80);
+        let cp = cont
+            .iter()
+            .fold(initial, |cp, c| (cp << 6) | u32::from(c & 0x3F));
+        if !whole || cp < min || cp > 0x10_FFFF {
+            out.push(0xFFFD);
+            i += 1;
+            continue;
+        }
+        match u16::try_from(cp) {
+            Ok(unit) => out.push(unit),
+            Err(_) => {
+                let v = cp - 0x1_0000;
+                out.push(0xD800 | (v >> 10) as u16);
+                out.push(0xDC00 | (v & 0x3FF) as u16);
+            }
+        }
+        i += len;
+    }
+    out
+}
+
 /// Whether a rename failed because source and destination are on different volumes.
 pub fn is_cross_device(e: &std::io::Error) -> bool {
     imp::is_cross_device(e)
@@ -325,4 +375,48 @@ pub fn is_cross_device(e: &std::io::Error) -> bool {
 /// the running Windows reports them.
 pub fn known_folder_paths() -> Vec<(&'static str, Result<String, SysError>)> {
     imp::known_folder_paths()
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn names_come_back_from_their_encoded_bytes() {
+        for name in ["report.docx", "Ünïcödé €.txt", "日本語", "a\u{10437}b"] {
+            assert_eq!(
+                name_from_encoded(OsStr::new(name).as_encoded_bytes()),
+                OsStr::new(name)
+            );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let bad = OsStr::from_bytes(b"bad-\xff-name.txt");
+            assert_eq!(name_from_encoded(bad.as_encoded_bytes()), bad);
+        }
+    }
+
+    #[test]
+    fn wtf8_decodes_as_utf16_with_unpaired_surrogates() {
+        for s in ["plain", "Ünïcödé €", "日本語", "a\u{10437}b\u{10FFFF}", ""] {
+            assert_eq!(
+                wtf8_to_wide(s.as_bytes()),
+                s.encode_utf16().collect::<Vec<_>>()
+            );
+        }
+        // Unpaired surrogates, as NTFS names may hold them: WTF-8 writes each as 3 bytes.
+        assert_eq!(wtf8_to_wide(&[0xED, 0xA0, 0x80]), [0xD800]);
+        assert_eq!(
+            wtf8_to_wide(&[b'a', 0xED, 0xB0, 0x80, b'b']),
+            [0x61, 0xDC00, 0x62]
+        );
+        // Ill-formed bytes: each becomes U+FFFD, the rest is still read.
+        assert_eq!(wtf8_to_wide(&[0xFF, b'a']), [0xFFFD, 0x61]);
+        assert_eq!(wtf8_to_wide(&[0xE2, 0x82]), [0xFFFD, 0xFFFD]);
+        assert_eq!(wtf8_to_wide(&[0xC0, 0x80]), [0xFFFD, 0xFFFD]);
+        assert_eq!(wtf8_to_wide(&[0xE0, 0x80, 0x80]), [0xFFFD, 0xFFFD, 0xFFFD]);
+        assert_eq!(wtf8_to_wide(&[0x80, b'z']), [0xFFFD, 0x7A]);
+        assert_eq!(wtf8_to_wide(&[0xF4, 0x90, 0x80, 0x80])[0], 0xFFFD);
+    }
 }

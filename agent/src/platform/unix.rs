@@ -310,6 +310,11 @@ pub fn adopt_file(_path: &Path, _owner_sid: &str) -> Result<(), SysError> {
 
 pub fn clear_readonly(_path: &Path) {}
 
+pub fn name_from_encoded(bytes: &[u8]) -> std::borrow::Cow<'_, std::ffi::OsStr> {
+    // On Unix the encoded bytes of a name are the name.
+    std::borrow::Cow::Borrowed(std::ffi::OsStr::from_bytes(bytes))
+}
+
 pub fn is_cross_device(e: &std::io::Error) -> bool {
     e.raw_os_error() == Some(libc::EXDEV)
 }

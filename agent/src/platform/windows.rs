@@ -879,6 +879,16 @@ pub fn clear_readonly(path: &Path) {
     }
 }
 
+pub fn name_from_encoded(bytes: &[u8]) -> std::borrow::Cow<'_, std::ffi::OsStr> {
+    use std::os::windows::ffi::OsStringExt;
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(std::ffi::OsStr::new(s)),
+        Err(_) => {
+            std::borrow::Cow::Owned(std::ffi::OsString::from_wide(&super::wtf8_to_wide(bytes)))
+        }
+    }
+}
+
 pub fn is_cross_device(e: &std::io::Error) -> bool {
     // ERROR_NOT_SAME_DEVICE
     e.raw_os_error() == Some(17)
