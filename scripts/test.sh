@@ -40,6 +40,8 @@ timed bash scripts/build-windows-agent.sh --arch i686
 timed bash scripts/build-windows-agent.sh --arch aarch64
 timed bash scripts/wine-wow64.sh
 timed cargo test --workspace --locked --no-run
+# A second build with nothing changed compiles nothing (see the script).
+timed bash scripts/check-noop-build.sh --locked
 
 # Tests that need ../shared/realdata (real files that may not be redistributed, see README)
 # skip without it, one line each, listed and counted again at the end;

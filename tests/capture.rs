@@ -337,6 +337,8 @@ fn destination_full_marks_the_store_incomplete() {
     ]);
     assert_eq!(code, 72, "{out}{err}");
     assert!(err.contains("incomplete"), "{err}");
+    // Told by the system's error (ENOSPC), not guessed from wimlib's words.
+    assert!(err.contains("the destination is full"), "{err}");
     let partial: Vec<PathBuf> = std::fs::read_dir(&disk.0)
         .unwrap()
         .flatten()
@@ -658,4 +660,51 @@ fn a_destination_on_the_source_is_refused_and_nothing_is_written() {
         );
         assert_eq!(before, tree_fingerprint(&vol), "{}", dest.display());
     }
+}
+
+/// A job prepared without a destination (an estimate's) cannot write a store: the refusal
+/// says what to give, names no empty path, and is a bad command line (11).
+#[test]
+fn a_store_without_a_destination_is_refused_by_type() {
+    use lifeboat::capture::compress::CompressionChoice;
+    use lifeboat::detect::{DetectOptions, Source};
+    use lifeboat::job::{self, Choose, Dest, JobError, JobSpec};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = WindowsSpec::win10("PC-NODEST");
+    spec.users = vec![ann_with_files()];
+    let vol = volume(dir.path(), &spec, &[]);
+    let spec = JobSpec {
+        detect: DetectOptions::new(vec![vol], Source::Auto),
+        profiles: Vec::new(),
+        users: Vec::new(),
+        unused_days: None,
+        compression: CompressionChoice::Auto,
+        continue_on_error: false,
+        overwrite: false,
+        split_mib: None,
+        threads: 0,
+        quiet: true,
+        config: None,
+        precedence: Default::default(),
+        naming: Default::default(),
+        progress_log: None,
+    };
+    let mut choose = Choose {
+        select: None,
+        ask: false,
+        pick_users: false,
+        how_to_choose: "choose one",
+        dest: Dest::None,
+    };
+    let prepared = job::prepare(&spec, &mut choose).unwrap_or_else(|e| panic!("{e}"));
+    assert!(prepared.dest.is_none());
+    assert!(prepared.plan.total_files() > 0);
+    let e = job::capture(&spec, prepared)
+        .err()
+        .expect("no store without a destination");
+    assert!(matches!(e, JobError::NoDestinationGiven), "{e}");
+    assert!(e.to_string().contains("--dest"), "{e}");
+    assert!(!e.to_string().starts_with(':'), "{e}");
+    assert_eq!(lifeboat::cli::exit::job(&e), 11);
 }

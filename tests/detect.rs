@@ -420,6 +420,53 @@ fn locked_bitlocker_volume_is_reported_with_a_hint() {
     assert_eq!(v["installations"].as_array().unwrap().len(), 1);
 }
 
+/// A SAM hive without `SAM\Domains\Account` (a damaged one, or not a SAM at all) gives no
+/// local account names: that is reported as a problem naming the file, and the users are
+/// still found, named from their profile folders.
+#[test]
+fn a_sam_without_accounts_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = WindowsSpec::win10("PC-SAM");
+    spec.write_sam = false;
+    let vol = volume(dir.path(), "v", &spec);
+    let sam = vol.join("Windows/System32/config/SAM");
+    let mut h = fixtures::regf::HiveBuilder::new("SAM");
+    h.key(r"SAM\Domains\Builtin");
+    std::fs::write(&sam, h.to_bytes()).unwrap();
+    // Independent check of the fixture: hivexget finds Builtin and no Account.
+    let (code, _, _) = run(Command::new("hivexget")
+        .arg(&sam)
+        .arg(r"\SAM\Domains\Builtin"));
+    assert_eq!(code, 0);
+    let (code, _, _) = run(Command::new("hivexget")
+        .arg(&sam)
+        .arg(r"\SAM\Domains\Account"));
+    assert_ne!(code, 0);
+
+    let (code, v, err) = json(&[vol.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let problems = v["problems"].as_array().unwrap();
+    let p = problems
+        .iter()
+        .find(|p| p["path"] == sam.to_str().unwrap())
+        .unwrap_or_else(|| panic!("the SAM is not reported: {problems:?}"));
+    assert!(
+        p["error"]
+            .as_str()
+            .unwrap()
+            .contains(r"SAM\Domains\Account"),
+        "{p}"
+    );
+    assert!(
+        p["hint"].as_str().unwrap().contains("profile folders"),
+        "{p}"
+    );
+    let users = v["installations"][0]["users"].as_array().unwrap();
+    assert!(users
+        .iter()
+        .any(|u| u["name"].as_str().unwrap().ends_with("ann")));
+}
+
 #[test]
 fn broken_hives_are_named_and_the_rest_still_reported() {
     let dir = tempfile::tempdir().unwrap();

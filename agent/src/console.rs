@@ -2,21 +2,11 @@
 //! closed or full stderr is not a reason to stop a capture), and questions answered on
 //! standard input.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
-/// A line on standard error; write errors are ignored.
-pub fn say(text: &str) {
-    let mut e = std::io::stderr().lock();
-    let _ = e.write_all(text.as_bytes());
-    let _ = e.write_all(b"\n");
-}
-
-/// Text on standard error without a line end (a prompt, a progress line).
-pub fn say_part(text: &str) {
-    let mut e = std::io::stderr().lock();
-    let _ = e.write_all(text.as_bytes());
-    let _ = e.flush();
-}
+/// Lines on standard error, whose write errors are ignored: the output path both programs
+/// share.
+pub use lifeboat_common::output::{say, say_part};
 
 /// Asks a question; `None` when standard input has ended (nobody will answer).
 pub fn ask(prompt: &str) -> Option<String> {

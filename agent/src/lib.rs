@@ -6,20 +6,16 @@
 //! replay), [`pe`] (architecture of Windows binaries), [`wim`] (the safe layer over
 //! wimlib) and [`platform`] (the only place that knows which OS it runs on).
 
-pub mod bounded_yaml;
 pub mod capture;
 pub mod cli;
-pub mod config;
 pub mod console;
 pub mod detect;
 pub mod diskid;
 pub mod facts;
-pub mod fsread;
 pub mod hive;
 pub mod job;
 pub mod limits;
 pub mod lnk;
-pub mod media_layout;
 pub mod pe;
 pub mod plan;
 pub mod platform;
@@ -32,6 +28,10 @@ pub mod time;
 pub mod volume;
 pub mod winpath;
 pub mod xml;
+
+/// What the agent shares with the media builder, a crate of its own (`common/`): the media
+/// config and layout, how a file Lifeboat did not write is read and parsed within a budget.
+pub use lifeboat_common::{bounded_yaml, config, fsread, media_layout};
 
 /// Little-endian fields of on-disk structures, shared with the volume stack.
 pub use lifeboat_volume::le;

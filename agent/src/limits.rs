@@ -31,12 +31,9 @@ pub const XML_MAX_ELEMENTS: usize = 500_000;
 pub const XML_MAX_ATTRIBUTES: usize = 64;
 /// Offline.xml (ScanState `/offline:FILE`): a few hundred bytes.
 pub const OFFLINE_XML_MAX_BYTES: u64 = 1 << 20;
-/// YAML profiles, the media config and a store's manifest. A manifest lists every skipped
-/// file, so it is the largest: 100k skipped paths are ~20 MB.
-pub const YAML_MAX_BYTES: u64 = 64 << 20;
-/// Nesting of YAML documents. Lifeboat's own files nest 5 levels. Checked before the YAML
-/// parser sees the text: libyaml's time grows with the square of the nesting.
-pub const YAML_MAX_DEPTH: usize = 32;
+/// YAML profiles, the media config and a store's manifest: shared with the media builder,
+/// kept (with their reasons) in `lifeboat_common::limits`.
+pub use lifeboat_common::limits::{YAML_MAX_BYTES, YAML_MAX_DEPTH};
 
 /// Variables one rule set may define (MigApp.xml defines ~1,500).
 pub const RULE_MAX_VARIABLES: usize = 20_000;
@@ -68,9 +65,9 @@ pub const FOLDER_MAX_DEPTH: usize = 512;
 /// Small files read whole from a source (a kernel's PE headers, a `.lnk`, Offline.xml):
 /// nothing of that kind is larger.
 pub const SMALL_FILE_MAX_BYTES: u64 = 16 << 20;
-/// Bytes read from the start of a PE image (`ntoskrnl.exe`) for its headers: the COFF
-/// header sits within the first KiB, the section table right after it.
-pub const PE_HEAD_BYTES: u64 = 64 << 10;
+/// Bytes read from the start of a PE image for its headers: shared with the media builder,
+/// kept (with its reason) in `lifeboat_common::limits`.
+pub use lifeboat_common::limits::PE_HEAD_BYTES;
 
 /// `name (N).ext` candidates a restore tries for an incoming file that meets another one.
 /// LoadState counts up the same way; thousands of copies of one name are a loop, not a

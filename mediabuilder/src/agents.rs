@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use lifeboat::le::{u16_at, u32_at};
-use lifeboat::pe::{self, Arch};
+use lifeboat_common::le::u32_at;
+use lifeboat_common::pe::{self, Arch, Headers};
 
 use crate::error::{MediaError, Result};
 
@@ -121,36 +121,18 @@ fn read(path: &Path) -> Result<Agent> {
 }
 
 /// The names of the DLLs a PE image imports (PE/COFF spec: optional header data directory 1,
-/// the import directory table, RVAs mapped through the section table).
+/// the import directory table, RVAs mapped through the section table by the shared header
+/// reader).
 pub fn imports(b: &[u8]) -> std::result::Result<Vec<String>, &'static str> {
-    let pe = u32_at(b, 0x3c).ok_or("truncated DOS header")? as usize;
-    let coff = pe.checked_add(4).ok_or("bad PE offset")?;
-    let sections = u16_at(b, coff + 2).ok_or("truncated COFF header")? as usize;
-    let opt_size = u16_at(b, coff + 16).ok_or("truncated COFF header")? as usize;
-    let opt = coff + 20;
-    let dirs = match u16_at(b, opt).ok_or("truncated optional header")? {
-        0x10b => opt + 96,
-        0x20b => opt + 112,
-        _ => return Err("unknown optional header magic"),
-    };
-    if dirs + 16 > opt + opt_size {
-        return Ok(Vec::new()); // no import directory entry
-    }
-    let rva = u32_at(b, dirs + 8).ok_or("truncated data directories")?;
-    if rva == 0 {
+    let headers = Headers::parse(b)?;
+    let Some((rva, _)) = headers.directory(pe::DIR_IMPORT) else {
         return Ok(Vec::new());
-    }
-    let table = opt + opt_size;
-    let to_offset = |rva: u32| -> Option<usize> {
-        (0..sections).find_map(|i| {
-            let s = table + i * 40;
-            let (vsize, va) = (u32_at(b, s + 8)?, u32_at(b, s + 12)?);
-            let (raw_size, raw) = (u32_at(b, s + 16)?, u32_at(b, s + 20)?);
-            let len = vsize.max(raw_size);
-            (va <= rva && rva - va < len).then(|| (raw + (rva - va)) as usize)
-        })
     };
-    let mut at = to_offset(rva).ok_or("import table outside every section")?;
+    let in_file = |rva: u32| -> Option<usize> {
+        let (offset, _) = headers.file_offset(rva)?;
+        usize::try_from(offset).ok()
+    };
+    let mut at = in_file(rva).ok_or("import table outside every section")?;
     let mut names = Vec::new();
     loop {
         let name_rva = u32_at(b, at + 12).ok_or("truncated import table")?;
@@ -160,7 +142,7 @@ pub fn imports(b: &[u8]) -> std::result::Result<Vec<String>, &'static str> {
         if names.len() == MAX_IMPORTS {
             return Err("too many imported DLLs");
         }
-        let start = to_offset(name_rva).ok_or("DLL name outside every section")?;
+        let start = in_file(name_rva).ok_or("DLL name outside every section")?;
         let tail = b.get(start..).ok_or("DLL name outside the file")?;
         let end = tail
             .iter()

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use lifeboat::config::{Config, ConfigError};
-use lifeboat::media_layout::{MediaLayout, AGENT_DIR, AGENT_EXE, CONFIG_FILE};
-use lifeboat::pe::Arch;
+use lifeboat_common::config::{Config, ConfigError};
+use lifeboat_common::media_layout::{MediaLayout, AGENT_DIR, AGENT_EXE, CONFIG_FILE};
+use lifeboat_common::pe::Arch;
 use lifeboat_wim::{UpdateCommand, Wim, WriteOptions};
 
 use crate::agents::{self, Agent};
@@ -138,8 +138,9 @@ fn load_config(opts: &BuildOptions) -> Result<Config> {
     let Some(path) = &opts.config else {
         return Ok(Config::default());
     };
-    let text = lifeboat::fsread::read_text_bounded(path, lifeboat::limits::YAML_MAX_BYTES)
-        .map_err(ConfigError::from)?;
+    let text =
+        lifeboat_common::fsread::read_text_bounded(path, lifeboat_common::limits::YAML_MAX_BYTES)
+            .map_err(ConfigError::from)?;
     Ok(Config::parse(&text, path, &exists)?)
 }
 

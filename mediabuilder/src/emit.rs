@@ -12,8 +12,8 @@
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use lifeboat::pe::Arch;
 use lifeboat::winpath::resolve_ci;
+use lifeboat_common::pe::Arch;
 
 use crate::base::Base;
 use crate::error::{MediaError, Result};

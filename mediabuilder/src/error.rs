@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use lifeboat::config::ConfigError;
+use lifeboat_common::config::ConfigError;
 use lifeboat_wim::WimError;
 
 pub type Result<T> = std::result::Result<T, MediaError>;

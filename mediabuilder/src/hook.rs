@@ -11,8 +11,8 @@ pub const MENU_CMD: &str = include_str!("../../winpe-scripts/lifeboat-menu.cmd")
 pub const BEGIN: &str = "REM >>> lifeboat (added by lifeboat-media; a rebuild replaces this block)";
 pub const END: &str = "REM <<< lifeboat";
 
-pub use lifeboat::media_layout::AGENT_DIR;
-use lifeboat::media_layout::{boot_path, AGENT_EXE, CONFIG_FILE, DRIVERS_DIR};
+pub use lifeboat_common::media_layout::AGENT_DIR;
+use lifeboat_common::media_layout::{boot_path, AGENT_EXE, CONFIG_FILE, DRIVERS_DIR};
 
 /// The commands run at boot: drivers first, then the agent.
 pub fn startnet_block() -> Vec<String> {

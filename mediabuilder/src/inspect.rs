@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use lifeboat::pe::{self, Arch};
+use lifeboat_common::pe::{self, Arch};
 use lifeboat_wim::Wim;
 
 use crate::agents::{self, Agent, ImageNeeds};

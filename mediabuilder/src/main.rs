@@ -1,11 +1,13 @@
 //! lifeboat-media: builds bootable WinPE media carrying the Lifeboat agent
-//! (base → inspect → edit → emit). Exit codes follow USMT's, as the agent's do
-//! (`agent/src/cli/exit.rs`), where the meaning is the same; [`exit_code`] maps them.
+//! (base → inspect → edit → emit). Exit codes are the table the agent uses too
+//! (`lifeboat_common::exit`: USMT's where the meaning is the same); [`exit_code`] maps the
+//! errors to them.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use lifeboat_common::{exit, output};
 use lifeboat_media::error::{MediaError, Result};
 use lifeboat_media::{agents, base, build, emit, inspect};
 
@@ -102,7 +104,7 @@ fn run_inspect(base: &std::path::Path, given: &[PathBuf], json: bool) -> Result<
         r.choose_agent(&agents::load(given)?);
     }
     Ok(if json {
-        serde_json::to_string_pretty(&r).unwrap_or_default()
+        output::json(&r)
     } else {
         inspect::render(&r)
     })
@@ -141,7 +143,7 @@ fn run_build(a: BuildArgs) -> Result<String> {
         },
         arch: built.report.arch,
     };
-    let output = if let Some(out) = a.iso {
+    let written = if let Some(out) = a.iso {
         emit::iso(&media, &out, a.noprompt)?;
         out
     } else if let Some(out) = a.disk_image {
@@ -154,12 +156,12 @@ fn run_build(a: BuildArgs) -> Result<String> {
     };
     let r = &built.report;
     if a.json {
-        let v = serde_json::json!({"output": output, "build": r});
-        return Ok(serde_json::to_string_pretty(&v).unwrap_or_default());
+        let v = serde_json::json!({"output": written, "build": r});
+        return Ok(output::json(&v));
     }
     Ok(format!(
         "built {}\n  image {} \"{}\" ({}), hook: {}\n  added: {}\n",
-        output.display(),
+        written.display(),
         r.image,
         r.image_name,
         r.arch,
@@ -168,26 +170,7 @@ fn run_build(a: BuildArgs) -> Result<String> {
     ))
 }
 
-/// Exit codes: USMT's (and the agent's, `agent/src/cli/exit.rs`) where the meaning is the
-/// same, so a technician meets one convention.
-mod exit {
-    pub const OK: i32 = 0;
-    /// USMT_INVALID_PARAMETERS: an option, or a file named by one, cannot be used.
-    pub const INVALID_PARAMETERS: i32 = 11;
-    /// USMT_INIT_ERROR, the agent's "no usable Windows installation": the base holds no
-    /// WinPE image media can be made from.
-    pub const BAD_BASE: i32 = 26;
-    /// USMT_INVALID_STORE_LOCATION: where the output should go cannot take it.
-    pub const BAD_OUTPUT: i32 = 27;
-    /// USMT_UNABLE_GET_SCRIPTFILES: a profile (YAML or MigXML) cannot be used.
-    pub const BAD_RULES: i32 = 28;
-    /// USMT_INIT_OPERATING_ENVIRONMENT_FAILED: a program the build runs is not installed.
-    pub const ENVIRONMENT: i32 = 71;
-    /// USMT_UNABLE_DOMIGRATION: failed while reading or writing the media.
-    pub const FATAL: i32 = 72;
-}
-
-/// The one place errors become exit codes.
+/// The one place errors become exit codes (the table both programs share).
 fn exit_code(e: &MediaError) -> i32 {
     match e {
         MediaError::Usage(_)
@@ -195,40 +178,36 @@ fn exit_code(e: &MediaError) -> i32 {
         | MediaError::Input { .. }
         | MediaError::Config(_) => exit::INVALID_PARAMETERS,
         MediaError::Base { .. } | MediaError::BaseWim { .. } | MediaError::NameClash { .. } => {
-            exit::BAD_BASE
+            exit::NO_INSTALLATION
         }
-        MediaError::Output { .. } => exit::BAD_OUTPUT,
+        MediaError::Output { .. } => exit::BAD_STORE,
         MediaError::Profile { .. } => exit::BAD_RULES,
-        MediaError::ToolMissing { .. } => exit::ENVIRONMENT,
+        MediaError::ToolMissing { .. } => exit::WIN32_ERROR,
         MediaError::Io { .. } | MediaError::Wim { .. } | MediaError::ToolFailed { .. } => {
             exit::FATAL
         }
     }
 }
 
-fn main() {
+/// Runs the command line; every result and message goes through the one output path.
+fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    exit::OK
-                }
-                _ => exit::INVALID_PARAMETERS,
-            };
-            let _ = e.print();
-            std::process::exit(code);
-        }
+        Err(e) => return output::command_line(&e),
     };
     let r = match cli.command {
         Cmd::Inspect { base, agents, json } => run_inspect(&base, &agents, json),
         Cmd::Build(args) => run_build(*args),
     };
     match r {
-        Ok(text) => print!("{text}"),
+        Ok(text) => output::finish(exit::OK, &text),
         Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(exit_code(&e));
+            output::say(&format!("error: {e}"));
+            exit_code(&e)
         }
     }
+}
+
+fn main() {
+    std::process::exit(run());
 }

@@ -18,6 +18,9 @@ pub fn pe_stub(machine: u16) -> Vec<u8> {
     b[0x96..0x98].copy_from_slice(&0x0102u16.to_le_bytes()); // executable, 32-bit-word machine
     let magic: u16 = if machine == I386 { 0x10b } else { 0x20b };
     b[0x98..0x9a].copy_from_slice(&magic.to_le_bytes());
+    // NumberOfRvaAndSizes: the 16 data directories every linker writes (all empty here).
+    let count_at = 0x98 + if machine == I386 { 92 } else { 108 };
+    b[count_at..count_at + 4].copy_from_slice(&16u32.to_le_bytes());
     b
 }
 

@@ -20,58 +20,27 @@ pub use read::{Entry, Totals, WimInfo};
 pub use update::UpdateCommand;
 pub use write::WriteOptions;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Xpress,
-    Lzx,
-    Lzms,
-}
+/// The compression names the agent, the media builder and a store's manifest share.
+pub use lifeboat_common::compression::Compression;
 
-impl Compression {
-    fn raw(self) -> w::wimlib_compression_type {
-        match self {
-            Compression::None => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_NONE,
-            Compression::Xpress => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_XPRESS,
-            Compression::Lzx => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZX,
-            Compression::Lzms => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZMS,
-        }
-    }
-
-    fn from_raw(v: i32) -> Option<Compression> {
-        [
-            Compression::None,
-            Compression::Xpress,
-            Compression::Lzx,
-            Compression::Lzms,
-        ]
-        .into_iter()
-        .find(|c| c.raw() as i32 == v)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compression::None => "none",
-            Compression::Xpress => "xpress",
-            Compression::Lzx => "lzx",
-            Compression::Lzms => "lzms",
-        }
+fn raw_compression(c: Compression) -> w::wimlib_compression_type {
+    match c {
+        Compression::None => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_NONE,
+        Compression::Xpress => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_XPRESS,
+        Compression::Lzx => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZX,
+        Compression::Lzms => w::wimlib_compression_type_WIMLIB_COMPRESSION_TYPE_LZMS,
     }
 }
 
-impl std::str::FromStr for Compression {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" => Ok(Compression::None),
-            "xpress" | "fast" => Ok(Compression::Xpress),
-            "lzx" | "maximum" => Ok(Compression::Lzx),
-            "lzms" | "recovery" => Ok(Compression::Lzms),
-            _ => Err(format!(
-                "unknown compression \"{s}\" (none, xpress, lzx or lzms)"
-            )),
-        }
-    }
+fn compression_from_raw(v: i32) -> Option<Compression> {
+    [
+        Compression::None,
+        Compression::Xpress,
+        Compression::Lzx,
+        Compression::Lzms,
+    ]
+    .into_iter()
+    .find(|&c| raw_compression(c) as i32 == v)
 }
 
 #[derive(Debug, Clone)]
@@ -79,16 +48,40 @@ pub struct WimError {
     pub path: Option<PathBuf>,
     pub code: i32,
     pub message: String,
+    /// The system's reason when wimlib failed on a file it read, wrote or made (its errno,
+    /// or Windows' last error), so a caller can tell a full disk from a damaged WIM by type.
+    pub os: Option<std::io::ErrorKind>,
+}
+
+impl WimError {
+    /// Wimlib's codes for a failed system call on a file, whose errno says why.
+    fn sets_errno(code: i32) -> bool {
+        [
+            w::wimlib_error_code_WIMLIB_ERR_WRITE,
+            w::wimlib_error_code_WIMLIB_ERR_OPEN,
+            w::wimlib_error_code_WIMLIB_ERR_MKDIR,
+            w::wimlib_error_code_WIMLIB_ERR_RENAME,
+            w::wimlib_error_code_WIMLIB_ERR_LINK,
+        ]
+        .iter()
+        .any(|&c| c as i32 == code)
+    }
+
+    /// The destination had no room left (ENOSPC, ERROR_DISK_FULL), or a quota was reached.
+    pub fn out_of_space(&self) -> bool {
+        matches!(
+            self.os,
+            Some(std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+        )
+    }
 }
 
 impl fmt::Display for WimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.code {
-            // Out of space while writing.
-            72 | 47 if self.message.to_lowercase().contains("space") => {
-                " (is the destination full?)"
-            }
-            _ => "",
+        let what = if self.out_of_space() {
+            " (the destination is full)"
+        } else {
+            ""
         };
         match &self.path {
             Some(p) => write!(f, "{}: {}{what}", p.display(), self.message),
@@ -113,12 +106,15 @@ fn check(code: i32, path: Option<&Path>, doing: &str) -> Result<()> {
     if code == 0 {
         return Ok(());
     }
+    // Taken first: the errno of the system call wimlib failed on (nothing after it runs).
+    let os = WimError::sets_errno(code).then(|| std::io::Error::last_os_error().kind());
     // SAFETY: wimlib returns a static string for any code.
     let text = unsafe { tchar::from_t(w::wimlib_get_error_string(code as w::wimlib_error_code)) };
     Err(WimError {
         path: path.map(Path::to_path_buf),
         code,
         message: format!("{doing}: {text}"),
+        os,
     })
 }
 
@@ -144,7 +140,7 @@ impl Wim {
         let mut raw = std::ptr::null_mut();
         // SAFETY: out-pointer for the new WIMStruct.
         check(
-            unsafe { w::wimlib_create_new_wim(compression.raw(), &mut raw) },
+            unsafe { w::wimlib_create_new_wim(raw_compression(compression), &mut raw) },
             None,
             "creating a WIM",
         )?;

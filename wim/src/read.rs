@@ -107,7 +107,7 @@ impl Wim {
             boot_index: i.boot_index,
             part_number: i.part_number,
             total_parts: i.total_parts,
-            compression: Compression::from_raw(i.compression_type),
+            compression: crate::compression_from_raw(i.compression_type),
             has_integrity: i.has_integrity_table() != 0,
         })
     }

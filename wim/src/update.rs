@@ -83,7 +83,7 @@ impl Wim {
     pub fn set_output_compression(&mut self, c: super::Compression) -> Result<()> {
         // SAFETY: a valid handle and a compression type from the enum.
         check(
-            unsafe { w::wimlib_set_output_compression_type(self.raw, c.raw()) },
+            unsafe { w::wimlib_set_output_compression_type(self.raw, crate::raw_compression(c)) },
             self.path(),
             "setting the compression",
         )

@@ -127,12 +127,19 @@ fn hash_sequentially(
     mut extents: Vec<Extent>,
     mut progress: Option<OnProgress<'_>>,
 ) -> Result<()> {
-    let fail = |code: w::wimlib_error_code, what: String| WimError {
+    let fail = |code: w::wimlib_error_code, what: String, os| WimError {
         path: Some(path.to_path_buf()),
         code: code as i32,
         message: format!("verifying the WIM's contents: {what}"),
+        os,
     };
-    let io = |e: std::io::Error| fail(w::wimlib_error_code_WIMLIB_ERR_READ, e.to_string());
+    let io = |e: std::io::Error| {
+        fail(
+            w::wimlib_error_code_WIMLIB_ERR_READ,
+            e.to_string(),
+            Some(e.kind()),
+        )
+    };
     extents.sort_unstable_by_key(|e| e.offset);
     let total = extents.iter().fold(0u64, |t, e| t.saturating_add(e.size));
     let mut file = BufReader::with_capacity(READ_BUFFER, File::open(path).map_err(io)?);
@@ -159,6 +166,7 @@ fn hash_sequentially(
                             "the data at offset {} runs past the end of the file",
                             e.offset
                         ),
+                        None,
                     ),
                     _ => io(err),
                 })?;
@@ -169,6 +177,7 @@ fn hash_sequentially(
             return Err(fail(
                 w::wimlib_error_code_WIMLIB_ERR_INVALID_RESOURCE_HASH,
                 format!("the data at offset {} does not match its SHA-1", e.offset),
+                None,
             ));
         }
         at = e.offset.saturating_add(e.size);

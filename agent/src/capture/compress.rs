@@ -14,33 +14,9 @@ use std::time::{Duration, Instant};
 use super::progress::human;
 use crate::wim::Compression;
 
-/// `--compress` / the media config's `compression`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompressionChoice {
-    Auto,
-    Fixed(Compression),
-}
-
-impl std::str::FromStr for CompressionChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        if s.eq_ignore_ascii_case("auto") {
-            return Ok(CompressionChoice::Auto);
-        }
-        s.parse()
-            .map(CompressionChoice::Fixed)
-            .map_err(|_| format!("unknown compression \"{s}\" (auto, none, xpress, lzx or lzms)"))
-    }
-}
-
-impl CompressionChoice {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CompressionChoice::Auto => "auto",
-            CompressionChoice::Fixed(c) => c.as_str(),
-        }
-    }
-}
+/// `--compress` / the media config's `compression`: its names are shared with the media
+/// builder.
+pub use lifeboat_common::compression::CompressionChoice;
 
 /// Input bytes per second one core compresses with XPRESS (wimlib's default level): about
 /// 70 MB/s, measured on the bench's mixed profile (`scripts/bench-capture.sh`: 631 MB in

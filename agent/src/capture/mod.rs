@@ -265,41 +265,8 @@ pub fn capture(
     manifest.totals = totals(&manifest);
 
     // Registry.
-    let mut used_names = HashSet::new();
-    let passes: Vec<&PassPlan> = plan.passes().collect();
-    for (i, p) in passes.iter().enumerate() {
-        if p.registry.is_empty() {
-            continue;
-        }
-        let mut base = safe_name(p.name.rsplit('\\').next().unwrap_or(&p.name));
-        if !used_names.insert(base.to_lowercase()) {
-            base = format!("{base}-{}", safe_name(&p.sid));
-        }
-        let rel = format!("{REGISTRY_DIR}/{base}.reg");
-        let mut reg = RegFile::new();
-        for k in &p.registry {
-            reg.key(&k.path, &k.values);
-        }
-        let bytes = reg.to_utf16le();
-        if let Err(e) = std::fs::write(dirs.work.join(&rel), &bytes) {
-            return Err(fail(
-                &mut manifest,
-                &mut log,
-                format!("writing {rel}: {e}"),
-                false,
-            ));
-        }
-        let rec = if i < manifest.users.len() {
-            &mut manifest.users[i]
-        } else {
-            manifest.machine.as_mut().expect("machine pass")
-        };
-        rec.registry_file = Some(rel.clone());
-        rec.registry_sha256 = Some(sha256_hex(&bytes));
-        log.say(format!(
-            "{rel}: {} keys, {} values",
-            rec.registry_keys, rec.registry_values
-        ));
+    if let Err(reason) = write_registry(plan, &dirs.work, &mut manifest, &mut log) {
+        return Err(fail(&mut manifest, &mut log, reason, false));
     }
 
     // Manifest, then the proof: everything read back.
@@ -441,6 +408,46 @@ fn reconcile(
     Ok(())
 }
 
+/// The manifest's record of each pass, in the plan's order of passes (the users', then the
+/// machine's): the manifest is made with one record per pass, in that order.
+fn pass_records(manifest: &mut Manifest) -> impl Iterator<Item = &mut UserRecord> {
+    manifest.users.iter_mut().chain(manifest.machine.iter_mut())
+}
+
+/// Each pass's settings as a `.reg` file under `registry\`, named for its user and recorded
+/// in the pass's manifest record with its hash. The error says which file failed.
+fn write_registry(
+    plan: &Plan,
+    work: &Path,
+    manifest: &mut Manifest,
+    log: &mut Log,
+) -> Result<(), String> {
+    let mut used_names = HashSet::new();
+    for (p, rec) in plan.passes().zip(pass_records(manifest)) {
+        if p.registry.is_empty() {
+            continue;
+        }
+        let mut base = safe_name(p.name.rsplit('\\').next().unwrap_or(&p.name));
+        if !used_names.insert(base.to_lowercase()) {
+            base = format!("{base}-{}", safe_name(&p.sid));
+        }
+        let rel = format!("{REGISTRY_DIR}/{base}.reg");
+        let mut reg = RegFile::new();
+        for k in &p.registry {
+            reg.key(&k.path, &k.values);
+        }
+        let bytes = reg.to_utf16le();
+        std::fs::write(work.join(&rel), &bytes).map_err(|e| format!("writing {rel}: {e}"))?;
+        rec.registry_file = Some(rel.clone());
+        rec.registry_sha256 = Some(sha256_hex(&bytes));
+        log.say(format!(
+            "{rel}: {} keys, {} values",
+            rec.registry_keys, rec.registry_values
+        ));
+    }
+    Ok(())
+}
+
 /// One image per pass with files, captured by wimlib's scan of the walked roots with the
 /// plan deciding each file, then written (or split) with an integrity table.
 /// Each pass's file list is let go once wimlib's scan holds the same files, so a profile
@@ -460,7 +467,7 @@ fn write_files(
     let mut wim = Wim::create_new(opts.compression)?;
     let mut image = 0u32;
     let mut names = HashSet::new();
-    for (i, p) in plan.passes_mut().enumerate() {
+    for (p, rec) in plan.passes_mut().zip(pass_records(manifest)) {
         if p.files.is_empty() {
             continue;
         }
@@ -482,11 +489,6 @@ fn write_files(
             "DESCRIPTION",
             &format!("Lifeboat capture of {} ({})", p.name, p.sid),
         );
-        let rec = if i < manifest.users.len() {
-            &mut manifest.users[i]
-        } else {
-            manifest.machine.as_mut().expect("machine pass")
-        };
         rec.wim_image = Some(image);
         rec.wim_image_name = Some(name.clone());
         reconcile(&mut wim, image, p, rec, &|s| opts.stops_on(s))?;

@@ -17,6 +17,7 @@ use crate::detect::{DetectOptions, Source};
 use crate::job::{self, Choose, Dest, JobError, JobSpec};
 use crate::media_layout::MediaLayout;
 use crate::platform;
+use crate::rules::builtin::is_builtin;
 
 #[derive(Args, Debug)]
 pub struct AutoArgs {
@@ -35,7 +36,7 @@ fn spec(config: &Config, config_path: &std::path::Path, roots: Vec<PathBuf>) -> 
         profiles: config
             .profiles
             .iter()
-            .map(|p| media.resolve_profile(p))
+            .map(|p| media.resolve_profile(p, &is_builtin))
             .collect(),
         users: config.users.clone(),
         unused_days: None,
@@ -54,7 +55,7 @@ fn spec(config: &Config, config_path: &std::path::Path, roots: Vec<PathBuf>) -> 
 
 pub fn run(args: AutoArgs) -> i32 {
     banner("LIFEBOAT - rescue files and settings from this machine's Windows");
-    let config = match Config::load(&args.config) {
+    let config = match Config::load(&args.config, &is_builtin) {
         Ok(c) => c,
         Err(e) => {
             say(&format!("error: the media's config is not usable: {e}"));

@@ -1,4 +1,5 @@
-//! The one mapping from outcomes to exit codes. They follow USMT's where the meaning is the
+//! The one mapping from the agent's outcomes to exit codes. The codes themselves are the
+//! table both programs share ([`lifeboat_common::exit`]): USMT's where the meaning is the
 //! same, so scripts written for ScanState keep working.
 
 use crate::capture::CaptureError;
@@ -6,41 +7,7 @@ use crate::detect::DetectError;
 use crate::job::JobError;
 use crate::store::StoreError;
 
-pub const OK: i32 = 0;
-/// Help was asked for (`/?`).
-pub const HELP: i32 = 1;
-/// Stopped on an EFS file (ScanState's default `/efs:abort`).
-pub const CANCELED: i32 = 2;
-/// Completed, but some files or settings could not be read and were skipped (`/c`).
-pub const SKIPPED: i32 = 3;
-pub const INVALID_PARAMETERS: i32 = 11;
-/// The `/l` log cannot be written.
-pub const LOG_FILE: i32 = 13;
-/// A target account is missing and /lac (--create-local) was not given (LoadState).
-pub const USE_LAC: i32 = 14;
-/// No usable Windows installation (or several where one was needed).
-pub const NO_INSTALLATION: i32 = 26;
-/// The store's location cannot be used (missing, full, not a store).
-pub const BAD_STORE: i32 = 27;
-/// A profile or MigXML file cannot be used.
-pub const BAD_RULES: i32 = 28;
-/// Not an elevated administrator.
-pub const INSUFFICIENT_RIGHTS: i32 = 34;
-/// The operation needs another platform (settings restore off Windows).
-pub const UNSUPPORTED_PLATFORM: i32 = 36;
-/// Config.xml cannot be read (`/config`).
-pub const CONFIG_FILE: i32 = 39;
-/// The `/progress` log cannot be written.
-pub const PROGRESS_LOG: i32 = 40;
-/// A file ScanState writes before it starts (`/p:FILE`, `/genconfig:FILE`) cannot be
-/// made, or exists and `/o` was not given.
-pub const PREFLIGHT_FILE: i32 = 41;
-pub const CORRUPTED_STORE: i32 = 42;
-/// Stopped on a file that could not be read (no `/c`).
-pub const IO_STOPPED: i32 = 61;
-/// A Windows call failed.
-pub const WIN32_ERROR: i32 = 71;
-pub const FATAL: i32 = 72;
+pub use lifeboat_common::exit::*;
 
 pub fn detect(e: &DetectError) -> i32 {
     match e {
@@ -63,9 +30,10 @@ pub fn capture(e: &CaptureError) -> i32 {
 
 pub fn job(e: &JobError) -> i32 {
     match e {
-        JobError::Config(_) | JobError::BadAnswer(_) | JobError::NoSuchInstallation { .. } => {
-            INVALID_PARAMETERS
-        }
+        JobError::Config(_)
+        | JobError::BadAnswer(_)
+        | JobError::NoSuchInstallation { .. }
+        | JobError::NoDestinationGiven => INVALID_PARAMETERS,
         JobError::Rules(_) => BAD_RULES,
         JobError::ConfigXml(_) => CONFIG_FILE,
         JobError::Detect(e) => detect(e),
@@ -87,6 +55,8 @@ pub fn store(e: &StoreError) -> i32 {
         StoreError::NotAStore { .. } | StoreError::NoRoom { .. } => BAD_STORE,
         StoreError::NoSuchUser { .. } => INVALID_PARAMETERS,
         StoreError::Write { .. } => FATAL,
+        // wimlib could not write where the files go: the disk, not the store, failed.
+        StoreError::Wim(e) if e.out_of_space() => FATAL,
         StoreError::BadManifest { .. }
         | StoreError::UnsafeEntry { .. }
         | StoreError::Damaged { .. }
@@ -130,5 +100,32 @@ pub fn restored(r: &crate::restore::Report) -> i32 {
         SKIPPED
     } else {
         OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wim_error(os: Option<std::io::ErrorKind>) -> StoreError {
+        StoreError::Wim(crate::wim::WimError {
+            path: None,
+            code: 72,
+            message: "writing the files: Failed to write data to a file".into(),
+            os,
+        })
+    }
+
+    #[test]
+    fn a_full_disk_is_fatal_and_a_bad_wim_a_corrupt_store() {
+        assert_eq!(
+            store(&wim_error(Some(std::io::ErrorKind::StorageFull))),
+            FATAL
+        );
+        assert_eq!(store(&wim_error(None)), CORRUPTED_STORE);
+        assert_eq!(
+            store(&wim_error(Some(std::io::ErrorKind::PermissionDenied))),
+            CORRUPTED_STORE
+        );
     }
 }

@@ -103,16 +103,7 @@ pub fn main() -> i32 {
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    exit::OK
-                }
-                _ => exit::INVALID_PARAMETERS,
-            };
-            let _ = e.print();
-            return code;
-        }
+        Err(e) => return output::command_line(&e),
     };
     match cli.command {
         Command::Detect(args) => detect_cmd::run(args),

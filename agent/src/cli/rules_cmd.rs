@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::detect_cmd::SourceArgs;
-use super::exit;
-use crate::job::{Choose, Dest};
-use crate::plan::{self, users::UserPattern, PassExplanation, PlanOptions};
-use crate::rules::{self, configxml, Action, ComponentReport, RuleSet};
+use super::{exit, output};
+use crate::console::{self, say};
+use crate::job::{self, Choose, Dest, ExplainSpec};
+use crate::plan::{users::UserPattern, PassExplanation};
+use crate::rules::{Action, ComponentReport};
 
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
@@ -23,7 +24,7 @@ pub enum RulesCommand {
 #[command(
     after_help = "FILE: a built-in profile (documents, user, full), a YAML profile or a USMT MigXML file (MigDocs.xml, MigUser.xml, MigApp.xml, custom), as many as ScanState's /i:.\n\
 --json: {\"components\": [{\"name\", \"source\", \"user\" (null: the machine pass), \"detected\" (true|false|null: cannot tell), \"why\", \"variables\", \"patterns\": {\"include\", \"exclude\", \"unconditional_exclude\"}, \"restore\", \"notes\"}], \"warnings\"}.\n\
-Exit codes: 0, 11 bad options, 26 no installation chosen, 28 a rules file or Config.xml cannot be used."
+Exit codes: 0, 11 bad options, 26 no installation chosen, 28 a rules file cannot be used, 39 the Config.xml cannot be used, 72 the output cannot be written."
 )]
 pub struct ExplainArgs {
     /// Rules files or built-in profiles.
@@ -55,69 +56,44 @@ pub fn run(cmd: RulesCommand) -> i32 {
     }
 }
 
-fn load(files: &[String], config: Option<&PathBuf>) -> Result<(RuleSet, Vec<String>), String> {
-    let mut set = RuleSet::default();
-    for f in files {
-        set.merge(rules::load_profile(f).map_err(|e| e.to_string())?);
-    }
-    let mut dropped = Vec::new();
-    if let Some(c) = config {
-        let cfg = configxml::load(c).map_err(|e| e.to_string())?;
-        dropped = cfg.apply(&mut set);
-        set.warnings.extend(cfg.warnings);
-    }
-    Ok((set, dropped))
-}
-
 fn explain(args: ExplainArgs) -> i32 {
-    let patterns: Vec<UserPattern> =
-        match args.users.iter().map(|u| UserPattern::parse(u)).collect() {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: --user: {e}");
-                return exit::INVALID_PARAMETERS;
-            }
-        };
-    let (set, dropped) = match load(&args.files, args.config.as_ref()) {
-        Ok(x) => x,
+    let users: Vec<UserPattern> = match args.users.iter().map(|u| UserPattern::parse(u)).collect() {
+        Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
-            return exit::BAD_RULES;
+            say(&format!("error: --user: {e}"));
+            return exit::INVALID_PARAMETERS;
         }
     };
-    let detection = match crate::detect::detect(&args.source.options(&args.roots)) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::detect(&e);
-        }
+    let spec = ExplainSpec {
+        detect: args.source.options(&args.roots),
+        profiles: args.files,
+        config: args.config,
+        users,
     };
     let mut choose = Choose {
         select: args.select,
-        ask: std::io::IsTerminal::is_terminal(&std::io::stdin()),
+        ask: console::interactive(),
         pick_users: false,
         how_to_choose: "choose one with --select N",
         dest: Dest::None,
     };
-    let ins = match choose.installation(detection.inspected) {
-        Ok(i) => i,
+    let explained = match job::explain(&spec, &mut choose) {
+        Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            say(&format!("error: {e}"));
             return exit::job(&e);
         }
     };
-    let opts = PlanOptions {
-        users: patterns,
-        now_unix: crate::time::now_unix(),
-        ..Default::default()
-    };
-    let passes = plan::explain(&ins, &set, &opts);
-    if args.json {
-        println!("{}", to_json(&passes, &dropped));
-    } else {
-        print!("{}", to_text(&passes, &dropped));
+    for p in &explained.problems {
+        say(&format!("warning: {}: {}", p.path, p.error));
     }
-    exit::OK
+    let (passes, dropped) = (&explained.passes, &explained.switched_off);
+    let text = if args.json {
+        output::json(&to_json(passes, dropped))
+    } else {
+        to_text(passes, dropped)
+    };
+    output::finish(exit::OK, &text)
 }
 
 fn patterns(r: &ComponentReport, action: Action) -> Vec<String> {
@@ -128,7 +104,7 @@ fn patterns(r: &ComponentReport, action: Action) -> Vec<String> {
         .collect()
 }
 
-fn to_json(passes: &[PassExplanation], dropped: &[String]) -> String {
+fn to_json(passes: &[PassExplanation], dropped: &[String]) -> serde_json::Value {
     let mut components = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     for p in passes {
@@ -175,12 +151,11 @@ fn to_json(passes: &[PassExplanation], dropped: &[String]) -> String {
     }
     warnings.sort();
     warnings.dedup();
-    let v = serde_json::json!({
+    serde_json::json!({
         "components": components,
         "switched_off_by_config": dropped,
         "warnings": warnings,
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default()
+    })
 }
 
 fn to_text(passes: &[PassExplanation], dropped: &[String]) -> String {

@@ -11,9 +11,9 @@ use crate::capture::compress::CompressionChoice;
 use crate::capture::progress::ProgressLog;
 use crate::console::say;
 use crate::detect::{DetectOptions, Source};
-use crate::job::{self, Choose, Dest, JobSpec, Prepared};
+use crate::job::{self, Choose, Dest, ExplainSpec, JobSpec, Prepared};
 use crate::plan::users::{Precedence, UserPattern};
-use crate::plan::{PlanOptions, SkipKind};
+use crate::plan::SkipKind;
 use crate::store::layout::Naming;
 use crate::wim::Compression;
 
@@ -431,9 +431,12 @@ fn save(a: &ScanStateArgs, spec: &JobSpec, p: Prepared, log: &mut ScanLog) -> i3
 }
 
 /// `/genconfig:FILE`: a Config.xml listing the components the rules detect on the
-/// offline system (no store is written).
+/// offline system (no store is written). FILE `-`, or one that is not a regular file (a pipe,
+/// `/dev/stdout`), is an output stream: written as a command's output is (a reader that went
+/// away ends it quietly, a full disk is code 72), never refused as an existing file.
 fn genconfig(a: &ScanStateArgs, file: &Path, log: &mut ScanLog) -> i32 {
-    if file.exists() && !a.overwrite {
+    let target = GenconfigTarget::of(file);
+    if target == GenconfigTarget::File && file.exists() && !a.overwrite {
         log.say(&format!(
             "error: /genconfig:{}: Can't overwrite existing file (give /o)",
             file.display()
@@ -444,35 +447,73 @@ fn genconfig(a: &ScanStateArgs, file: &Path, log: &mut ScanLog) -> i32 {
         Ok(s) => s,
         Err((code, m)) => return refuse(code, &m),
     };
-    let (set, _, _) = match job::load_job_rules(&spec) {
+    let explain = ExplainSpec {
+        detect: spec.detect.clone(),
+        profiles: spec.profiles.clone(),
+        config: spec.config.clone(),
+        users: Vec::new(),
+    };
+    let explained = match job::explain(&explain, &mut chooser(Dest::None)) {
         Ok(x) => x,
         Err(e) => return failed(log, &spec, &e.to_string(), exit::job(&e)),
     };
-    let ins = match crate::detect::detect(&spec.detect)
-        .map_err(job::JobError::from)
-        .and_then(|d| chooser(Dest::None).installation(d.inspected))
-    {
-        Ok(i) => i,
-        Err(e) => return failed(log, &spec, &e.to_string(), exit::job(&e)),
-    };
-    let opts = PlanOptions {
-        now_unix: crate::time::now_unix(),
-        ..Default::default()
-    };
-    let passes = crate::plan::explain(&ins, &set, &opts);
-    let reports: Vec<_> = passes.iter().flat_map(|p| &p.evaluation.reports).collect();
-    let text = crate::rules::configxml::generate(&reports);
-    if let Err(e) = std::fs::write(file, text) {
-        log.say(&format!(
-            "error: File argument is invalid for /genconfig: {}: {e}",
-            file.display()
-        ));
-        return exit::PREFLIGHT_FILE;
+    for w in &explained.problems {
+        log.say(&format!("warning: {}: {}", w.path, w.error));
     }
+    let reports: Vec<_> = explained
+        .passes
+        .iter()
+        .flat_map(|p| &p.evaluation.reports)
+        .collect();
+    let text = crate::rules::configxml::generate(&reports);
+    let windir = &explained.installation.installation.windir;
+    match target {
+        GenconfigTarget::Stdout => output::finish(exit::OK, &text),
+        GenconfigTarget::Stream => match std::fs::OpenOptions::new().write(true).open(file) {
+            Ok(mut f) => output::finish_to(&mut f, exit::OK, &text),
+            Err(e) => genconfig_refused(log, file, &e),
+        },
+        GenconfigTarget::File => match std::fs::write(file, text) {
+            Ok(()) => {
+                log.say(&format!(
+                    "Config.xml for {windir} written to {}",
+                    file.display()
+                ));
+                exit::OK
+            }
+            Err(e) => genconfig_refused(log, file, &e),
+        },
+    }
+}
+
+/// Where `/genconfig:` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GenconfigTarget {
+    /// `-`: standard output.
+    Stdout,
+    /// Something there already that is not a regular file or a folder: a pipe, a terminal,
+    /// `/dev/stdout`.
+    Stream,
+    /// A file, made or replaced.
+    File,
+}
+
+impl GenconfigTarget {
+    fn of(file: &Path) -> GenconfigTarget {
+        if file.as_os_str() == "-" {
+            return GenconfigTarget::Stdout;
+        }
+        match std::fs::metadata(file) {
+            Ok(m) if !m.is_file() && !m.is_dir() => GenconfigTarget::Stream,
+            _ => GenconfigTarget::File,
+        }
+    }
+}
+
+fn genconfig_refused(log: &mut ScanLog, file: &Path, e: &std::io::Error) -> i32 {
     log.say(&format!(
-        "Config.xml for {} written to {}",
-        ins.installation.windir,
+        "error: File argument is invalid for /genconfig: {}: {e}",
         file.display()
     ));
-    exit::OK
+    exit::PREFLIGHT_FILE
 }

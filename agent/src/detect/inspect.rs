@@ -89,6 +89,19 @@ fn open_hive(
     }
 }
 
+/// The local accounts of a SAM hive; one that gives none is a problem naming the file.
+fn read_accounts(sam: &LoadedHive, problems: &mut Vec<Problem>) -> Option<naming::SamInfo> {
+    naming::read_sam(sam)
+        .map_err(|e| {
+            problems.push(Problem {
+                path: sam.path().to_string(),
+                error: e.to_string(),
+                hint: Some("local account names fall back to the profile folders' names".into()),
+            })
+        })
+        .ok()
+}
+
 pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
@@ -141,7 +154,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         }
     }
 
-    let sam_info = sam.as_ref().and_then(|h| naming::read_sam(h).ok());
+    let sam_info = sam.as_ref().and_then(|h| read_accounts(h, &mut problems));
     let mut users = Vec::new();
     let mut user_apps = Vec::new();
     if let Some(sw) = &software {

@@ -89,12 +89,16 @@ impl SamInfo {
     }
 }
 
-pub fn read_sam(hive: &LoadedHive) -> Result<SamInfo, String> {
-    let account = hive.key(ACCOUNT).ok_or_else(|| {
-        format!(
-            "{} has no {ACCOUNT} key: it is not a SAM hive, or it is damaged; local account names fall back to profile folder names",
-            hive.path()
-        )
+/// Why a SAM hive gives no accounts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SamError {
+    #[error("{path}: no {ACCOUNT} key: it is not a SAM hive, or it is damaged")]
+    NoAccountKey { path: String },
+}
+
+pub fn read_sam(hive: &LoadedHive) -> Result<SamInfo, SamError> {
+    let account = hive.key(ACCOUNT).ok_or_else(|| SamError::NoAccountKey {
+        path: hive.path().to_string(),
     })?;
     let machine_sid = account
         .value("V")

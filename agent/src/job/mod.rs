@@ -1,7 +1,10 @@
 //! One capture job, the same for every command that captures (`capture`, `auto`, and the
 //! ScanState front end): rules loaded → installations detected → one chosen → users chosen
 //! → the destination found → the capture planned → the store written and verified. The
-//! commands differ only in how they choose ([`Choose`]) and what they print.
+//! commands differ only in how they choose ([`Choose`]) and what they print. The same steps
+//! up to the rules' evaluation serve the commands that only explain them ([`explain`]:
+//! `rules explain`, ScanState's `/genconfig`), and the boot flow's restore side
+//! ([`prepare_restore`]).
 
 mod choose;
 mod destination;
@@ -16,7 +19,7 @@ use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
 use crate::config::ConfigError;
 use crate::detect::{self, DetectError, DetectOptions, Inspected, Problem};
 use crate::plan::users::{Precedence, UserPattern};
-use crate::plan::{self, Plan, PlanOptions};
+use crate::plan::{self, PassExplanation, Plan, PlanOptions};
 use crate::rules::configxml::{self, ConfigXml};
 use crate::rules::{self, RuleSet, RulesError};
 use crate::store::layout::{Naming, StoreDirs};
@@ -79,6 +82,9 @@ pub enum JobError {
     NoAnswer { question: &'static str },
     #[error("{0}")]
     BadAnswer(String),
+    /// A store was to be written by a job prepared without a destination (an estimate's).
+    #[error("no destination for the store was given: give --dest DIR (ScanState: StorePath)")]
+    NoDestinationGiven,
     #[error("no destination found: {}", .tried.join("; "))]
     NoDestination { tried: Vec<String> },
     #[error("{}: {reason} (is the USB stick plugged in, the share connected with `net use`?)", .path.display())]
@@ -134,21 +140,37 @@ pub fn load_rules(profiles: &[String]) -> Result<(RuleSet, Vec<String>), RulesEr
     Ok((set, names))
 }
 
-/// The job's rules with its Config.xml applied (components it switches off dropped).
-pub fn load_job_rules(
-    spec: &JobSpec,
-) -> Result<(RuleSet, Vec<String>, Option<ConfigXml>), JobError> {
-    let (mut set, rules_used) = load_rules(&spec.profiles)?;
-    let Some(path) = &spec.config else {
-        return Ok((set, rules_used, None));
+/// A job's rules: its profiles merged, its Config.xml applied.
+pub struct JobRules {
+    pub set: RuleSet,
+    /// The profiles and MigXML files the rules came from, as recorded in the manifest.
+    pub used: Vec<String>,
+    pub config: Option<ConfigXml>,
+    /// Components the Config.xml switched off (`migrate="no"`), by name.
+    pub switched_off: Vec<String>,
+}
+
+/// The rules of `profiles` (`user` when none) with the Config.xml at `config` applied
+/// (components it switches off dropped, its warnings kept).
+pub fn load_job_rules(profiles: &[String], config: Option<&Path>) -> Result<JobRules, JobError> {
+    let (mut set, used) = load_rules(profiles)?;
+    let Some(path) = config else {
+        return Ok(JobRules {
+            set,
+            used,
+            config: None,
+            switched_off: Vec::new(),
+        });
     };
     let config = configxml::load(path).map_err(JobError::ConfigXml)?;
-    for name in config.apply(&mut set) {
-        set.warnings
-            .push(format!("{name}: migrate=\"no\" in {}", config.source));
-    }
+    let switched_off = config.apply(&mut set);
     set.warnings.extend(config.warnings.iter().cloned());
-    Ok((set, rules_used, Some(config)))
+    Ok(JobRules {
+        set,
+        used,
+        config: Some(config),
+        switched_off,
+    })
 }
 
 /// A store folder given as ScanState's StorePath must not hold a store unless it is to be
@@ -223,7 +245,18 @@ fn resolved(path: &Path) -> PathBuf {
 /// Detects, chooses and plans. Bad rules are refused before any disk is scanned, and the
 /// destination is found before the (long) walk of the user's files.
 pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobError> {
-    let (set, rules_used, config) = load_job_rules(spec)?;
+    let JobRules {
+        mut set,
+        used: rules_used,
+        config,
+        switched_off,
+    } = load_job_rules(&spec.profiles, spec.config.as_deref())?;
+    if let Some(c) = &config {
+        for name in switched_off {
+            set.warnings
+                .push(format!("{name}: migrate=\"no\" in {}", c.source));
+        }
+    }
     let detection = detect::detect(&spec.detect)?;
     let problems = detection.report.problems.clone();
     let installation = choose.installation(detection.inspected)?;
@@ -269,10 +302,7 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
 /// Writes the store: files, settings, manifest, verification, final name. Takes the
 /// prepared job whole: its file lists are let go as soon as wimlib holds the files.
 pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
-    let dest = p.dest.clone().ok_or_else(|| JobError::BadDestination {
-        path: PathBuf::new(),
-        reason: "no destination was given".into(),
-    })?;
+    let dest = p.dest.clone().ok_or(JobError::NoDestinationGiven)?;
     let on_fat = crate::platform::volume_for_path(&dest).is_some_and(|v| v.is_fat());
     let chosen = compress::decide(spec.compression, &dest, p.plan.total_bytes(), spec.threads);
     if !spec.quiet {
@@ -316,6 +346,50 @@ pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
     Ok(Captured {
         outcome,
         skipped_errors,
+    })
+}
+
+/// What `rules explain` and ScanState's `/genconfig` evaluate: rules, on one installation,
+/// for the machine and the users named.
+#[derive(Debug, Clone)]
+pub struct ExplainSpec {
+    pub detect: DetectOptions,
+    /// Profiles and MigXML files (built-in names or paths), in order; empty = `user`.
+    pub profiles: Vec<String>,
+    /// A USMT Config.xml: the components it switches off are left out.
+    pub config: Option<PathBuf>,
+    /// Whose passes are shown besides the machine's; empty = every real user.
+    pub users: Vec<UserPattern>,
+}
+
+/// The rules evaluated on the chosen installation, without walking a file.
+pub struct Explained {
+    /// What detect could not read; the rest stands (shown as warnings).
+    pub problems: Vec<Problem>,
+    pub installation: Inspected,
+    pub passes: Vec<PassExplanation>,
+    /// Components the Config.xml switched off.
+    pub switched_off: Vec<String>,
+}
+
+/// Rules → detect → choose → evaluate, for the machine and each user `spec` names. Bad
+/// rules are refused before any disk is scanned.
+pub fn explain(spec: &ExplainSpec, choose: &mut Choose<'_>) -> Result<Explained, JobError> {
+    let rules = load_job_rules(&spec.profiles, spec.config.as_deref())?;
+    let detection = detect::detect(&spec.detect)?;
+    let problems = detection.report.problems.clone();
+    let installation = choose.installation(detection.inspected)?;
+    let opts = PlanOptions {
+        users: spec.users.clone(),
+        now_unix: crate::time::now_unix(),
+        ..Default::default()
+    };
+    let passes = plan::explain(&installation, &rules.set, &opts);
+    Ok(Explained {
+        problems,
+        installation,
+        passes,
+        switched_off: rules.switched_off,
     })
 }
 

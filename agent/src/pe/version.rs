@@ -13,6 +13,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use super::{Headers, DIR_RESOURCE};
 use crate::le::{u16_at, u32_at};
 use crate::limits::{PE_HEAD_BYTES, PE_VERSION_MAX_BYTES};
 
@@ -22,8 +23,6 @@ const RT_VERSION: u32 = 16;
 const FIXED_SIGNATURE: u32 = 0xFEEF_04BD;
 /// Entries read from one resource directory table on the way down.
 const MAX_DIR_ENTRIES: u32 = 4096;
-/// Sections in one image (the PE format allows at most 96).
-const MAX_SECTIONS: u16 = 96;
 
 /// A four-part version `major.minor.build.revision`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -155,91 +154,32 @@ fn outside() -> VersionError {
     VersionError::Malformed("a structure points outside the file")
 }
 
-/// A section's place in memory and in the file.
-#[derive(Debug, Clone, Copy)]
-struct Section {
-    rva: u32,
-    virtual_size: u32,
-    raw_offset: u32,
-    raw_size: u32,
-}
-
-/// What the headers say about the resources: the resource directory's RVA and the sections.
+/// What the headers say about the resources: the resource directory's RVA, and the
+/// sections that map it to the file.
 struct Layout {
     resource_rva: u32,
-    sections: Vec<Section>,
+    headers: Headers,
 }
 
 impl Layout {
     /// File offset of `rva`, with how many bytes from there the section holds in the file.
     fn file_offset(&self, rva: u32) -> Option<(u64, u64)> {
-        self.sections.iter().find_map(|s| {
-            let span = s.virtual_size.max(s.raw_size);
-            let inside = rva >= s.rva && rva - s.rva < span;
-            let delta = rva.checked_sub(s.rva)?;
-            (inside && delta < s.raw_size).then(|| {
-                (
-                    u64::from(s.raw_offset) + u64::from(delta),
-                    u64::from(s.raw_size - delta),
-                )
-            })
-        })
+        self.headers.file_offset(rva)
     }
 }
 
-/// DOS header → `PE\0\0` → COFF header → optional header (magic, data directory 2) →
-/// section table. `None` resource RVA: the image has no resources.
+/// The headers, read from the image's first bytes (see [`Headers::parse`]). `None`: the
+/// image has no resources.
 fn read_layout(src: &mut dyn ReadAt) -> Result<Option<Layout>, VersionError> {
     let head_len = src.size().min(PE_HEAD_BYTES) as usize;
     let head = src.read_at(0, head_len)?;
-    let bad = VersionError::Malformed;
-    if head.get(..2) != Some(b"MZ") {
-        return Err(bad("no 'MZ' header: not a Windows executable"));
-    }
-    let pe = u32_at(&head, 0x3c).ok_or(bad("truncated DOS header"))? as usize;
-    if head.get(pe..pe.saturating_add(4)) != Some(b"PE\0\0") {
-        return Err(bad("no 'PE' signature where the DOS header points"));
-    }
-    let coff = pe + 4;
-    let sections = u16_at(&head, coff + 2).ok_or(bad("truncated COFF header"))?;
-    let opt_size = u16_at(&head, coff + 16).ok_or(bad("truncated COFF header"))? as usize;
-    if sections > MAX_SECTIONS {
-        return Err(bad("more sections than the PE format allows"));
-    }
-    let opt = coff + 20;
-    // Data directories start at 96 (PE32) or 112 (PE32+) bytes into the optional header,
-    // after NumberOfRvaAndSizes.
-    let (dirs, count_at) = match u16_at(&head, opt) {
-        Some(0x10b) => (opt + 96, opt + 92),
-        Some(0x20b) => (opt + 112, opt + 108),
-        _ => return Err(bad("unknown optional header magic")),
-    };
-    let count = u32_at(&head, count_at).ok_or(bad("truncated optional header"))?;
-    let resource_dir = dirs + 2 * 8;
-    if count < 3 || resource_dir + 8 > opt + opt_size {
-        return Ok(None);
-    }
-    let rva = u32_at(&head, resource_dir).ok_or(bad("truncated data directories"))?;
-    let size = u32_at(&head, resource_dir + 4).ok_or(bad("truncated data directories"))?;
-    if rva == 0 || size == 0 {
-        return Ok(None);
-    }
-    let table = opt + opt_size;
-    let mut out = Vec::with_capacity(usize::from(sections));
-    for i in 0..usize::from(sections) {
-        let s = table + i * 40;
-        let field = |o: usize| u32_at(&head, s + o).ok_or(bad("truncated section table"));
-        out.push(Section {
-            virtual_size: field(8)?,
-            rva: field(12)?,
-            raw_size: field(16)?,
-            raw_offset: field(20)?,
-        });
-    }
-    Ok(Some(Layout {
-        resource_rva: rva,
-        sections: out,
-    }))
+    let headers = Headers::parse(&head).map_err(VersionError::Malformed)?;
+    Ok(headers
+        .directory(DIR_RESOURCE)
+        .map(|(resource_rva, _)| Layout {
+            resource_rva,
+            headers,
+        }))
 }
 
 /// Reads `len` bytes at `rva`, within the section that holds it.

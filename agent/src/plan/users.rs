@@ -6,91 +6,9 @@
 use super::skip::LeaveKind;
 use crate::detect::model::{User, UserKind};
 
-/// One `--users` entry: `ann`, `PC01\ann`, `*\ann`, `S-1-5-21-*-1001`, with `!` in front
-/// to exclude.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserPattern {
-    pub exclude: bool,
-    pub pattern: String,
-}
-
-impl UserPattern {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let (exclude, p) = match s.strip_prefix('!') {
-            Some(rest) => (true, rest.trim()),
-            None => (false, s),
-        };
-        if p.is_empty() {
-            return Err(format!("empty user pattern in \"{s}\""));
-        }
-        Ok(UserPattern {
-            exclude,
-            pattern: p.to_string(),
-        })
-    }
-
-    /// Matches the SID, the full `DOMAIN\name`, or (for patterns without a backslash) the
-    /// bare name; case-insensitive, `*` matches any run of characters.
-    pub fn matches(&self, user: &User) -> bool {
-        let p = self.pattern.to_lowercase();
-        let name = user.name.to_lowercase();
-        if p.starts_with("s-1-") {
-            return glob(&p, &user.sid.to_lowercase());
-        }
-        if p.contains('\\') {
-            let full = if name.contains('\\') {
-                name
-            } else {
-                format!("*unknown*\\{name}")
-            };
-            return glob(&p, &full);
-        }
-        let bare = name.rsplit('\\').next().unwrap_or(&name).to_string();
-        glob(&p, &bare)
-    }
-}
-
-impl std::str::FromStr for UserPattern {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        UserPattern::parse(s)
-    }
-}
-
-impl std::fmt::Display for UserPattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.exclude {
-            f.write_str("!")?;
-        }
-        f.write_str(&self.pattern)
-    }
-}
-
-/// `*` wildcard match (no `?`, as in USMT).
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut rest = text;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else {
-                return false;
-            };
-            rest = r;
-        } else if i == parts.len() - 1 {
-            return rest.len() >= part.len() && rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(pos) => rest = &rest[pos + part.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
-}
+/// `--users` patterns (`ann`, `PC01\ann`, `*\ann`, SIDs with `*`, `!` to exclude): their
+/// syntax is shared with the media config.
+pub use lifeboat_common::users::{glob, UserPattern};
 
 /// Names of Windows' own setup accounts, never real people.
 fn is_setup_account(user: &User) -> bool {
@@ -130,8 +48,9 @@ pub fn select(
     now_unix: i64,
     precedence: Precedence,
 ) -> Selection {
-    let included = patterns.iter().any(|p| !p.exclude && p.matches(user));
-    let excluded = patterns.iter().any(|p| p.exclude && p.matches(user));
+    let matches = |p: &UserPattern| p.matches_account(&user.name, &user.sid);
+    let included = patterns.iter().any(|p| !p.exclude && matches(p));
+    let excluded = patterns.iter().any(|p| p.exclude && matches(p));
     // As in ScanState, an explicit include beats an exclude.
     if included {
         return Selection::Take;
@@ -197,7 +116,11 @@ mod tests {
     #[test]
     fn patterns_in_scanstate_shape() {
         let ann = user(r"PC01\ann", "S-1-5-21-1-2-3-1001", UserKind::Local, None);
-        let m = |p: &str| UserPattern::parse(p).unwrap().matches(&ann);
+        let m = |p: &str| {
+            UserPattern::parse(p)
+                .unwrap()
+                .matches_account(&ann.name, &ann.sid)
+        };
         assert!(
             m("ann")
                 && m("ANN")

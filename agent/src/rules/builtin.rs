@@ -18,6 +18,11 @@ pub fn builtin(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// Whether `name` is a built-in profile (the media config's and layout's test for one).
+pub fn is_builtin(name: &str) -> bool {
+    builtin(name).is_some()
+}
+
 pub fn builtin_names() -> Vec<&'static str> {
     PROFILES.iter().map(|(n, _)| *n).collect()
 }

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::capture::compress::CompressionChoice;
+use crate::compression::CompressionChoice;
 use crate::media_layout::MediaLayout;
-use crate::plan::users::UserPattern;
+use crate::users::UserPattern;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -164,7 +164,7 @@ mod as_text {
         }
     }
 
-    impl Many for crate::capture::compress::CompressionChoice {
+    impl Many for crate::compression::CompressionChoice {
         fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             s.serialize_str(self.as_str())
         }
@@ -175,12 +175,12 @@ mod as_text {
 }
 
 impl Config {
-    /// Reads the media's config (`X:\\Lifeboat\\config.yaml`); its profiles are looked for
-    /// beside it.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    /// Reads the media's config (`X:\\Lifeboat\\config.yaml`); its profiles are the ones
+    /// `builtin` knows and the files beside it.
+    pub fn load(path: &Path, builtin: &dyn Fn(&str) -> bool) -> Result<Config, ConfigError> {
         let text = crate::fsread::read_text_bounded(path, crate::limits::YAML_MAX_BYTES)?;
         let media = MediaLayout::of_config(path);
-        Config::parse(&text, path, &|p: &str| media.has_profile(p))
+        Config::parse(&text, path, &|p: &str| media.has_profile(p, builtin))
     }
 
     /// Parses and checks a config; `profile_exists` says whether a named profile is there.

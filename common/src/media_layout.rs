@@ -66,10 +66,10 @@ impl MediaLayout {
             .find(|p| p.is_file())
     }
 
-    /// What a profile name in the config means on this medium: a built-in profile, the
-    /// media's own file of that name, or a file path given as it is.
-    pub fn resolve_profile(&self, name: &str) -> String {
-        if crate::rules::builtin::builtin(name).is_some() {
+    /// What a profile name in the config means on this medium: a built-in profile (one
+    /// `builtin` knows), the media's own file of that name, or a file path given as it is.
+    pub fn resolve_profile(&self, name: &str, builtin: &dyn Fn(&str) -> bool) -> String {
+        if builtin(name) {
             return name.to_string();
         }
         self.profile_file(name)
@@ -77,11 +77,10 @@ impl MediaLayout {
             .unwrap_or_else(|| name.to_string())
     }
 
-    /// Whether a profile name in the config can be found on this medium.
-    pub fn has_profile(&self, name: &str) -> bool {
-        crate::rules::builtin::builtin(name).is_some()
-            || Path::new(name).is_file()
-            || self.profile_file(name).is_some()
+    /// Whether a profile name in the config is built in (`builtin` says) or can be found on
+    /// this medium.
+    pub fn has_profile(&self, name: &str, builtin: &dyn Fn(&str) -> bool) -> bool {
+        builtin(name) || Path::new(name).is_file() || self.profile_file(name).is_some()
     }
 }
 
@@ -101,12 +100,14 @@ mod tests {
         let media = MediaLayout::new(dir.path());
         std::fs::create_dir_all(media.profiles()).unwrap();
         std::fs::write(media.profiles().join("mine.xml"), "<migration/>").unwrap();
-        assert_eq!(media.resolve_profile("user"), "user");
+        let builtin = |n: &str| n == "user";
+        assert_eq!(media.resolve_profile("user", &builtin), "user");
         assert_eq!(
-            media.resolve_profile("mine"),
+            media.resolve_profile("mine", &builtin),
             media.profiles().join("mine.xml").display().to_string()
         );
-        assert!(media.has_profile("mine") && !media.has_profile("theirs"));
+        assert!(media.has_profile("mine", &builtin) && !media.has_profile("theirs", &builtin));
+        assert!(media.has_profile("user", &builtin));
         assert_eq!(MediaLayout::of_config(&media.config()).dir(), media.dir());
         assert_eq!(
             boot_path("%SystemDrive%", CONFIG_FILE),

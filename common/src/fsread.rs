@@ -1,7 +1,8 @@
-//! The one way the agent opens a file it did not write: it must be a regular file (a FIFO,
-//! a device or a socket where a hive, a log or a kernel should be would block or never end),
-//! and it is read only up to a budget from [`crate::limits`]. The check is made on the opened
-//! handle, so a file swapped between a check and the open is still caught.
+//! The one way the agent and the media builder open a file they did not write: it must be a
+//! regular file (a FIFO, a device or a socket where a hive, a log or a kernel should be would
+//! block or never end), and it is read only up to a budget the caller gives (from the
+//! agent's `limits` or [`crate::limits`]). The check is made on the opened handle, so a file
+//! swapped between a check and the open is still caught.
 
 use std::fs::File;
 use std::io::Read;

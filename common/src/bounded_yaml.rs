@@ -1,4 +1,4 @@
-//! The one way the agent parses YAML it may not have written (profiles, the media config, a
+//! The one way Lifeboat parses YAML it may not have written (profiles, the media config, a
 //! store's manifest): the text's size and nesting are checked before the YAML parser sees
 //! it. libyaml's time grows with the square of the nesting (100k levels took 49 s), and the
 //! parser's own depth limit is only applied after the whole text has been parsed.
