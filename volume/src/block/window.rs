@@ -49,7 +49,21 @@ impl BlockSource for Window {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         check_range(&self.name, self.len, offset, buf.len())?;
-        self.inner.read_at(self.start + offset, buf)
+        // Lost ranges come back in the inner source's offsets: give them in the window's.
+        self.inner
+            .read_at(self.start + offset, buf)
+            .map_err(|e| match e {
+                BlockError::Damaged { lost, .. } => BlockError::Damaged {
+                    name: self.name.clone(),
+                    lost: lost
+                        .into_iter()
+                        .map(|r| {
+                            r.start.saturating_sub(self.start)..r.end.saturating_sub(self.start)
+                        })
+                        .collect(),
+                },
+                other => other,
+            })
     }
 }
 

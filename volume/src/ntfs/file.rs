@@ -7,11 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::attr::{self, AttrInfo, Form};
+use super::boot::Geometry;
 use super::error::{ErrorKind, NtfsError, Place, Unavailable};
 use super::limits;
 use super::record::{FileRef, Record};
 use super::reparse::{Reparse, ReparseKind};
-use super::stream::{self, Content, Stream};
+use super::stream::{self, Content, Device, Stream};
 use super::Inner;
 use crate::le::{u16_at, u32_at, u64_at};
 
@@ -166,10 +167,10 @@ impl std::fmt::Debug for File {
 }
 
 /// One entry of an attribute list: which record holds which attribute.
-struct ListEntry {
-    kind: u32,
-    record: FileRef,
-    id: u16,
+pub(crate) struct ListEntry {
+    pub kind: u32,
+    pub record: FileRef,
+    pub id: u16,
 }
 
 impl File {
@@ -212,7 +213,7 @@ impl File {
             .find(|a| a.kind == attr::ATTRIBUTE_LIST)
             .cloned();
         if let Some(list_attr) = list {
-            let entries = read_attribute_list(vol, &records[0], &list_attr)?;
+            let entries = read_attribute_list(&vol.dev, &vol.geo, &records[0], &list_attr)?;
             add_extensions(vol, &entries, &mut records, &mut attrs)?;
         }
         let mut file = File {
@@ -521,15 +522,18 @@ fn stream_info(a: &AttrInfo, rec: &Record) -> StreamInfo {
     }
 }
 
-fn read_attribute_list(
-    vol: &Arc<Inner>,
+/// The entries of the attribute list `a` of record `base`. A non-resident list's runs are
+/// in `base` and point at clusters, so `$MFT`'s own list is read before the MFT is mapped.
+pub(crate) fn read_attribute_list(
+    dev: &Device,
+    geo: &Geometry,
     base: &Record,
     a: &AttrInfo,
 ) -> Result<Vec<ListEntry>, NtfsError> {
     let place = Place::AttributeList {
         record: base.number,
     };
-    let err = |why: String| NtfsError::new(&vol.dev.name, place.clone(), ErrorKind::Corrupt(why));
+    let err = |why: String| NtfsError::new(&dev.name, place.clone(), ErrorKind::Corrupt(why));
     let bytes = match &a.form {
         Form::Resident { .. } => base.value(a).unwrap_or(&[]).to_vec(),
         Form::NonResident {
@@ -543,7 +547,7 @@ fn read_attribute_list(
         } => {
             if *size > limits::ATTRIBUTE_LIST_MAX_BYTES {
                 return Err(NtfsError::new(
-                    &vol.dev.name,
+                    &dev.name,
                     place,
                     ErrorKind::TooLarge {
                         what: "an attribute list",
@@ -557,13 +561,13 @@ fn read_attribute_list(
                 &mut [(*start_vcn, *end_vcn, run_bytes)],
                 (*size, *initialized, *allocated),
                 None,
-                vol.geo.cluster_size,
-                vol.geo.total_clusters,
+                geo.cluster_size,
+                geo.total_clusters,
             )
             .map_err(err)?;
             Content::NonResident(nr)
-                .read_all(&vol.dev, limits::ATTRIBUTE_LIST_MAX_BYTES)
-                .map_err(|f| f.at(&vol.dev.name, place.clone()))?
+                .read_all(dev, limits::ATTRIBUTE_LIST_MAX_BYTES)
+                .map_err(|f| f.at(&dev.name, place.clone()))?
         }
     };
     let mut out = Vec::new();

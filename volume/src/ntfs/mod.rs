@@ -471,40 +471,25 @@ fn mft_content(dev: &Device, geo: &boot::Geometry, rec0: Record) -> Result<Conte
         .map(Content::NonResident)
         .map_err(corrupt)?
     };
-    let list_bytes = match &list.form {
-        attr::Form::Resident { .. } => rec0.value(list).unwrap_or(&[]).to_vec(),
-        attr::Form::NonResident { .. } => {
-            return Err(corrupt(
-                "$MFT's attribute list is not resident; this reader needs it in record 0".into(),
-            ))
-        }
-    };
-    let mut pos = 0usize;
+    let entries = file::read_attribute_list(dev, geo, &rec0, list)?;
     let mut seen = std::collections::HashSet::new();
-    while pos + 0x1A <= list_bytes.len() {
-        let kind = crate::le::u32_at(&list_bytes, pos).unwrap_or(0);
-        let len = usize::from(crate::le::u16_at(&list_bytes, pos + 4).unwrap_or(0));
-        let rec = crate::le::u64_at(&list_bytes, pos + 0x10).unwrap_or(0) & 0xFFFF_FFFF_FFFF;
-        if len < 0x1A {
-            return Err(corrupt(format!(
-                "attribute list entry at byte {pos} has length {len}"
-            )));
+    for e in entries.iter().filter(|e| e.kind == attr::DATA) {
+        let rec = e.record.record;
+        if rec == MFT_RECORD || !seen.insert(rec) {
+            continue;
         }
-        if kind == attr::DATA && rec != MFT_RECORD && seen.insert(rec) {
-            let mut b = vec![0u8; geo.record_size as usize].into_boxed_slice();
-            first_part
-                .read_exact(dev, rec * geo.record_size, &mut b)
-                .map_err(|f| f.at(&dev.name, Place::Record(rec)))?;
-            let ext = Record::parse(rec, b).map_err(|why| {
-                NtfsError::new(&dev.name, Place::Record(rec), ErrorKind::Corrupt(why))
-            })?;
-            if ext.base.record != MFT_RECORD {
-                return Err(corrupt(format!("extension record {rec} is not $MFT's")));
-            }
-            let mut ignored = None;
-            collect_mft_extents(&ext, &mut extents, &mut ignored);
+        let mut b = vec![0u8; geo.record_size as usize].into_boxed_slice();
+        first_part
+            .read_exact(dev, rec * geo.record_size, &mut b)
+            .map_err(|f| f.at(&dev.name, Place::Record(rec)))?;
+        let ext = Record::parse(rec, b).map_err(|why| {
+            NtfsError::new(&dev.name, Place::Record(rec), ErrorKind::Corrupt(why))
+        })?;
+        if ext.base.record != MFT_RECORD {
+            return Err(corrupt(format!("extension record {rec} is not $MFT's")));
         }
-        pos += len;
+        let mut ignored = None;
+        collect_mft_extents(&ext, &mut extents, &mut ignored);
     }
     content(&mut extents, sizes)
 }
