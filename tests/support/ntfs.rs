@@ -257,6 +257,11 @@ pub mod rich {
         132_000_000_000_000_000,
     ];
     pub const HIDDEN: &str = r"Documents\hidden-system.txt";
+    /// A long name with a separate DOS name (as Windows gives names that are not 8.3).
+    pub const LONG_NAME: &str = r"Documents\Long File Name.txt";
+    pub const DOS_NAME: &str = "LONGFI~1.TXT";
+    /// A name that is its own 8.3 name (one $FILE_NAME in the Win32 & DOS namespace).
+    pub const SHORT_NAME: &str = r"Documents\SHORT.TXT";
     pub const HIDDEN_ATTRS: u32 = 0x2 | 0x4 | 0x20;
 }
 
@@ -348,6 +353,14 @@ fn fill_rich(m: &Mount, full: bool) {
         "system.ntfs_attrib_be",
         &HIDDEN_ATTRS.to_be_bytes(),
     );
+    write(&m.join(LONG_NAME), b"long");
+    set_xattr(
+        &m.join(LONG_NAME),
+        "system.ntfs_dos_name",
+        DOS_NAME.as_bytes(),
+    );
+    write(&m.join(SHORT_NAME), b"short");
+    set_xattr(&m.join(SHORT_NAME), "system.ntfs_dos_name", b"SHORT.TXT");
     let t: Vec<u8> = TIMES.iter().flat_map(|t| t.to_le_bytes()).collect();
     set_xattr(&m.join(TIMED), "system.ntfs_times", &t);
 
@@ -650,4 +663,43 @@ fn copy_into(from: &Path, to: &Path, at: u64) {
         .arg(format!("seek={at}"))
         .arg("oflag=seek_bytes"));
     assert_eq!(code, 0, "dd: {err}");
+}
+
+/// Where [`small_volume`] puts what.
+pub mod small {
+    pub const FOLDER: &str = "Folder";
+    pub const FOLDER_FILES: usize = 400;
+    pub const BIG: &str = "big.bin";
+    pub const SMALL: &str = "small.txt";
+    pub const LINKED: &str = r"Linked\target.txt";
+    pub const LINKS: usize = 12;
+}
+
+/// A 16 MiB volume (4 KiB clusters) for hostile edits: a folder of 400 files (its index has
+/// blocks), a non-resident file, a resident one, a file whose dozen long names need an
+/// attribute list, and a named stream.
+pub fn small_volume(dir: &Path) -> PathBuf {
+    use small::*;
+    let img = dir.join("small.img");
+    mkntfs(&img, 16 * MIB, 4096, 512, "Small");
+    let m = Mount::new(&img, &dir.join("small-fill"), "streams_interface=windows");
+    for i in 0..FOLDER_FILES {
+        write(
+            &m.join(FOLDER).join(format!("file {i:03}.txt")),
+            format!("{i}").as_bytes(),
+        );
+    }
+    write(&m.join(BIG), &noise(100_000, 21));
+    write(&m.join(SMALL), b"small");
+    write(
+        &m.join(&format!("{SMALL}:Zone.Identifier")),
+        rich::ZONE_DATA,
+    );
+    let target = m.join(LINKED);
+    write(&target, b"linked");
+    for i in 0..LINKS {
+        let name = format!("link {i:02} {}", "l".repeat(100));
+        std::fs::hard_link(&target, target.parent().unwrap().join(name)).unwrap();
+    }
+    img
 }

@@ -128,7 +128,9 @@ pub struct StreamInfo {
 pub struct FileInfo {
     pub file_ref: FileRef,
     pub is_dir: bool,
-    /// Names in folders (hard links count each), from the record header.
+    /// The link count of the record header, as ntfs-3g gives it: each name counts, and a
+    /// long name with a separate DOS name counts twice. [`FileInfo::names`] holds each
+    /// hard link once.
     pub link_count: u16,
     pub times: Times,
     /// Windows' file attributes as GetFileAttributes gives them (ATTR_DIRECTORY for a

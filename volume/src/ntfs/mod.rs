@@ -92,6 +92,8 @@ const LOGFILE_RECORD: u64 = 2;
 const VOLUME_RECORD: u64 = 3;
 const ROOT_RECORD: u64 = 5;
 const UPCASE_RECORD: u64 = 10;
+/// Records `$MFTMirr` keeps a copy of (at least `$MFT`, `$MFTMirr`, `$LogFile`, `$Volume`).
+const MIRRORED_RECORDS: u64 = 4;
 
 /// An NTFS volume opened for reading.
 #[derive(Clone)]
@@ -171,10 +173,32 @@ impl Inner {
             ));
         }
         let mut b = vec![0u8; self.geo.record_size as usize].into_boxed_slice();
-        self.mft
+        let primary = self
+            .mft
             .read_exact(&self.dev, n * self.geo.record_size, &mut b)
-            .map_err(|f| f.at(&self.dev.name, Place::Record(n)))?;
-        Record::parse(n, b).map_err(|why| self.error(Place::Record(n), ErrorKind::Corrupt(why)))
+            .map_err(|f| f.at(&self.dev.name, Place::Record(n)))
+            .and_then(|()| {
+                Record::parse(n, b)
+                    .map_err(|why| self.error(Place::Record(n), ErrorKind::Corrupt(why)))
+            });
+        match primary {
+            Err(e) if n < MIRRORED_RECORDS => self.mirror_record(n).ok_or(e),
+            other => other,
+        }
+    }
+
+    /// Record `n` from `$MFTMirr`, which keeps the first records (`$MFT` to `$Volume`) in
+    /// one piece at the cluster the boot sector names.
+    fn mirror_record(&self, n: u64) -> Option<Record> {
+        let rs = self.geo.record_size;
+        let at = self
+            .geo
+            .mft_mirror_lcn
+            .checked_mul(self.geo.cluster_size)?
+            .checked_add(n * rs)?;
+        let mut b = vec![0u8; rs as usize].into_boxed_slice();
+        self.dev.source.read_at(at, &mut b).ok()?;
+        Record::parse(n, b).ok()
     }
 
     /// Where record `n` starts on the volume.
@@ -357,6 +381,7 @@ impl Ntfs {
             chunk_first: 0,
             lost: Vec::new(),
             one_by_one_until: 0,
+            bitmap: mft_bitmap(&self.inner),
         }
     }
 }
@@ -519,6 +544,15 @@ fn collect_mft_extents(
     }
 }
 
+/// `$MFT:$BITMAP`: which records are in use (None when it cannot be read).
+fn mft_bitmap(vol: &Arc<Inner>) -> Option<Vec<u8>> {
+    let file = vol.file(FileRef::record(MFT_RECORD)).ok()?;
+    let content = file.content(attr::BITMAP, "").ok()??;
+    content
+        .read_all(&vol.dev, vol.records.div_ceil(8) + (1 << 20))
+        .ok()
+}
+
 fn read_upcase(vol: &Arc<Inner>) -> Option<UpCase> {
     let file = vol.file(FileRef::record(UPCASE_RECORD)).ok()?;
     let content = file.content(attr::DATA, "").ok()??;
@@ -568,6 +602,7 @@ pub struct Scan {
     lost: Vec<Range<u64>>,
     /// Up to this record, the chunk could not be read whole: records are read one by one.
     one_by_one_until: u64,
+    bitmap: Option<Vec<u8>>,
 }
 
 impl Scan {
@@ -639,8 +674,19 @@ impl Iterator for Scan {
                 Ok(raw) => raw,
                 Err(e) => return Some(Err(e)),
             };
-            // Records never written are all zeros: not files, and not errors.
-            if raw.get(..4) == Some(&[0, 0, 0, 0]) {
+            // Records not in use (never written, or freed) are not files, and not errors:
+            // `$MFT:$BITMAP` says which are in use; without it, the record's own flag.
+            let in_use = match &self.bitmap {
+                Some(b) => b
+                    .get((n / 8) as usize)
+                    .is_some_and(|x| x & (1 << (n % 8)) != 0),
+                None => {
+                    let flags = crate::le::u16_at(&raw, 0x16).unwrap_or(0);
+                    raw.get(..4) == Some(b"BAAD")
+                        || (raw.get(..4) == Some(b"FILE") && flags & record::IN_USE != 0)
+                }
+            };
+            if !in_use {
                 continue;
             }
             let rec = match Record::parse(n, raw) {

@@ -123,7 +123,8 @@ impl Record {
         // Windows XP and later write the record's own number: a record found somewhere
         // else (a wrong MFT run list) gives itself away.
         let usa_off = usize::from(u16_at(b, 4).unwrap_or(0));
-        if first >= 0x30 && usa_off >= 0x30 {
+        let flags = u16_at(b, 0x16).unwrap_or(0);
+        if flags & IN_USE != 0 && first >= 0x30 && usa_off >= 0x30 {
             let own = u32_at(b, 0x2C).unwrap_or(0);
             if u64::from(own) != number & 0xFFFF_FFFF {
                 return Err(format!("holds record {own}, not {number}"));
@@ -134,7 +135,7 @@ impl Record {
             number,
             sequence: u16_at(b, 0x10).unwrap_or(0),
             link_count: u16_at(b, 0x12).unwrap_or(0),
-            flags: u16_at(b, 0x16).unwrap_or(0),
+            flags,
             base: FileRef::from_raw(u64_at(b, 0x20).unwrap_or(0)),
             attrs,
             bytes,
