@@ -225,7 +225,8 @@ impl Ntfs {
             cluster: geo.cluster_size,
         };
         let mft = open_mft(&dev, &geo)?;
-        let records = mft.len() / geo.record_size;
+        // Records past the initialized part of the MFT were never written.
+        let records = mft.initialized() / geo.record_size;
         let inner = Inner {
             dev,
             geo,

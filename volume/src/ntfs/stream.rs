@@ -108,6 +108,14 @@ impl Content {
         }
     }
 
+    /// Bytes that were ever written (the rest of the length reads as zeros).
+    pub fn initialized(&self) -> u64 {
+        match self {
+            Content::Resident(v) => v.len() as u64,
+            Content::NonResident(n) => n.initialized.min(n.size),
+        }
+    }
+
     /// Reads up to `buf.len()` bytes at `offset`; returns how many (fewer only at the end).
     pub fn read_at(
         &self,
