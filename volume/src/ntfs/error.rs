@@ -163,9 +163,13 @@ fn ranges(lost: &[Range<u64>]) -> String {
     s.join(", ")
 }
 
-/// An error of the NTFS reader: the volume, the structure, the file when known, and what.
+/// An error of the NTFS reader: the volume, the structure, the file when known, and what
+/// (boxed: results stay small on the paths that succeed).
 #[derive(Debug)]
-pub struct NtfsError {
+pub struct NtfsError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     volume: Arc<str>,
     place: Place,
     file: Option<String>,
@@ -174,38 +178,38 @@ pub struct NtfsError {
 
 impl NtfsError {
     pub(crate) fn new(volume: &Arc<str>, place: Place, kind: ErrorKind) -> NtfsError {
-        NtfsError {
+        NtfsError(Box::new(Details {
             volume: volume.clone(),
             place,
             file: None,
             kind,
-        }
+        }))
     }
 
     /// Names the file the structure belongs to (its name as the volume gives it).
     pub(crate) fn in_file(mut self, file: &str) -> NtfsError {
-        if self.file.is_none() && !file.is_empty() {
-            self.file = Some(file.to_string());
+        if self.0.file.is_none() && !file.is_empty() {
+            self.0.file = Some(file.to_string());
         }
         self
     }
 
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     pub fn place(&self) -> &Place {
-        &self.place
+        &self.0.place
     }
 
     /// The file's name, when the error belongs to a file whose name is known.
     pub fn file(&self) -> Option<&str> {
-        self.file.as_deref()
+        self.0.file.as_deref()
     }
 
     /// The ranges lost to bad sectors (stream offsets) when the buffer is otherwise good.
     pub fn lost(&self) -> Option<&[Range<u64>]> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Damaged { lost, .. } => Some(lost),
             _ => None,
         }
@@ -214,17 +218,18 @@ impl NtfsError {
 
 impl fmt::Display for NtfsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.volume, self.place)?;
-        if let Some(file) = &self.file {
+        let d = &self.0;
+        write!(f, "{}: {}", d.volume, d.place)?;
+        if let Some(file) = &d.file {
             write!(f, " (file \"{file}\")")?;
         }
-        write!(f, ": {}", self.kind)
+        write!(f, ": {}", d.kind)
     }
 }
 
 impl std::error::Error for NtfsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Read(e) => Some(e),
             _ => None,
         }
