@@ -79,6 +79,7 @@ pub const ATTR_RECALL_ON_DATA_ACCESS: u32 = 0x0040_0000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileName {
     pub parent: FileRef,
+    /// The name; a unit that is not valid UTF-16 (an unpaired surrogate) reads as U+FFFD.
     pub name: String,
     pub namespace: Namespace,
     /// The file's attributes with [`FN_DIRECTORY`] for a folder.
@@ -181,7 +182,7 @@ impl File {
         let err = |kind| NtfsError::new(&vol.dev.name, Place::Record(fref.record), kind);
         if !base.in_use() {
             return Err(err(ErrorKind::NotFound(format!(
-                "MFT record {} is not in use; the file",
+                "a file in MFT record {} (the record is free)",
                 fref.record
             ))));
         }

@@ -181,7 +181,7 @@ impl Inner {
             return Err(self.error(
                 Place::Record(n),
                 ErrorKind::NotFound(format!(
-                    "MFT record {n} (the MFT has {} records); it",
+                    "MFT record {n} (the MFT has {} records)",
                     self.records
                 )),
             ));
@@ -304,7 +304,8 @@ impl Ntfs {
         self.file(fref)?.stream(name)
     }
 
-    /// Every child of a folder, in the folder's order.
+    /// Every child of a folder, in the folder's order. The root lists the volume's own
+    /// files too (`$MFT` … `$Extend`): [`FileRef::is_metadata`] tells them apart.
     pub fn read_dir(&self, dir: FileRef) -> Result<Listing, NtfsError> {
         let file = self.file(dir)?;
         dir::read_dir(&self.inner, &file)

@@ -211,8 +211,8 @@ impl Content {
         nr.runs
             .iter()
             .filter_map(|r| {
-                let start = r.vcn * cluster;
-                let len = (r.len * cluster).min(limit.saturating_sub(start));
+                let start = r.vcn.saturating_mul(cluster);
+                let len = r.len.saturating_mul(cluster).min(limit.saturating_sub(start));
                 (len > 0).then(|| Extent {
                     stream_offset: start,
                     len,
@@ -260,8 +260,10 @@ impl NonResident {
             let off = offset + pos as u64;
             let vcn = off / cs;
             let run = self.run_at(vcn)?;
+            // The run holds `off`, so its start in bytes is at most `off`; its end may be
+            // beyond any byte offset (a hostile sparse run of 2^60 clusters).
             let in_run = off - run.vcn * cs;
-            let left = run.len * cs - in_run;
+            let left = run.end_vcn().saturating_mul(cs) - off;
             let take = usize::try_from(left)
                 .unwrap_or(usize::MAX)
                 .min(buf.len() - pos);
