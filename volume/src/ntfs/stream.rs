@@ -212,7 +212,10 @@ impl Content {
             .iter()
             .filter_map(|r| {
                 let start = r.vcn.saturating_mul(cluster);
-                let len = r.len.saturating_mul(cluster).min(limit.saturating_sub(start));
+                let len = r
+                    .len
+                    .saturating_mul(cluster)
+                    .min(limit.saturating_sub(start));
                 (len > 0).then(|| Extent {
                     stream_offset: start,
                     len,
