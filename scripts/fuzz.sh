@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
 
-targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk)
+targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk ntfs)
 what=${1:-all}
 seconds=${2:-60}
 jobs=${FUZZ_JOBS:-2}
@@ -68,6 +68,7 @@ max_len() {
     case $1 in
         hive|sam|log_replay) echo 4194304 ;;
         migxml) echo 1048576 ;;
+        ntfs) echo 524288 ;;
         *) echo 65536 ;;
     esac
 }

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod demo;
 pub mod lnk;
 pub mod migration;
+pub mod ntfs;
 pub mod pe;
 pub mod regf;
 pub mod volume;

@@ -21,5 +21,7 @@
 
 pub mod block;
 pub mod le;
+pub mod ntfs;
+pub mod partition;
 
 pub use block::{BlockError, BlockSource};

@@ -1,7 +1,7 @@
 //! `fuzz-seeds DIR`: seed inputs for the fuzz targets in `fuzz/`, one folder per target,
 //! made by the fixture writers (hives clean, dirty with logs, looping, with a root that
 //! points nowhere; SAM records; PE heads; MigXML, Offline.xml, YAML and a real store's
-//! manifest). `scripts/fuzz.sh` runs it; real data is added there, read in place.
+//! manifest; small NTFS volumes, packed). `scripts/fuzz.sh` runs it; real data is added there, read in place.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -226,6 +226,85 @@ fn manifest(dir: &Path, spec: &WindowsSpec) {
     put(dir, "manifest", "capture", &text);
 }
 
+/// Packs an image as the ntfs target reads it: its size in 256 KiB units, then each run of
+/// non-zero 512-byte sectors as `[u32 offset][u16 length][bytes]`.
+fn pack(img: &[u8]) -> Vec<u8> {
+    let mut out = vec![(img.len() >> 18) as u8];
+    let mut at = 0;
+    while at < img.len() {
+        if img[at..at + 512].iter().all(|&b| b == 0) {
+            at += 512;
+            continue;
+        }
+        let start = at;
+        while at < img.len() && at - start < 127 * 512 && img[at..at + 512].iter().any(|&b| b != 0)
+        {
+            at += 512;
+        }
+        out.extend_from_slice(&(start as u32).to_le_bytes());
+        out.extend_from_slice(&((at - start) as u16).to_le_bytes());
+        out.extend_from_slice(&img[start..at]);
+    }
+    out
+}
+
+/// Small NTFS volumes made by mkntfs and ntfs-3g (a folder with index blocks, compressed,
+/// sparse and named streams, a hard link, a junction, a descriptor in $Secure), packed for
+/// the ntfs target. $LogFile and $UpCase are zeroed to keep the seeds small.
+fn ntfs(dir: &Path) {
+    use fixtures::ntfs::{self as fx, Mount};
+    use lifeboat_volume::ntfs::{FileRef, Ntfs};
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    for (name, size, cluster) in [("c512", 2u64 << 20, 512u32), ("c4k", 4 << 20, 4096)] {
+        let img = tmp.path().join(format!("{name}.img"));
+        fx::mkntfs(&img, size, cluster, 512, "Seed");
+        {
+            let m = Mount::new(
+                &img,
+                &tmp.path().join(name),
+                "streams_interface=windows,permissions",
+            );
+            let p = m.path();
+            for i in 0..80 {
+                std::fs::create_dir_all(p.join("Folder")).expect("folder");
+                std::fs::write(p.join(format!("Folder/file {i:02}.txt")), format!("{i}"))
+                    .expect("file");
+            }
+            std::fs::create_dir_all(p.join("Comp")).expect("folder");
+            fx::set_xattr(
+                &p.join("Comp"),
+                "system.ntfs_attrib_be",
+                &0x810u32.to_be_bytes(),
+            );
+            std::fs::write(p.join("Comp/text.txt"), fx::text(20_000, 1)).expect("file");
+            std::fs::write(p.join("big.bin"), fixtures::noise(9000, 2)).expect("file");
+            std::fs::write(p.join("big.bin:Zone.Identifier"), fx::rich::ZONE_DATA).expect("stream");
+            std::fs::hard_link(p.join("big.bin"), p.join("Folder/link.bin")).expect("link");
+            let f = std::fs::File::create(p.join("sparse.bin")).expect("file");
+            f.set_len(100_000).expect("sparse");
+            std::fs::create_dir_all(p.join("Junction")).expect("folder");
+            let j = fx::link_buffer(false, r"\??\C:\Users", r"C:\Users", false);
+            fx::set_xattr(&p.join("Junction"), "system.ntfs_reparse_data", &j);
+        }
+        let mut bytes = std::fs::read(&img).expect("image");
+        let src: lifeboat_volume::block::Source = std::sync::Arc::new(
+            lifeboat_volume::block::MemSource::new("seed", bytes.clone()),
+        );
+        let vol = Ntfs::open(src).expect("the seed volume opens");
+        for record in [2, 10] {
+            let s = vol
+                .stream(FileRef::record(record), "")
+                .expect("$LogFile, $UpCase");
+            for e in s.extents() {
+                if let Some(at) = e.volume_offset {
+                    bytes[at as usize..(at + e.len) as usize].fill(0);
+                }
+            }
+        }
+        put(dir, "ntfs", name, &pack(&bytes));
+    }
+}
+
 fn main() {
     let Some(dir) = std::env::args().nth(1) else {
         eprintln!("usage: fuzz-seeds DIR");
@@ -241,5 +320,6 @@ fn main() {
     sam(dir, &spec);
     texts(dir);
     manifest(dir, &spec);
+    ntfs(dir);
     println!("fuzz seeds written to {}", dir.display());
 }

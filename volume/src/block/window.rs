@@ -49,7 +49,21 @@ impl BlockSource for Window {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         check_range(&self.name, self.len, offset, buf.len())?;
-        self.inner.read_at(self.start + offset, buf)
+        // Lost ranges come back in the inner source's offsets: give them in the window's.
+        self.inner
+            .read_at(self.start + offset, buf)
+            .map_err(|e| match e {
+                BlockError::Damaged { lost, .. } => BlockError::Damaged {
+                    name: self.name.clone(),
+                    lost: lost
+                        .into_iter()
+                        .map(|r| {
+                            r.start.saturating_sub(self.start)..r.end.saturating_sub(self.start)
+                        })
+                        .collect(),
+                },
+                other => other,
+            })
     }
 }
 
@@ -69,5 +83,44 @@ mod tests {
         assert!(w.read_at(19, &mut b).is_err());
         assert!(Window::new(disk.clone(), 90, 11, "p".into()).is_err());
         assert!(Window::new(disk, u64::MAX, 2, "p".into()).is_err());
+    }
+
+    /// Loses bytes 30..40 of a 100-byte disk.
+    struct Lossy;
+    impl BlockSource for Lossy {
+        fn size(&self) -> u64 {
+            100
+        }
+        fn name(&self) -> &str {
+            "lossy"
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+            buf.fill(1);
+            let end = offset + buf.len() as u64;
+            let (s, e) = (offset.max(30), end.min(40));
+            if s >= e {
+                return Ok(());
+            }
+            buf[(s - offset) as usize..(e - offset) as usize].fill(0);
+            Err(BlockError::Damaged {
+                name: "lossy".into(),
+                lost: vec![s..e],
+            })
+        }
+    }
+
+    #[test]
+    fn lost_bytes_are_given_in_the_windows_offsets() {
+        let w = Window::new(Arc::new(Lossy), 20, 50, "lossy, partition 2".into()).unwrap();
+        let mut b = [9u8; 30];
+        match w.read_at(5, &mut b) {
+            Err(BlockError::Damaged { name, lost }) => {
+                assert_eq!(name, "lossy, partition 2");
+                assert_eq!(lost, vec![10..20]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(&b[5..15], &[0; 10]);
+        assert!(w.read_at(25, &mut b[..5]).is_ok());
     }
 }
