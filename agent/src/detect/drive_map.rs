@@ -3,7 +3,6 @@
 //! profile or redirected folder on the old D: is found wherever that volume is now.
 
 use crate::diskid::{guid_string, VolumeIdentity};
-use crate::platform::Volume;
 
 use super::model::{DriveIdentity, LetterSource};
 
@@ -99,8 +98,16 @@ pub fn parse_mounted_devices(values: &[crate::hive::Value]) -> Vec<(char, Mounte
     out
 }
 
+/// A volume visible now (mounted by the host, or read from a disk by Lifeboat), with how
+/// its disk knows it.
+#[derive(Debug, Clone)]
+pub struct Visible {
+    pub identity: Option<VolumeIdentity>,
+    pub root: crate::volume::Place,
+}
+
 /// The visible volume a device is now, if any.
-pub fn find_volume<'a>(device: &MountedDevice, visible: &'a [Volume]) -> Option<&'a Volume> {
+pub fn find_volume<'a>(device: &MountedDevice, visible: &'a [Visible]) -> Option<&'a Visible> {
     visible
         .iter()
         .find(|v| v.identity.as_ref().is_some_and(|id| device.matches(id)))

@@ -19,7 +19,7 @@ pub struct InspectContext {
     /// Offline.xml `<mappings>`: they override every automatic mapping.
     pub mappings: Vec<(char, Place)>,
     /// Volumes visible now, to place the offline system's other drive letters.
-    pub volumes: Vec<crate::platform::Volume>,
+    pub volumes: Vec<drive_map::Visible>,
 }
 
 /// An installation with its hives kept open for the stages after detection.
@@ -286,7 +286,7 @@ fn letter_map(
         }
         match drive_map::find_volume(device, &ctx.volumes) {
             Some(v) => {
-                map.insert(*letter, Place::host(&v.root));
+                map.insert(*letter, v.root.clone());
                 how.insert(*letter, (device.found_by(), device.identity()));
             }
             None => {

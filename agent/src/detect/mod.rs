@@ -11,6 +11,7 @@ pub mod offline_xml;
 pub mod profiles;
 pub mod report;
 pub mod sam;
+pub mod scan;
 pub mod system_info;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ pub use inspect::{InspectContext, Inspected};
 pub use model::*;
 
 use crate::volume::Place;
+use drive_map::Visible;
 use locate::Candidate;
 
 /// Which installations to look at, mirroring ScanState's offline switches.
@@ -43,6 +45,8 @@ pub struct DetectOptions {
     pub arch_override: Option<u32>,
     /// Folder that relative Offline.xml paths start from.
     pub cwd: PathBuf,
+    /// How volumes are read.
+    pub scan: scan::ScanOptions,
 }
 
 impl DetectOptions {
@@ -57,6 +61,7 @@ impl DetectOptions {
                 .ok()
                 .and_then(|v| v.trim().parse().ok()),
             cwd: std::env::current_dir().unwrap_or_default(),
+            scan: scan::ScanOptions::default(),
         }
     }
 }
@@ -99,6 +104,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
         arch_override: opts.arch_override,
         ..Default::default()
     };
+    let mut visible = Vec::new();
     let candidates: Vec<Candidate> = match &opts.source {
         Source::WinDir(dir) => {
             vec![
@@ -146,17 +152,17 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
             } else {
                 opts.roots.clone()
             };
-            let mut all = Vec::new();
+            let mut scan = scan::Scan::default();
             for root in roots {
-                let (scanned, found, problem) = scan_root(&root);
-                report.scanned.push(scanned);
-                report.problems.extend(problem);
-                all.extend(found);
+                scan.root(&root, opts.scan);
             }
-            all
+            report.scanned.extend(scan.scanned);
+            report.problems.extend(scan.problems);
+            visible.extend(scan.visible);
+            scan.candidates
         }
     };
-    ctx.volumes = visible_volumes(&candidates);
+    ctx.volumes = visible_volumes(&candidates, visible);
     let mut inspected = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
         let mut ins = inspect::inspect(c, &ctx);
@@ -217,11 +223,9 @@ fn default_roots(report: &mut DetectReport) -> Result<Vec<PathBuf>, DetectError>
     for v in volumes {
         match skip.iter().find(|(root, _)| *root == v.root) {
             Some((root, why)) => report.scanned.push(ScannedRoot {
-                root: root.display().to_string(),
-                state: RootState::Skipped(*why),
                 label: v.label.clone(),
                 filesystem: v.fs_type.clone(),
-                installations: 0,
+                ..ScannedRoot::new(root.display().to_string(), RootState::Skipped(*why), 0)
             }),
             None => roots.push(v.root),
         }
@@ -229,91 +233,23 @@ fn default_roots(report: &mut DetectReport) -> Result<Vec<PathBuf>, DetectError>
     Ok(roots)
 }
 
-/// Volumes to place other drive letters on: all the machine shows, plus the volumes of
-/// the installations themselves (a folder given on Linux).
-fn visible_volumes(candidates: &[Candidate]) -> Vec<crate::platform::Volume> {
-    let mut vols = crate::platform::list_volumes();
+/// Volumes to place other drive letters on: all the machine shows, the volumes of the
+/// installations themselves (a folder given on Linux), and those read from disks.
+fn visible_volumes(candidates: &[Candidate], mut read: Vec<Visible>) -> Vec<Visible> {
+    let mut mounted = crate::platform::list_volumes();
     for c in candidates {
         let Some(host) = c.root.host_path() else {
             continue;
         };
         if let Some(v) = crate::platform::volume_for_path(&host) {
-            if !vols.contains(&v) {
-                vols.push(v);
+            if !mounted.contains(&v) {
+                mounted.push(v);
             }
         }
     }
-    vols
-}
-
-/// Looks at one volume or folder: locked, unreadable, or the installations on it.
-fn scan_root(root: &Path) -> (ScannedRoot, Vec<Candidate>, Option<Problem>) {
-    let mut scanned = ScannedRoot {
-        root: root.display().to_string(),
-        state: RootState::Ok,
-        label: None,
-        filesystem: None,
-        installations: 0,
-    };
-    let meta = std::fs::metadata(root);
-    if !meta.as_ref().is_ok_and(|m| m.is_dir()) {
-        let (state, problem) = probe_unreadable(root, meta.err());
-        scanned.state = state;
-        return (scanned, Vec::new(), Some(problem));
-    }
-    match locate::find_on_root(&Place::host(root)) {
-        Ok(found) => {
-            scanned.installations = found.len();
-            (scanned, found, None)
-        }
-        Err(e) => {
-            let e = match e.problem {
-                crate::volume::Problem::Io(e) => e,
-                other => std::io::Error::other(other.to_string()),
-            };
-            let (state, problem) = probe_unreadable(root, Some(e));
-            scanned.state = state;
-            (scanned, Vec::new(), Some(problem))
-        }
-    }
-}
-
-/// A root that is not a readable folder: a raw volume (image or device) or a volume
-/// Windows cannot open. Its boot sector tells whether BitLocker locks it.
-fn probe_unreadable(root: &Path, err: Option<std::io::Error>) -> (RootState, Problem) {
-    let path = root.display().to_string();
-    let sector = crate::platform::raw_boot_sector(root).ok();
-    match sector.as_deref().and_then(crate::platform::describe_boot_sector) {
-        Some(crate::platform::BootSector::BitLocker) => (
-            RootState::Locked,
-            Problem {
-                path,
-                error: "BitLocker-encrypted volume, locked".into(),
-                hint: Some(
-                    "unlock it first: `manage-bde -unlock X: -RecoveryPassword <48-digit key>` in WinPE \
-                     (needs WinPE-SecureStartup), or `dislocker` on Linux, then run detect again"
-                        .into(),
-                ),
-            },
-        ),
-        Some(fs) => (
-            RootState::NotAFolder,
-            Problem {
-                path,
-                error: format!("an {fs} volume that is not mounted"),
-                hint: Some("mount it read-only (e.g. ntfs-3g -o ro DEVICE /mnt/x) and give the folder".into()),
-            },
-        ),
-        None => (
-            RootState::Unreadable,
-            Problem {
-                path,
-                error: match err {
-                    Some(e) => format!("cannot read it: {e}"),
-                    None => "not a folder".into(),
-                },
-                hint: Some("give the folder where the Windows volume is mounted".into()),
-            },
-        ),
-    }
+    read.extend(mounted.into_iter().map(|v| Visible {
+        identity: v.identity,
+        root: Place::host(&v.root),
+    }));
+    read
 }

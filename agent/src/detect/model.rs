@@ -27,17 +27,50 @@ pub struct ScannedRoot {
     pub label: Option<String>,
     pub filesystem: Option<String>,
     pub installations: usize,
+    /// Where the volume lies on its disk, when a disk or disk image was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<ScannedPartition>,
+    /// Why the volume is not as a clean shutdown leaves it (read as it is all the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty: Option<String>,
+}
+
+impl ScannedRoot {
+    pub fn new(root: String, state: RootState, installations: usize) -> ScannedRoot {
+        ScannedRoot {
+            root,
+            state,
+            label: None,
+            filesystem: None,
+            installations,
+            partition: None,
+            dirty: None,
+        }
+    }
+}
+
+/// A partition of a disk that was scanned: its number as Linux numbers it (GPT: its slot
+/// from 1; MBR: 1–4, logical from 5), where it lies in bytes, and its type's name.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScannedPartition {
+    pub number: u32,
+    pub offset: u64,
+    pub size: u64,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 /// What became of a volume or folder detect was given or found. Serialised as `ok`,
-/// `locked` (BitLocker), `unreadable`, `not-a-folder`, or `skipped: <why>` for the volumes
-/// detect leaves alone (WinPE's own RAM drive, the boot media).
+/// `locked` (BitLocker), `unreadable`, `not-read` (a file system Lifeboat does not read
+/// itself: FAT, exFAT, unknown), or `skipped: <why>` for the volumes detect leaves alone
+/// (WinPE's own RAM drive, the boot media). `not-a-folder` was written by earlier agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RootState {
     Ok,
     Locked,
     Unreadable,
     NotAFolder,
+    NotRead,
     Skipped(VolumeRole),
 }
 
@@ -48,6 +81,7 @@ impl std::fmt::Display for RootState {
             RootState::Locked => f.write_str("locked"),
             RootState::Unreadable => f.write_str("unreadable"),
             RootState::NotAFolder => f.write_str("not-a-folder"),
+            RootState::NotRead => f.write_str("not-read"),
             RootState::Skipped(role) => write!(f, "skipped: {role}"),
         }
     }
@@ -61,6 +95,7 @@ impl std::str::FromStr for RootState {
             "locked" => RootState::Locked,
             "unreadable" => RootState::Unreadable,
             "not-a-folder" => RootState::NotAFolder,
+            "not-read" => RootState::NotRead,
             _ => RootState::Skipped(
                 s.strip_prefix("skipped: ")
                     .and_then(VolumeRole::from_label)

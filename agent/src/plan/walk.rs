@@ -3,8 +3,8 @@
 //! reported rather than failed on, and unreadable files are found here, before the WIM
 //! writer would trip over them.
 
-use crate::platform::{self, attr};
-use crate::volume::{Entry, Kind, Meta, Place};
+use crate::platform;
+use crate::volume::{Entry, Kind, Meta, Place, Unavailable};
 
 use super::files::{join_win, FileList};
 use super::skip::{SkipKind, Skipped};
@@ -214,21 +214,15 @@ impl Walker<'_> {
 
     /// Why a taken regular file cannot be captured from here, if it cannot.
     fn unreadable(&self, place: &Place, meta: &Meta) -> Option<(SkipKind, String)> {
-        let attrs = meta.attributes;
-        if attrs & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
-            return Some((
-                SkipKind::CloudPlaceholder,
-                "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud".into(),
-            ));
+        if let Some(why) = meta.unavailable {
+            let kind = match why {
+                Unavailable::Cloud => SkipKind::CloudPlaceholder,
+                Unavailable::Encrypted => SkipKind::Encrypted,
+                Unavailable::Compressed | Unavailable::Deduplicated => SkipKind::Unreadable,
+            };
+            return Some((kind, why.to_string()));
         }
-        let raw_efs = platform::CAN_READ_EFS_RAW && place.host_path().is_some();
-        if attrs & attr::ENCRYPTED != 0 && !raw_efs {
-            return Some((
-                SkipKind::Encrypted,
-                "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw".into(),
-            ));
-        }
-        if self.check && place.host_path().is_some() && platform::open_may_fail(attrs) {
+        if self.check && place.host_path().is_some() && platform::open_may_fail(meta.attributes) {
             if let Err(e) = place.open() {
                 return Some((
                     SkipKind::Unreadable,

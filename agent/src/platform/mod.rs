@@ -172,10 +172,11 @@ pub fn open_may_fail(attrs: u32) -> bool {
 /// Whether EFS-encrypted files can be captured raw here (wimlib does it on Windows).
 pub const CAN_READ_EFS_RAW: bool = cfg!(windows);
 
-/// The first 512 bytes of the volume at `root` (or of `root` itself when it is an image
-/// file or a device), to recognise BitLocker and unmounted file systems.
-pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
-    imp::raw_boot_sector(root)
+/// The device behind a volume the host mounted: `\\.\D:` for a drive letter's root on
+/// Windows, the mount's source (`/dev/sdb3`) for a mount point on Linux. Lifeboat reads it
+/// itself when the host cannot (a locked or damaged volume) or is told not to (`--raw`).
+pub fn device_of(root: &Path) -> Option<PathBuf> {
+    imp::device_of(root)
 }
 
 /// What a boot sector says its volume is.

@@ -132,22 +132,12 @@ pub fn open_may_fail(attrs: u32) -> bool {
     !root || attrs & super::attr::REPARSE_POINT != 0
 }
 
-pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
-    let meta = std::fs::metadata(root)?;
-    let source = if meta.is_dir() {
-        let vol = volume_for_path(root).ok_or_else(|| std::io::Error::other("no mount found"))?;
-        mounts()
-            .into_iter()
-            .find(|m| m.point == vol.root)
-            .map(|m| PathBuf::from(m.source))
-            .ok_or_else(|| std::io::Error::other("no device behind the mount"))?
-    } else {
-        root.to_path_buf()
-    };
-    let mut f = std::fs::File::open(source)?;
-    let mut buf = vec![0u8; 512];
-    f.read_exact(&mut buf)?;
-    Ok(buf)
+pub fn device_of(root: &Path) -> Option<PathBuf> {
+    let real = root.canonicalize().ok()?;
+    mounts()
+        .into_iter()
+        .find(|m| m.point == real && m.source.starts_with("/dev/"))
+        .map(|m| PathBuf::from(m.source))
 }
 
 fn sysfs(path: String) -> Option<String> {

@@ -288,22 +288,11 @@ pub fn open_may_fail(_attrs: u32) -> bool {
     true
 }
 
-pub fn raw_boot_sector(root: &Path) -> std::io::Result<Vec<u8>> {
-    let device = match letter_of(root) {
-        Some(l) if root.to_string_lossy().trim_end_matches(['\\', '/']).len() <= 2 => {
-            format!(r"\\.\{l}:")
-        }
-        _ => root.to_string_lossy().into_owned(),
-    };
-    let h = open_device(&device, GENERIC_READ).ok_or_else(std::io::Error::last_os_error)?;
-    let mut buf = vec![0u8; 512];
-    let mut read = 0u32;
-    // SAFETY: a 512-byte buffer; sector-sized reads are what raw volumes need.
-    let ok = unsafe { ReadFile(h.0, buf.as_mut_ptr(), 512, &mut read, std::ptr::null_mut()) };
-    if ok == 0 || read != 512 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(buf)
+pub fn device_of(root: &Path) -> Option<PathBuf> {
+    // Only a drive's root is a volume of its own: `D:`, `D:\`.
+    let l = letter_of(root)?;
+    (root.to_string_lossy().trim_end_matches(['\\', '/']).len() <= 2)
+        .then(|| PathBuf::from(format!(r"\\.\{l}:")))
 }
 
 pub fn read_secret() -> std::io::Result<String> {

@@ -5,7 +5,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::{Entry, FileData, Kind, Listing, Meta, Node, Problem, Times, Volume, VolumeError};
+use super::{
+    Entry, FileData, Kind, Listing, Meta, Node, Problem, Times, Unavailable, Volume, VolumeError,
+};
 use crate::fsread::{self, ReadError};
 use crate::platform::{attr, Attributes};
 
@@ -74,6 +76,18 @@ impl HostVolume {
     }
 }
 
+/// What the attributes say of a file's data as the host gives it: a placeholder's is in
+/// the cloud; an EFS file's is ciphertext only Windows can give raw.
+fn unavailable(attributes: u32) -> Option<Unavailable> {
+    if attributes & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
+        Some(Unavailable::Cloud)
+    } else if attributes & attr::ENCRYPTED != 0 && !crate::platform::CAN_READ_EFS_RAW {
+        Some(Unavailable::Encrypted)
+    } else {
+        None
+    }
+}
+
 /// A name the host gave that a Windows path can carry: Unicode, and no `\` (a Linux folder
 /// may hold one; it would read as two components).
 fn usable(name: &std::ffi::OsStr) -> Option<&str> {
@@ -83,6 +97,10 @@ fn usable(name: &std::ffi::OsStr) -> Option<&str> {
 impl Volume for HostVolume {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn root(&self) -> Node {
+        Node::new(String::new(), ROOT_ID)
     }
 
     fn show(&self, node: &Node) -> String {
@@ -153,6 +171,7 @@ impl Volume for HostVolume {
             file_id: file_id(&m),
             links: links(&m),
             disk_offset: None,
+            unavailable: unavailable(attributes),
         })
     }
 

@@ -17,6 +17,8 @@
 //!   implementation, component by component, without `:` (a drive or a stream).
 
 pub mod host;
+pub mod ntfs;
+pub mod open;
 
 use std::fmt;
 use std::ops::Range;
@@ -120,6 +122,32 @@ pub struct Meta {
     pub links: u32,
     /// Where its data begins on the disk, for reading in on-disk order.
     pub disk_offset: Option<u64>,
+    /// Why its data cannot be had from this volume, though the file is there.
+    pub unavailable: Option<Unavailable>,
+}
+
+/// Why a file's data cannot be taken from where it lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// A cloud-only placeholder (OneDrive Files On-Demand): its content is on the server.
+    Cloud,
+    /// EFS-encrypted, and this volume cannot give its raw form.
+    Encrypted,
+    /// Compressed by Windows' overlay filter (WOF, CompactOS): not decompressed here.
+    Compressed,
+    /// Deduplicated by Windows Server: its data is in the chunk store.
+    Deduplicated,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unavailable::Cloud => "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud",
+            Unavailable::Encrypted => "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw",
+            Unavailable::Compressed => "compressed by Windows (WOF/CompactOS), which is not decompressed here: copy it from the running Windows",
+            Unavailable::Deduplicated => "deduplicated by Windows Server: its data is in the volume's chunk store, not in the file",
+        })
+    }
 }
 
 impl Meta {
@@ -148,6 +176,8 @@ pub trait FileData: Send {
 pub trait Volume: Send + Sync {
     /// What the volume is, for messages: `/mnt/win`, `disk.img, partition 3`.
     fn name(&self) -> &str;
+    /// Its root folder.
+    fn root(&self) -> Node;
     /// How a place on it is shown to people and in reports (the host path of a folder).
     fn show(&self, node: &Node) -> String;
     /// The host path of a place, for a volume that is a host folder.
@@ -195,8 +225,8 @@ impl Place {
     /// The root of a volume.
     pub fn root(vol: Arc<dyn Volume>) -> Place {
         Place {
+            node: vol.root(),
             vol,
-            node: Node::new(String::new(), host::ROOT_ID),
         }
     }
 

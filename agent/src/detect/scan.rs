@@ -1,0 +1,193 @@
+//! Looking at what detect was given: each ROOT folder (a volume the host mounted), image
+//! file, partition or whole disk. A folder is read through the host; anything else (and a
+//! folder with `--raw`, or one the host cannot list) is read by Lifeboat itself, one
+//! `scanned[]` entry per volume on it, with where it lies on its disk and what it is.
+
+use std::path::Path;
+
+use super::drive_map::Visible;
+use super::locate::{self, Candidate};
+use super::model::{Problem, RootState, ScannedPartition, ScannedRoot};
+use crate::platform::BootSector;
+use crate::volume::open::{self, Found, State};
+use crate::volume::Place;
+
+/// What the roots hold.
+#[derive(Default)]
+pub struct Scan {
+    pub scanned: Vec<ScannedRoot>,
+    pub candidates: Vec<Candidate>,
+    pub problems: Vec<Problem>,
+    /// The volumes read from disks, to place the offline system's other drive letters on.
+    pub visible: Vec<Visible>,
+}
+
+/// How the volumes are to be read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanOptions {
+    /// Read a mounted volume's device with Lifeboat's own reader rather than the host's
+    /// (a volume Windows refuses or wants to check).
+    pub raw: bool,
+}
+
+impl Scan {
+    /// Looks at one ROOT.
+    pub fn root(&mut self, root: &Path, opts: ScanOptions) {
+        let meta = std::fs::metadata(root);
+        let is_dir = meta.as_ref().is_ok_and(|m| m.is_dir());
+        let device = is_dir
+            .then(|| crate::platform::device_of(root))
+            .flatten()
+            .filter(|_| opts.raw);
+        match (is_dir, device) {
+            (true, None) => self.folder(root),
+            (true, Some(device)) => self.image(&device),
+            (false, _) if meta.is_ok() => self.image(root),
+            (false, _) => self.unreadable(
+                root,
+                RootState::Unreadable,
+                meta.err()
+                    .map_or("not a folder".into(), |e| format!("cannot read it: {e}")),
+            ),
+        }
+    }
+
+    /// A folder the host mounted; when the host cannot list it, its device read directly.
+    fn folder(&mut self, root: &Path) {
+        match locate::find_on_root(&Place::host(root)) {
+            Ok(found) => {
+                self.scanned.push(ScannedRoot::new(
+                    root.display().to_string(),
+                    RootState::Ok,
+                    found.len(),
+                ));
+                self.candidates.extend(found);
+            }
+            Err(e) => match crate::platform::device_of(root) {
+                Some(device) => self.image(&device),
+                None => self.unreadable(
+                    root,
+                    RootState::Unreadable,
+                    format!("cannot read it: {}", e.problem),
+                ),
+            },
+        }
+    }
+
+    /// An image file or a device: each volume on it.
+    fn image(&mut self, path: &Path) {
+        match open::open_image(path) {
+            Ok(found) => {
+                for f in found {
+                    self.volume(f);
+                }
+            }
+            Err(e) => self.unreadable(path, RootState::Unreadable, e.to_string()),
+        }
+    }
+
+    fn volume(&mut self, f: Found) {
+        let mut scanned = ScannedRoot::new(f.name.clone(), RootState::Ok, 0);
+        scanned.filesystem = f.filesystem.map(|fs| fs.to_string());
+        scanned.partition = f.partition.as_ref().map(|p| ScannedPartition {
+            number: p.number,
+            offset: p.offset,
+            size: p.size,
+            kind: p.type_name().map(str::to_string),
+        });
+        match f.state {
+            State::Ready { root, dirty } => {
+                if let Some(d) = dirty {
+                    scanned.dirty = Some(d.to_string());
+                    self.problems.push(Problem {
+                        path: f.name.clone(),
+                        error: format!("the volume is {d}"),
+                        hint: Some(
+                            "it is read as it is on the disk; nothing is replayed or repaired, and it is never written"
+                                .into(),
+                        ),
+                    });
+                }
+                match locate::find_on_root(&root) {
+                    Ok(found) => {
+                        scanned.installations = found.len();
+                        self.candidates.extend(found);
+                    }
+                    Err(e) => {
+                        scanned.state = RootState::Unreadable;
+                        self.problems.push(Problem {
+                            path: f.name.clone(),
+                            error: format!("its root folder cannot be read: {}", e.problem),
+                            hint: None,
+                        });
+                    }
+                }
+                self.visible.push(Visible {
+                    identity: f.identity,
+                    root,
+                });
+            }
+            State::Locked => {
+                scanned.state = RootState::Locked;
+                self.problems.push(locked(&f.name));
+            }
+            State::Other => {
+                scanned.state = RootState::NotRead;
+                // A partition table names the disk's other volumes (EFI, recovery): only a
+                // lone volume given on its own is worth a word.
+                if f.partition.is_none() {
+                    self.problems.push(not_read(&f.name, f.filesystem));
+                }
+            }
+            State::Unreadable(why) => {
+                scanned.state = RootState::Unreadable;
+                self.problems.push(Problem {
+                    path: f.name.clone(),
+                    error: why,
+                    hint: Some(
+                        "the volume is damaged where its file system begins; `lifeboat image` copies what can be read"
+                            .into(),
+                    ),
+                });
+            }
+        }
+        self.scanned.push(scanned);
+    }
+
+    fn unreadable(&mut self, root: &Path, state: RootState, error: String) {
+        let path = root.display().to_string();
+        self.scanned.push(ScannedRoot::new(path.clone(), state, 0));
+        self.problems.push(Problem {
+            path,
+            error,
+            hint: Some(
+                "give the folder where the Windows volume is mounted, or its disk, partition or image file".into(),
+            ),
+        });
+    }
+}
+
+fn locked(name: &str) -> Problem {
+    Problem {
+        path: name.to_string(),
+        error: "BitLocker-encrypted volume, locked".into(),
+        hint: Some(
+            "unlock it first: `manage-bde -unlock X: -RecoveryPassword <48-digit key>` in WinPE \
+             (needs WinPE-SecureStartup), or `dislocker` on Linux, then run detect again"
+                .into(),
+        ),
+    }
+}
+
+fn not_read(name: &str, fs: Option<BootSector>) -> Problem {
+    Problem {
+        path: name.to_string(),
+        error: match fs {
+            Some(fs) => format!("an {fs} volume, which Lifeboat does not read itself"),
+            None => "no file system Lifeboat knows".into(),
+        },
+        hint: Some(
+            "mount it read-only (e.g. mount -o ro DEVICE /mnt/x) and give the folder".into(),
+        ),
+    }
+}

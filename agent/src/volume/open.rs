@@ -1,0 +1,170 @@
+//! What a technician names as ROOT, opened: an image file, a partition or a whole disk
+//! (`disk.img`, `/dev/sdb`, `/dev/sdb3`, `\\.\PhysicalDrive1`, `\\.\HarddiskVolume3`) is read
+//! by Lifeboat itself: its partition table first (GPT or MBR; none when it begins with a
+//! volume's boot sector), then each volume's file system. NTFS is read here; BitLocker is
+//! unlocked first with the keys given; any other file system is named, not read.
+//!
+//! Nothing is opened for writing: the image or device is opened read-only (shared on
+//! Windows), and every layer above it has no way to write.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use lifeboat_volume::block::{BlockSource, FileSource, Source};
+use lifeboat_volume::ntfs::{LogState, Ntfs};
+use lifeboat_volume::partition::{Partition, PartitionKind, PartitionTable, TableKind};
+
+use super::ntfs::NtfsVolume;
+use super::Place;
+use crate::diskid::VolumeIdentity;
+use crate::platform::{describe_boot_sector, BootSector};
+
+/// One volume found on a ROOT, readable or not.
+pub struct Found {
+    /// How it is shown: `disk.img` or `disk.img, partition 2`.
+    pub name: String,
+    /// Where it lies on its disk, when the ROOT held a partition table.
+    pub partition: Option<Partition>,
+    /// What its boot sector says it is (`NTFS`, `BitLocker`, `FAT32`, …).
+    pub filesystem: Option<BootSector>,
+    /// How the offline Windows knew it in `MountedDevices`, to place its drive letters.
+    pub identity: Option<VolumeIdentity>,
+    pub state: State,
+}
+
+/// What became of one volume.
+pub enum State {
+    /// Read by Lifeboat: its root, and whether Windows left it dirty.
+    Ready { root: Place, dirty: Option<Dirty> },
+    /// A file system Lifeboat does not read itself, or none it knows: not read.
+    Other,
+    /// BitLocker-encrypted and locked.
+    Locked,
+    /// Its file system could not be opened: why.
+    Unreadable(String),
+}
+
+/// Why a volume is not as Windows left it after a clean shutdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dirty {
+    /// The volume's dirty bit is set (a check is pending: chkdsk would run).
+    DirtyBit,
+    /// `$LogFile` holds changes that were never written (a crash, hibernation, Fast
+    /// Startup).
+    LogNotClean,
+}
+
+impl std::fmt::Display for Dirty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Dirty::DirtyBit => "marked dirty: Windows wants to check it (chkdsk)",
+            Dirty::LogNotClean => {
+                "Windows did not shut it down cleanly (a crash, hibernation or Fast Startup): its journal holds changes"
+            }
+        })
+    }
+}
+
+/// Why a ROOT could not be opened at all.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Open(#[from] lifeboat_volume::block::OpenError),
+    #[error(transparent)]
+    Table(#[from] lifeboat_volume::partition::PartitionError),
+}
+
+/// The volumes of an image file or a device.
+pub fn open_image(path: &Path) -> Result<Vec<Found>, OpenError> {
+    let disk: Source = Arc::new(FileSource::open(path)?);
+    open_disk(disk)
+}
+
+/// The volumes of a disk (or of a single volume: a source that begins with a boot sector).
+pub fn open_disk(disk: Source) -> Result<Vec<Found>, OpenError> {
+    let table = PartitionTable::read(&disk)?;
+    if table.kind == TableKind::None {
+        return Ok(vec![volume(disk, None, None)]);
+    }
+    let mut found = Vec::new();
+    for p in &table.partitions {
+        let identity = identity(&table.kind, p);
+        match p.open(&disk) {
+            Ok(window) => found.push(volume(Arc::new(window), Some(p.clone()), identity)),
+            Err(e) => found.push(Found {
+                name: format!("{}, partition {}", disk.name(), p.number),
+                partition: Some(p.clone()),
+                filesystem: None,
+                identity,
+                state: State::Unreadable(e.to_string()),
+            }),
+        }
+    }
+    Ok(found)
+}
+
+/// How `MountedDevices` names a partition: the MBR disk signature with the partition's
+/// byte offset, or the GPT partition GUID.
+fn identity(table: &TableKind, p: &Partition) -> Option<VolumeIdentity> {
+    match (table, &p.kind) {
+        (TableKind::Mbr { signature }, _) => Some(VolumeIdentity::Mbr {
+            disk_signature: *signature,
+            offset: p.offset,
+        }),
+        (TableKind::Gpt { .. }, PartitionKind::Gpt { guid, .. }) => Some(VolumeIdentity::Gpt {
+            partition_guid: guid.to_string().to_lowercase(),
+        }),
+        _ => None,
+    }
+}
+
+/// One volume: what its boot sector says, and its file system opened when Lifeboat reads it.
+fn volume(src: Source, partition: Option<Partition>, identity: Option<VolumeIdentity>) -> Found {
+    let name = src.name().to_string();
+    let mut boot = [0u8; 512];
+    let filesystem = match src.read_at(0, &mut boot) {
+        Ok(()) => describe_boot_sector(&boot),
+        Err(e) => {
+            return Found {
+                name,
+                partition,
+                filesystem: None,
+                identity,
+                state: State::Unreadable(e.to_string()),
+            }
+        }
+    };
+    let state = match filesystem {
+        Some(BootSector::Ntfs) => open_ntfs(src),
+        Some(BootSector::BitLocker) => State::Locked,
+        _ => State::Other,
+    };
+    Found {
+        name,
+        partition,
+        filesystem,
+        identity,
+        state,
+    }
+}
+
+fn open_ntfs(src: Source) -> State {
+    let name = src.name().to_string();
+    match Ntfs::open(src) {
+        Ok(ntfs) => {
+            let info = ntfs.info();
+            let dirty = if info.dirty_flag() {
+                Some(Dirty::DirtyBit)
+            } else if info.log == LogState::Dirty {
+                Some(Dirty::LogNotClean)
+            } else {
+                None
+            };
+            State::Ready {
+                root: Place::root(Arc::new(NtfsVolume::new(ntfs, name))),
+                dirty,
+            }
+        }
+        Err(e) => State::Unreadable(e.to_string()),
+    }
+}
