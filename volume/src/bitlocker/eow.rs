@@ -39,7 +39,12 @@ impl Eow {
         let mut why = String::new();
         for at in offsets {
             match read_info(src, at, sector) {
-                Ok(e) => return Ok(e),
+                Ok(mut e) => {
+                    // Both copies' areas read as zeros, whichever is used.
+                    let len = e.reserved[0].end - e.reserved[0].start;
+                    e.reserved.extend(offsets.iter().map(|&o| o..o.saturating_add(len)));
+                    return Ok(e);
+                }
                 Err(w) => why = format!("EOW information at offset {at}: {w}"),
             }
         }

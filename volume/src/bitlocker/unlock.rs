@@ -162,32 +162,30 @@ pub(crate) fn layout(src: &dyn BlockSource, v: &Volume, m: &Metadata) -> Result<
             relocated = Some((u64::from(m.relocated_sectors) * s, m.relocated_offset));
         }
     }
-    let encrypted = if m.method == 0 && m.state == info::STATE_DECRYPTED {
-        Encrypted::Nothing
-    } else if let Some(offsets) = h.eow {
-        let eow = Eow::read(src, offsets, s).map_err(|what| BitLockerError::Unsupported {
-            name: name(),
-            what: format!("encrypted on write, and its bitmaps cannot be read: {what}"),
-        })?;
-        zeros.extend(eow.reserved.iter().cloned());
-        if m.state == info::STATE_DECRYPTED {
-            Encrypted::Nothing
-        } else {
-            Encrypted::Eow(eow)
-        }
-    } else {
-        match m.state {
-            info::STATE_DECRYPTED => Encrypted::Nothing,
-            info::STATE_ENCRYPTED => Encrypted::Everything,
-            2 | 3 | 5 if m.encrypted_size > 0 => {
-                if m.state == 2 && m.state_size > 0 {
-                    let at = m.encrypted_size;
-                    zeros.push(at..at.saturating_add(u64::from(m.state_size)));
-                }
-                Encrypted::Below(m.encrypted_size)
+    let eow = match h.eow {
+        Some(offsets) => Some(Eow::read(src, offsets, s).map_err(|what| {
+            BitLockerError::Unsupported {
+                name: name(),
+                what: format!("encrypted on write, and its bitmaps cannot be read: {what}"),
             }
-            state => return Err(BitLockerError::PartlyEncryptedUnknown { name: name(), state }),
+        })?),
+        None => None,
+    };
+    if let Some(eow) = &eow {
+        zeros.extend(eow.reserved.iter().cloned());
+    }
+    let encrypted = match (m.state, eow) {
+        (info::STATE_DECRYPTED, _) => Encrypted::Nothing,
+        (_, Some(eow)) => Encrypted::Eow(eow),
+        (info::STATE_ENCRYPTED, None) => Encrypted::Everything,
+        (2 | 3 | 5, None) if m.encrypted_size > 0 => {
+            if m.state == 2 && m.state_size > 0 {
+                let at = m.encrypted_size;
+                zeros.push(at..at.saturating_add(u64::from(m.state_size)));
+            }
+            Encrypted::Below(m.encrypted_size)
         }
+        (state, None) => return Err(BitLockerError::PartlyEncryptedUnknown { name: name(), state }),
     };
     Ok(Layout::new(s, zeros, relocated, h.flavour == Flavour::Vista, encrypted))
 }
