@@ -13,7 +13,6 @@ use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{BlockDecrypt, BlockDecryptMut, BlockEncrypt, InnerIvInit, KeyInit};
 use aes::{Aes128, Aes256};
 use ccm::aead::AeadInPlace;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::elephant;
@@ -59,20 +58,43 @@ pub fn unseal_key32(key: &[u8; 32], sealed: &Entry<'_>) -> Option<Key32> {
 const STRETCH_ROUNDS: u64 = 1 << 20;
 
 /// Windows' key stretch: 2^20 rounds of SHA-256 over `last hash, initial hash, salt,
-/// round number`, the last hash being the key that opens the VMK.
+/// round number` (88 bytes: two SHA-256 blocks, the second padded), the last hash being
+/// the key that opens the VMK. SHA-256's compression function is called directly (SHA-NI
+/// when the CPU has it): a hasher per round would cost more than the hashing.
 pub fn stretch(initial: &[u8; 32], salt: &[u8; 16]) -> Key32 {
-    let mut block = Zeroizing::new([0u8; 88]);
-    block[32..64].copy_from_slice(initial);
-    block[64..80].copy_from_slice(salt);
+    const IV: [u32; 8] = [
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c,
+        0x1f83_d9ab, 0x5be0_cd19,
+    ];
+    // Block 1: last hash, initial hash. Block 2: salt, round, 0x80, zeros, length in bits.
+    let mut blocks = Blocks([GenericArray::from([0u8; 64]); 2]);
+    let blocks = &mut blocks.0;
+    blocks[0][32..].copy_from_slice(initial);
+    blocks[1][..16].copy_from_slice(salt);
+    blocks[1][24] = 0x80;
+    blocks[1][56..].copy_from_slice(&(88u64 * 8).to_be_bytes());
+    let mut state = Zeroizing::new(IV);
     for round in 0..STRETCH_ROUNDS {
-        block[80..88].copy_from_slice(&round.to_le_bytes());
-        let mut h = Sha256::new();
-        h.update(&block[..]);
-        h.finalize_into(GenericArray::from_mut_slice(&mut block[..32]));
+        blocks[1][16..24].copy_from_slice(&round.to_le_bytes());
+        *state = IV;
+        sha2::compress256(&mut state, &blocks[..]);
+        for (i, w) in state.iter().enumerate() {
+            blocks[0][4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
+        }
     }
     let mut key = Zeroizing::new([0u8; 32]);
-    key.copy_from_slice(&block[..32]);
+    key.copy_from_slice(&blocks[0][..32]);
     key
+}
+
+/// The stretch's two SHA-256 blocks, zeroized when dropped.
+struct Blocks([GenericArray<u8, sha2::digest::consts::U64>; 2]);
+
+impl Drop for Blocks {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.0.iter_mut().for_each(|b| b.as_mut_slice().zeroize());
+    }
 }
 
 /// AES with a 128- or 256-bit key.
@@ -131,6 +153,9 @@ fn le128(v: u64) -> [u8; 16] {
 pub struct SectorCipher {
     fvek: Aes,
     kind: Kind,
+    /// The keys in use, as `cryptsetup bitlkDump --dump-volume-key` shows them: the FVEK
+    /// then the tweak or XTS key, 128-bit keys without their unused halves.
+    used: Zeroizing<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -168,7 +193,23 @@ impl SectorCipher {
             ),
             Method::None | Method::Unknown(_) => return None,
         };
-        Some(SectorCipher { fvek, kind })
+        let used = match method {
+            Method::AesCbc128 => key.get(..16),
+            Method::AesCbc256 | Method::XtsAes128 => key.get(..32),
+            Method::AesCbc128Diffuser => None,
+            _ => key.get(..64),
+        };
+        let used = Zeroizing::new(match used {
+            Some(k) => k.to_vec(),
+            None => [key.get(..16)?, key.get(32..48)?].concat(),
+        });
+        Some(SectorCipher { fvek, kind, used })
+    }
+
+    /// Whether `candidate` is the key in use (compared in full, in constant time).
+    pub fn is_key(&self, candidate: &[u8]) -> bool {
+        candidate.len() == self.used.len()
+            && candidate.iter().zip(self.used.iter()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
     }
 
     /// Decrypts the whole sectors of `data` in place; the first lies at byte `offset` of the
@@ -241,7 +282,22 @@ fn sector_key(tweak: &Aes, at: u64) -> Zeroizing<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use xts_mode::Xts128;
+
+    #[test]
+    fn the_stretch_is_sha256_over_the_88_byte_record() {
+        let (initial, salt) = ([7u8; 32], [9u8; 16]);
+        let mut block = [0u8; 88];
+        block[32..64].copy_from_slice(&initial);
+        block[64..80].copy_from_slice(&salt);
+        for round in 0u64..STRETCH_ROUNDS {
+            block[80..].copy_from_slice(&round.to_le_bytes());
+            let h = Sha256::digest(block);
+            block[..32].copy_from_slice(&h);
+        }
+        assert_eq!(*stretch(&initial, &salt), block[..32]);
+    }
 
     #[test]
     fn xts_matches_the_xts_mode_crate() {

@@ -62,6 +62,13 @@ impl Unlocked {
         &self.info
     }
 
+    /// Whether `candidate` is the volume's key (the FVEK, and the tweak or second XTS key,
+    /// as `cryptsetup bitlkDump --dump-volume-key` shows them): for a test against an
+    /// independent reader, without the key leaving this type. False on a decrypted volume.
+    pub fn is_volume_key(&self, candidate: &[u8]) -> bool {
+        self.cipher.as_ref().is_some_and(|c| c.is_key(candidate))
+    }
+
     /// Which copy of the metadata is used (1, 2 or 3): another than 1 means damage.
     pub fn metadata_copy(&self) -> usize {
         self.copy
