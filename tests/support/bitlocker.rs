@@ -174,7 +174,7 @@ pub fn encrypt_file(plain: &Path, out: &Path, spec: &Spec) -> io::Result<Written
     let input = File::open(plain)?;
     let size = input.metadata()?.len();
     let s = u64::from(spec.sector);
-    assert!(size % s == 0 && size >= 4 << 20, "a volume of whole sectors, 4 MiB or more");
+    assert!(size % s == 0 && size >= 512 << 10, "a volume of whole sectors, 512 KiB or more");
     let free = spec
         .free
         .clone()
@@ -257,7 +257,7 @@ fn volume_header(boot: &[u8], spec: &Spec, areas: &Areas) -> Vec<u8> {
     h[..3].copy_from_slice(&[0xeb, 0x58, 0x90]);
     h[3..11].copy_from_slice(if spec.to_go { b"MSWIN4.1" } else { b"-FVE-FS-" });
     h[11..13].copy_from_slice(&(spec.sector as u16).to_le_bytes());
-    h[13] = boot[13].max(1);
+    h[13] = if boot[13].is_power_of_two() { boot[13] } else { 8 };
     h[21] = 0xf8;
     h[24..32].copy_from_slice(&boot[24..32]);
     let at = if spec.to_go { 424 } else { 160 };

@@ -63,6 +63,13 @@ impl Metadata {
             .filter(move |e| e.role == role && e.value == value)
     }
 
+    /// The bytes of its protectors (VMK entries), to tell copies that would open alike.
+    pub fn vmk_bytes(&self) -> Vec<u8> {
+        self.find(super::entry::ROLE_VMK, super::entry::VALUE_VMK)
+            .flat_map(|e| e.data.iter().copied())
+            .collect()
+    }
+
     /// Bytes each copy reserves on the volume, which read as zeros.
     pub fn reserved_len(&self, header: &VolumeHeader) -> u64 {
         let (s, c) = (

@@ -68,14 +68,7 @@ pub fn unlock(src: Source, keys: &Keys) -> Result<Unlocked, BitLockerError> {
     let (m, cipher) = if first.method == 0 && first.state == STATE_DECRYPTED {
         (first.clone(), None)
     } else {
-        if let Method::Unknown(code) = info.method {
-            return Err(BitLockerError::Unsupported {
-                name,
-                what: format!("BitLocker encryption method 0x{code:04x} is not known"),
-            });
-        }
-        let vmk = unlock::find_vmk(&name, first, &info, keys)?;
-        let (m, c) = confirmed_copy(&name, &vol, &vmk)?;
+        let (m, c) = open_with_keys(&name, &vol, &info, keys)?;
         (m, Some(c))
     };
     let layout = unlock::layout(&*src, &vol, &m)?;
@@ -85,22 +78,48 @@ pub fn unlock(src: Source, keys: &Keys) -> Result<Unlocked, BitLockerError> {
     Ok(unlocked)
 }
 
-/// The first copy that the VMK confirms, with the sector cipher from its FVEK.
-fn confirmed_copy(
+/// The first copy whose protectors a key opens and whose sealed hash the VMK confirms,
+/// with the sector cipher from its FVEK. Copies whose protectors are the same bytes as one
+/// tried already are not tried again (no second key stretch).
+fn open_with_keys(
     name: &str,
     vol: &Volume,
-    vmk: &[u8; 32],
+    info: &Info,
+    keys: &Keys,
 ) -> Result<(Metadata, crypt::SectorCipher), BitLockerError> {
     let mut problems = vol.problems.clone();
+    let mut tried: Vec<(Vec<u8>, Option<zeroize::Zeroizing<[u8; 32]>>)> = Vec::new();
+    let mut key_error = None;
     for m in &vol.copies {
-        match unlock::open_copy(m, vmk) {
+        let vmks = m.vmk_bytes();
+        let vmk = match tried.iter().find(|(b, _)| *b == vmks) {
+            Some((_, vmk)) => vmk.clone(),
+            None => {
+                let vmk = unlock::find_vmk(name, m, info, keys).map_err(|e| key_error.get_or_insert(e).to_string()).ok();
+                tried.push((vmks, vmk.clone()));
+                vmk
+            }
+        };
+        let Some(vmk) = vmk else { continue };
+        match unlock::open_copy(m, &vmk) {
             Ok(c) => return Ok((m.clone(), c)),
-            Err(what) => problems.push(CopyProblem {
+            Err(unlock::CopyFailure::Unsupported(method)) => {
+                return Err(BitLockerError::Unsupported {
+                    name: name.to_string(),
+                    what: format!("BitLocker encryption method {method} is not known"),
+                })
+            }
+            Err(unlock::CopyFailure::Damaged(what)) => problems.push(CopyProblem {
                 copy: m.copy + 1,
                 offset: m.offset,
                 what,
             }),
         }
+    }
+    // No key opened any copy's protectors: that is the error; otherwise every copy it
+    // opened is damaged.
+    if let (Some(e), true) = (key_error, tried.iter().all(|(_, v)| v.is_none())) {
+        return Err(e);
     }
     problems.sort_by_key(|p| p.copy);
     Err(BitLockerError::Metadata {

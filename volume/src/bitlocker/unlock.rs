@@ -122,8 +122,17 @@ fn salt_of(vmk: &Entry<'_>) -> Option<[u8; 16]> {
     s.data.get(4..20)?.try_into().ok()
 }
 
+/// Why a copy cannot be used with the VMK.
+pub(crate) enum CopyFailure {
+    /// Damaged: its sealed SHA-256 or its FVEK entry fails.
+    Damaged(String),
+    /// Authentic, but its method is one this reader does not know.
+    Unsupported(Method),
+}
+
 /// Checks a copy with the VMK (its sealed SHA-256) and unseals its FVEK.
-pub(crate) fn open_copy(m: &Metadata, vmk: &[u8; 32]) -> Result<SectorCipher, String> {
+pub(crate) fn open_copy(m: &Metadata, vmk: &[u8; 32]) -> Result<SectorCipher, CopyFailure> {
+    let damaged = |s: &str| CopyFailure::Damaged(s.to_string());
     if let Some(sealed) = &m.sealed_hash {
         let e = entry::Entries::new(sealed).next().and_then(Result::ok);
         let hash = e.and_then(|e| crypt::unseal(vmk, &e));
@@ -131,16 +140,20 @@ pub(crate) fn open_copy(m: &Metadata, vmk: &[u8; 32]) -> Result<SectorCipher, St
         // Vista's copies carry the record but it does not seal this hash; only Windows 7
         // and later are held to it.
         if !good && m.version >= 2 {
-            return Err("its authenticated check (the sealed SHA-256) fails".into());
+            return Err(damaged("its authenticated check (the sealed SHA-256) fails"));
         }
+    }
+    let method = Method::from_code(m.method);
+    if let Method::Unknown(_) = method {
+        return Err(CopyFailure::Unsupported(method));
     }
     let fvek = m
         .find(entry::ROLE_FVEK, entry::VALUE_AES_CCM)
         .next()
-        .ok_or("it has no volume key (FVEK) entry")?;
-    let (_, key) = crypt::unseal(vmk, &fvek).ok_or("the VMK does not open its volume key")?;
-    let method = Method::from_code(m.method);
-    SectorCipher::new(method, &key).ok_or_else(|| format!("its volume key does not fit {method}"))
+        .ok_or(damaged("it has no volume key (FVEK) entry"))?;
+    let (_, key) = crypt::unseal(vmk, &fvek).ok_or(damaged("the VMK does not open its volume key"))?;
+    SectorCipher::new(method, &key)
+        .ok_or_else(|| CopyFailure::Damaged(format!("its volume key does not fit {method}")))
 }
 
 /// The map of the plain volume from a copy of the metadata.
