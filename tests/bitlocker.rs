@@ -30,7 +30,8 @@ fn open(path: &Path) -> Source {
 fn read_all(u: &Unlocked) -> Vec<u8> {
     let mut out = vec![0u8; u.size() as usize];
     for (i, chunk) in out.chunks_mut(1 << 20).enumerate() {
-        u.read_at((i as u64) << 20, chunk).expect("read the plain volume");
+        u.read_at((i as u64) << 20, chunk)
+            .expect("read the plain volume");
     }
     out
 }
@@ -73,10 +74,20 @@ fn dislocker(volume: &Path, args: &[&str], dir: &Path) -> Vec<u8> {
 }
 
 /// dissect.fve's or libbde's plain volume (only `ranges`, when given).
-fn oracle(reader: &str, volume: &Path, kind: &str, key: &str, ranges: &[(u64, u64)], dir: &Path) -> Vec<u8> {
+fn oracle(
+    reader: &str,
+    volume: &Path,
+    kind: &str,
+    key: &str,
+    ranges: &[(u64, u64)],
+    dir: &Path,
+) -> Vec<u8> {
     let out = dir.join(format!("{reader}.img"));
     let mut c = python();
-    c.args(["decrypt", reader]).arg(volume).args([kind, key]).arg(&out);
+    c.args(["decrypt", reader])
+        .arg(volume)
+        .args([kind, key])
+        .arg(&out);
     c.args(ranges.iter().map(|(a, b)| format!("{a}:{b}")));
     let (ok, so, se) = run(&mut c);
     assert!(ok, "{reader} failed: {so}{se}");
@@ -87,9 +98,16 @@ fn oracle(reader: &str, volume: &Path, kind: &str, key: &str, ranges: &[(u64, u6
 
 /// Compares two plain volumes over `len` bytes, naming the first differing sector.
 fn same(ours: &[u8], theirs: &[u8], len: usize, what: &str) {
-    assert!(ours.len() >= len && theirs.len() >= len, "{what}: short output");
+    assert!(
+        ours.len() >= len && theirs.len() >= len,
+        "{what}: short output"
+    );
     if ours[..len] != theirs[..len] {
-        let at = ours.iter().zip(theirs).position(|(a, b)| a != b).unwrap_or(0);
+        let at = ours
+            .iter()
+            .zip(theirs)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
         panic!("{what}: differs from byte {at} (sector {})", at / 512);
     }
 }
@@ -105,14 +123,32 @@ fn plain_ntfs(dir: &Path, mib: u64, sector: u32) -> PathBuf {
     f.set_len(mib << 20).unwrap();
     drop(f);
     let (ok, so, se) = run(Command::new("mkntfs")
-        .args(["-F", "-Q", "-q", "-L", "Windows", "-s", &sector.to_string(), "-c", "4096"])
+        .args([
+            "-F",
+            "-Q",
+            "-q",
+            "-L",
+            "Windows",
+            "-s",
+            &sector.to_string(),
+            "-c",
+            "4096",
+        ])
         .arg(&img));
     assert!(ok, "mkntfs: {so}{se}");
-    for (name, len) in [("bootmgr", 300_000usize), ("pagefile.sys", 1 << 20), ("notes.txt", 10)] {
+    for (name, len) in [
+        ("bootmgr", 300_000usize),
+        ("pagefile.sys", 1 << 20),
+        ("notes.txt", 10),
+    ] {
         let src = dir.join(name);
         let data: Vec<u8> = (0..len).map(|i| (i * 7 + name.len()) as u8).collect();
         std::fs::write(&src, data).unwrap();
-        let (ok, so, se) = run(Command::new("ntfscp").arg("-f").arg(&img).arg(&src).arg(name));
+        let (ok, so, se) = run(Command::new("ntfscp")
+            .arg("-f")
+            .arg(&img)
+            .arg(&src)
+            .arg(name));
         assert!(ok, "ntfscp {name}: {so}{se}");
     }
     img
@@ -131,20 +167,40 @@ fn opener(p: &P, dir: &Path) -> Opener {
     match p {
         P::RecoveryPassword(rp) => {
             keys.add_recovery_password(rp).unwrap();
-            Opener { keys, dislocker: vec![format!("-p{rp}")], kind: "recovery", key: rp.clone() }
+            Opener {
+                keys,
+                dislocker: vec![format!("-p{rp}")],
+                kind: "recovery",
+                key: rp.clone(),
+            }
         }
         P::Password(pw) => {
             keys.add_password(pw);
-            Opener { keys, dislocker: vec![format!("-u{pw}")], kind: "password", key: pw.clone() }
+            Opener {
+                keys,
+                dislocker: vec![format!("-u{pw}")],
+                kind: "password",
+                key: pw.clone(),
+            }
         }
         P::StartupKey { id, key } => {
             let bek = dir.join("key.bek");
             std::fs::write(&bek, writer::bek_file(id, key, false)).unwrap();
             keys.add_startup_key_file(&bek).unwrap();
             let b = bek.display().to_string();
-            Opener { keys, dislocker: vec!["-f".into(), b.clone()], kind: "bek", key: b }
+            Opener {
+                keys,
+                dislocker: vec!["-f".into(), b.clone()],
+                kind: "bek",
+                key: b,
+            }
         }
-        P::ClearKey | P::Tpm => Opener { keys, dislocker: vec!["-c".into()], kind: "clear", key: String::new() },
+        P::ClearKey | P::Tpm => Opener {
+            keys,
+            dislocker: vec!["-c".into()],
+            kind: "clear",
+            key: String::new(),
+        },
     }
 }
 
@@ -176,7 +232,12 @@ fn sample_ranges(w: &writer::Written, size: u64) -> Vec<(u64, u64)> {
 fn same_ranges(ours: &[u8], theirs: &[u8], ranges: &[(u64, u64)], what: &str) {
     for &(a, b) in ranges {
         let (a, b) = (a as usize, b as usize);
-        same(&ours[a..b], &theirs[a..b], b - a, &format!("{what}, bytes {a}..{b}"));
+        same(
+            &ours[a..b],
+            &theirs[a..b],
+            b - a,
+            &format!("{what}, bytes {a}..{b}"),
+        );
     }
 }
 
@@ -201,13 +262,24 @@ fn bitlk_key(volume: &Path, kind: &str, key: &str) -> Option<Vec<u8>> {
     }
     drop(stdin);
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "cryptsetup bitlkDump failed on {}", volume.display());
+    assert!(
+        out.status.success(),
+        "cryptsetup bitlkDump failed on {}",
+        volume.display()
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    let dump = text.split("MK dump:").nth(1).expect("bitlkDump prints the key");
+    let dump = text
+        .split("MK dump:")
+        .nth(1)
+        .expect("bitlkDump prints the key");
     let hex: Vec<u8> = dump
         .lines()
         .take_while(|l| l.trim().split(' ').all(|h| h.len() == 2))
-        .flat_map(|l| l.split_whitespace().map(|h| u8::from_str_radix(h, 16).unwrap()).collect::<Vec<_>>())
+        .flat_map(|l| {
+            l.split_whitespace()
+                .map(|h| u8::from_str_radix(h, 16).unwrap())
+                .collect::<Vec<_>>()
+        })
         .collect();
     Some(hex)
 }
@@ -223,8 +295,17 @@ struct BdeInfo {
 
 fn bdeinfo(volume: &Path) -> BdeInfo {
     let (_, out, _) = run(Command::new("bdeinfo").arg(volume));
-    let field = |l: &str| l.split_once(':').map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-    let mut i = BdeInfo { method: String::new(), volume: String::new(), description: String::new(), protectors: vec![] };
+    let field = |l: &str| {
+        l.split_once(':')
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut i = BdeInfo {
+        method: String::new(),
+        volume: String::new(),
+        description: String::new(),
+        protectors: vec![],
+    };
     for l in out.lines() {
         let l = l.trim();
         if l.starts_with("Encryption method") {
@@ -269,16 +350,30 @@ fn bde_kind(k: ProtectorKind) -> &'static str {
 
 /// Checks `probe` against bdeinfo: method, volume ID, description, protectors.
 fn probe_as_bdeinfo(volume: &Path) {
-    let info = bl::probe(&*open(volume)).unwrap().expect("a BitLocker volume");
+    let info = bl::probe(&*open(volume))
+        .unwrap()
+        .expect("a BitLocker volume");
     let b = bdeinfo(volume);
     let what = volume.display();
     assert_eq!(bde_method(info.method), b.method, "{what}: method");
-    assert!(b.volume.eq_ignore_ascii_case(&info.volume_id.to_string()), "{what}: volume ID");
-    assert_eq!(info.description.as_deref(), Some(b.description.as_str()), "{what}");
+    assert!(
+        b.volume.eq_ignore_ascii_case(&info.volume_id.to_string()),
+        "{what}: volume ID"
+    );
+    assert_eq!(
+        info.description.as_deref(),
+        Some(b.description.as_str()),
+        "{what}"
+    );
     let ours: Vec<(String, String)> = info
         .protectors
         .iter()
-        .map(|p| (p.id.to_string().to_lowercase(), bde_kind(p.kind).to_string()))
+        .map(|p| {
+            (
+                p.id.to_string().to_lowercase(),
+                bde_kind(p.kind).to_string(),
+            )
+        })
         .collect();
     assert_eq!(ours, b.protectors, "{what}: protectors");
 }
@@ -292,27 +387,73 @@ struct Real {
 }
 
 const REAL: [Real; 10] = [
-    Real { file: "aes_128", kind: "password", key: PASSWORD, method: Method::AesCbc128 },
-    Real { file: "aes_256", kind: "password", key: PASSWORD, method: Method::AesCbc256 },
-    Real { file: "aes_128_diffuser", kind: "password", key: PASSWORD, method: Method::AesCbc128Diffuser },
-    Real { file: "aes_256_diffuser", kind: "password", key: PASSWORD, method: Method::AesCbc256Diffuser },
-    Real { file: "aes-xts_128", kind: "password", key: PASSWORD, method: Method::XtsAes128 },
-    Real { file: "aes-xts_256", kind: "password", key: PASSWORD, method: Method::XtsAes256 },
+    Real {
+        file: "aes_128",
+        kind: "password",
+        key: PASSWORD,
+        method: Method::AesCbc128,
+    },
+    Real {
+        file: "aes_256",
+        kind: "password",
+        key: PASSWORD,
+        method: Method::AesCbc256,
+    },
+    Real {
+        file: "aes_128_diffuser",
+        kind: "password",
+        key: PASSWORD,
+        method: Method::AesCbc128Diffuser,
+    },
+    Real {
+        file: "aes_256_diffuser",
+        kind: "password",
+        key: PASSWORD,
+        method: Method::AesCbc256Diffuser,
+    },
+    Real {
+        file: "aes-xts_128",
+        kind: "password",
+        key: PASSWORD,
+        method: Method::XtsAes128,
+    },
+    Real {
+        file: "aes-xts_256",
+        kind: "password",
+        key: PASSWORD,
+        method: Method::XtsAes256,
+    },
     Real {
         file: "recovery_password",
         kind: "recovery",
         key: "284867-596541-514998-422114-660297-261613-215424-199408",
         method: Method::XtsAes128,
     },
-    Real { file: "recovery_key", kind: "bek", key: "recovery_key", method: Method::XtsAes128 },
-    Real { file: "startup_key", kind: "bek", key: "startup_key", method: Method::XtsAes128 },
-    Real { file: "suspended", kind: "clear", key: "", method: Method::XtsAes128 },
+    Real {
+        file: "recovery_key",
+        kind: "bek",
+        key: "recovery_key",
+        method: Method::XtsAes128,
+    },
+    Real {
+        file: "startup_key",
+        kind: "bek",
+        key: "startup_key",
+        method: Method::XtsAes128,
+    },
+    Real {
+        file: "suspended",
+        kind: "clear",
+        key: "",
+        method: Method::XtsAes128,
+    },
 ];
 
 /// Decompresses a gzip'd real volume into `out`, sparse where it is zeros.
 fn gunzip(gz: &Path, out: &Path) {
     use std::os::unix::fs::FileExt;
-    let mut d = flate2::read::GzDecoder::new(std::io::BufReader::new(std::fs::File::open(gz).unwrap()));
+    let mut d =
+        flate2::read::GzDecoder::new(std::io::BufReader::new(std::fs::File::open(gz).unwrap()));
     let f = std::fs::File::create(out).unwrap();
     let mut buf = vec![0u8; 1 << 20];
     let mut at = 0u64;
@@ -373,19 +514,39 @@ fn dislocker_args(kind: &str, key: &str) -> Vec<String> {
 fn real_cases(cases: &[Real]) {
     let dir = tempfile::tempdir().unwrap();
     for r in cases {
-        let Some(vol) = real_volume(r.file, dir.path()) else { return };
+        let Some(vol) = real_volume(r.file, dir.path()) else {
+            return;
+        };
         let (keys, key) = real_keys(r);
         let u = bl::unlock(open(&vol), &keys).unwrap_or_else(|e| panic!("{}: {e}", r.file));
         assert_eq!(u.info().method, r.method, "{}", r.file);
         assert_eq!(u.info().suspended(), r.kind == "clear", "{}", r.file);
         let ours = read_all(&u);
         let args = dislocker_args(r.kind, &key);
-        let theirs = dislocker(&vol, &args.iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
-        same(&ours, &theirs, ours.len(), &format!("{}: ours and dislocker-file", r.file));
+        let theirs = dislocker(
+            &vol,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            dir.path(),
+        );
+        same(
+            &ours,
+            &theirs,
+            ours.len(),
+            &format!("{}: ours and dislocker-file", r.file),
+        );
         assert_eq!(&ours[3..11], b"NTFS    ");
-        assert_eq!(&ours[0x2000..0x2004], b"FILE", "{}: $MFTMirr record 0", r.file);
+        assert_eq!(
+            &ours[0x2000..0x2004],
+            b"FILE",
+            "{}: $MFTMirr record 0",
+            r.file
+        );
         if let Some(k) = bitlk_key(&vol, r.kind, &key) {
-            assert!(u.is_volume_key(&k), "{}: the volume key differs from cryptsetup's", r.file);
+            assert!(
+                u.is_volume_key(&k),
+                "{}: the volume key differs from cryptsetup's",
+                r.file
+            );
         }
         // bdeinfo 20190102 cannot open a suspended volume.
         if r.kind != "clear" {
@@ -441,14 +602,19 @@ fn stored_ranges(vol: &Path) -> Vec<(u64, u64)> {
 fn stored(vol: &Path, at: u64, len: usize) -> Vec<u8> {
     use std::os::unix::fs::FileExt;
     let mut b = vec![0u8; len];
-    std::fs::File::open(vol).unwrap().read_exact_at(&mut b, at).unwrap();
+    std::fs::File::open(vol)
+        .unwrap()
+        .read_exact_at(&mut b, at)
+        .unwrap();
     b
 }
 
 #[test]
 fn real_encrypt_on_write_volumes_read_as_dissect_reads_them() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(vol) = real_volume("eow_partial", dir.path()) else { return };
+    let Some(vol) = real_volume("eow_partial", dir.path()) else {
+        return;
+    };
     let mut keys = Keys::new();
     keys.add_password(PASSWORD);
     let u = bl::unlock(open(&vol), &keys).unwrap();
@@ -474,27 +640,42 @@ fn real_encrypt_on_write_volumes_read_as_dissect_reads_them() {
             }
         }
     }
-    assert!(plain > 0 && decrypted > 0, "plain {plain}, decrypted {decrypted}");
+    assert!(
+        plain > 0 && decrypted > 0,
+        "plain {plain}, decrypted {decrypted}"
+    );
 
-    let Some(vol) = real_volume("decrypted", dir.path()) else { return };
+    let Some(vol) = real_volume("decrypted", dir.path()) else {
+        return;
+    };
     let info = bl::probe(&*open(&vol)).unwrap().unwrap();
     assert_eq!((info.method, info.state), (Method::None, State::Decrypted));
     let u = bl::unlock(open(&vol), &Keys::new()).unwrap();
     let ours = read_all(&u);
     let theirs = oracle("dissect", &vol, "none", "", &[], dir.path());
-    same(&ours, &theirs, ours.len(), "decrypted: ours and dissect.fve");
+    same(
+        &ours,
+        &theirs,
+        ours.len(),
+        "decrypted: ours and dissect.fve",
+    );
 }
 
 #[test]
 fn a_real_vista_volume_reads_as_dissect_reads_it() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(vol) = real_volume("vista", dir.path()) else { return };
+    let Some(vol) = real_volume("vista", dir.path()) else {
+        return;
+    };
     let rp = "517506-503998-044583-576191-587004-635965-501270-087802";
     let info = bl::probe(&*open(&vol)).unwrap().unwrap();
     assert_eq!(info.version, bl::Version::Vista);
     assert_eq!(info.method, Method::AesCbc128Diffuser);
     let kinds: Vec<_> = info.protectors.iter().map(|p| p.kind).collect();
-    assert_eq!(kinds, [ProtectorKind::StartupKey, ProtectorKind::RecoveryPassword]);
+    assert_eq!(
+        kinds,
+        [ProtectorKind::StartupKey, ProtectorKind::RecoveryPassword]
+    );
     let mut keys = Keys::new();
     keys.add_recovery_password(rp).unwrap();
     let u = bl::unlock(open(&vol), &keys).unwrap();
@@ -509,14 +690,23 @@ fn a_real_vista_volume_reads_as_dissect_reads_it() {
 #[test]
 fn a_real_windows7_volume_partly_decrypted_reads_as_dissect_reads_it() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(vol) = real_volume("win7_partial", dir.path()) else { return };
+    let Some(vol) = real_volume("win7_partial", dir.path()) else {
+        return;
+    };
     let info = bl::probe(&*open(&vol)).unwrap().unwrap();
-    let State::PartlyEncrypted { toward, encrypted_bytes } = info.state else {
+    let State::PartlyEncrypted {
+        toward,
+        encrypted_bytes,
+    } = info.state
+    else {
         panic!("win7_partial: {:?}", info.state)
     };
     assert_eq!(toward, bl::Toward::Decrypted);
     assert_eq!(info.method, Method::AesCbc256);
-    assert!(info.suspended(), "a volume being decrypted keeps a clear key");
+    assert!(
+        info.suspended(),
+        "a volume being decrypted keeps a clear key"
+    );
     let rp = "131450-120197-153989-250338-511368-495572-680944-381546";
     let mut keys = Keys::new();
     keys.add_recovery_password(rp).unwrap();
@@ -530,30 +720,59 @@ fn a_real_windows7_volume_partly_decrypted_reads_as_dissect_reads_it() {
             u.read_at(a, &mut ours[a as usize..e as usize]).unwrap();
         }
         let theirs = oracle("dissect", &vol, "recovery", rp, &ranges, dir.path());
-        same_ranges(&ours, &theirs, &ranges, "win7_partial: ours and dissect.fve");
+        same_ranges(
+            &ours,
+            &theirs,
+            &ranges,
+            "win7_partial: ours and dissect.fve",
+        );
         // Across the boundary: plain above, as stored.
         let at = b as usize;
-        assert_eq!(ours[at..at + 4096], stored(&vol, b, 4096), "plain above the encrypted part");
+        assert_eq!(
+            ours[at..at + 4096],
+            stored(&vol, b, 4096),
+            "plain above the encrypted part"
+        );
     }
 }
 
 #[test]
 fn real_volumes_probe_as_libbde_and_dissect_read_them() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["aes_128", "recovery_password", "startup_key", "eow_partial", "vista", "suspended"] {
-        let Some(vol) = real_volume(name, dir.path()) else { return };
+    for name in [
+        "aes_128",
+        "recovery_password",
+        "startup_key",
+        "eow_partial",
+        "vista",
+        "suspended",
+    ] {
+        let Some(vol) = real_volume(name, dir.path()) else {
+            return;
+        };
         let info = bl::probe(&*open(&vol)).unwrap().unwrap();
         let (_, out, err) = run(python().arg("info").arg(&vol));
         let ds: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
-        let ids: Vec<String> = info.protectors.iter().map(|p| p.id.to_string().to_lowercase()).collect();
+        let ids: Vec<String> = info
+            .protectors
+            .iter()
+            .map(|p| p.id.to_string().to_lowercase())
+            .collect();
         assert_eq!(ds["ids"], serde_json::json!(ids), "{name}");
         assert_eq!(ds["method"], u64::from(method_code(info.method)), "{name}");
-        assert_eq!(ds["description"].as_str(), info.description.as_deref(), "{name}");
+        assert_eq!(
+            ds["description"].as_str(),
+            info.description.as_deref(),
+            "{name}"
+        );
         if ["aes_128", "recovery_password", "startup_key"].contains(&name) {
             probe_as_bdeinfo(&vol);
         }
         let short: Vec<String> = info.protectors.iter().map(|p| p.id.short_id()).collect();
-        assert!(short.iter().zip(&ids).all(|(s, id)| id.to_uppercase().starts_with(s.as_str()) && s.len() == 8));
+        assert!(short
+            .iter()
+            .zip(&ids)
+            .all(|(s, id)| id.to_uppercase().starts_with(s.as_str()) && s.len() == 8));
         std::fs::remove_file(&vol).ok();
     }
 }
@@ -591,7 +810,12 @@ fn check_written(dir: &Path, plain: &Path, spec: Spec, oracles: &[&str]) {
         match *reader {
             "dislocker" => {
                 let args: Vec<&str> = o.dislocker.iter().map(String::as_str).collect();
-                same(&dislocker(&enc, &args, dir), &want, want.len(), &format!("{what}: dislocker"));
+                same(
+                    &dislocker(&enc, &args, dir),
+                    &want,
+                    want.len(),
+                    &format!("{what}: dislocker"),
+                );
             }
             "libbde" => {
                 let theirs = oracle_of("libbde", &enc, &o, dir);
@@ -604,7 +828,10 @@ fn check_written(dir: &Path, plain: &Path, spec: Spec, oracles: &[&str]) {
             }
             "bitlk" => {
                 let k = bitlk_key(&enc, o.kind, &o.key).expect("cryptsetup takes this key");
-                assert!(u.is_volume_key(&k), "{what}: the volume key differs from cryptsetup's");
+                assert!(
+                    u.is_volume_key(&k),
+                    "{what}: the volume key differs from cryptsetup's"
+                );
             }
             other => panic!("no oracle {other}"),
         }
@@ -668,8 +895,14 @@ fn written_volumes_open_with_every_protector_kind_for_every_method_and_sector_si
             let want = expected(&plain, &w);
             for p in &kinds[..3] {
                 let o = opener(p, dir.path());
-                let u = bl::unlock(open(&enc), &o.keys).unwrap_or_else(|e| panic!("{m:?} {sector} {}: {e}", o.kind));
-                same(&read_all(&u), &want, want.len(), &format!("{m:?} {sector} {}", o.kind));
+                let u = bl::unlock(open(&enc), &o.keys)
+                    .unwrap_or_else(|e| panic!("{m:?} {sector} {}: {e}", o.kind));
+                same(
+                    &read_all(&u),
+                    &want,
+                    want.len(),
+                    &format!("{m:?} {sector} {}", o.kind),
+                );
             }
             if i == 0 && sector == 512 {
                 // The password's UTF-16 (non-ASCII) stretch, as libbde computes it
@@ -678,7 +911,10 @@ fn written_volumes_open_with_every_protector_kind_for_every_method_and_sector_si
                 let theirs = oracle_of("libbde", &enc, &o, dir.path());
                 same(&theirs, &want, want.len(), "non-ASCII password: libbde");
             }
-            let suspended = Spec { protectors: vec![P::ClearKey], ..Spec::new(m, sector) };
+            let suspended = Spec {
+                protectors: vec![P::ClearKey],
+                ..Spec::new(m, sector)
+            };
             let mut oracles = vec!["dissect"];
             if sector == 512 {
                 oracles.push("dislocker");
@@ -693,7 +929,9 @@ fn a_volume_with_two_recovery_passwords_opens_with_either_and_a_windows11_bek() 
     let dir = tempfile::tempdir().unwrap();
     let plain = plain_ntfs(dir.path(), 4, 512);
     let (a, b) = (P::recovery_password(100), P::recovery_password(200));
-    let P::StartupKey { id, key } = P::startup_key(3) else { unreachable!() };
+    let P::StartupKey { id, key } = P::startup_key(3) else {
+        unreachable!()
+    };
     let mut spec = Spec::new(W::XtsAes128, 512);
     spec.protectors = vec![a.clone(), b.clone(), P::StartupKey { id, key }];
     let enc = dir.path().join("two.img");
@@ -706,7 +944,8 @@ fn a_volume_with_two_recovery_passwords_opens_with_either_and_a_windows11_bek() 
         same(&read_all(&u), &want, want.len(), "either recovery password");
     }
     // The second given of two recovery passwords, the first being another volume's.
-    let (P::RecoveryPassword(ra), P::RecoveryPassword(other)) = (&a, &P::recovery_password(999)) else {
+    let (P::RecoveryPassword(ra), P::RecoveryPassword(other)) = (&a, &P::recovery_password(999))
+    else {
         unreachable!()
     };
     let mut keys = Keys::new();
@@ -721,7 +960,13 @@ fn a_volume_with_two_recovery_passwords_opens_with_either_and_a_windows11_bek() 
     keys.add_startup_key_file(&bek).unwrap();
     let u = bl::unlock(open(&enc), &keys).unwrap();
     same(&read_all(&u), &want, want.len(), "Windows 11 .BEK");
-    let (ok, so, se) = run(Command::new("dislocker-file").arg("-r").arg("-V").arg(&enc).arg("-f").arg(&bek).arg(dir.path().join("d.img")));
+    let (ok, so, se) = run(Command::new("dislocker-file")
+        .arg("-r")
+        .arg("-V")
+        .arg(&enc)
+        .arg("-f")
+        .arg(&bek)
+        .arg(dir.path().join("d.img")));
     assert!(ok, "dislocker with the longer .BEK: {so}{se}");
 }
 
@@ -729,10 +974,19 @@ fn a_volume_with_two_recovery_passwords_opens_with_either_and_a_windows11_bek() 
 fn a_bitlocker_to_go_fat_volume_is_recognised_and_read() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("fat.img");
-    std::fs::File::create(&plain).unwrap().set_len(16 << 20).unwrap();
-    let (ok, so, se) = run(Command::new("mkfs.vfat").args(["-F", "16", "-n", "STICK"]).arg(&plain));
+    std::fs::File::create(&plain)
+        .unwrap()
+        .set_len(16 << 20)
+        .unwrap();
+    let (ok, so, se) = run(Command::new("mkfs.vfat")
+        .args(["-F", "16", "-n", "STICK"])
+        .arg(&plain));
     assert!(ok, "mkfs.vfat (dosfstools): {so}{se}");
-    let spec = Spec { to_go: true, ..Spec::new(W::AesCbc128, 512) }.protect(P::Password(PASSWORD.into()));
+    let spec = Spec {
+        to_go: true,
+        ..Spec::new(W::AesCbc128, 512)
+    }
+    .protect(P::Password(PASSWORD.into()));
     let enc = dir.path().join("togo.img");
     let w = writer::encrypt_file(&plain, &enc, &spec).unwrap();
     let info = bl::probe(&*open(&enc)).unwrap().unwrap();
@@ -742,7 +996,12 @@ fn a_bitlocker_to_go_fat_volume_is_recognised_and_read() {
     let u = bl::unlock(open(&enc), &keys).unwrap();
     let want = expected(&plain, &w);
     same(&read_all(&u), &want, want.len(), "To Go: ours");
-    same(&dislocker(&enc, &[&format!("-u{PASSWORD}")], dir.path()), &want, want.len(), "To Go: dislocker");
+    same(
+        &dislocker(&enc, &[&format!("-u{PASSWORD}")], dir.path()),
+        &want,
+        want.len(),
+        "To Go: dislocker",
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -752,7 +1011,10 @@ fn a_bitlocker_to_go_fat_volume_is_recognised_and_read() {
 fn small_volume(protectors: Vec<P>) -> (tempfile::TempDir, Vec<u8>, Vec<u8>, writer::Written) {
     let dir = tempfile::tempdir().unwrap();
     let plain = plain_ntfs(dir.path(), 4, 512);
-    let spec = Spec { protectors, ..Spec::new(W::XtsAes128, 512) };
+    let spec = Spec {
+        protectors,
+        ..Spec::new(W::XtsAes128, 512)
+    };
     let enc = dir.path().join("v.img");
     let w = writer::encrypt_file(&plain, &enc, &spec).unwrap();
     let bytes = std::fs::read(&enc).unwrap();
@@ -789,13 +1051,22 @@ fn each_damaged_metadata_copy_is_passed_over_for_the_next_and_all_damaged_is_an_
     // All three: an error naming each copy.
     b[m[2]] = b'X';
     let e = bl::unlock(mem(&b), &keys).unwrap_err();
-    let BitLockerError::Metadata { problems, .. } = &e else { panic!("{e}") };
-    assert_eq!(problems.iter().map(|p| p.copy).collect::<Vec<_>>(), [1, 2, 3], "{e}");
+    let BitLockerError::Metadata { problems, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(
+        problems.iter().map(|p| p.copy).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "{e}"
+    );
     let text = e.to_string();
     for what in ["CRC32", "sealed SHA-256", "signature"] {
         assert!(text.contains(what), "{text}");
     }
-    assert!(matches!(bl::probe(&*mem(&b)), Ok(Some(_))), "probe still reads copy 2");
+    assert!(
+        matches!(bl::probe(&*mem(&b)), Ok(Some(_))),
+        "probe still reads copy 2"
+    );
     // A third copy that lies past the end (as in an image cut short): the first is used.
     let mut b = bytes.clone();
     b[192..200].copy_from_slice(&(bytes.len() as u64 + 4096).to_le_bytes());
@@ -808,26 +1079,42 @@ fn each_damaged_metadata_copy_is_passed_over_for_the_next_and_all_damaged_is_an_
 fn wrong_keys_of_each_kind_and_missing_keys_are_refused_by_name() {
     let rp = P::recovery_password(5);
     let sk = P::startup_key(5);
-    let (dir, bytes, _, _) = small_volume(vec![rp.clone(), P::Password(PASSWORD.into()), sk.clone()]);
+    let (dir, bytes, _, _) =
+        small_volume(vec![rp.clone(), P::Password(PASSWORD.into()), sk.clone()]);
     let wrong = |keys: &Keys| bl::unlock(mem(&bytes), keys).unwrap_err();
     let mut k = Keys::new();
     k.add_password("password12!#");
-    assert!(matches!(wrong(&k), BitLockerError::WrongKey { why: bl::WrongKeyWhy::NoProtectorOpens, .. }));
+    assert!(matches!(
+        wrong(&k),
+        BitLockerError::WrongKey {
+            why: bl::WrongKeyWhy::NoProtectorOpens,
+            ..
+        }
+    ));
     let mut k = Keys::new();
-    let P::RecoveryPassword(other) = P::recovery_password(6) else { unreachable!() };
+    let P::RecoveryPassword(other) = P::recovery_password(6) else {
+        unreachable!()
+    };
     k.add_recovery_password(&other).unwrap();
     let e = wrong(&k);
     assert!(matches!(e, BitLockerError::WrongKey { .. }), "{e}");
     assert!(e.to_string().contains("wrong key or damaged volume"), "{e}");
     // A .BEK with the right ID and another key; one with another ID.
-    let P::StartupKey { id, .. } = sk else { unreachable!() };
+    let P::StartupKey { id, .. } = sk else {
+        unreachable!()
+    };
     let mut k = Keys::new();
     k.add_startup_key(StartupKey::parse("x.bek", &writer::bek_file(&id, &[1; 32], false)).unwrap());
     assert!(matches!(wrong(&k), BitLockerError::WrongKey { .. }));
     let mut k = Keys::new();
-    k.add_startup_key(StartupKey::parse("y.bek", &writer::bek_file(&[9; 16], &[1; 32], false)).unwrap());
+    k.add_startup_key(
+        StartupKey::parse("y.bek", &writer::bek_file(&[9; 16], &[1; 32], false)).unwrap(),
+    );
     let e = wrong(&k);
-    assert!(matches!(e, BitLockerError::NoMatchingProtector { .. }), "{e}");
+    assert!(
+        matches!(e, BitLockerError::NoMatchingProtector { .. }),
+        "{e}"
+    );
     // Not a key file at all.
     let junk = dir.path().join("notes.BEK");
     std::fs::write(&junk, b"not a key").unwrap();
@@ -844,10 +1131,15 @@ fn wrong_keys_of_each_kind_and_missing_keys_are_refused_by_name() {
     // A TPM-protected volume: the key is in the old machine's chip; the recovery key's ID.
     let (_d, tpm, _, w) = small_volume(vec![P::Tpm, P::recovery_password(8)]);
     let e = bl::unlock(mem(&tpm), &Keys::new()).unwrap_err();
-    let BitLockerError::TpmOnly { recovery_ids, .. } = &e else { panic!("{e}") };
+    let BitLockerError::TpmOnly { recovery_ids, .. } = &e else {
+        panic!("{e}")
+    };
     assert_eq!(recovery_ids[0].0, w.protector_ids[1]);
     let text = e.to_string();
-    assert!(text.contains("TPM chip") && text.contains(&recovery_ids[0].short_id()), "{text}");
+    assert!(
+        text.contains("TPM chip") && text.contains(&recovery_ids[0].short_id()),
+        "{text}"
+    );
     let info = bl::probe(&*mem(&tpm)).unwrap().unwrap();
     assert_eq!(info.protectors[0].kind, ProtectorKind::Tpm);
 }
@@ -857,7 +1149,9 @@ fn a_key_that_opens_something_other_than_a_file_system_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     // A plain image that is not a file system: what it decrypts to is refused.
     let plain = dir.path().join("noise.img");
-    let noise: Vec<u8> = (0..4u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..4u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(&plain, &noise).unwrap();
     let spec = Spec::new(W::AesCbc256, 512).protect(P::Password(PASSWORD.into()));
     let enc = dir.path().join("noise.enc");
@@ -865,7 +1159,16 @@ fn a_key_that_opens_something_other_than_a_file_system_is_refused() {
     let mut keys = Keys::new();
     keys.add_password(PASSWORD);
     let e = bl::unlock(open(&enc), &keys).unwrap_err();
-    assert!(matches!(e, BitLockerError::WrongKey { why: bl::WrongKeyWhy::NotAFileSystem, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            BitLockerError::WrongKey {
+                why: bl::WrongKeyWhy::NotAFileSystem,
+                ..
+            }
+        ),
+        "{e}"
+    );
     // NTFS whose $MFT record 0 is not FILE (and not blank): refused too.
     let ntfs = plain_ntfs(dir.path(), 4, 512);
     let mut img = std::fs::read(&ntfs).unwrap();
@@ -874,7 +1177,16 @@ fn a_key_that_opens_something_other_than_a_file_system_is_refused() {
     std::fs::write(&plain, &img).unwrap();
     writer::encrypt_file(&plain, &enc, &spec).unwrap();
     let e = bl::unlock(open(&enc), &keys).unwrap_err();
-    assert!(matches!(e, BitLockerError::WrongKey { why: bl::WrongKeyWhy::NoMft, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            BitLockerError::WrongKey {
+                why: bl::WrongKeyWhy::NoMft,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 /// splitmix64, for reproducible damage.
@@ -909,8 +1221,21 @@ fn absurd_sizes_offsets_and_counts_give_errors_never_panics() {
         }
     }
     let copy_fields: &[(usize, usize)] = &[
-        (8, 2), (10, 2), (12, 2), (16, 8), (24, 4), (28, 4), (32, 8), (56, 8),
-        (64, 4), (72, 4), (76, 4), (100, 2), (112, 2), (114, 2), (116, 2),
+        (8, 2),
+        (10, 2),
+        (12, 2),
+        (16, 8),
+        (24, 4),
+        (28, 4),
+        (32, 8),
+        (56, 8),
+        (64, 4),
+        (72, 4),
+        (76, 4),
+        (100, 2),
+        (112, 2),
+        (114, 2),
+        (116, 2),
     ];
     for &(at, len) in copy_fields {
         for v in [0u64, 1, 3, 8, 0xffff, 0x7fff_ffff, u64::MAX] {
@@ -951,8 +1276,12 @@ fn absurd_sizes_offsets_and_counts_give_errors_never_panics() {
 
 #[test]
 fn no_key_appears_in_any_debug_display_or_error() {
-    let P::RecoveryPassword(rp) = P::recovery_password(77) else { unreachable!() };
-    let P::StartupKey { id, key } = P::startup_key(77) else { unreachable!() };
+    let P::RecoveryPassword(rp) = P::recovery_password(77) else {
+        unreachable!()
+    };
+    let P::StartupKey { id, key } = P::startup_key(77) else {
+        unreachable!()
+    };
     let pw = "Correct Horse 77";
     let protectors = vec![
         P::RecoveryPassword(rp.clone()),
@@ -968,7 +1297,11 @@ fn no_key_appears_in_any_debug_display_or_error() {
     keys.add_password(pw);
     keys.add_startup_key_file(&bek).unwrap();
     let u = bl::unlock(mem(&bytes), &keys).unwrap();
-    out += &format!("{keys:?} {u:?} {:?} {:?}", u.info(), StartupKey::from_file(&bek).unwrap());
+    out += &format!(
+        "{keys:?} {u:?} {:?} {:?}",
+        u.info(),
+        StartupKey::from_file(&bek).unwrap()
+    );
     // Every error a key can cause.
     let mut wrong = Keys::new();
     wrong.add_password(&format!("{pw}x"));
@@ -978,7 +1311,11 @@ fn no_key_appears_in_any_debug_display_or_error() {
     ] {
         out += &format!("{e} {e:?}");
     }
-    for typo in [rp.replacen('1', "2", 1), rp[..20].to_string(), format!("{rp}-123456")] {
+    for typo in [
+        rp.replacen('1', "2", 1),
+        rp[..20].to_string(),
+        format!("{rp}-123456"),
+    ] {
         if let Err(e) = Keys::new().add_recovery_password(&typo) {
             out += &format!("{e} {e:?}");
         }
@@ -989,9 +1326,18 @@ fn no_key_appears_in_any_debug_display_or_error() {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let lower = out.to_lowercase();
     let mut secrets: Vec<String> = rp.split('-').map(String::from).collect();
-    secrets.extend([pw.to_lowercase(), hex(&key), hex(&w.fvek), hex(&w.fvek[..8]), hex(&key[..8])]);
+    secrets.extend([
+        pw.to_lowercase(),
+        hex(&key),
+        hex(&w.fvek),
+        hex(&w.fvek[..8]),
+        hex(&key[..8]),
+    ]);
     for s in &secrets {
         assert!(!lower.contains(s.as_str()), "a secret shows in: {out}");
     }
-    assert!(!out.contains(&format!("{:?}", &key[..4])), "raw key bytes show in: {out}");
+    assert!(
+        !out.contains(&format!("{:?}", &key[..4])),
+        "raw key bytes show in: {out}"
+    );
 }

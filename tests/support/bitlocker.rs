@@ -81,7 +81,10 @@ pub enum Protector {
     RecoveryPassword(String),
     Password(String),
     /// A startup/recovery key file: its ID and 256-bit key.
-    StartupKey { id: [u8; 16], key: [u8; 32] },
+    StartupKey {
+        id: [u8; 16],
+        key: [u8; 32],
+    },
     /// Protection suspended.
     ClearKey,
     /// A TPM protector (its blob is random: nothing off the machine opens it).
@@ -93,7 +96,7 @@ impl Protector {
     pub fn recovery_password(seed: u64) -> Protector {
         let mut r = Rng(seed ^ 0x5eed);
         let groups: Vec<String> = (0..8)
-            .map(|_| format!("{:06}", (r.next() as u32 & 0xffff) * 11))
+            .map(|_| format!("{:06}", (r.draw() as u32 & 0xffff) * 11))
             .collect();
         Protector::RecoveryPassword(groups.join("-"))
     }
@@ -174,7 +177,10 @@ pub fn encrypt_file(plain: &Path, out: &Path, spec: &Spec) -> io::Result<Written
     let input = File::open(plain)?;
     let size = input.metadata()?.len();
     let s = u64::from(spec.sector);
-    assert!(size % s == 0 && size >= 512 << 10, "a volume of whole sectors, 512 KiB or more");
+    assert!(
+        size % s == 0 && size >= 512 << 10,
+        "a volume of whole sectors, 512 KiB or more"
+    );
     let free = spec
         .free
         .clone()
@@ -182,7 +188,7 @@ pub fn encrypt_file(plain: &Path, out: &Path, spec: &Spec) -> io::Result<Written
     let areas = place(free, s);
     let mut r = Rng(spec.seed);
     let volume_id: [u8; 16] = r.bytes();
-    let fvek: Vec<u8> = (0..spec.method.key_len()).map(|_| r.next() as u8).collect();
+    let fvek: Vec<u8> = (0..spec.method.key_len()).map(|_| r.draw() as u8).collect();
     let vmk: [u8; 32] = r.bytes();
     let cipher = SectorCipher::new(spec.method, &fvek);
 
@@ -241,7 +247,10 @@ struct Areas {
 fn place(free: Range<u64>, s: u64) -> Areas {
     let align = METADATA_AREA.max(s);
     let step = (free.end - free.start) / 4 / align * align;
-    assert!(step >= align, "the free range is too small for BitLocker's areas");
+    assert!(
+        step >= align,
+        "the free range is too small for BitLocker's areas"
+    );
     let start = free.start.div_ceil(align) * align;
     let area = |k: u64| start + k * step..start + k * step + METADATA_AREA;
     let reloc = start + 3 * step;
@@ -257,7 +266,11 @@ fn volume_header(boot: &[u8], spec: &Spec, areas: &Areas) -> Vec<u8> {
     h[..3].copy_from_slice(&[0xeb, 0x58, 0x90]);
     h[3..11].copy_from_slice(if spec.to_go { b"MSWIN4.1" } else { b"-FVE-FS-" });
     h[11..13].copy_from_slice(&(spec.sector as u16).to_le_bytes());
-    h[13] = if boot[13].is_power_of_two() { boot[13] } else { 8 };
+    h[13] = if boot[13].is_power_of_two() {
+        boot[13]
+    } else {
+        8
+    };
     h[21] = 0xf8;
     h[24..32].copy_from_slice(&boot[24..32]);
     let at = if spec.to_go { 424 } else { 160 };
@@ -353,7 +366,7 @@ impl MetadataWriter<'_> {
                 (0x0000, 3, props)
             }
             Protector::Tpm => {
-                let blob: Vec<u8> = (0..64).map(|_| self.r.next() as u8).collect();
+                let blob: Vec<u8> = (0..64).map(|_| self.r.draw() as u8).collect();
                 let mut props = entry(0, 6, &[&0x0800_0000u32.to_le_bytes()[..], &blob].concat());
                 let junk: [u8; 32] = self.r.bytes();
                 props.extend(self.seal(&junk, 0x2003, &vmk));
@@ -435,7 +448,10 @@ fn key_entry(method: u16, key: &[u8]) -> Vec<u8> {
 }
 
 fn utf16z(s: &str) -> Vec<u8> {
-    s.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect()
+    s.encode_utf16()
+        .chain([0])
+        .flat_map(u16::to_le_bytes)
+        .collect()
 }
 
 /// A `.BEK` file for a startup key. `windows11`: with the description entry beside the key
@@ -500,6 +516,7 @@ fn stretch(hash: &[u8; 32], salt: &[u8; 16]) -> [u8; 32] {
     b[0][..32].try_into().expect("32 bytes")
 }
 
+#[allow(clippy::large_enum_variant)] // one or two per volume written
 enum Aes {
     A128(Aes128),
     A256(Aes256),
@@ -534,12 +551,16 @@ impl SectorCipher {
         match method {
             Method::AesCbc128 => SectorCipher::Cbc(half(&key[..16]), Aes::new(&key[..16]), None),
             Method::AesCbc256 => SectorCipher::Cbc(half(&key[..32]), Aes::new(&key[..32]), None),
-            Method::AesCbc128Diffuser => {
-                SectorCipher::Cbc(half(&key[..16]), Aes::new(&key[..16]), Some(Aes::new(&key[32..48])))
-            }
-            Method::AesCbc256Diffuser => {
-                SectorCipher::Cbc(half(&key[..32]), Aes::new(&key[..32]), Some(Aes::new(&key[32..64])))
-            }
+            Method::AesCbc128Diffuser => SectorCipher::Cbc(
+                half(&key[..16]),
+                Aes::new(&key[..16]),
+                Some(Aes::new(&key[32..48])),
+            ),
+            Method::AesCbc256Diffuser => SectorCipher::Cbc(
+                half(&key[..32]),
+                Aes::new(&key[..32]),
+                Some(Aes::new(&key[32..64])),
+            ),
             Method::XtsAes128 => SectorCipher::Xts128(xts_mode::Xts128::new(
                 Aes128::new_from_slice(&key[..16]).expect("key"),
                 Aes128::new_from_slice(&key[16..32]).expect("key"),
@@ -620,7 +641,7 @@ fn diffuse(sector: &mut [u8], key: &[u8]) {
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -629,6 +650,6 @@ impl Rng {
     }
 
     pub fn bytes<const N: usize>(&mut self) -> [u8; N] {
-        std::array::from_fn(|_| self.next() as u8)
+        std::array::from_fn(|_| self.draw() as u8)
     }
 }

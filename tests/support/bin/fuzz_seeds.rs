@@ -274,10 +274,18 @@ fn bitlocker(dir: &Path) {
     let mut bek = vec![0u8];
     bek.extend(bek_file(&[7; 16], &[9; 32], true));
     put(dir, "bitlocker", "bek", &bek);
-    for (i, text) in ["284867-596541-514998-422114-660297-261613-215424-199408", "284867-5965"]
-        .iter()
-        .enumerate()
+    for (i, text) in [
+        "284867-596541-514998-422114-660297-261613-215424-199408",
+        "284867-5965",
+    ]
+    .iter()
+    .enumerate()
     {
-        put(dir, "bitlocker", &format!("recovery-{i}"), &[&[1u8][..], text.as_bytes()].concat());
+        put(
+            dir,
+            "bitlocker",
+            &format!("recovery-{i}"),
+            &[&[1u8][..], text.as_bytes()].concat(),
+        );
     }
 }

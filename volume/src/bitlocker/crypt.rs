@@ -63,8 +63,14 @@ const STRETCH_ROUNDS: u64 = 1 << 20;
 /// when the CPU has it): a hasher per round would cost more than the hashing.
 pub fn stretch(initial: &[u8; 32], salt: &[u8; 16]) -> Key32 {
     const IV: [u32; 8] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c,
-        0x1f83_d9ab, 0x5be0_cd19,
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
     ];
     // Block 1: last hash, initial hash. Block 2: salt, round, 0x80, zeros, length in bits.
     let mut blocks = Blocks([GenericArray::from([0u8; 64]); 2]);
@@ -97,8 +103,10 @@ impl Drop for Blocks {
     }
 }
 
-/// AES with a 128- or 256-bit key.
+/// AES with a 128- or 256-bit key. One or two per volume, so the size of the larger
+/// variant costs nothing worth a box.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)]
 enum Aes {
     A128(Aes128),
     A256(Aes256),
@@ -209,7 +217,11 @@ impl SectorCipher {
     /// Whether `candidate` is the key in use (compared in full, in constant time).
     pub fn is_key(&self, candidate: &[u8]) -> bool {
         candidate.len() == self.used.len()
-            && candidate.iter().zip(self.used.iter()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
+            && candidate
+                .iter()
+                .zip(self.used.iter())
+                .fold(0u8, |d, (a, b)| d | (a ^ b))
+                == 0
     }
 
     /// Decrypts the whole sectors of `data` in place; the first lies at byte `offset` of the
@@ -234,8 +246,12 @@ impl SectorCipher {
         let iv = GenericArray::from(iv);
         let blocks = as_blocks(sector);
         match &self.fvek {
-            Aes::A128(c) => cbc::Decryptor::inner_iv_init(c.clone(), &iv).decrypt_blocks_mut(blocks),
-            Aes::A256(c) => cbc::Decryptor::inner_iv_init(c.clone(), &iv).decrypt_blocks_mut(blocks),
+            Aes::A128(c) => {
+                cbc::Decryptor::inner_iv_init(c.clone(), &iv).decrypt_blocks_mut(blocks)
+            }
+            Aes::A256(c) => {
+                cbc::Decryptor::inner_iv_init(c.clone(), &iv).decrypt_blocks_mut(blocks)
+            }
         }
     }
 

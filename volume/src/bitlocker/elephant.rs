@@ -26,7 +26,8 @@ pub fn decrypt(sector: &mut [u8], sector_key: &[u8; 32]) {
     }
     for _ in 0..A_CYCLES {
         for i in 0..n {
-            d[i] = d[i].wrapping_add(d[(i + n - 2) & m] ^ d[(i + n - 5) & m].rotate_left(RA[i % 4]));
+            d[i] =
+                d[i].wrapping_add(d[(i + n - 2) & m] ^ d[(i + n - 5) & m].rotate_left(RA[i % 4]));
         }
     }
     for (i, (w, b)) in d.iter().zip(sector.chunks_exact_mut(4)).enumerate() {
@@ -56,7 +57,8 @@ mod tests {
             .collect();
         for _ in 0..A_CYCLES {
             for i in (0..n).rev() {
-                d[i] = d[i].wrapping_sub(d[(i + n - 2) % n] ^ d[(i + n - 5) % n].rotate_left(RA[i % 4]));
+                d[i] = d[i]
+                    .wrapping_sub(d[(i + n - 2) % n] ^ d[(i + n - 5) % n].rotate_left(RA[i % 4]));
             }
         }
         for _ in 0..B_CYCLES {
@@ -82,7 +84,10 @@ mod tests {
             assert_eq!(s, plain);
             decrypt(&mut flipped, &key);
             let changed = flipped.iter().zip(&plain).filter(|(a, b)| a != b).count();
-            assert!(changed > size / 2, "one flipped bit changes most of the sector");
+            assert!(
+                changed > size / 2,
+                "one flipped bit changes most of the sector"
+            );
         }
     }
 }

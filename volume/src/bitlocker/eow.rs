@@ -42,7 +42,8 @@ impl Eow {
                 Ok(mut e) => {
                     // Both copies' areas read as zeros, whichever is used.
                     let len = e.reserved[0].end - e.reserved[0].start;
-                    e.reserved.extend(offsets.iter().map(|&o| o..o.saturating_add(len)));
+                    e.reserved
+                        .extend(offsets.iter().map(|&o| o..o.saturating_add(len)));
                     return Ok(e);
                 }
                 Err(w) => why = format!("EOW information at offset {at}: {w}"),
@@ -100,13 +101,14 @@ fn read_info(src: &dyn BlockSource, at: u64, sector: u64) -> Result<Eow, String>
     let mut eow = Eow {
         chunk,
         regions: Vec::new(),
-        reserved: vec![at..at + round(size as u64)],
+        reserved: std::iter::once(at..at + round(size as u64)).collect(),
     };
     for i in (header..size.saturating_sub(7)).step_by(8) {
         let off = u64_at(&b, i).unwrap_or(0);
         let (region, bitmap_len, log_at) = read_bitmap(src, off)?;
         eow.reserved.push(off..off + bitmap_len / sector * sector);
-        eow.reserved.push(log_at..log_at + log_size / sector * sector);
+        eow.reserved
+            .push(log_at..log_at + log_size / sector * sector);
         eow.regions.push(region);
     }
     Ok(eow)
@@ -118,13 +120,17 @@ fn read_bitmap(src: &dyn BlockSource, at: u64) -> Result<(Region, u64, u64), Str
     let size = u32_at(&head, 12).unwrap_or(0) as usize;
     let header = usize::from(u16_at(&head, 10).unwrap_or(0));
     if &head[..10] != BITMAP_SIGNATURE || !(60..=BITMAP_MAX).contains(&size) || header < 60 {
-        return Err(format!("EOW bitmap at offset {at}: no signature or a bad size"));
+        return Err(format!(
+            "EOW bitmap at offset {at}: no signature or a bad size"
+        ));
     }
     let b = read_bytes(src, at, size)?;
     let first = u32_at(&b, 44).unwrap_or(0) as usize;
     let covered = b.get(..first).filter(|_| first >= header);
     if covered.is_none_or(|c| crc_without(c, 56) != u32_at(&b, 56).unwrap_or(0)) {
-        return Err(format!("EOW bitmap at offset {at}: its CRC32 does not match"));
+        return Err(format!(
+            "EOW bitmap at offset {at}: its CRC32 does not match"
+        ));
     }
     let start = u64_at(&b, 20).unwrap_or(0);
     let len = u64_at(&b, 28).unwrap_or(0);

@@ -39,7 +39,10 @@ pub enum BitLockerError {
     },
     /// Locked by the machine's TPM, and no key was given.
     #[error("{name}: BitLocker-locked by the TPM: the key lives in the old machine's TPM chip; give the recovery key (48 digits), found in the Microsoft account, Entra ID or Active Directory, with its key ID {}", Ids(.recovery_ids))]
-    TpmOnly { name: String, recovery_ids: Vec<Guid> },
+    TpmOnly {
+        name: String,
+        recovery_ids: Vec<Guid>,
+    },
     /// None of the keys given is of a kind the volume has a protector for.
     #[error("{name}: none of the keys given fits this volume's protectors: {}", ProtectorList(.protectors))]
     NoMatchingProtector {

@@ -74,7 +74,9 @@ pub fn parse(boot: &[u8]) -> Option<Result<VolumeHeader, HeaderError>> {
     }
     Some(geometry(boot).map(|(sector_size, cluster_size)| {
         let offsets = |at: usize, n: usize| -> Vec<u64> {
-            (0..n).filter_map(|i| u64_at(boot, at + 16 + 8 * i)).collect()
+            (0..n)
+                .filter_map(|i| u64_at(boot, at + 16 + 8 * i))
+                .collect()
         };
         let (flavour, metadata, eow) = match (eow, plain) {
             (Some(at), _) => {

@@ -230,9 +230,7 @@ impl Info {
         let used_space_only = header.eow.is_some();
         let version = match m.version {
             1 => Version::Vista,
-            _ if used_space_only
-                || matches!(method, Method::XtsAes128 | Method::XtsAes256) =>
-            {
+            _ if used_space_only || matches!(method, Method::XtsAes128 | Method::XtsAes256) => {
                 Version::Windows10
             }
             _ => Version::Windows7,
@@ -293,7 +291,9 @@ fn protector(e: &Entry<'_>) -> Option<Protector> {
     Some(Protector {
         kind: Protector::kind_of_entry(e)?,
         id,
-        name: e.property(VMK_FIELDS, entry::VALUE_UNICODE).map(|s| s.text()),
+        name: e
+            .property(VMK_FIELDS, entry::VALUE_UNICODE)
+            .map(|s| s.text()),
     })
 }
 

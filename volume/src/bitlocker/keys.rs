@@ -95,7 +95,10 @@ fn groups(text: &str) -> Result<Vec<Zeroizing<String>>, RecoveryPasswordError> {
         return Err(RecoveryPasswordError::NotDigits);
     }
     if text.contains('-') {
-        let gs: Vec<_> = text.split('-').map(|g| Zeroizing::new(g.to_string())).collect();
+        let gs: Vec<_> = text
+            .split('-')
+            .map(|g| Zeroizing::new(g.to_string()))
+            .collect();
         // "123456-" while typing: the empty last group is the one being typed.
         for (i, g) in gs.iter().enumerate() {
             if g.is_empty() && i + 1 < gs.len() {
@@ -304,10 +307,16 @@ mod tests {
     fn a_bad_group_is_named_by_its_number() {
         use RecoveryPasswordError::*;
         let bad3 = GOOD.replace("514998", "514999");
-        assert_eq!(RecoveryPassword::parse(&bad3).unwrap_err(), NotMultipleOf11 { group: 3 });
+        assert_eq!(
+            RecoveryPassword::parse(&bad3).unwrap_err(),
+            NotMultipleOf11 { group: 3 }
+        );
         // 720907 = 11 * 65537: divides by 11 but is too large.
         let big8 = GOOD.replace("199408", "720907");
-        assert_eq!(RecoveryPassword::parse(&big8).unwrap_err(), TooLarge { group: 8 });
+        assert_eq!(
+            RecoveryPassword::parse(&big8).unwrap_err(),
+            TooLarge { group: 8 }
+        );
         assert_eq!(RecoveryPassword::parse("12a").unwrap_err(), NotDigits);
         assert_eq!(
             RecoveryPassword::parse(&GOOD[..19]).unwrap_err(),
@@ -335,7 +344,10 @@ mod tests {
             RecoveryPassword::parse(&big8).unwrap_err(),
         ] {
             let text = format!("{e} {e:?}");
-            assert!(!text.contains("514999") && !text.contains("720907"), "{text}");
+            assert!(
+                !text.contains("514999") && !text.contains("720907"),
+                "{text}"
+            );
         }
     }
 
@@ -345,6 +357,9 @@ mod tests {
         k.add_recovery_password(GOOD).unwrap();
         k.add_password("password12!@");
         let text = format!("{k:?} {:?} {:?}", k.recovery[0], k.passwords[0]);
-        assert!(!text.contains("password12") && !text.contains("284867"), "{text}");
+        assert!(
+            !text.contains("password12") && !text.contains("284867"),
+            "{text}"
+        );
     }
 }

@@ -106,23 +106,43 @@ impl Layout {
         let s = self.sector;
         if at < self.vista_plain {
             if at == 0 {
-                return Run { at, len: s, from: Source::VistaBoot };
+                return Run {
+                    at,
+                    len: s,
+                    from: Source::VistaBoot,
+                };
             }
             let len = end.min(self.vista_plain) - at;
-            return Run { at, len, from: Source::Plain(at) };
+            return Run {
+                at,
+                len,
+                from: Source::Plain(at),
+            };
         }
         if let Some((n, store)) = self.relocated.filter(|(n, _)| at < *n) {
             let to = end.min(n);
             let (enc, len) = self.class(store + at, to - at);
-            return Run { at, len, from: disk(enc, store + at) };
+            return Run {
+                at,
+                len,
+                from: disk(enc, store + at),
+            };
         }
         let z = self.zeros.iter().find(|z| z.end > at);
         if let Some(z) = z.filter(|z| z.start <= at) {
-            return Run { at, len: end.min(z.end) - at, from: Source::Zeros };
+            return Run {
+                at,
+                len: end.min(z.end) - at,
+                from: Source::Zeros,
+            };
         }
         let to = z.map_or(end, |z| end.min(z.start));
         let (enc, len) = self.class(at, to - at);
-        Run { at, len, from: disk(enc, at) }
+        Run {
+            at,
+            len,
+            from: disk(enc, at),
+        }
     }
 
     /// Whether the disk bytes at `at` are encrypted, and for how many of the next `max`
@@ -170,22 +190,62 @@ mod tests {
         assert_eq!(
             runs,
             vec![
-                Run { at: 0, len: 0x2000, from: Source::Encrypted(0x30000) },
-                Run { at: 0x2000, len: 0xe000, from: Source::Encrypted(0x2000) },
-                Run { at: 0x10000, len: 0x11000, from: Source::Zeros },
-                Run { at: 0x21000, len: 0xf000, from: Source::Encrypted(0x21000) },
-                Run { at: 0x30000, len: 0x2000, from: Source::Zeros },
-                Run { at: 0x32000, len: 0xe000, from: Source::Encrypted(0x32000) },
-                Run { at: 0x40000, len: 0x10000, from: Source::Plain(0x40000) },
+                Run {
+                    at: 0,
+                    len: 0x2000,
+                    from: Source::Encrypted(0x30000)
+                },
+                Run {
+                    at: 0x2000,
+                    len: 0xe000,
+                    from: Source::Encrypted(0x2000)
+                },
+                Run {
+                    at: 0x10000,
+                    len: 0x11000,
+                    from: Source::Zeros
+                },
+                Run {
+                    at: 0x21000,
+                    len: 0xf000,
+                    from: Source::Encrypted(0x21000)
+                },
+                Run {
+                    at: 0x30000,
+                    len: 0x2000,
+                    from: Source::Zeros
+                },
+                Run {
+                    at: 0x32000,
+                    len: 0xe000,
+                    from: Source::Encrypted(0x32000)
+                },
+                Run {
+                    at: 0x40000,
+                    len: 0x10000,
+                    from: Source::Plain(0x40000)
+                },
             ]
         );
         let vista = Layout::new(512, vec![], None, true, Encrypted::Everything);
         assert_eq!(
             vista.runs(0..0x2400),
             vec![
-                Run { at: 0, len: 512, from: Source::VistaBoot },
-                Run { at: 512, len: 0x1e00, from: Source::Plain(512) },
-                Run { at: 0x2000, len: 0x400, from: Source::Encrypted(0x2000) },
+                Run {
+                    at: 0,
+                    len: 512,
+                    from: Source::VistaBoot
+                },
+                Run {
+                    at: 512,
+                    len: 0x1e00,
+                    from: Source::Plain(512)
+                },
+                Run {
+                    at: 0x2000,
+                    len: 0x400,
+                    from: Source::Encrypted(0x2000)
+                },
             ]
         );
     }

@@ -220,8 +220,16 @@ fn parse(
         state: u16_at(b, 12).unwrap_or(0),
         next_state: u16_at(b, 14).unwrap_or(0),
         encrypted_size: if version == 1 { 0 } else { q(16) },
-        state_size: if version == 1 { 0 } else { u32_at(b, 24).unwrap_or(0) },
-        relocated_sectors: if version == 1 { 0 } else { u32_at(b, 28).unwrap_or(0) },
+        state_size: if version == 1 {
+            0
+        } else {
+            u32_at(b, 24).unwrap_or(0)
+        },
+        relocated_sectors: if version == 1 {
+            0
+        } else {
+            u32_at(b, 28).unwrap_or(0)
+        },
         copies: [q(32), q(40), q(48)],
         relocated_offset: q(56),
         volume_guid: ds[16..32].try_into().unwrap_or([0; 16]),

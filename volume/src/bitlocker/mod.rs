@@ -60,9 +60,8 @@ pub fn probe(src: &dyn BlockSource) -> Result<Option<Info>, BitLockerError> {
 /// Opens a BitLocker volume with `keys` (or its clear key, when protection is suspended).
 pub fn unlock(src: Source, keys: &Keys) -> Result<Unlocked, BitLockerError> {
     let name = src.name().to_string();
-    let vol = Volume::open(&*src)?.ok_or_else(|| BitLockerError::NotBitLocker {
-        name: name.clone(),
-    })?;
+    let vol =
+        Volume::open(&*src)?.ok_or_else(|| BitLockerError::NotBitLocker { name: name.clone() })?;
     let info = vol.info();
     let first = &vol.copies[0];
     let (m, cipher) = if first.method == 0 && first.state == STATE_DECRYPTED {
@@ -72,11 +71,18 @@ pub fn unlock(src: Source, keys: &Keys) -> Result<Unlocked, BitLockerError> {
         (m, Some(c))
     };
     let layout = unlock::layout(&*src, &vol, &m)?;
-    let vista_mirror = if m.version == 1 { m.relocated_offset } else { 0 };
+    let vista_mirror = if m.version == 1 {
+        m.relocated_offset
+    } else {
+        0
+    };
     let unlocked = Unlocked::new(src, layout, cipher, info, vista_mirror, m.copy + 1);
     unlocked.verify()?;
     Ok(unlocked)
 }
+
+/// A copy's protectors (their bytes) and the VMK a key opened from them, if any.
+type Tried = (Vec<u8>, Option<crypt::Key32>);
 
 /// The first copy whose protectors a key opens and whose sealed hash the VMK confirms,
 /// with the sector cipher from its FVEK. Copies whose protectors are the same bytes as one
@@ -88,14 +94,16 @@ fn open_with_keys(
     keys: &Keys,
 ) -> Result<(Metadata, crypt::SectorCipher), BitLockerError> {
     let mut problems = vol.problems.clone();
-    let mut tried: Vec<(Vec<u8>, Option<zeroize::Zeroizing<[u8; 32]>>)> = Vec::new();
+    let mut tried: Vec<Tried> = Vec::new();
     let mut key_error = None;
     for m in &vol.copies {
         let vmks = m.vmk_bytes();
         let vmk = match tried.iter().find(|(b, _)| *b == vmks) {
             Some((_, vmk)) => vmk.clone(),
             None => {
-                let vmk = unlock::find_vmk(name, m, info, keys).map_err(|e| key_error.get_or_insert(e).to_string()).ok();
+                let vmk = unlock::find_vmk(name, m, info, keys)
+                    .map_err(|e| key_error.get_or_insert(e).to_string())
+                    .ok();
                 tried.push((vmks, vmk.clone()));
                 vmk
             }

@@ -87,7 +87,11 @@ impl Unlocked {
         let mut boot = [0u8; 512];
         self.read_at(0, &mut boot)?;
         if &boot[3..11] != b"NTFS    " {
-            return if is_fat(&boot) { Ok(()) } else { Err(wrong(WrongKeyWhy::NotAFileSystem)) };
+            return if is_fat(&boot) {
+                Ok(())
+            } else {
+                Err(wrong(WrongKeyWhy::NotAFileSystem))
+            };
         }
         let (Some(mft), Some(mirror)) = (mft_offset(&boot, 48), mft_offset(&boot, 56)) else {
             return Err(wrong(WrongKeyWhy::NoMft));
@@ -180,7 +184,10 @@ impl Unlocked {
                 let s = self.sector as u64;
                 let end = at + part.len() as u64;
                 for r in l {
-                    let (mut a, mut b) = (r.start.saturating_sub(disk) + at, r.end.saturating_sub(disk) + at);
+                    let (mut a, mut b) = (
+                        r.start.saturating_sub(disk) + at,
+                        r.end.saturating_sub(disk) + at,
+                    );
                     if whole {
                         (a, b) = (a / s * s, b.div_ceil(s) * s);
                     }

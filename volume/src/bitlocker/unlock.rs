@@ -57,12 +57,21 @@ impl Volume {
 }
 
 /// The VMK, from the first protector a key opens.
-pub(crate) fn find_vmk(name: &str, m: &Metadata, info: &Info, keys: &Keys) -> Result<Key32, BitLockerError> {
+pub(crate) fn find_vmk(
+    name: &str,
+    m: &Metadata,
+    info: &Info,
+    keys: &Keys,
+) -> Result<Key32, BitLockerError> {
     let vmks: Vec<(ProtectorKind, Entry<'_>)> = m
         .find(entry::ROLE_VMK, entry::VALUE_VMK)
         .filter_map(|e| Some((kind_of(&e)?, e)))
         .collect();
-    let of = |k: ProtectorKind| vmks.iter().filter(move |(kind, _)| *kind == k).map(|(_, e)| e);
+    let of = |k: ProtectorKind| {
+        vmks.iter()
+            .filter(move |(kind, _)| *kind == k)
+            .map(|(_, e)| e)
+    };
     let open = |e: &Entry<'_>, key: &[u8; 32]| {
         crypt::unseal_key32(key, &e.property(VMK_FIELDS, entry::VALUE_AES_CCM)?)
     };
@@ -85,8 +94,14 @@ pub(crate) fn find_vmk(name: &str, m: &Metadata, info: &Info, keys: &Keys) -> Re
         }
     }
     let stretched = [
-        (ProtectorKind::RecoveryPassword, keys.recovery.iter().map(|r| &r.hash).collect::<Vec<_>>()),
-        (ProtectorKind::Password, keys.passwords.iter().map(|p| &p.hash).collect()),
+        (
+            ProtectorKind::RecoveryPassword,
+            keys.recovery.iter().map(|r| &r.hash).collect::<Vec<_>>(),
+        ),
+        (
+            ProtectorKind::Password,
+            keys.passwords.iter().map(|p| &p.hash).collect(),
+        ),
     ];
     for (kind, hashes) in stretched {
         for e in of(kind) {
@@ -101,13 +116,25 @@ pub(crate) fn find_vmk(name: &str, m: &Metadata, info: &Info, keys: &Keys) -> Re
     }
     let name = name.to_string();
     Err(if fitting {
-        BitLockerError::WrongKey { name, why: WrongKeyWhy::NoProtectorOpens }
+        BitLockerError::WrongKey {
+            name,
+            why: WrongKeyWhy::NoProtectorOpens,
+        }
     } else if keys.is_empty() && info.protectors.iter().any(|p| p.kind.needs_tpm()) {
-        BitLockerError::TpmOnly { name, recovery_ids: info.recovery_ids() }
+        BitLockerError::TpmOnly {
+            name,
+            recovery_ids: info.recovery_ids(),
+        }
     } else if keys.is_empty() {
-        BitLockerError::NoKey { name, protectors: info.protectors.clone() }
+        BitLockerError::NoKey {
+            name,
+            protectors: info.protectors.clone(),
+        }
     } else {
-        BitLockerError::NoMatchingProtector { name, protectors: info.protectors.clone() }
+        BitLockerError::NoMatchingProtector {
+            name,
+            protectors: info.protectors.clone(),
+        }
     })
 }
 
@@ -140,7 +167,9 @@ pub(crate) fn open_copy(m: &Metadata, vmk: &[u8; 32]) -> Result<SectorCipher, Co
         // Vista's copies carry the record but it does not seal this hash; only Windows 7
         // and later are held to it.
         if !good && m.version >= 2 {
-            return Err(damaged("its authenticated check (the sealed SHA-256) fails"));
+            return Err(damaged(
+                "its authenticated check (the sealed SHA-256) fails",
+            ));
         }
     }
     let method = Method::from_code(m.method);
@@ -151,13 +180,18 @@ pub(crate) fn open_copy(m: &Metadata, vmk: &[u8; 32]) -> Result<SectorCipher, Co
         .find(entry::ROLE_FVEK, entry::VALUE_AES_CCM)
         .next()
         .ok_or(damaged("it has no volume key (FVEK) entry"))?;
-    let (_, key) = crypt::unseal(vmk, &fvek).ok_or(damaged("the VMK does not open its volume key"))?;
+    let (_, key) =
+        crypt::unseal(vmk, &fvek).ok_or(damaged("the VMK does not open its volume key"))?;
     SectorCipher::new(method, &key)
         .ok_or_else(|| CopyFailure::Damaged(format!("its volume key does not fit {method}")))
 }
 
 /// The map of the plain volume from a copy of the metadata.
-pub(crate) fn layout(src: &dyn BlockSource, v: &Volume, m: &Metadata) -> Result<Layout, BitLockerError> {
+pub(crate) fn layout(
+    src: &dyn BlockSource,
+    v: &Volume,
+    m: &Metadata,
+) -> Result<Layout, BitLockerError> {
     let h = &v.header;
     let s = u64::from(h.sector_size);
     let name = || src.name().to_string();
@@ -176,12 +210,14 @@ pub(crate) fn layout(src: &dyn BlockSource, v: &Volume, m: &Metadata) -> Result<
         }
     }
     let eow = match h.eow {
-        Some(offsets) => Some(Eow::read(src, offsets, s).map_err(|what| {
-            BitLockerError::Unsupported {
-                name: name(),
-                what: format!("encrypted on write, and its bitmaps cannot be read: {what}"),
-            }
-        })?),
+        Some(offsets) => {
+            Some(
+                Eow::read(src, offsets, s).map_err(|what| BitLockerError::Unsupported {
+                    name: name(),
+                    what: format!("encrypted on write, and its bitmaps cannot be read: {what}"),
+                })?,
+            )
+        }
         None => None,
     };
     if let Some(eow) = &eow {
@@ -198,7 +234,18 @@ pub(crate) fn layout(src: &dyn BlockSource, v: &Volume, m: &Metadata) -> Result<
             }
             Encrypted::Below(m.encrypted_size)
         }
-        (state, None) => return Err(BitLockerError::PartlyEncryptedUnknown { name: name(), state }),
+        (state, None) => {
+            return Err(BitLockerError::PartlyEncryptedUnknown {
+                name: name(),
+                state,
+            })
+        }
     };
-    Ok(Layout::new(s, zeros, relocated, h.flavour == Flavour::Vista, encrypted))
+    Ok(Layout::new(
+        s,
+        zeros,
+        relocated,
+        h.flavour == Flavour::Vista,
+        encrypted,
+    ))
 }
