@@ -181,10 +181,10 @@ pub fn encrypt_file(plain: &Path, out: &Path, spec: &Spec) -> io::Result<Written
         size % s == 0 && size >= 512 << 10,
         "a volume of whole sectors, 512 KiB or more"
     );
-    let free = spec
-        .free
-        .clone()
-        .unwrap_or(size - (1 << 20) - METADATA_AREA..size - METADATA_AREA);
+    let free = spec.free.clone().unwrap_or_else(|| {
+        let end = size.saturating_sub(METADATA_AREA);
+        end.saturating_sub(1 << 20)..end
+    });
     let areas = place(free, s);
     let mut r = Rng(spec.seed);
     let volume_id: [u8; 16] = r.bytes();

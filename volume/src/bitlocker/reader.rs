@@ -285,3 +285,108 @@ impl fmt::Debug for Unlocked {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bitlocker::info::{Guid, Method, State, Version};
+    use crate::bitlocker::layout::Encrypted;
+    use crate::block::MemSource;
+    use std::sync::Arc;
+
+    /// A source that has lost some bytes, as the rescue layer reports bad sectors: zeros
+    /// there and `Damaged` with the ranges that meet the read.
+    struct Lossy {
+        inner: MemSource,
+        lost: Vec<Range<u64>>,
+    }
+
+    impl BlockSource for Lossy {
+        fn size(&self) -> u64 {
+            self.inner.size()
+        }
+        fn name(&self) -> &str {
+            "lossy"
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+            self.inner.read_at(offset, buf)?;
+            let end = offset + buf.len() as u64;
+            let hit: Vec<Range<u64>> = self
+                .lost
+                .iter()
+                .map(|r| r.start.max(offset)..r.end.min(end))
+                .filter(|r| r.start < r.end)
+                .collect();
+            for r in &hit {
+                buf[(r.start - offset) as usize..(r.end - offset) as usize].fill(0);
+            }
+            if hit.is_empty() {
+                return Ok(());
+            }
+            Err(BlockError::Damaged {
+                name: "lossy".into(),
+                lost: hit,
+            })
+        }
+    }
+
+    fn unlocked(lost: Vec<Range<u64>>, encrypted: Encrypted) -> Unlocked {
+        let data: Vec<u8> = (0..0x10000u32).map(|i| (i * 7) as u8).collect();
+        let src = Arc::new(Lossy {
+            inner: MemSource::new("disk", data),
+            lost,
+        });
+        let layout = Layout::new(
+            512,
+            vec![0x8000..0x8400],
+            Some((1024, 0x8000)),
+            false,
+            encrypted,
+        );
+        let info = Info {
+            version: Version::Windows10,
+            to_go: false,
+            method: Method::XtsAes128,
+            state: State::FullyEncrypted,
+            used_space_only: false,
+            volume_id: Guid([0; 16]),
+            description: None,
+            sector_size: 512,
+            protectors: Vec::new(),
+        };
+        let cipher = SectorCipher::new(Method::XtsAes128, &[1; 32]);
+        Unlocked::new(src, layout, cipher, info, 0, 1)
+    }
+
+    #[test]
+    fn lost_bytes_are_reported_at_the_plain_volumes_offsets() {
+        // Bytes lost in the relocated sectors' store and in place; encrypted: whole sectors.
+        let u = unlocked(
+            vec![0x8000 + 600..0x8000 + 700, 0x3000 + 10..0x3000 + 20],
+            Encrypted::Everything,
+        );
+        let mut buf = vec![0xffu8; 0x4000];
+        let e = u.read_at(0, &mut buf).unwrap_err();
+        assert_eq!(e.lost().unwrap(), [512..1024, 0x3000..0x3200]);
+        assert!(buf[512..1024]
+            .iter()
+            .chain(&buf[0x3000..0x3200])
+            .all(|&b| b == 0));
+        assert!(
+            buf[..512].iter().any(|&b| b != 0),
+            "the good sectors are decrypted"
+        );
+        // An unaligned read: the ranges clipped to it; a read beside the loss is whole.
+        let mut small = vec![0u8; 100];
+        let e = u.read_at(0x3100, &mut small).unwrap_err();
+        assert_eq!(e.lost().unwrap(), [0x3100..0x3164]);
+        u.read_at(0x3200, &mut small).unwrap();
+        // Plain bytes keep their exact ranges.
+        let u = unlocked(vec![0x3000 + 10..0x3000 + 20], Encrypted::Nothing);
+        let e = u.read_at(0x2000, &mut buf[..0x2000]).unwrap_err();
+        assert_eq!(e.lost().unwrap(), [0x300a..0x3014]);
+        // The store of the relocated sectors reads as zeros.
+        u.read_at(0x8000, &mut buf[..1024]).unwrap();
+        assert!(buf[..1024].iter().all(|&b| b == 0));
+    }
+}
