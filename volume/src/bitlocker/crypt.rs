@@ -10,7 +10,7 @@
 //! the key schedules).
 
 use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockDecrypt, BlockDecryptMut, BlockEncrypt, InnerIvInit, KeyInit};
+use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use aes::{Aes128, Aes256};
 use ccm::aead::AeadInPlace;
 use zeroize::Zeroizing;
@@ -227,54 +227,74 @@ impl SectorCipher {
     /// Decrypts the whole sectors of `data` in place; the first lies at byte `offset` of the
     /// volume (where it is stored: IVs and tweaks come from the stored place).
     pub fn decrypt(&self, data: &mut [u8], offset: u64, sector_size: usize) {
+        // Scratch for the whole call: a sector's ciphertext (CBC) or tweaks (XTS), its words
+        // (diffuser).
+        let mut saved = [0u8; MAX_SECTOR];
+        let mut words = [0u32; MAX_SECTOR / 4];
         for (i, sector) in data.chunks_exact_mut(sector_size).enumerate() {
             let at = offset + (i * sector_size) as u64;
             match &self.kind {
-                Kind::Cbc => self.cbc(sector, at),
+                Kind::Cbc => self.cbc(sector, at, &mut saved),
                 Kind::Diffuser(tweak) => {
-                    self.cbc(sector, at);
-                    elephant::decrypt(sector, &sector_key(tweak, at));
+                    self.cbc(sector, at, &mut saved);
+                    elephant::decrypt(sector, &sector_key(tweak, at), &mut words);
                 }
-                Kind::Xts(tweak) => self.xts(tweak, sector, at / sector_size as u64),
+                Kind::Xts(tweak) => self.xts(tweak, sector, at / sector_size as u64, &mut saved),
             }
         }
     }
 
-    fn cbc(&self, sector: &mut [u8], at: u64) {
+    /// AES-CBC with the sector's own IV. Every block is decrypted at once, then XORed with
+    /// the ciphertext block before it (kept in `saved`): a `cbc::Decryptor` per sector
+    /// would copy and zeroize the key schedule for every 512 bytes.
+    fn cbc(&self, sector: &mut [u8], at: u64, saved: &mut [u8; MAX_SECTOR]) {
         let mut iv = le128(at);
         self.fvek.encrypt(&mut iv);
-        let iv = GenericArray::from(iv);
-        let blocks = as_blocks(sector);
-        match &self.fvek {
-            Aes::A128(c) => {
-                cbc::Decryptor::inner_iv_init(c.clone(), &iv).decrypt_blocks_mut(blocks)
-            }
-            Aes::A256(c) => {
-                cbc::Decryptor::inner_iv_init(c.clone(), &iv).decrypt_blocks_mut(blocks)
-            }
-        }
+        let n = sector.len();
+        saved[..n].copy_from_slice(sector);
+        self.fvek.decrypt_blocks(sector);
+        xor(&mut sector[..16], &iv);
+        xor(&mut sector[16..], &saved[..n - 16]);
     }
 
-    fn xts(&self, tweak_cipher: &Aes, sector: &mut [u8], number: u64) {
+    /// XTS: every block XORed with its tweak (kept in `tweaks`), all blocks decrypted at
+    /// once, XORed again. Blocks and tweaks are handled as `u128`s.
+    fn xts(
+        &self,
+        tweak_cipher: &Aes,
+        sector: &mut [u8],
+        number: u64,
+        tweaks: &mut [u8; MAX_SECTOR],
+    ) {
         let mut t = le128(number);
         tweak_cipher.encrypt(&mut t);
-        let mut buf = [0u8; MAX_SECTOR];
-        let tweaks = &mut buf[..sector.len()];
-        for chunk in tweaks.chunks_exact_mut(16) {
-            chunk.copy_from_slice(&t);
+        let mut t = u128::from_le_bytes(t);
+        let tw = &mut tweaks[..sector.len()];
+        for (block, saved) in sector.chunks_exact_mut(16).zip(tw.chunks_exact_mut(16)) {
+            saved.copy_from_slice(&t.to_le_bytes());
+            xor16(block, t);
             t = gf_double(t);
         }
-        xor(sector, tweaks);
         self.fvek.decrypt_blocks(sector);
-        xor(sector, tweaks);
+        for (block, saved) in sector.chunks_exact_mut(16).zip(tw.chunks_exact(16)) {
+            xor16(
+                block,
+                u128::from_le_bytes(saved.try_into().unwrap_or([0; 16])),
+            );
+        }
+    }
+}
+
+/// XORs a 16-byte block with `t` (little-endian).
+fn xor16(block: &mut [u8], t: u128) {
+    if let Ok(b) = <&mut [u8; 16]>::try_from(block) {
+        *b = (u128::from_le_bytes(*b) ^ t).to_le_bytes();
     }
 }
 
 /// Multiplication by x in GF(2^128), little-endian (the XTS tweak of the next block).
-fn gf_double(t: [u8; 16]) -> [u8; 16] {
-    let v = u128::from_le_bytes(t);
-    let carry = (v >> 127) as u8;
-    ((v << 1) ^ u128::from(carry * 0x87)).to_le_bytes()
+fn gf_double(t: u128) -> u128 {
+    (t << 1) ^ ((t >> 127) * 0x87)
 }
 
 fn xor(data: &mut [u8], with: &[u8]) {

@@ -10,31 +10,45 @@ const B_CYCLES: usize = 3;
 const RA: [u32; 4] = [9, 0, 13, 0];
 const RB: [u32; 4] = [0, 10, 0, 25];
 
-/// Undoes the diffusers and the sector key on one sector (512 to 4096 bytes, a power of two).
-pub fn decrypt(sector: &mut [u8], sector_key: &[u8; 32]) {
-    let mut words = [0u32; MAX_SECTOR / 4];
+/// Undoes the diffusers and the sector key on one sector (512 to 4096 bytes, a power of
+/// two); `words` is scratch of at least a sector's words. The wrapping indices are taken
+/// at the ends only, so that the long middle runs without a division or a bounds check.
+pub fn decrypt(sector: &mut [u8], sector_key: &[u8; 32], words: &mut [u32; MAX_SECTOR / 4]) {
     let n = sector.len() / 4;
     let d = &mut words[..n];
     for (w, b) in d.iter_mut().zip(sector.chunks_exact(4)) {
         *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     }
-    let m = n - 1; // n is a power of two: `& m` wraps an index
+    // The middle runs four words a step, the rotations then constants (RB = 0, 10, 0, 25;
+    // RA = 9, 0, 13, 0); the ends wrap. n is a multiple of 4 and at least 128.
     for _ in 0..B_CYCLES {
-        for i in 0..n {
-            d[i] = d[i].wrapping_add(d[(i + 2) & m] ^ d[(i + 5) & m].rotate_left(RB[i % 4]));
+        for i in (0..n - 8).step_by(4) {
+            d[i] = d[i].wrapping_add(d[i + 2] ^ d[i + 5]);
+            d[i + 1] = d[i + 1].wrapping_add(d[i + 3] ^ d[i + 6].rotate_left(10));
+            d[i + 2] = d[i + 2].wrapping_add(d[i + 4] ^ d[i + 7]);
+            d[i + 3] = d[i + 3].wrapping_add(d[i + 5] ^ d[i + 8].rotate_left(25));
+        }
+        for i in n - 8..n {
+            d[i] = d[i].wrapping_add(d[(i + 2) % n] ^ d[(i + 5) % n].rotate_left(RB[i % 4]));
         }
     }
     for _ in 0..A_CYCLES {
-        for i in 0..n {
+        for i in 0..8 {
             d[i] =
-                d[i].wrapping_add(d[(i + n - 2) & m] ^ d[(i + n - 5) & m].rotate_left(RA[i % 4]));
+                d[i].wrapping_add(d[(i + n - 2) % n] ^ d[(i + n - 5) % n].rotate_left(RA[i % 4]));
+        }
+        for i in (8..n).step_by(4) {
+            d[i] = d[i].wrapping_add(d[i - 2] ^ d[i - 5].rotate_left(9));
+            d[i + 1] = d[i + 1].wrapping_add(d[i - 1] ^ d[i - 4]);
+            d[i + 2] = d[i + 2].wrapping_add(d[i] ^ d[i - 3].rotate_left(13));
+            d[i + 3] = d[i + 3].wrapping_add(d[i + 1] ^ d[i - 2]);
         }
     }
     for (i, (w, b)) in d.iter().zip(sector.chunks_exact_mut(4)).enumerate() {
-        let k = &sector_key[(i * 4) % 32..(i * 4) % 32 + 4];
+        let k = 4 * i % 32;
         let x = w.to_le_bytes();
         for j in 0..4 {
-            b[j] = x[j] ^ k[j];
+            b[j] = x[j] ^ sector_key[k + j];
         }
     }
 }
@@ -80,9 +94,10 @@ mod tests {
             encrypt(&mut s, &key);
             let mut flipped = s.clone();
             flipped[size / 2] ^= 1;
-            decrypt(&mut s, &key);
+            let mut words = [0u32; MAX_SECTOR / 4];
+            decrypt(&mut s, &key, &mut words);
             assert_eq!(s, plain);
-            decrypt(&mut flipped, &key);
+            decrypt(&mut flipped, &key, &mut words);
             let changed = flipped.iter().zip(&plain).filter(|(a, b)| a != b).count();
             assert!(
                 changed > size / 2,
