@@ -287,6 +287,7 @@ impl fmt::Debug for Unlocked {
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)] // lists of lost byte ranges, one long here
 mod tests {
     use super::*;
     use crate::bitlocker::info::{Guid, Method, State, Version};
