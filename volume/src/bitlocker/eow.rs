@@ -12,10 +12,13 @@ use crate::le::{u16_at, u32_at, u64_at};
 const INFO_SIGNATURE: &[u8; 8] = b"FVE-EOW\0";
 const BITMAP_SIGNATURE: &[u8; 10] = b"FVE-EOWBM\0";
 const RECORD_SIGNATURE: &[u8; 10] = b"FVE-EOWBR\0";
-/// Bytes of the EOW information: 56 bytes and 8 per region. Windows writes 6 regions.
+/// Bytes of the EOW information: 56 bytes and 8 per region.
 const INFO_MAX: usize = 64 << 10;
-/// Bytes of one region's bitmap block (header and records). Windows writes 1536.
-const BITMAP_MAX: usize = 1 << 20;
+/// Regions (each with its bitmap block read and kept). Windows writes 6.
+const REGIONS_MAX: usize = 256;
+/// Bytes of one region's bitmap block (header and records). Windows writes 1536; with
+/// [`REGIONS_MAX`], at most 16 MiB of bitmaps are held.
+const BITMAP_MAX: usize = 64 << 10;
 
 /// One region's current bitmap.
 #[derive(Debug, Clone)]
@@ -103,6 +106,9 @@ fn read_info(src: &dyn BlockSource, at: u64, sector: u64) -> Result<Eow, String>
         regions: Vec::new(),
         reserved: std::iter::once(at..at + round(size as u64)).collect(),
     };
+    if (size - header.min(size)) / 8 > REGIONS_MAX {
+        return Err(format!("it lists more than {REGIONS_MAX} regions"));
+    }
     for i in (header..size.saturating_sub(7)).step_by(8) {
         let off = u64_at(&b, i).unwrap_or(0);
         let (region, bitmap_len, log_at) = read_bitmap(src, off)?;

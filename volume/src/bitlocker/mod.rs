@@ -101,9 +101,13 @@ fn open_with_keys(
         let vmk = match tried.iter().find(|(b, _)| *b == vmks) {
             Some((_, vmk)) => vmk.clone(),
             None => {
-                let vmk = unlock::find_vmk(name, m, info, keys)
-                    .map_err(|e| key_error.get_or_insert(e).to_string())
-                    .ok();
+                let vmk = match unlock::find_vmk(name, m, info, keys) {
+                    Ok(vmk) => Some(vmk),
+                    Err(e) => {
+                        key_error.get_or_insert(e);
+                        None
+                    }
+                };
                 tried.push((vmks, vmk.clone()));
                 vmk
             }
