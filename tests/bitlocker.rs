@@ -8,6 +8,15 @@
 //!   must open and give back the plain image;
 //! - hostile and wrong inputs, which must give a clear error and never panic;
 //! - and no key in any output.
+//!
+//! What each reader cannot do, found here: `dislocker-file` 0.7 crashes on encrypt-on-write
+//! volumes, refuses Vista's, and takes no non-ASCII password (4 KiB sectors it reads);
+//! `cryptsetup bitlkDump` 2.6 takes no clear key and no non-ASCII password; libbde
+//! 20190102 refuses XTS-AES 256 ("invalid tweak key value too small", Windows' own volume
+//! too), Vista, encrypt-on-write and suspended volumes; dissect.fve 4.6 counts
+//! encrypt-on-write chunks from where a read resumes after a reserved area (see
+//! `real_encrypt_on_write_volumes_read_as_dissect_reads_them`) and its Elephant diffuser is
+//! pure Python (seconds per MiB), so it is asked for samples.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
