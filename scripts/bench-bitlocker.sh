@@ -52,6 +52,7 @@ echo "plain volume: $mib MiB; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loada
 measure() { # name command...
     local name=$1
     shift
+    sync # earlier runs' writes flushed: none is timed in another's run
     /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" >"$work/$name.out" 2>&1 ||
         { echo "$name failed:"; tail -5 "$work/$name.out"; exit 1; }
 }

@@ -142,16 +142,7 @@ impl Unlocked {
             match run.from {
                 From::Zeros => part.fill(0),
                 From::Plain(disk) => self.read(disk, part, run.at, false, &mut lost)?,
-                From::Encrypted(disk) => {
-                    let before = lost.len();
-                    self.read(disk, part, run.at, true, &mut lost)?;
-                    if let Some(c) = &self.cipher {
-                        self.decrypt(c, part, disk);
-                    }
-                    for r in &lost[before..] {
-                        part[(r.start - run.at) as usize..(r.end - run.at) as usize].fill(0);
-                    }
-                }
+                From::Encrypted(disk) => lost.extend(self.encrypted(disk, part, run.at)?),
                 From::VistaBoot => {
                     self.read(0, part, 0, false, &mut lost)?;
                     part[3..11].copy_from_slice(b"NTFS    ");
@@ -199,22 +190,61 @@ impl Unlocked {
         }
     }
 
-    fn decrypt(&self, c: &SectorCipher, data: &mut [u8], disk: u64) {
+    /// Reads and decrypts the encrypted run `part` stored at `disk` (the plain volume's
+    /// byte `at`), returning the sectors lost; a large run is read and decrypted in parts on
+    /// several threads at once.
+    fn encrypted(
+        &self,
+        disk: u64,
+        part: &mut [u8],
+        at: u64,
+    ) -> Result<Vec<Range<u64>>, BlockError> {
         let s = self.sector;
-        if self.threads < 2 || data.len() < PARALLEL_MIN {
-            return c.decrypt(data, disk, s);
+        if self.threads < 2 || part.len() < PARALLEL_MIN {
+            return self.read_decrypt(disk, part, at);
         }
-        let per = (data.len() / s).div_ceil(self.threads) * s;
-        std::thread::scope(|scope| {
-            let mut parts = data.chunks_mut(per).enumerate();
-            let first = parts.next();
-            for (i, part) in parts {
-                scope.spawn(move || c.decrypt(part, disk + (i * per) as u64, s));
-            }
-            if let Some((_, part)) = first {
-                c.decrypt(part, disk, s);
-            }
+        let per = (part.len() / s).div_ceil(self.threads) * s;
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let mut pieces = part.chunks_mut(per).enumerate();
+            let first = pieces.next();
+            let others: Vec<_> = pieces
+                .map(|(i, p)| {
+                    let off = (i * per) as u64;
+                    scope.spawn(move || self.read_decrypt(disk + off, p, at + off))
+                })
+                .collect();
+            let mut results =
+                vec![first.map_or(Ok(Vec::new()), |(_, p)| self.read_decrypt(disk, p, at))];
+            results.extend(
+                others
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+            );
+            results
         });
+        let mut lost = Vec::new();
+        for r in results {
+            lost.extend(r?);
+        }
+        Ok(lost)
+    }
+
+    /// One thread's part of [`Self::encrypted`]: read, decrypt, zero the lost sectors.
+    fn read_decrypt(
+        &self,
+        disk: u64,
+        part: &mut [u8],
+        at: u64,
+    ) -> Result<Vec<Range<u64>>, BlockError> {
+        let mut lost = Vec::new();
+        self.read(disk, part, at, true, &mut lost)?;
+        if let Some(c) = &self.cipher {
+            c.decrypt(part, disk, self.sector);
+        }
+        for r in &lost {
+            part[(r.start - at) as usize..(r.end - at) as usize].fill(0);
+        }
+        Ok(lost)
     }
 }
 
@@ -332,7 +362,7 @@ mod tests {
     }
 
     fn unlocked(lost: Vec<Range<u64>>, encrypted: Encrypted) -> Unlocked {
-        let data: Vec<u8> = (0..0x10000u32).map(|i| (i * 7) as u8).collect();
+        let data: Vec<u8> = (0..0x100000u32).map(|i| (i * 7) as u8).collect();
         let src = Arc::new(Lossy {
             inner: MemSource::new("disk", data),
             lost,
@@ -382,6 +412,21 @@ mod tests {
         let e = u.read_at(0x3100, &mut small).unwrap_err();
         assert_eq!(e.lost().unwrap(), [0x3100..0x3164]);
         u.read_at(0x3200, &mut small).unwrap();
+        // A read large enough to be decrypted on several threads: the same mapping.
+        let u = unlocked(
+            vec![0x8000 + 600..0x8000 + 700, 0xc0000 + 1..0xc0000 + 2],
+            Encrypted::Everything,
+        );
+        let mut big = vec![0xffu8; 0x100000];
+        let e = u.read_at(0, &mut big).unwrap_err();
+        assert_eq!(
+            e.lost().unwrap(),
+            [512..1024, 0x8000..0x8400, 0xc0000..0xc0200]
+        );
+        assert!(big[0xc0000..0xc0200].iter().all(|&b| b == 0));
+        let mut single = vec![0u8; 512];
+        u.read_at(0xc0200, &mut single).unwrap();
+        assert_eq!(single, big[0xc0200..0xc0400]);
         // Plain bytes keep their exact ranges.
         let u = unlocked(vec![0x3000 + 10..0x3000 + 20], Encrypted::Nothing);
         let e = u.read_at(0x2000, &mut buf[..0x2000]).unwrap_err();
