@@ -72,14 +72,17 @@ fn run(volume: &Path, key: &str, out: &Path) -> Result<(), Box<dyn std::error::E
         });
         for (_, mut buf) in full_rx {
             if sparse && buf.iter().all(|&b| b == 0) {
-                f.seek(SeekFrom::Current(buf.len() as i64)).map_err(|e| e.to_string())?;
+                f.seek(SeekFrom::Current(buf.len() as i64))
+                    .map_err(|e| e.to_string())?;
             } else {
                 f.write_all(&buf).map_err(|e| e.to_string())?;
             }
             buf.resize(4 << 20, 0);
             let _ = empty_tx.send(buf);
         }
-        reader.join().map_err(|_| "the reading thread panicked".to_string())?
+        reader
+            .join()
+            .map_err(|_| "the reading thread panicked".to_string())?
     });
     read?;
     if sparse {

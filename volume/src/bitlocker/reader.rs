@@ -412,17 +412,15 @@ mod tests {
         let e = u.read_at(0x3100, &mut small).unwrap_err();
         assert_eq!(e.lost().unwrap(), [0x3100..0x3164]);
         u.read_at(0x3200, &mut small).unwrap();
-        // A read large enough to be decrypted on several threads: the same mapping.
+        // A read large enough to be decrypted on several threads: the same mapping (the
+        // relocated sectors' store reads as zeros, so what it lost is not read).
         let u = unlocked(
             vec![0x8000 + 600..0x8000 + 700, 0xc0000 + 1..0xc0000 + 2],
             Encrypted::Everything,
         );
         let mut big = vec![0xffu8; 0x100000];
         let e = u.read_at(0, &mut big).unwrap_err();
-        assert_eq!(
-            e.lost().unwrap(),
-            [512..1024, 0x8000..0x8400, 0xc0000..0xc0200]
-        );
+        assert_eq!(e.lost().unwrap(), [512..1024, 0xc0000..0xc0200]);
         assert!(big[0xc0000..0xc0200].iter().all(|&b| b == 0));
         let mut single = vec![0u8; 512];
         u.read_at(0xc0200, &mut single).unwrap();
