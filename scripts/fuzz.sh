@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
 
-targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk ntfs)
+targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk ntfs bitlocker)
 what=${1:-all}
 seconds=${2:-60}
 jobs=${FUZZ_JOBS:-2}
@@ -69,6 +69,8 @@ max_len() {
         hive|sam|log_replay) echo 4194304 ;;
         migxml) echo 1048576 ;;
         ntfs) echo 524288 ;;
+        # A BitLocker seed is a whole small volume: header, three metadata copies, data.
+        bitlocker) echo 1048576 ;;
         *) echo 65536 ;;
     esac
 }
@@ -76,6 +78,9 @@ link_real hive "$(max_len hive)" hives/NTUSER hives/SAM hives/UsrClass hives/SYS
 link_real sam "$(max_len sam)" hives/SAM
 link_real migxml "$(max_len migxml)" usmt/ms-shipped usmt/ms-modified usmt/custom usmt/config
 link_real offline_xml "$(max_len offline_xml)" usmt/offline
+# The real BitLocker volumes are tens of MB (gzip'd): the .BEK files only; the volumes come
+# from the fixture writer's seeds.
+link_real bitlocker 4096 bitlocker
 [ -d "$real" ] || echo "(../shared/realdata not present: fuzzing from the generated seeds only)"
 
 run_one() {

@@ -10,7 +10,8 @@ ensure_packages build-essential pkg-config clang libclang-dev make llvm file \
     rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 \
     wine wine64 wimtools libhivex-bin xorriso genisoimage mtools ntfs-3g dosfstools fdisk \
     util-linux zstd python3 python3-pip python3-venv fusefat attr syslinux syslinux-common \
-    qemu-system-x86 ovmf gnu-efi liblnk-utils
+    qemu-system-x86 ovmf gnu-efi liblnk-utils \
+    dislocker cryptsetup-bin libbde-utils python3-libbde
 ensure_rust
 
 # regipy: an independent replay of registry transaction logs, compared with ours.
@@ -23,6 +24,14 @@ fi
 if ! python3 -c "import pefile" 2>/dev/null; then
     python3 -m pip install --quiet pefile==2024.8.26 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages pefile==2024.8.26
+fi
+
+# dissect.fve (AGPL, test-time only): an independent BitLocker reader for the volumes
+# dislocker cannot read (Vista, encrypted on write). Installed for Debian's python3, which
+# also has libbde's binding (python3-libbde); tests/bitlocker_oracle.py runs under it.
+if ! /usr/bin/python3 -c "import dissect.fve" 2>/dev/null; then
+    /usr/bin/python3 -m pip install --quiet dissect.fve==4.6 2>/dev/null ||
+        /usr/bin/python3 -m pip install --quiet --break-system-packages dissect.fve==4.6
 fi
 
 # Each step's wall time and the CPU time it and its children used (on a shared or loaded

@@ -3,6 +3,7 @@
 //! tests in this folder and by the demo (`make-fixture`).
 
 pub mod bench;
+pub mod bitlocker;
 pub mod demo;
 pub mod lnk;
 pub mod migration;

@@ -19,6 +19,7 @@
 //! - **Errors carry the place**: the source's name and the byte offset, so a technician can
 //!   tell a bad sector from a bad key from a damaged file system.
 
+pub mod bitlocker;
 pub mod block;
 pub mod le;
 pub mod ntfs;

@@ -321,5 +321,51 @@ fn main() {
     texts(dir);
     manifest(dir, &spec);
     ntfs(dir);
+    bitlocker(dir);
     println!("fuzz seeds written to {}", dir.display());
+}
+
+/// BitLocker seeds, each behind the byte that picks the target's mode: small volumes
+/// (512 KiB: a boot sector and `$MFT` record that pass the file-system check, the areas
+/// BitLocker takes placed early) for every method with a clear key, as a suspended volume
+/// carries; a `.BEK` file; recovery passwords as typed.
+fn bitlocker(dir: &Path) {
+    use fixtures::bitlocker::{bek_file, encrypt_file, Method, Protector, Spec};
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let plain = tmp.path().join("plain.img");
+    let mut img = vec![0u8; 512 << 10];
+    img[3..11].copy_from_slice(b"NTFS    ");
+    img[11..13].copy_from_slice(&512u16.to_le_bytes());
+    img[13] = 8;
+    img[48..56].copy_from_slice(&2u64.to_le_bytes());
+    img[56..64].copy_from_slice(&2u64.to_le_bytes());
+    img[510..512].copy_from_slice(&[0x55, 0xaa]);
+    img[0x2000..0x2004].copy_from_slice(b"FILE");
+    std::fs::write(&plain, &img).expect("plain image");
+    for (i, m) in Method::ALL.into_iter().enumerate() {
+        let mut spec = Spec::new(m, 512).protect(Protector::ClearKey);
+        spec.free = Some(64 << 10..512 << 10);
+        let out = tmp.path().join("enc.img");
+        encrypt_file(&plain, &out, &spec).expect("encrypt the seed");
+        let mut seed = vec![2u8];
+        seed.extend(std::fs::read(&out).expect("the seed"));
+        put(dir, "bitlocker", &format!("volume-{i}"), &seed);
+    }
+    let mut bek = vec![0u8];
+    bek.extend(bek_file(&[7; 16], &[9; 32], true));
+    put(dir, "bitlocker", "bek", &bek);
+    for (i, text) in [
+        "284867-596541-514998-422114-660297-261613-215424-199408",
+        "284867-5965",
+    ]
+    .iter()
+    .enumerate()
+    {
+        put(
+            dir,
+            "bitlocker",
+            &format!("recovery-{i}"),
+            &[&[1u8][..], text.as_bytes()].concat(),
+        );
+    }
 }

@@ -5,7 +5,10 @@
 //! (the restore benchmark's target);
 //! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files;
 //! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB;
-//! `make-fixture bench-rules DIR FILES`: the rule-evaluation benchmark's machine.
+//! `make-fixture bench-rules DIR FILES`: the rule-evaluation benchmark's machine;
+//! `make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY`: PLAIN encrypted into OUT as
+//! BitLocker (METHOD: cbc128d cbc256d cbc128 cbc256 xts128 xts256; KEY: password:TEXT,
+//! recovery:SEED or bek:SEED:FILE.BEK, clear); prints the key to give.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -54,14 +57,49 @@ fn main() {
             fixtures::bench::write_big_hive(std::path::Path::new(dir), mb);
             println!("machine with a dirty SOFTWARE hive of about {mb} MB written to {dir}");
         }
+        [cmd, plain, out, method, sector, key] if cmd == "bitlocker" => {
+            bitlocker(plain, out, method, sector, key)
+        }
         [cmd, dir, n] if cmd == "bench-rules" => {
             let n: usize = n.parse().unwrap_or(200_000);
             fixtures::bench::write_rules_bench(std::path::Path::new(dir), n);
             println!("rule benchmark machine written to {dir} ({n} files)");
         }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
+            eprintln!("usage: make-fixture demo DIR | make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
             std::process::exit(2);
         }
+    }
+}
+
+fn bitlocker(plain: &str, out: &str, method: &str, sector: &str, key: &str) {
+    use fixtures::bitlocker::{bek_file, encrypt_file, Method, Protector, Spec};
+    let method = match method {
+        "cbc128d" => Method::AesCbc128Diffuser,
+        "cbc256d" => Method::AesCbc256Diffuser,
+        "cbc128" => Method::AesCbc128,
+        "cbc256" => Method::AesCbc256,
+        "xts128" => Method::XtsAes128,
+        _ => Method::XtsAes256,
+    };
+    let seed = |s: &str| s.parse::<u64>().unwrap_or(1);
+    let parts: Vec<&str> = key.split(':').collect();
+    let p = match parts[..] {
+        ["password", text] => Protector::Password(text.into()),
+        ["recovery", s] => Protector::recovery_password(seed(s)),
+        ["bek", s, _] => Protector::startup_key(seed(s)),
+        _ => Protector::ClearKey,
+    };
+    let spec = Spec::new(method, sector.parse().unwrap_or(512)).protect(p.clone());
+    let plain = std::path::Path::new(plain);
+    encrypt_file(plain, std::path::Path::new(out), &spec).expect("encrypt the image");
+    match (p, &parts[..]) {
+        (Protector::RecoveryPassword(rp), _) => println!("{rp}"),
+        (Protector::StartupKey { id, key }, [_, _, file]) => {
+            std::fs::write(file, bek_file(&id, &key, false)).expect("write the key file");
+            println!("{file}");
+        }
+        (Protector::Password(pw), _) => println!("{pw}"),
+        _ => println!("clear key"),
     }
 }

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The BitLocker reader against its peers, in one run: a volume of MIB MiB (default 1024,
+# an NTFS volume from mkntfs filled with random data) encrypted by the fixture writer with
+# XTS-AES 128 and with AES-CBC 128 + Elephant diffuser, then read whole
+#   - by Lifeboat's reader (tests/support/bin/bench_bitlocker.rs: unlock with the recovery
+#     password, 4 MiB reads, as `lifeboat image` will read it),
+#   - by `dislocker-file -r` (the same recovery password),
+#   - and the plain image by `cat` (the I/O ceiling),
+# each writing its output to a file in the same folder. The outputs of Lifeboat and
+# dislocker must be the same bytes. Goals (issue 18): Lifeboat >= 3x dislocker, >= 0.5x cat;
+# unlocking with a recovery password <= 1.5 s.
+#   scripts/bench-bitlocker.sh [MIB]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_packages bc time dislocker ntfs-3g python3 build-essential pkg-config clang libclang-dev make
+ensure_rust
+
+mib=${1:-1024}
+work=${BENCH_DIR:-$PWD/target/bench-bitlocker}
+rm -rf "$work"
+mkdir -p "$work"
+trap 'rm -f "$work"/*.img' EXIT
+cargo build --release -q -p lifeboat-tests --bin make-fixture --bin bench-bitlocker
+
+plain=$work/plain.img
+truncate -s "${mib}M" "$plain"
+mkntfs -F -Q -q -s 512 -c 4096 -L Windows "$plain" >/dev/null 2>&1
+# Random data everywhere but the first 16 MiB, the $MFT's first 4 MiB and the last 2 MiB, so
+# that nothing reads as a sparse hole and the file-system check still passes.
+python3 - "$plain" <<'EOF'
+import os, struct, sys
+path = sys.argv[1]
+size = os.path.getsize(path)
+with open(path, "r+b") as f:
+    boot = f.read(512)
+    bps, spc = struct.unpack_from("<HB", boot, 11)
+    mft = struct.unpack_from("<Q", boot, 48)[0] * bps * spc
+    keep = [(0, 16 << 20), (mft, mft + (4 << 20)), (size - (2 << 20), size)]
+    at = 0
+    for a, b in sorted(keep) + [(size, size)]:
+        while at < a:
+            n = min(64 << 20, a - at)
+            f.seek(at)
+            f.write(os.urandom(n))
+            at += n
+        at = max(at, b)
+EOF
+sync
+echo "plain volume: $mib MiB; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+measure() { # name command...
+    local name=$1
+    shift
+    sync # earlier runs' writes flushed: none is timed in another's run
+    /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" >"$work/$name.out" 2>&1 ||
+        { echo "$name failed:"; tail -5 "$work/$name.out"; exit 1; }
+}
+secs() { cut -d' ' -f1 "$work/$1.time"; }
+mbs() { echo "$mib / $(secs "$1")" | bc -l; }
+row() { printf "%-48s %8.2f s %8.1f MiB/s\n" "$2" "$(secs "$1")" "$(mbs "$1")"; }
+
+measure cat sh -c "cat '$plain' > '$work/cat.img'"
+rm -f "$work/cat.img"
+measure catnull sh -c "cat '$plain' > /dev/null"
+for method in xts128 cbc128d; do
+    enc=$work/$method.img
+    # The recovery password the writer drew (a test key, kept in a file, never printed).
+    target/release/make-fixture bitlocker "$plain" "$enc" "$method" 512 recovery:1 >"$work/key"
+    key=$(cat "$work/key")
+    sync
+    measure "ours-$method" target/release/bench-bitlocker "$enc" "recovery:$key" "$work/ours.img"
+    measure "dis-$method" dislocker-file -r -V "$enc" -p"$key" "$work/dis.img"
+    cmp -s "$work/ours.img" "$work/dis.img" ||
+        { echo "$method: Lifeboat and dislocker-file differ"; cmp "$work/ours.img" "$work/dis.img" | head -1; exit 1; }
+    rm -f "$work/ours.img" "$work/dis.img"
+    measure "null-$method" target/release/bench-bitlocker "$enc" "recovery:$key" /dev/null
+    rm -f "$enc"
+    unlock=$(awk '/^unlock/ {print $2}' "$work/ours-$method.out")
+    echo
+    row "ours-$method" "Lifeboat $method -> file"
+    row "null-$method" "Lifeboat $method -> /dev/null"
+    row "dis-$method" "dislocker-file -r $method -> file"
+    row cat "cat plain image -> file"
+    row catnull "cat plain image -> /dev/null"
+    ratio() { echo "$(secs "$1") / $(secs "$2")" | bc -l; }
+    printf "%s: Lifeboat / dislocker-file: %.2fx (goal >= 3); Lifeboat / cat: %.2fx to a file, %.2fx to /dev/null (goal >= 0.5); unlock with a recovery password: %.2f s (goal <= 1.5)\n" \
+        "$method" "$(ratio "dis-$method" "ours-$method")" "$(ratio cat "ours-$method")" \
+        "$(ratio catnull "null-$method")" "$unlock"
+done
+rm -f "$work/key"
+echo
+echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: compare within one run)"
