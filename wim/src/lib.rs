@@ -8,6 +8,7 @@ mod tchar;
 mod update;
 mod verify;
 mod write;
+pub mod writer;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
