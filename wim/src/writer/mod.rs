@@ -228,7 +228,8 @@ pub struct Added {
 pub struct ImageSummary {
     pub name: String,
     pub description: String,
-    /// Folders, the root included (wimlib's DIRCOUNT).
+    /// Folders, the root included (wimlib's DIRCOUNT); a folder that is a reparse point
+    /// (a junction) counts as a file, as wimlib counts it.
     pub folders: u64,
     /// Files, each name of a hard-linked file counted (FILECOUNT).
     pub files: u64,
@@ -549,7 +550,8 @@ impl WimWriter {
             .image
             .as_mut()
             .ok_or(Error::Usage("add before begin_image"))?;
-        let (parent, found, leaf) = resolve(&image.tree, &names).map_err(refuse)?;
+        let (parent, found, leaf) =
+            resolve(&image.tree, &names, e.reparse.is_some()).map_err(refuse)?;
         if let Some(&first) = e.link.as_ref().and_then(|k| image.links.get(k)) {
             return self
                 .add_link(e, &names, parent, found, first)
@@ -586,7 +588,12 @@ impl WimWriter {
             bytes += self.blobs.size(b);
         }
         image.summary.bytes += bytes;
-        image.summary.files += u64::from(e.kind == Kind::File);
+        if found < leaf {
+            // wimlib counts a folder that is a reparse point (a junction) as a file.
+            let folder = e.kind == Kind::Folder && e.reparse.is_none();
+            image.summary.folders += u64::from(folder);
+            image.summary.files += u64::from(!folder);
+        }
         Ok(Added {
             sha1: (data != NONE).then(|| self.blobs.hashes[data as usize]),
             linked: false,
@@ -983,7 +990,11 @@ fn attributes(e: &Entry<'_>) -> u32 {
 /// Where an entry goes: the deepest folder of its path that exists, how many of its
 /// names exist, and the leaf's index (the path's length; 0 for the root). Refused if
 /// something on the way is not a folder, or the entry itself was added already.
-fn resolve(tree: &Tree, names: &[Vec<u16>]) -> Result<(u32, usize, usize), EntryProblem> {
+fn resolve(
+    tree: &Tree,
+    names: &[Vec<u16>],
+    reparse: bool,
+) -> Result<(u32, usize, usize), EntryProblem> {
     let mut at = 0u32;
     let mut found = 0;
     for name in names {
@@ -999,8 +1010,9 @@ fn resolve(tree: &Tree, names: &[Vec<u16>]) -> Result<(u32, usize, usize), Entry
         }
     }
     if found == names.len() {
-        // The entry exists: only a folder created as a parent may be given its metadata.
-        if tree.is_explicit(at) || (at != 0 && !tree.holds_children(at)) {
+        // The entry exists: only a folder created as a parent may be given its metadata,
+        // and it has children, so it cannot become a reparse point.
+        if tree.is_explicit(at) || (at != 0 && !tree.holds_children(at)) || reparse {
             return Err(EntryProblem::Exists);
         }
         let parent = if at == 0 {
@@ -1047,11 +1059,7 @@ fn place(
         at = image.tree.insert(at, name, times)?;
         image.summary.folders += 1;
     }
-    let node = image.tree.insert(at, &names[leaf - 1], times)?;
-    if kind == Kind::Folder {
-        image.summary.folders += 1;
-    }
-    Ok(node)
+    image.tree.insert(at, &names[leaf - 1], times)
 }
 
 /// A fresh GUID for the WIM: random bytes from the standard library's hasher keys, the
