@@ -4,8 +4,10 @@
 //! What it promises:
 //! - **One read per stream.** Each stream's data is pulled once from the caller's reader,
 //!   hashed (SHA-1) as it passes and written; a stream whose hash was seen before is
-//!   stored once (a small one is never written twice, a large one is written and taken
-//!   back). Data goes into the WIM in the order the caller adds entries.
+//!   stored once. A stream of up to 1 MiB, or of up to 64 MiB when a stored blob has its
+//!   size, is read whole first, so a copy of it is never compressed or written; a larger
+//!   one is written as it is read and taken back if it is a copy. Data goes into the WIM
+//!   in the order the caller adds entries.
 //! - **Every compression** (none, XPRESS, LZX, LZMS, non-solid), compressed by wimlib's own
 //!   compressors on every core, each chunk stored as it is where compression does not
 //!   make it smaller. Memory in flight is bounded whatever the file sizes.
@@ -39,6 +41,7 @@
 
 mod compress;
 mod format;
+mod hash;
 pub mod limits;
 mod output;
 mod sink;
@@ -66,6 +69,11 @@ use tree::{Inode, Tree, DIRECTORY, NONE, REPARSE_POINT};
 const WHOLE: u64 = 1 << 20;
 /// A larger stream is read in pieces of this size.
 const PIECE: usize = 1 << 20;
+/// A larger stream whose size is that of a blob stored before may be a copy of it: up to
+/// this size it is read whole too, so that a copy is found before any of it is compressed
+/// (a larger one is compressed as it is read and taken back if it is a copy). The bound
+/// is the memory one such stream may take.
+const HELD: u64 = 64 << 20;
 /// Largest chunk size accepted: the memory in flight is a few chunks per worker.
 const MAX_CHUNK: u32 = 2 << 20;
 
@@ -374,12 +382,15 @@ struct Blobs {
     sizes: Vec<u64>,
     refs: Vec<u32>,
     index: HashTable<u32>,
-    hasher: std::hash::RandomState,
+    keys: hash::Keyed,
+    /// Sizes of the blobs larger than [`WHOLE`] (few: a stream of one of these sizes may
+    /// be a copy, see [`HELD`]).
+    large_sizes: std::collections::HashSet<u64>,
 }
 
 impl Blobs {
     fn find(&self, hash: &[u8; 20]) -> Option<u32> {
-        let key = self.hasher.hash_one(hash);
+        let key = self.keys.sha1(hash);
         self.index
             .find(key, |&b| self.hashes[b as usize] == *hash)
             .copied()
@@ -387,13 +398,15 @@ impl Blobs {
 
     fn insert(&mut self, hash: [u8; 20], size: u64) -> u32 {
         let id = self.hashes.len() as u32;
+        if size > WHOLE {
+            self.large_sizes.insert(size);
+        }
         self.hashes.push(hash);
         self.sizes.push(size);
         self.refs.push(0);
-        let (hashes, hasher) = (&self.hashes, &self.hasher);
-        self.index.insert_unique(hasher.hash_one(hash), id, |&b| {
-            hasher.hash_one(hashes[b as usize])
-        });
+        let (hashes, keys) = (&self.hashes, self.keys);
+        self.index
+            .insert_unique(keys.sha1(&hash), id, |&b| keys.sha1(&hashes[b as usize]));
         id
     }
 
@@ -438,6 +451,8 @@ pub struct WimWriter {
     bufs: Buffers,
     duplicates: u64,
     stopped: bool,
+    /// [`HELD`] (smaller in tests, to take back copies of small files).
+    held: u64,
 }
 
 impl WimWriter {
@@ -469,7 +484,8 @@ impl WimWriter {
                 sizes: Vec::new(),
                 refs: Vec::new(),
                 index: HashTable::new(),
-                hasher: std::hash::RandomState::new(),
+                keys: hash::Keyed::new(),
+                large_sizes: Default::default(),
             },
             image: None,
             images: Vec::new(),
@@ -479,6 +495,7 @@ impl WimWriter {
             },
             duplicates: 0,
             stopped: false,
+            held: HELD,
         })
     }
 
@@ -680,16 +697,24 @@ impl WimWriter {
     fn store(&mut self, size: u64, reader: &mut dyn Read) -> Result<u32, ReadFail> {
         let sink = self.sink.as_mut().ok_or(Error::Stopped)?;
         let blobs = &mut self.blobs;
+        let hold = size <= WHOLE || (size <= self.held && blobs.large_sizes.contains(&size));
         let mut new = false;
-        let hash = read_resource(sink, &mut self.bufs, size, reader, &mut |hash, sink| {
-            if blobs.find(&hash).is_some() {
-                return None;
-            }
-            let id = blobs.insert(hash, size);
-            sink.blob_res.push(Reshdr::default());
-            new = true;
-            Some(Target::Blob(id))
-        })?;
+        let hash = read_resource(
+            sink,
+            &mut self.bufs,
+            size,
+            hold,
+            reader,
+            &mut |hash, sink| {
+                if blobs.find(&hash).is_some() {
+                    return None;
+                }
+                let id = blobs.insert(hash, size);
+                sink.blob_res.push(Reshdr::default());
+                new = true;
+                Some(Target::Blob(id))
+            },
+        )?;
         let Some(hash) = hash else { return Ok(NONE) };
         if !new {
             self.duplicates += 1;
@@ -716,9 +741,14 @@ impl WimWriter {
         let mut md = image.tree.metadata(&self.blobs);
         let sink = self.sink.as_mut().ok_or(Error::Stopped)?;
         let size = md.size;
-        let done = read_resource(sink, &mut self.bufs, size, &mut md, &mut |_, _| {
-            Some(Target::Metadata(index))
-        });
+        let done = read_resource(
+            sink,
+            &mut self.bufs,
+            size,
+            size <= WHOLE,
+            &mut md,
+            &mut |_, _| Some(Target::Metadata(index)),
+        );
         match done {
             Ok(Some(hash)) => {
                 if sink.meta_hashes.len() <= index {
@@ -726,9 +756,11 @@ impl WimWriter {
                 }
                 sink.meta_hashes[index] = hash;
             }
-            Ok(None) => return Err(Error::Usage("an image's metadata is never empty")),
             Err(ReadFail::Fatal(e)) => return Err(e),
-            Err(_) => return Err(Error::WorkerFailed),
+            // The metadata is never empty, and reading it from memory cannot fail.
+            Ok(None) | Err(_) => {
+                return Err(Error::Usage("the image's metadata could not be made"))
+            }
         }
         image.summary.modified = Times::now();
         self.images.push(image.summary.clone());
@@ -826,17 +858,18 @@ impl Drop for WimWriter {
 }
 
 /// Reads one resource of `size` bytes from `reader`, hashing it; `decide` is given the
-/// hash and says where it goes (`None`: nowhere, a copy of one stored). A resource up to
-/// [`WHOLE`] bytes is read before anything is written; a larger one is written as it is
-/// read and taken back if `decide` says so or the read fails. Its hash, `None` if empty.
+/// hash and says where it goes (`None`: nowhere, a copy of one stored). A resource to
+/// `hold` is read before anything is written; any other is written as it is read and
+/// taken back if `decide` says so or the read fails. Its hash, `None` if empty.
 fn read_resource(
     sink: &mut Sink,
     bufs: &mut Buffers,
     size: u64,
+    hold: bool,
     reader: &mut dyn Read,
     decide: &mut dyn FnMut([u8; 20], &mut Sink) -> Option<Target>,
 ) -> Result<Option<[u8; 20]>, ReadFail> {
-    if size <= WHOLE {
+    if hold {
         let buf = &mut bufs.whole;
         buf.resize(size as usize + 1, 0);
         let got = fill(reader, buf).map_err(ReadFail::Io)?;
@@ -850,12 +883,21 @@ fn read_resource(
             return Ok(None);
         }
         let hash: [u8; 20] = Sha1::digest(&buf[..got]).into();
-        if let Some(target) = decide(hash, sink) {
-            sink.whole(target, &buf[..got])?;
+        match decide(hash, sink) {
+            Some(target) if size <= WHOLE => sink.whole(target, &buf[..got])?,
+            Some(target) => {
+                // Large: its chunks go in as they are compressed, as a stream's do.
+                sink.begin_stream(size);
+                for piece in buf[..got].chunks(PIECE.max(sink.chunk_size() as usize)) {
+                    sink.piece(piece)?;
+                }
+                sink.end_stream(Some(target))?;
+            }
+            None => {}
         }
         return Ok(Some(hash));
     }
-    let piece_len = PIECE.max(sink_chunk(sink));
+    let piece_len = PIECE.max(sink.chunk_size() as usize);
     bufs.piece.resize(piece_len, 0);
     let mut hash = Sha1::new();
     sink.begin_stream(size);
@@ -897,10 +939,6 @@ fn read_resource(
     let target = decide(hash, sink);
     sink.end_stream(target)?;
     Ok(Some(hash))
-}
-
-fn sink_chunk(sink: &Sink) -> usize {
-    sink.chunk_size() as usize
 }
 
 /// Reads until `buf` is full or the reader ends; the bytes read.
@@ -1073,4 +1111,62 @@ fn guid() -> [u8; 16] {
     g[..8].copy_from_slice(&a.to_le_bytes());
     g[8..].copy_from_slice(&b.to_le_bytes());
     g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    /// A large copy read as a stream (its size not held) is written, compressed, then
+    /// taken back: the WIM holds one copy and wimlib reads every file back.
+    #[test]
+    fn a_large_copy_written_as_it_is_read_is_taken_back() {
+        for c in [Compression::None, Compression::Xpress, Compression::Lzms] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.wim");
+            let mut w = WimWriter::create(&path, Options::new(c)).unwrap();
+            w.held = 0;
+            w.begin_image("t", "").unwrap();
+            let big = noise(3 << 20, 9);
+            let after = noise((1 << 20) + 7, 10);
+            for (name, data) in [("a", &big), ("b", &big), ("c", &after)] {
+                let size = data.len() as u64;
+                let added = w.add(Entry::file(
+                    &[name],
+                    Data {
+                        size,
+                        reader: &mut &data[..],
+                    },
+                ));
+                assert_eq!(added.unwrap().sha1, Some(Sha1::digest(data).into()));
+            }
+            let s = w.finish().unwrap();
+            assert_eq!((s.blobs, s.duplicates), (2, 1), "{c:?}");
+            let size = std::fs::metadata(&path).unwrap().len();
+            assert!(
+                size < (4 << 20) + (64 << 10),
+                "{c:?}: the copy stayed ({size} bytes)"
+            );
+            let mut wim = crate::Wim::open(&path, true).unwrap();
+            let totals = wim.verify(None).unwrap();
+            assert_eq!(totals[0].files, 3);
+            assert_eq!(totals[0].bytes, 2 * big.len() as u64 + after.len() as u64);
+            let out = dir.path().join("out");
+            wim.extract_image(1, &out, None).unwrap();
+            assert_eq!(std::fs::read(out.join("b")).unwrap(), big);
+            assert_eq!(std::fs::read(out.join("c")).unwrap(), after);
+        }
+    }
 }

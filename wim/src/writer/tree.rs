@@ -9,6 +9,7 @@ use std::io::Read;
 
 use hashbrown::HashTable;
 
+use super::hash::Keyed;
 use super::limits::{MAX_ENTRIES, MAX_SECURITY_BYTES};
 use super::{EntryProblem, Times};
 
@@ -76,6 +77,7 @@ pub struct Tree {
     names: Vec<u16>,
     named: Vec<Named>,
     index: HashTable<u32>,
+    keys: Keyed,
     hasher: std::hash::RandomState,
     sd_bytes: Vec<u8>,
     sd_spans: Vec<(usize, usize)>,
@@ -94,6 +96,7 @@ impl Tree {
             names: Vec::new(),
             named: Vec::new(),
             index: HashTable::new(),
+            keys: Keyed::new(),
             hasher: std::hash::RandomState::new(),
             sd_bytes: Vec::new(),
             sd_spans: Vec::new(),
@@ -137,7 +140,7 @@ impl Tree {
     }
 
     fn key(&self, parent: u32, name: &[u16]) -> u64 {
-        self.hasher.hash_one((parent, name))
+        self.keys.name(parent, name)
     }
 
     /// The child of `parent` called exactly `name`.
@@ -173,11 +176,11 @@ impl Tree {
         self.nodes.push(node);
         let key = self.key(parent, name);
         let (nodes, names) = (&self.nodes, &self.names);
-        let hasher = &self.hasher;
+        let keys = self.keys;
         self.index.insert_unique(key, n, |&m| {
             let node = &nodes[m as usize];
             let name = &names[node.name_at as usize..][..usize::from(node.name_len)];
-            hasher.hash_one((node.parent, name))
+            keys.name(node.parent, name)
         });
         Ok(n)
     }
@@ -489,6 +492,9 @@ fn collate(a: &[u16], b: &[u16]) -> std::cmp::Ordering {
 }
 
 fn upcase(c: u16) -> u16 {
+    if c < 0x80 {
+        return u16::from((c as u8).to_ascii_uppercase());
+    }
     let Some(ch) = char::from_u32(u32::from(c)) else {
         return c;
     };
