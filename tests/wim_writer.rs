@@ -315,7 +315,10 @@ fn xml_numbers(wim: &Path) -> BTreeMap<String, String> {
 }
 
 /// Path → SHA-1 of each entry's data, by wimlib's reading of the WIM.
-fn hashes(wim: &Path) -> BTreeMap<String, (bool, u64, Option<[u8; 20]>, u32)> {
+/// Whether a folder, its data's size and SHA-1, its reparse tag.
+type Seen = (bool, u64, Option<[u8; 20]>, u32);
+
+fn hashes(wim: &Path) -> BTreeMap<String, Seen> {
     let mut w = Wim::open(wim, false).unwrap();
     w.iterate(1, "")
         .unwrap()

@@ -575,7 +575,7 @@ mod tests {
     #[test]
     fn names_sort_ignoring_case_then_exactly() {
         let u = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
-        let mut v = vec![u("b"), u("B"), u("a"), u("ä"), u("Ä"), u("A"), u("_")];
+        let mut v = [u("b"), u("B"), u("a"), u("ä"), u("Ä"), u("A"), u("_")];
         v.sort_by(|a, b| collate(a, b));
         let back: Vec<String> = v.iter().map(|s| String::from_utf16_lossy(s)).collect();
         assert_eq!(back, ["A", "a", "B", "b", "_", "Ä", "ä"]);
