@@ -1129,6 +1129,58 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn chunk_sizes_are_wimlibs_defaults_or_refused_when_the_format_forbids_them() {
+        let chunk = |c, size| {
+            let mut o = Options::new(c);
+            o.chunk_size = size;
+            o.chunk().ok()
+        };
+        assert_eq!(chunk(Compression::None, 0), Some(0));
+        assert_eq!(chunk(Compression::Xpress, 0), Some(32768));
+        assert_eq!(chunk(Compression::Lzx, 0), Some(32768));
+        assert_eq!(chunk(Compression::Lzms, 0), Some(131072));
+        assert_eq!(chunk(Compression::Xpress, 4096), Some(4096));
+        assert_eq!(
+            chunk(Compression::Xpress, 1 << 17),
+            None,
+            "XPRESS stops at 64 KiB"
+        );
+        assert_eq!(chunk(Compression::Lzx, 16384), None, "LZX starts at 32 KiB");
+        assert_eq!(chunk(Compression::Lzx, 40000), None, "a power of two");
+        assert_eq!(chunk(Compression::Lzms, 4 << 20), None, "bounded memory");
+    }
+
+    /// One compressor thread and a chunk size of 64 KiB: wimlib reads the files back.
+    #[test]
+    fn one_thread_and_a_larger_chunk_size_write_a_wim_wimlib_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one.wim");
+        let mut o = Options::new(Compression::Lzx);
+        (o.threads, o.chunk_size, o.integrity) = (1, 1 << 16, false);
+        let mut w = WimWriter::create(&path, o).unwrap();
+        w.begin_image("one", "").unwrap();
+        let data: Vec<u8> = (0..300_000u32)
+            .flat_map(|i| (i % 1000).to_le_bytes())
+            .collect();
+        let size = data.len() as u64;
+        w.add(Entry::file(
+            &["d", "f"],
+            Data {
+                size,
+                reader: &mut &data[..],
+            },
+        ))
+        .unwrap();
+        w.finish().unwrap();
+        let mut wim = crate::Wim::open(&path, false).unwrap();
+        assert!(!wim.info().unwrap().has_integrity);
+        assert_eq!(wim.verify(None).unwrap()[0].bytes, size);
+        let out = dir.path().join("out");
+        wim.extract_image(1, &out, None).unwrap();
+        assert_eq!(std::fs::read(out.join("d/f")).unwrap(), data);
+    }
+
     /// A large copy read as a stream (its size not held) is written, compressed, then
     /// taken back: the WIM holds one copy and wimlib reads every file back.
     #[test]
