@@ -6,7 +6,8 @@
 #     lifeboat verify / extract against wimverify / wimapply on the default store;
 #   - many small files (--small-files N, default 1,000,000; 0 skips it): lifeboat capture
 #     --profile user against wimcapture --check + wimverify at the type lifeboat chose, and
-#     (uncompressed only) the one-read writer: what a writer reading each file once reaches.
+#     (uncompressed only) Lifeboat's own WIM writer fed by a folder walk (write-wim; see
+#     scripts/bench-wim-writer.sh for every compression).
 # Each line: wall time, throughput, peak memory (max RSS, /usr/bin/time) and output size;
 # the closing note gives the ratios. Speeds are only compared within one run.
 #   scripts/bench-capture.sh [SIZE_MB] [--small-files N] [--types "none xpress lzx lzms"]
@@ -114,10 +115,10 @@ if [ "$small" -gt 0 ]; then
     measure wc-small wimcapture "$sprofile" "$work/wc-small.wim" "--compress=$st" --check
     measure wv-small wimverify "$work/wc-small.wim"
     combine wim-small wc-small wv-small
-    # The ceiling of a writer that reads each file once (tests/support/bin/one_read_wim.rs,
-    # not used by lifeboat; uncompressed only), its WIM checked by wimverify.
+    # Lifeboat's own writer (lifeboat_wim::writer) fed by a folder walk
+    # (tests/support/bin/write_wim.rs), its WIM checked by wimverify.
     if [ "$st" = none ]; then
-        measure or-small target/release/one-read-wim "$sprofile" "$work/or-small.wim"
+        measure or-small target/release/write-wim "$sprofile" "$work/or-small.wim"
         measure orv-small wimverify "$work/or-small.wim"
     fi
     echo
@@ -126,7 +127,7 @@ if [ "$small" -gt 0 ]; then
     row wc-small "wimcapture --compress=$st --check" "$sbytes" "$(stat -c %s "$work/wc-small.wim")"
     row wim-small "wimcapture --compress=$st --check + wimverify" "$sbytes" "$(stat -c %s "$work/wc-small.wim")"
     [ "$st" != none ] ||
-        row or-small "one-read writer (a measurement, not lifeboat)" "$sbytes" "$(stat -c %s "$work/or-small.wim")"
+        row or-small "lifeboat's WIM writer, folder walk (write-wim)" "$sbytes" "$(stat -c %s "$work/or-small.wim")"
     # Where Lifeboat's time went, from the durations its log records.
     slog=$(ls "$work"/lb-small/*/lifeboat.log)
     phase() { sed -n "s/.*$1 in \([0-9.]*\) s.*/\1/p" "$slog" | paste -sd+ | bc -l; }
@@ -151,6 +152,6 @@ if [ "$small" -gt 0 ]; then
     echo "  $small files: lifeboat / wimcapture --check: time $(ratio "$(secs lb-small)" "$(secs wc-small)") (goal <= 1), memory $(ratio "$(rss lb-small)" "$(rss wc-small)") (goal <= 1)"
     echo "  $small files: lifeboat / wimcapture --check + wimverify: time $(ratio "$(secs lb-small)" "$(secs wim-small)"), memory $(ratio "$(rss lb-small)" "$(rss wim-small)")"
     [ "$st" != none ] ||
-        echo "  $small files: one-read writer / wimcapture --check: time $(ratio "$(secs or-small)" "$(secs wc-small)"), memory $(ratio "$(rss or-small)" "$(rss wc-small)") (a writer's ceiling, not lifeboat)"
+        echo "  $small files: write-wim / wimcapture --check: time $(ratio "$(secs or-small)" "$(secs wc-small)"), memory $(ratio "$(rss or-small)" "$(rss wc-small)") (the writer alone, not yet in capture)"
 fi
 echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: repeat before trusting a ratio near its goal)"

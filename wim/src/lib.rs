@@ -1,6 +1,7 @@
 //! The one small safe layer over wimlib-sys, shared by the agent (capture, verify,
 //! extract) and the media builder (editing boot.wim). Every handle is freed on drop,
 //! every error names the WIM file, and wimlib's text type is hidden in [`tchar`].
+//! [`writer`] is Lifeboat's own one-pass WIM writer, which uses only wimlib's compressors.
 
 mod progress;
 mod read;
@@ -8,6 +9,7 @@ mod tchar;
 mod update;
 mod verify;
 mod write;
+pub mod writer;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
