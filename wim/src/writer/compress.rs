@@ -41,7 +41,9 @@ impl Compressor {
         let max = chunk_size as usize;
         // SAFETY: an out-pointer wimlib fills; level 0 is the default, no flags (the input
         // is kept intact, so a chunk that does not shrink is stored from the same buffer).
-        let code = unsafe { w::wimlib_create_compressor(compression.raw(), max, 0, &mut raw) };
+        let code = unsafe {
+            w::wimlib_create_compressor(crate::raw_compression(compression), max, 0, &mut raw)
+        };
         match NonNull::new(raw) {
             Some(raw) if code == 0 => Ok(Compressor { raw, max }),
             _ => Err(Error::Compressor {
