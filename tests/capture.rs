@@ -689,6 +689,7 @@ fn a_store_without_a_destination_is_refused_by_type() {
         precedence: Default::default(),
         naming: Default::default(),
         progress_log: None,
+        damaged: Default::default(),
     };
     let mut choose = Choose {
         select: None,

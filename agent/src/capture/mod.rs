@@ -5,6 +5,9 @@
 
 pub mod compress;
 pub mod progress;
+mod write;
+
+pub use write::DamagedFiles;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,7 @@ use crate::rules::ObjectKind;
 use crate::store::layout::{safe_name, Naming, StoreDirs};
 use crate::store::manifest::*;
 use crate::store::verify::sha256_hex;
+use crate::wim::writer::{self, WimWriter};
 use crate::wim::{Compression, Wim, WriteOptions};
 
 /// FAT32 holds no file of 4 GiB; parts stay below it.
@@ -48,6 +52,8 @@ pub struct CaptureOptions {
     pub profile_control: Option<ProfileControl>,
     /// ScanState's `/progress` log.
     pub progress_log: Option<progress::ProgressLog>,
+    /// Files whose disk lost some of their bytes: kept with zeros, or left out.
+    pub damaged: DamagedFiles,
 }
 
 impl CaptureOptions {
@@ -140,6 +146,7 @@ fn record(p: &PassPlan) -> UserRecord {
         folders: p.folders.clone(),
         components: p.components.clone(),
         restore: p.restore.clone(),
+        damaged: Vec::new(),
     }
 }
 
@@ -343,6 +350,12 @@ impl From<crate::wim::WimError> for WriteStop {
     }
 }
 
+impl From<writer::Error> for WriteStop {
+    fn from(e: writer::Error) -> Self {
+        WriteStop::Failed(e.to_string())
+    }
+}
+
 /// The manifest's totals from its records, once the images say what they hold.
 fn totals(m: &Manifest) -> Totals {
     let records = || m.users.iter().chain(m.machine.iter());
@@ -352,60 +365,6 @@ fn totals(m: &Manifest) -> Totals {
         skipped: records().map(|r| r.skipped.len() as u64).sum(),
         registry_values: records().map(|r| r.registry_values).sum(),
     }
-}
-
-/// What wimlib's scan put into `image` against what the walk planned. A file that was
-/// walked and is gone when wimlib scanned it is recorded as vanished; the record then says
-/// what the image holds, so the store stays true to itself. Without `--continue` that
-/// stops the capture, as any unreadable file does.
-fn reconcile(
-    wim: &mut Wim,
-    image: u32,
-    p: &PassPlan,
-    rec: &mut UserRecord,
-    stops: &dyn Fn(&Skipped) -> bool,
-) -> Result<(), WriteStop> {
-    let found = wim.totals(image)?;
-    if found.files == p.files.len() as u64 && found.bytes == p.bytes {
-        return Ok(());
-    }
-    let held: HashSet<String> = wim
-        .iterate(image, "")?
-        .into_iter()
-        .filter(|e| !e.is_dir)
-        .map(|e| e.path)
-        .collect();
-    let gone: Vec<Skipped> = p
-        .files
-        .iter()
-        .map(|f| (f.win(), f))
-        .filter(|(win, _)| !held.contains(&image_path(win)))
-        .map(|(win, f)| {
-            if f.place().meta().is_ok() {
-                Skipped::new(
-                    &win,
-                    SkipKind::Unreadable,
-                    "left out when it was captured (changed while it was read?)",
-                )
-            } else {
-                Skipped::new(
-                    &win,
-                    SkipKind::Vanished,
-                    "was there when the folders were walked and gone when they were captured",
-                )
-            }
-        })
-        .collect();
-    if let Some(first) = gone.iter().find(|s| stops(s)) {
-        return Err(WriteStop::Stopped(format!(
-            "{} ({}): {}",
-            first.path, p.name, first.reason
-        )));
-    }
-    rec.files = found.files;
-    rec.bytes = found.bytes;
-    rec.skipped.extend(gone);
-    Ok(())
 }
 
 /// The manifest's record of each pass, in the plan's order of passes (the users', then the
@@ -448,10 +407,9 @@ fn write_registry(
     Ok(())
 }
 
-/// One image per pass with files, captured by wimlib's scan of the walked roots with the
-/// plan deciding each file, then written (or split) with an integrity table.
-/// Each pass's file list is let go once wimlib's scan holds the same files, so a profile
-/// of millions of files costs wimlib's memory during the write and no more.
+/// One image per pass with files, each file read once from its volume and written by
+/// Lifeboat's WIM writer ([`write`]) with an integrity table, then split for FAT32 when
+/// asked. Each pass's file list is let go once its image is written.
 fn write_files(
     plan: &mut Plan,
     opts: &CaptureOptions,
@@ -464,148 +422,102 @@ fn write_files(
         return Ok(());
     }
     let (total_bytes, total_files) = (plan.total_bytes(), plan.total_files());
-    let mut wim = Wim::create_new(opts.compression)?;
-    let mut image = 0u32;
+    // wimlib splits a written WIM: for a split store the whole one goes to the working
+    // folder first.
+    let tmp = match opts.split_bytes {
+        None => None,
+        Some(_) => {
+            let work = opts.working_dir.clone().unwrap_or_else(std::env::temp_dir);
+            Some(tempfile::Builder::new().prefix("lifeboat-").tempdir_in(&work).map_err(|e| {
+                WriteStop::Failed(format!("cannot use {} for the temporary WIM: {e} (set USMT_WORKING_DIR to a folder with room)", work.display()))
+            })?)
+        }
+    };
+    let whole = match &tmp {
+        Some(t) => t.path().join(FILES_WIM),
+        None => dirs.work.join(FILES_WIM),
+    };
+    let mut w = WimWriter::create(
+        &whole,
+        writer::Options {
+            threads: opts.threads as usize,
+            ..writer::Options::new(opts.compression)
+        },
+    )?;
+    let mut reporter = progress::Reporter::new(total_bytes, total_files, opts.quiet)
+        .logging_to(opts.progress_log.clone());
+    let started = Instant::now();
+    let (mut image, mut done) = (0u32, 0u64);
     let mut names = HashSet::new();
     for (p, rec) in plan.passes_mut().zip(pass_records(manifest)) {
         if p.files.is_empty() {
             continue;
         }
-        let sources: Vec<(PathBuf, String)> = p
-            .roots
-            .iter()
-            .filter_map(|(place, w)| Some((place.host_path()?, image_path(w))))
-            .collect();
         let mut name = p.name.clone();
         if !names.insert(name.to_lowercase()) {
             name = format!("{} ({})", p.name, p.sid);
         }
-        let mut keep = |path: &Path| p.files.keeps(path);
-        let started = Instant::now();
-        wim.add_image_filtered(&sources, &name, Some(&mut keep))?;
-        image += 1;
-        let _ = wim.set_image_property(
-            image,
-            "DESCRIPTION",
+        w.begin_image(
+            &name,
             &format!("Lifeboat capture of {} ({})", p.name, p.sid),
-        );
+        )?;
+        image += 1;
         rec.wim_image = Some(image);
-        rec.wim_image_name = Some(name.clone());
-        reconcile(&mut wim, image, p, rec, &|s| opts.stops_on(s))?;
-        log.say(format!(
-            "image {image} \"{name}\": {} files, {} bytes, scanned in {}",
-            rec.files,
-            rec.bytes,
-            seconds(started)
-        ));
+        rec.wim_image_name = Some(name);
+        write::write_pass(&mut w, p, rec, opts, &mut reporter, &mut done, log)?;
+        w.end_image()?;
         p.files = FileList::default();
     }
-    let mut reporter = progress::Reporter::new(total_bytes, total_files, opts.quiet)
-        .logging_to(opts.progress_log.clone());
-    let mut on = |pr: crate::wim::Progress| reporter.update(pr.bytes_done, pr.bytes_total);
-    let write_opts = WriteOptions {
-        integrity: true,
-        threads: opts.threads,
-        progress: Some(&mut on),
-    };
-    let started = Instant::now();
-    match opts.split_bytes {
-        None => {
-            let path = dirs.work.join(FILES_WIM);
-            wim.write(&path, write_opts)?;
-            drop(wim);
-            log.say(format!("{FILES_WIM} written in {}", seconds(started)));
-            manifest.wim.parts = vec![FILES_WIM.into()];
-        }
-        Some(part) => {
-            // wimlib splits a written WIM: the whole one goes to the working folder first.
-            let work = opts.working_dir.clone().unwrap_or_else(std::env::temp_dir);
-            let tmp = tempfile::Builder::new().prefix("lifeboat-").tempdir_in(&work).map_err(|e| {
-                WriteStop::Failed(format!("cannot use {} for the temporary WIM: {e} (set USMT_WORKING_DIR to a folder with room)", work.display()))
-            })?;
-            let whole = tmp.path().join(FILES_WIM);
-            wim.write(&whole, write_opts)?;
-            drop(wim);
-            let mut w = Wim::open(&whole, false)?;
-            let first = dirs.work.join("files.swm");
-            w.write_split(
-                &first,
-                part,
-                WriteOptions {
-                    integrity: true,
-                    ..Default::default()
-                },
-            )?;
-            let mut parts: Vec<String> = std::fs::read_dir(&dirs.work)
-                .map_err(|e| WriteStop::Failed(format!("{}: {e}", dirs.work.display())))?
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.to_lowercase().ends_with(".swm"))
-                .collect();
-            // files.swm, files2.swm, files3.swm, … in order.
-            parts.sort_by_key(|n| {
-                n.trim_start_matches("files")
-                    .trim_end_matches(".swm")
-                    .parse::<u32>()
-                    .unwrap_or(1)
-            });
-            log.say(format!(
-                "written and split into {} parts of at most {} bytes in {}",
-                parts.len(),
-                part,
-                seconds(started)
-            ));
-            manifest.wim.parts = parts;
-        }
-    }
+    let summary = w.finish()?;
     reporter.finish();
+    log.say(format!(
+        "{FILES_WIM} written in {}: {} bytes, {} duplicates stored once",
+        seconds(started),
+        summary.wim_bytes,
+        summary.duplicates
+    ));
+    match opts.split_bytes {
+        None => manifest.wim.parts = vec![FILES_WIM.into()],
+        Some(part) => manifest.wim.parts = split(&whole, part, dirs, log)?,
+    }
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::FileList;
-
-    /// A file walked, then gone before wimlib's scan: the record says what the image
-    /// holds and lists the file as vanished; without --continue the capture stops.
-    #[test]
-    fn a_file_gone_before_the_scan_is_reconciled() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("r");
-        std::fs::create_dir_all(&root).unwrap();
-        let mut p = PassPlan::default();
-        let mut files = FileList::default();
-        let place = crate::volume::Place::host(&root);
-        let d = files.open_dir(&place, r"C:\r", None);
-        for n in ["a.txt", "b.txt"] {
-            std::fs::write(root.join(n), "12345").unwrap();
-        }
-        let mut entries = place.listing().unwrap().entries;
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        for e in &entries {
-            files.push(d, e, 5, "c").unwrap();
-            p.bytes += 5;
-        }
-        files.close_dir(d);
-        files.seal();
-        p.files = files;
-        std::fs::remove_file(root.join("b.txt")).unwrap();
-        for continue_on_error in [true, false] {
-            let mut wim = Wim::create_new(Compression::None).unwrap();
-            wim.add_image_filtered(&[(root.clone(), r"C\r".into())], "x", None)
-                .unwrap();
-            let mut rec = record(&p);
-            let r = reconcile(&mut wim, 1, &p, &mut rec, &|_| !continue_on_error);
-            if continue_on_error {
-                assert!(r.is_ok());
-                assert_eq!((rec.files, rec.bytes), (1, 5));
-                assert_eq!(rec.skipped.len(), 1);
-                assert_eq!(rec.skipped[0].kind, SkipKind::Vanished);
-                assert_eq!(rec.skipped[0].path, r"C:\r\b.txt");
-            } else {
-                assert!(matches!(r, Err(WriteStop::Stopped(m)) if m.contains("b.txt")));
-            }
-        }
-    }
+/// Splits the written WIM into parts of at most `part` bytes in the store (`files.swm`,
+/// `files2.swm`, …), as wimlib splits; returns their names in order.
+fn split(
+    whole: &Path,
+    part: u64,
+    dirs: &StoreDirs,
+    log: &mut Log,
+) -> Result<Vec<String>, WriteStop> {
+    let started = Instant::now();
+    let mut w = Wim::open(whole, false)?;
+    w.write_split(
+        &dirs.work.join("files.swm"),
+        part,
+        WriteOptions {
+            integrity: true,
+            ..Default::default()
+        },
+    )?;
+    let mut parts: Vec<String> = std::fs::read_dir(&dirs.work)
+        .map_err(|e| WriteStop::Failed(format!("{}: {e}", dirs.work.display())))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.to_lowercase().ends_with(".swm"))
+        .collect();
+    // files.swm, files2.swm, files3.swm, … in order.
+    parts.sort_by_key(|n| {
+        n.trim_start_matches("files")
+            .trim_end_matches(".swm")
+            .parse::<u32>()
+            .unwrap_or(1)
+    });
+    log.say(format!(
+        "split into {} parts of at most {part} bytes in {}",
+        parts.len(),
+        seconds(started)
+    ));
+    Ok(parts)
 }

@@ -50,6 +50,7 @@ fn spec(config: &Config, config_path: &std::path::Path, roots: Vec<PathBuf>) -> 
         precedence: Default::default(),
         naming: Default::default(),
         progress_log: None,
+        damaged: Default::default(),
     }
 }
 

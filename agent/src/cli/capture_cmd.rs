@@ -91,6 +91,7 @@ impl CaptureArgs {
             precedence: Default::default(),
             naming: Default::default(),
             progress_log: None,
+            damaged: Default::default(),
         }
     }
 }

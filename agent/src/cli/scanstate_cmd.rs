@@ -217,6 +217,7 @@ fn spec(a: &ScanStateArgs) -> Result<JobSpec, Refusal> {
         precedence: Precedence::ScanState,
         naming: Naming::InPlace,
         progress_log,
+        damaged: Default::default(),
     })
 }
 

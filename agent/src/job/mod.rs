@@ -51,6 +51,8 @@ pub struct JobSpec {
     pub naming: Naming,
     /// ScanState's `/progress` log.
     pub progress_log: Option<ProgressLog>,
+    /// Files whose disk lost some of their bytes: kept with zeros, or left out.
+    pub damaged: crate::capture::DamagedFiles,
 }
 
 /// Why a job ended without a store. Each names what it is about; `cli` maps them to
@@ -336,6 +338,7 @@ pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
             .map(|c| c.profile_control.clone())
             .filter(|c| !c.is_empty()),
         progress_log: spec.progress_log.clone(),
+        damaged: spec.damaged,
     };
     let outcome = capture::capture(&p.installation, &mut p.plan, &opts)?;
     let skipped_errors = p

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::volume::{Entry, Node, Place};
+use crate::volume::{Entry, Meta, Node, Place};
 
 #[derive(Debug)]
 struct Dir {
@@ -33,6 +33,8 @@ struct Slot {
     size: u64,
     /// The volume's own handle for the file (see [`Node::id`]).
     id: u64,
+    /// Where its data begins on the disk ([`u64::MAX`] when the volume does not say).
+    disk_offset: u64,
 }
 
 /// Why a file cannot be listed (the walker reports it as skipped).
@@ -89,6 +91,10 @@ impl<'a> FileRef<'a> {
     }
     pub fn size(&self) -> u64 {
         self.slot.size
+    }
+    /// Where the file's data begins on its disk, when its volume says.
+    pub fn disk_offset(&self) -> Option<u64> {
+        (self.slot.disk_offset != u64::MAX).then_some(self.slot.disk_offset)
     }
     /// The component (rule) that takes the file.
     pub fn component(&self) -> &'a str {
@@ -180,7 +186,7 @@ impl FileList {
         &mut self,
         dir: u32,
         entry: &Entry,
-        size: u64,
+        meta: &Meta,
         component: &str,
     ) -> Result<(), ListFull> {
         let bytes = entry.name.as_bytes();
@@ -198,8 +204,9 @@ impl FileList {
             name: start,
             len,
             component,
-            size,
+            size: meta.size,
             id: entry.node.id(),
+            disk_offset: meta.disk_offset.unwrap_or(u64::MAX),
         });
         self.mark_taken(dir);
         Ok(())
@@ -247,6 +254,12 @@ impl FileList {
         self.dirs.get(dir as usize).is_some_and(|d| d.taken_below)
     }
 
+    /// The folders listed (each with something taken at or below it), in walk order: their
+    /// Windows paths and places.
+    pub fn folders(&self) -> impl Iterator<Item = (&str, &Place)> {
+        self.dirs.iter().map(|d| (d.win.as_str(), &d.place))
+    }
+
     /// Called once the walk is over: indexes the folders for [`FileList::keeps`].
     pub(crate) fn seal(&mut self) {
         self.component_ids = HashMap::new();
@@ -285,7 +298,11 @@ mod tests {
             Some(root),
         );
         for n in ["a.txt", "b.txt", "é.txt"] {
-            l.push(docs, &entry(n), 3, "Docs").unwrap();
+            let meta = Meta {
+                size: 3,
+                ..Default::default()
+            };
+            l.push(docs, &entry(n), &meta, "Docs").unwrap();
         }
         l.close_dir(docs);
         let cache = l.open_dir(&at(r"Users\ann\Cache"), r"C:\Users\ann\Cache", Some(root));

@@ -61,7 +61,7 @@ enum Judged {
     /// A real folder (not a link or junction): walked next.
     Folder,
     Taken {
-        size: u64,
+        meta: Meta,
         component: String,
     },
     /// Not taken; skipped with its reason when a rule wanted it.
@@ -110,8 +110,8 @@ impl Walker<'_> {
             match self.judge(&entry, &child, &win_path) {
                 Judged::Folder => subdirs.push((child, win_path)),
                 Judged::Left => {}
-                Judged::Taken { size, component } => {
-                    self.list(dir, &entry, &win_path, size, &component)
+                Judged::Taken { meta, component } => {
+                    self.list(dir, &entry, &win_path, &meta, &component)
                 }
             }
         }
@@ -134,8 +134,8 @@ impl Walker<'_> {
         }
     }
 
-    fn list(&mut self, dir: u32, entry: &Entry, win_path: &str, size: u64, component: &str) {
-        if self.out.files.push(dir, entry, size, component).is_err() {
+    fn list(&mut self, dir: u32, entry: &Entry, win_path: &str, meta: &Meta, component: &str) {
+        if self.out.files.push(dir, entry, meta, component).is_err() {
             self.skip(
                 win_path,
                 SkipKind::Unreadable,
@@ -143,7 +143,7 @@ impl Walker<'_> {
             );
             return;
         }
-        self.out.bytes += size;
+        self.out.bytes += meta.size;
     }
 
     /// Decides one entry of a folder. The entry's kind comes with the folder listing, so a
@@ -171,10 +171,7 @@ impl Walker<'_> {
                 self.skip(win_path, kind, reason);
                 Judged::Left
             }
-            None => Judged::Taken {
-                size: meta.size,
-                component,
-            },
+            None => Judged::Taken { meta, component },
         }
     }
 

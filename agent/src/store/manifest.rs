@@ -82,6 +82,20 @@ pub struct UserRecord {
     /// the objects they apply to as this store holds them (optional).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restore: Vec<RestoreEntry>,
+    /// Files captured with bytes their disk could not give (bad sectors): zeros stand in
+    /// for the ranges lost (optional).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub damaged: Vec<Damaged>,
+}
+
+/// A file captured from a failing disk with some of its bytes lost: zeros stand in for
+/// them in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Damaged {
+    /// As the offline system saw it (`C:\Users\ann\Documents\thesis.docx`).
+    pub path: String,
+    /// Byte ranges of the file lost, `[start, end)`, sorted.
+    pub lost: Vec<[u64; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

@@ -193,6 +193,29 @@ pub trait Volume: Send + Sync {
     fn open(&self, node: &Node) -> Result<Box<dyn FileData + '_>, VolumeError>;
     /// Whether [`Meta::attributes`] come from the volume (an NTFS volume) or are all 0.
     fn keeps_attributes(&self) -> bool;
+    /// What a capture carries of a file or folder besides its unnamed data: its security
+    /// descriptor, its reparse data, its named streams. A host folder on Linux has none.
+    fn extras(&self, _node: &Node) -> Result<Extras, VolumeError> {
+        Ok(Extras::default())
+    }
+    /// A named data stream of a file (one [`Volume::extras`] listed).
+    fn open_stream(&self, node: &Node, _name: &str) -> Result<Box<dyn FileData + '_>, VolumeError> {
+        Err(VolumeError {
+            place: self.show(node),
+            problem: Problem::NotFound,
+        })
+    }
+}
+
+/// What a capture carries of a file besides its unnamed data.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// The self-relative security descriptor, as Windows stores it.
+    pub security: Option<Vec<u8>>,
+    /// The whole reparse buffer (tag, length, data) of a reparse point.
+    pub reparse: Option<Vec<u8>>,
+    /// Named data streams (`Zone.Identifier`): name and size.
+    pub streams: Vec<(String, u64)>,
 }
 
 /// A place on a volume: what the stages hold where they used to hold a host path.
@@ -372,6 +395,14 @@ impl Place {
 
     pub fn open(&self) -> Result<Box<dyn FileData + '_>, VolumeError> {
         self.vol.open(&self.node)
+    }
+
+    pub fn extras(&self) -> Result<Extras, VolumeError> {
+        self.vol.extras(&self.node)
+    }
+
+    pub fn open_stream(&self, name: &str) -> Result<Box<dyn FileData + '_>, VolumeError> {
+        self.vol.open_stream(&self.node, name)
     }
 
     /// Reads a whole regular file of at most `limit` bytes (a hive, a log, Offline.xml):

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use lifeboat_volume::ntfs::{ErrorKind, FileRef, Ntfs, NtfsError, ReparseKind, Stream};
 
 use super::{
-    Entry, FileData, Kind, Listing, Meta, Node, Problem, Times, Unavailable, Volume, VolumeError,
+    Entry, Extras, FileData, Kind, Listing, Meta, Node, Problem, Times, Unavailable, Volume,
+    VolumeError,
 };
 use crate::platform::attr;
 
@@ -187,6 +188,39 @@ impl Volume for NtfsVolume {
 
     fn keeps_attributes(&self) -> bool {
         true
+    }
+
+    fn extras(&self, node: &Node) -> Result<Extras, VolumeError> {
+        let file = self
+            .ntfs
+            .file(FileRef::from_raw(node.id()))
+            .map_err(|e| self.error(node, e))?;
+        let security = self
+            .ntfs
+            .file_security(&file)
+            .map_err(|e| self.error(node, e))?;
+        let info = file.info();
+        Ok(Extras {
+            security: security.map(|d| d.to_vec()),
+            reparse: info.reparse.as_ref().map(|r| r.data.clone()),
+            streams: info
+                .streams
+                .iter()
+                .filter(|s| !s.name.is_empty())
+                .map(|s| (s.name.clone(), s.size))
+                .collect(),
+        })
+    }
+
+    fn open_stream(&self, node: &Node, name: &str) -> Result<Box<dyn FileData + '_>, VolumeError> {
+        let stream = self
+            .ntfs
+            .stream(FileRef::from_raw(node.id()), name)
+            .map_err(|e| self.error(node, e))?;
+        Ok(Box::new(NtfsFile {
+            stream,
+            shown: format!("{}:{name}", self.show(node)),
+        }))
     }
 }
 

@@ -323,7 +323,7 @@ pub enum Error {
         grew: bool,
     },
     /// Writing the WIM failed; the writer is stopped.
-    #[error("{}: {error}{}", .path.display(), if .error.kind() == io::ErrorKind::StorageFull { " (is the destination full?)" } else { "" })]
+    #[error("{}: {error}{}", .path.display(), if full(.error) { " (the destination is full)" } else { "" })]
     Output { path: PathBuf, error: io::Error },
     #[error("wimlib could not make a {compression} compressor for {chunk_size}-byte chunks (error {code})")]
     Compressor {
@@ -341,6 +341,14 @@ pub enum Error {
     Stopped,
 }
 
+/// A write failed for want of room (a full disk, a quota), as the system says it.
+fn full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
 fn stream_suffix(s: &Option<String>) -> String {
     s.as_ref().map(|n| format!(":{n}")).unwrap_or_default()
 }
@@ -351,6 +359,11 @@ impl Error {
             path: path.to_path_buf(),
             error,
         }
+    }
+
+    /// The destination had no room for the WIM.
+    pub fn out_of_space(&self) -> bool {
+        matches!(self, Error::Output { error, .. } if full(error))
     }
 
     /// Whether the writer is stopped (the WIM cannot be finished); otherwise only the
