@@ -27,6 +27,7 @@ pub mod regfile;
 pub mod restore;
 pub mod rules;
 pub mod selftest;
+pub mod shown;
 pub mod store;
 pub mod time;
 pub mod winpath;

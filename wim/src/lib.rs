@@ -79,6 +79,43 @@ pub struct WimError {
     pub path: Option<PathBuf>,
     pub code: i32,
     pub message: String,
+    /// The system's error number when wimlib failed in a system call (reading, writing,
+    /// making a file or folder), taken as wimlib returned.
+    pub os_code: Option<i32>,
+}
+
+/// wimlib's codes for a failure to make or write something on the file system it writes
+/// to (an extraction's target, a WIM being written).
+const WRITE_FAILURES: [i32; 9] = [
+    w::wimlib_error_code_WIMLIB_ERR_WRITE as i32,
+    w::wimlib_error_code_WIMLIB_ERR_OPEN as i32,
+    w::wimlib_error_code_WIMLIB_ERR_MKDIR as i32,
+    w::wimlib_error_code_WIMLIB_ERR_LINK as i32,
+    w::wimlib_error_code_WIMLIB_ERR_MKNOD as i32,
+    w::wimlib_error_code_WIMLIB_ERR_RENAME as i32,
+    w::wimlib_error_code_WIMLIB_ERR_SET_ATTRIBUTES as i32,
+    w::wimlib_error_code_WIMLIB_ERR_SET_TIMESTAMPS as i32,
+    w::wimlib_error_code_WIMLIB_ERR_SET_SECURITY as i32,
+];
+
+/// Codes that come from a failed system call, whose error number is kept.
+const SYSTEM_CALL_FAILURES: [i32; 3] = [
+    w::wimlib_error_code_WIMLIB_ERR_READ as i32,
+    w::wimlib_error_code_WIMLIB_ERR_STAT as i32,
+    w::wimlib_error_code_WIMLIB_ERR_OPENDIR as i32,
+];
+
+impl WimError {
+    /// wimlib could not make or write a file or folder where it writes (not a fault of the
+    /// WIM it reads).
+    pub fn is_write_failure(&self) -> bool {
+        WRITE_FAILURES.contains(&self.code)
+    }
+
+    /// The system's error behind it, when there is one.
+    pub fn os_error(&self) -> Option<std::io::Error> {
+        self.os_code.map(std::io::Error::from_raw_os_error)
+    }
 }
 
 impl fmt::Display for WimError {
@@ -113,12 +150,19 @@ fn check(code: i32, path: Option<&Path>, doing: &str) -> Result<()> {
     if code == 0 {
         return Ok(());
     }
+    // Taken first, before any other call can change it (wimlib leaves errno as the failed
+    // call set it on Unix; its Windows side does not set it, and then none is kept).
+    let os_code = (WRITE_FAILURES.contains(&code) || SYSTEM_CALL_FAILURES.contains(&code))
+        .then(|| std::io::Error::last_os_error().raw_os_error())
+        .flatten()
+        .filter(|&n| n != 0);
     // SAFETY: wimlib returns a static string for any code.
     let text = unsafe { tchar::from_t(w::wimlib_get_error_string(code as w::wimlib_error_code)) };
     Err(WimError {
         path: path.map(Path::to_path_buf),
         code,
         message: format!("{doing}: {text}"),
+        os_code,
     })
 }
 

@@ -131,6 +131,7 @@ fn hash_sequentially(
         path: Some(path.to_path_buf()),
         code: code as i32,
         message: format!("verifying the WIM's contents: {what}"),
+        os_code: None,
     };
     let io = |e: std::io::Error| fail(w::wimlib_error_code_WIMLIB_ERR_READ, e.to_string());
     extents.sort_unstable_by_key(|e| e.offset);

@@ -120,7 +120,7 @@ pub fn restore(e: &crate::restore::RestoreError) -> i32 {
         E::NotAdmin { .. } => INSUFFICIENT_RIGHTS,
         E::Unsupported { .. } => UNSUPPORTED_PLATFORM,
         E::Stopped { .. } => IO_STOPPED,
-        E::NoSpace { .. } | E::Io { .. } => FATAL,
+        E::NoSpace { .. } | E::DiskFull { .. } | E::TargetWrite { .. } | E::Io { .. } => FATAL,
     }
 }
 

@@ -33,17 +33,54 @@ pub fn parse(args: &[String]) -> Result<RestoreArgs, Refusal> {
         ..Default::default()
     };
     let mut seen = Seen::default();
-    for token in tokenize(args, takes_value) {
+    for token in tokenize(args, takes_value, known) {
         match token {
             Token::Positional(a) => {
                 if seen.store.replace(a.clone()).is_some() {
-                    return Err(bad(format!("\"{a}\": only one store path")));
+                    return Err(bad(format!(
+                        "\"{}\": only one store path",
+                        crate::shown::Shown(&a)
+                    )));
                 }
             }
             Token::Switch { name, value } => switch(&mut out, &mut seen, &name, value)?,
+            Token::Secret { name, given } => secret(&mut out, &name, given)?,
         }
     }
     finish(out, seen)
+}
+
+/// Every switch LoadState has (a word after `/lac` that is one of them is not a password).
+fn known(name: &str) -> bool {
+    takes_value(name)
+        || matches!(
+            name,
+            "?" | "help"
+                | "all"
+                | "lac"
+                | "lae"
+                | "c"
+                | "decrypt"
+                | "nocompress"
+                | "hardlink"
+                | "auto"
+        )
+}
+
+/// `/lac` and `/key`, whose values the tokenizer dropped unread.
+fn secret(out: &mut RestoreArgs, name: &str, given: bool) -> Result<(), Refusal> {
+    match (name, given) {
+        ("lac", false) => {
+            out.create_local = true;
+            Ok(())
+        }
+        ("lac", true) => Err(bad(
+            "/lac with a password (/lac:Password or /lac Password): Lifeboat never takes a password on the command line (it would be in logs and task sequences), and the one given was not kept; give /lac alone, after the store path, and type the password at the console".into(),
+        )),
+        _ => Err(bad(format!(
+            "/{name}: not supported by Lifeboat's stores (they are not encrypted); the key given was not kept"
+        ))),
+    }
 }
 
 /// The switches whose argument may follow them as the next word.
@@ -61,7 +98,6 @@ fn takes_value(name: &str) -> bool {
             | "progress"
             | "r"
             | "w"
-            | "key"
             | "keyfile"
     )
 }
@@ -87,14 +123,6 @@ fn switch(
         "ui" => out.users.push(need(value)?),
         "ue" => out.skip_users.push(need(value)?),
         "all" => seen.all = true,
-        "lac" => {
-            if value.is_some() {
-                return Err(bad(
-                    "/lac:Password: Lifeboat never takes a password on the command line (it would be in logs and task sequences); give /lac and type it at the console".into(),
-                ));
-            }
-            out.create_local = true;
-        }
         "lae" => seen.lae = true,
         "c" => out.continue_on_error = true,
         "v" => out.verbose = verbose(&need(value)?)?,
@@ -105,7 +133,7 @@ fn switch(
                 .parse::<u32>()
                 .map_err(|_| bad(format!("/{name}: the argument must be an integer")))?;
         }
-        "decrypt" | "key" | "keyfile" | "nocompress" | "hardlink" | "uel" | "auto" => {
+        "decrypt" | "keyfile" | "nocompress" | "hardlink" | "uel" | "auto" => {
             return Err(bad(format!("/{name}: not supported by Lifeboat's stores")));
         }
         _ => return Err(bad(format!("/{name}: command line option is not valid"))),
