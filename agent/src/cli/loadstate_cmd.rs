@@ -37,10 +37,7 @@ pub fn parse(args: &[String]) -> Result<RestoreArgs, Refusal> {
         match token {
             Token::Positional(a) => {
                 if seen.store.replace(a.clone()).is_some() {
-                    return Err(bad(format!(
-                        "\"{}\": only one store path",
-                        crate::shown::Shown(&a)
-                    )));
+                    return Err(bad(format!("\"{a}\": only one store path")));
                 }
             }
             Token::Switch { name, value } => switch(&mut out, &mut seen, &name, value)?,
@@ -190,6 +187,8 @@ pub fn run(args: &[String]) -> i32 {
     match parse(args) {
         Ok(a) => restore_cmd::run(a),
         Err((code, message)) => {
+            // It quotes the command line, which may hold anything.
+            let message = crate::shown::shown(&message);
             if code == exit::INVALID_PARAMETERS {
                 crate::console::say(&format!("error: {message}\n\n{HELP}"));
             } else {

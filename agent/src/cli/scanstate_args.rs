@@ -174,8 +174,7 @@ pub fn parse(args: &[String]) -> Result<ScanStateArgs, Refusal> {
             Token::Positional(p) => {
                 if out.store.replace(PathBuf::from(&p)).is_some() {
                     return Err(bad(format!(
-                        "\"{}\": a command was already specified (only one StorePath)",
-                        crate::shown::Shown(&p)
+                        "\"{p}\": a command was already specified (only one StorePath)"
                     )));
                 }
             }

@@ -44,12 +44,13 @@ fn shown_command_line(args: &[String]) -> String {
         .join(" ")
 }
 
-/// Says why the command line cannot run and returns ScanState's code for it.
+/// Says why the command line cannot run and returns ScanState's code for it. The message
+/// may quote the command line, so it is escaped ([`crate::shown`]).
 fn refuse(code: i32, message: &str) -> i32 {
     if code == exit::HELP {
         return output::finish(code, &format!("{message}\n"));
     }
-    say(&format!("error: {message}"));
+    say(&format!("error: {}", crate::shown::Shown(message)));
     if code == exit::INVALID_PARAMETERS {
         say("(scanstate /? lists the options)");
     }
@@ -250,7 +251,7 @@ fn scan(a: &ScanStateArgs, args: &[String], log: &mut ScanLog) -> i32 {
     let spec = match spec(a) {
         Ok(s) => s,
         Err((code, m)) => {
-            log.note(&format!("error: {m}"));
+            log.note(&format!("error: {}", crate::shown::Shown(&m)));
             return refuse(code, &m);
         }
     };
