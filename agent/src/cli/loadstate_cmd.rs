@@ -255,4 +255,24 @@ mod tests {
         assert_eq!(a.users, vec![r"A\x=B\y".to_string()]);
         assert!(!a.enable_local && !a.create_local);
     }
+
+    #[test]
+    fn a_password_is_refused_however_given_and_never_quoted() {
+        for args in [
+            &["S", "/lac", "Pa55"][..],
+            &["/lac", "Pa55", "S"],
+            &["S", "/lac:", "Pa55"],
+            &["S", "/LAC", "-Pa55"],
+            &["S", "/lac", "/Pa55", "/lae"],
+            &["S", "/key", "Pa55"],
+            &["S", "/key:", "/Pa55"],
+        ] {
+            let (code, msg) = p(args).err().unwrap_or_else(|| panic!("{args:?} accepted"));
+            assert_eq!(code, exit::INVALID_PARAMETERS, "{args:?}");
+            assert!(!msg.contains("Pa55"), "{args:?}: {msg}");
+        }
+        // `/lac` alone, before `/lae`, still asks at the console.
+        let a = p(&["S", "/lac", "/lae"]).unwrap();
+        assert!(a.create_local && a.enable_local);
+    }
 }
