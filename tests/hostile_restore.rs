@@ -573,7 +573,13 @@ fn control_characters_never_reach_the_output_raw() {
     let t = new_machine(dir.path(), "new");
     let log = dir.path().join("restore.log");
     let list = dir.path().join("list.txt");
-    for extra in [&[][..], &["-v"], &["-v", "--dry-run"], &["--continue"]] {
+    for extra in [
+        &[][..],
+        &["-v"],
+        &["-v", "--dry-run"],
+        &["--continue"],
+        &["--json", "--dry-run"],
+    ] {
         let mut args = vec![
             "restore",
             s(&forged),
@@ -613,6 +619,12 @@ fn control_characters_never_reach_the_output_raw() {
             "{listed}"
         );
         assert!(listed.contains("gpj.<U+202E>exe.txt"), "{listed}");
+        if extra.contains(&"--json") {
+            // JSON keeps the names exactly, written as its own escapes.
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            outcome(&v, "C:\\Users\\ann\\Desktop\\gpj.\u{202E}exe.txt");
+            continue;
+        }
         assert!(
             out.contains("<U+001B>]0;pwned<U+0007><U+000A>RESTORE COMPLETE"),
             "{out}"
