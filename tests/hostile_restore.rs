@@ -410,6 +410,11 @@ fn secrets_are_never_echoed() {
         }
     }
     assert_eq!(runs, 36);
+    // Lifeboat's own command line: a word after --create-local is no value of it.
+    let (code, out, err) = lifeboat(&["restore", st, "--create-local", "Pa55"]);
+    assert_eq!(code, 11, "{out}{err}");
+    assert!(!out.contains("Pa55") && !err.contains("Pa55"), "{out}{err}");
+    assert!(err.contains("--create-local"), "{err}");
 }
 
 /// Finding 5: a store's own "Lifeboat settings.reg" (holding an HKLM Run key), a READ ME,

@@ -110,6 +110,10 @@ pub fn main() -> i32 {
                 }
                 _ => exit::INVALID_PARAMETERS,
             };
+            if restore_cmd::password_given(&e) {
+                say("error: --create-local takes no value: the password is asked at the console, never taken from the command line (the word given after it was not kept)");
+                return code;
+            }
             let _ = e.print();
             return code;
         }
