@@ -764,7 +764,11 @@ fn main() {
     for f in &c.findings {
         println!("  {f}");
     }
-    if !c.findings.is_empty() {
+    let found = !c.findings.is_empty();
+    // The temporary folder goes before the exit code is given (exit runs no destructors).
+    drop(c);
+    drop(work);
+    if found {
         std::process::exit(1);
     }
 }
