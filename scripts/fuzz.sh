@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
 
-targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk ntfs bitlocker)
+targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk ntfs bitlocker restore_plan)
 what=${1:-all}
 seconds=${2:-60}
 jobs=${FUZZ_JOBS:-2}
@@ -67,7 +67,7 @@ link_real() { # target max_bytes dir...
 max_len() {
     case $1 in
         hive|sam|log_replay) echo 4194304 ;;
-        migxml) echo 1048576 ;;
+        migxml|restore_plan) echo 1048576 ;;
         ntfs) echo 524288 ;;
         # A BitLocker seed is a whole small volume: header, three metadata copies, data.
         bitlocker) echo 1048576 ;;

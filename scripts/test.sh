@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 ensure_packages build-essential pkg-config clang libclang-dev make llvm file \
     rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 \
     wine wine64 wimtools libhivex-bin xorriso genisoimage mtools ntfs-3g dosfstools fdisk \
-    util-linux zstd python3 python3-pip python3-venv fusefat attr syslinux syslinux-common \
+    util-linux zstd python3 python3-pip python3-venv python3-fuse fusefat attr syslinux syslinux-common \
     qemu-system-x86 ovmf gnu-efi liblnk-utils \
     dislocker cryptsetup-bin libbde-utils python3-libbde
 ensure_rust

@@ -23,6 +23,7 @@ pub mod regfile;
 pub mod restore;
 pub mod rules;
 pub mod selftest;
+
 pub mod store;
 pub mod time;
 pub mod volume;
@@ -31,7 +32,7 @@ pub mod xml;
 
 /// What the agent shares with the media builder, a crate of its own (`common/`): the media
 /// config and layout, how a file Lifeboat did not write is read and parsed within a budget.
-pub use lifeboat_common::{bounded_yaml, config, fsread, media_layout};
+pub use lifeboat_common::{bounded_yaml, config, fsread, media_layout, shown};
 
 /// Little-endian fields of on-disk structures, shared with the volume stack.
 pub use lifeboat_volume::le;

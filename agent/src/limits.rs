@@ -76,6 +76,16 @@ pub const RESTORE_RENAME_MAX: u32 = 9_999;
 /// Files of one image a restore plans at once. A large real profile holds ~1M files; the
 /// store's verification has already matched the image against its manifest.
 pub const RESTORE_MAX_FILES: usize = 10_000_000;
+/// Bytes of one registry string whose old folder paths a restore rewrites, before and after.
+/// Real path-holding values (an MRU list, a search path) are a few KB; Windows advises
+/// against values above 2 KB and stores none above 1 MB in the standard hive format. A
+/// longer string is applied as it is, and no rewrite grows one past this (a short old
+/// folder replaced by a long new one in a value made of nothing else).
+pub const RESTORE_REWRITE_MAX_BYTES: usize = 1 << 20;
+/// Bytes a file system spends on each file or folder besides its data, in a restore's
+/// free-space check: an NTFS file record (1 KiB, the largest of the file systems a restore
+/// writes to; ext4 and tmpfs preallocate their inodes, counted apart as free entries).
+pub const RESTORE_ENTRY_BYTES: u64 = 1024;
 /// A `VS_VERSIONINFO` block: its own length field is 16 bits.
 pub const PE_VERSION_MAX_BYTES: u64 = 64 * 1024;
 /// Directory entries (files, subfolders, registry keys or values) one MigXML condition may

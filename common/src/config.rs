@@ -15,7 +15,7 @@ use crate::users::UserPattern;
 pub enum ConfigError {
     #[error("the config cannot be read: {0}")]
     Read(#[from] crate::fsread::ReadError),
-    #[error("{}: {reason}", .path.display())]
+    #[error("{}: {}", .path.display(), crate::shown::Shown(.reason))]
     Invalid { path: PathBuf, reason: String },
 }
 

@@ -10,16 +10,17 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", crate::shown::ShownPath(.path))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: not a regular file ({what}); it is not read")]
+    #[error("{}: not a regular file ({what}); it is not read", crate::shown::ShownPath(.path))]
     NotRegular { path: PathBuf, what: &'static str },
     #[error(
-        "{path}: {size} bytes, more than the {limit} bytes such a file may have; it is not read"
+        "{}: {size} bytes, more than the {limit} bytes such a file may have; it is not read",
+        crate::shown::ShownPath(.path)
     )]
     TooLarge {
         path: PathBuf,

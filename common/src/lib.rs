@@ -23,6 +23,7 @@ pub mod limits;
 pub mod media_layout;
 pub mod output;
 pub mod pe;
+pub mod shown;
 pub mod users;
 
 /// Little-endian field readers (bounded: `None` past the end), from the volume stack.

@@ -28,7 +28,7 @@ pub fn finish_to(out: &mut impl Write, code: i32, text: &str) -> i32 {
 
 /// A value as pretty JSON and a line end.
 pub fn json(v: &impl serde::Serialize) -> String {
-    match serde_json::to_string_pretty(v) {
+    match crate::shown::json_pretty(v) {
         Ok(s) => s + "\n",
         Err(e) => format!("{{\"error\": \"cannot render the report: {e}\"}}\n"),
     }

@@ -119,6 +119,23 @@ pub fn old_machine_store(dir: &Path) -> PathBuf {
     crate::store_in(&dest)
 }
 
+/// A freshly imaged new Windows (`NEWPC`) in `dir/name` with one user, bob, whose Documents
+/// are in OneDrive and whose Desktop holds a file of his own.
+pub fn new_machine(dir: &Path, name: &str) -> PathBuf {
+    let t = dir.join(name);
+    std::fs::create_dir_all(&t).unwrap();
+    let mut bob = UserSpec::local(1001, "bob");
+    bob.files = vec![(r"Desktop\bob.txt".into(), b"bob's own".to_vec())];
+    bob.shell_folders = vec![(
+        "Personal".into(),
+        r"%USERPROFILE%\OneDrive\Documents".into(),
+    )];
+    let mut spec = WindowsSpec::win11("NEWPC");
+    spec.users = vec![bob];
+    spec.write_volume(&t);
+    t
+}
+
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

@@ -50,31 +50,52 @@ pub struct WimError {
     pub path: Option<PathBuf>,
     pub code: i32,
     pub message: String,
-    /// The system's reason when wimlib failed on a file it read, wrote or made (its errno,
-    /// or Windows' last error), so a caller can tell a full disk from a damaged WIM by type.
-    pub os: Option<std::io::ErrorKind>,
+    /// The system's error number when wimlib failed in a system call (reading, writing,
+    /// making a file or folder), taken as wimlib returned.
+    pub os_code: Option<i32>,
 }
 
+/// wimlib's codes for a failure to make or write something on the file system it writes
+/// to (an extraction's target, a WIM being written).
+const WRITE_FAILURES: [i32; 9] = [
+    w::wimlib_error_code_WIMLIB_ERR_WRITE as i32,
+    w::wimlib_error_code_WIMLIB_ERR_OPEN as i32,
+    w::wimlib_error_code_WIMLIB_ERR_MKDIR as i32,
+    w::wimlib_error_code_WIMLIB_ERR_LINK as i32,
+    w::wimlib_error_code_WIMLIB_ERR_MKNOD as i32,
+    w::wimlib_error_code_WIMLIB_ERR_RENAME as i32,
+    w::wimlib_error_code_WIMLIB_ERR_SET_ATTRIBUTES as i32,
+    w::wimlib_error_code_WIMLIB_ERR_SET_TIMESTAMPS as i32,
+    w::wimlib_error_code_WIMLIB_ERR_SET_SECURITY as i32,
+];
+
+/// Codes that come from a failed system call, whose error number is kept.
+const SYSTEM_CALL_FAILURES: [i32; 3] = [
+    w::wimlib_error_code_WIMLIB_ERR_READ as i32,
+    w::wimlib_error_code_WIMLIB_ERR_STAT as i32,
+    w::wimlib_error_code_WIMLIB_ERR_OPENDIR as i32,
+];
+
 impl WimError {
-    /// Wimlib's codes for a failed system call on a file, whose errno says why.
-    fn sets_errno(code: i32) -> bool {
-        [
-            w::wimlib_error_code_WIMLIB_ERR_WRITE,
-            w::wimlib_error_code_WIMLIB_ERR_OPEN,
-            w::wimlib_error_code_WIMLIB_ERR_MKDIR,
-            w::wimlib_error_code_WIMLIB_ERR_RENAME,
-            w::wimlib_error_code_WIMLIB_ERR_LINK,
-        ]
-        .iter()
-        .any(|&c| c as i32 == code)
+    /// wimlib could not make or write a file or folder where it writes (not a fault of the
+    /// WIM it reads).
+    pub fn is_write_failure(&self) -> bool {
+        WRITE_FAILURES.contains(&self.code)
+    }
+
+    /// The system's error behind it, when there is one.
+    pub fn os_error(&self) -> Option<std::io::Error> {
+        self.os_code.map(std::io::Error::from_raw_os_error)
     }
 
     /// The destination had no room left (ENOSPC, ERROR_DISK_FULL), or a quota was reached.
     pub fn out_of_space(&self) -> bool {
-        matches!(
-            self.os,
-            Some(std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
-        )
+        self.os_error().is_some_and(|e| {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        })
     }
 }
 
@@ -108,15 +129,19 @@ fn check(code: i32, path: Option<&Path>, doing: &str) -> Result<()> {
     if code == 0 {
         return Ok(());
     }
-    // Taken first: the errno of the system call wimlib failed on (nothing after it runs).
-    let os = WimError::sets_errno(code).then(|| std::io::Error::last_os_error().kind());
+    // Taken first, before any other call can change it (wimlib leaves errno as the failed
+    // call set it on Unix; its Windows side does not set it, and then none is kept).
+    let os_code = (WRITE_FAILURES.contains(&code) || SYSTEM_CALL_FAILURES.contains(&code))
+        .then(|| std::io::Error::last_os_error().raw_os_error())
+        .flatten()
+        .filter(|&n| n != 0);
     // SAFETY: wimlib returns a static string for any code.
     let text = unsafe { tchar::from_t(w::wimlib_get_error_string(code as w::wimlib_error_code)) };
     Err(WimError {
         path: path.map(Path::to_path_buf),
         code,
         message: format!("{doing}: {text}"),
-        os,
+        os_code,
     })
 }
 

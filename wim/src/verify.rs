@@ -127,17 +127,17 @@ fn hash_sequentially(
     mut extents: Vec<Extent>,
     mut progress: Option<OnProgress<'_>>,
 ) -> Result<()> {
-    let fail = |code: w::wimlib_error_code, what: String, os| WimError {
+    let fail = |code: w::wimlib_error_code, what: String, os_code| WimError {
         path: Some(path.to_path_buf()),
         code: code as i32,
         message: format!("verifying the WIM's contents: {what}"),
-        os,
+        os_code,
     };
     let io = |e: std::io::Error| {
         fail(
             w::wimlib_error_code_WIMLIB_ERR_READ,
             e.to_string(),
-            Some(e.kind()),
+            e.raw_os_error(),
         )
     };
     extents.sort_unstable_by_key(|e| e.offset);

@@ -9,6 +9,7 @@ mod write;
 
 pub use write::DamagedFiles;
 
+use crate::shown::Shown;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -240,12 +241,22 @@ pub fn capture(
         .flat_map(|p| p.skipped.iter().map(move |s| (p, s)))
         .find(|(_, s)| opts.stops_on(s))
     {
-        let reason = format!("{} ({}): {}", s.path, pass.name, s.reason);
+        let reason = format!(
+            "{} ({}): {}",
+            Shown(&s.path),
+            Shown(&pass.name),
+            Shown(&s.reason.to_string())
+        );
         return Err(fail(&mut manifest, &mut log, reason, true));
     }
     for p in plan.passes() {
         for s in &p.skipped {
-            log.say(format!("skipped {} ({}): {}", s.path, p.name, s.reason));
+            log.say(format!(
+                "skipped {} ({}): {}",
+                Shown(&s.path),
+                Shown(&p.name),
+                Shown(&s.reason.to_string())
+            ));
         }
     }
 

@@ -1,5 +1,6 @@
 //! `lifeboat capture`: detect → plan → capture → store, with ScanState's habits.
 
+use crate::shown::Shown;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -114,7 +115,11 @@ pub fn run(args: CaptureArgs) -> i32 {
         Err(e) => return fail(&e, args.json),
     };
     for p in &prepared.problems {
-        say(&format!("warning: {}: {}", p.path, p.error));
+        say(&format!(
+            "warning: {}: {}",
+            Shown(&p.path),
+            Shown(&p.error.to_string())
+        ));
     }
     if let Some(list) = &args.list_files {
         if let Err(e) = job::write_file_list(&prepared.plan, list) {
@@ -270,7 +275,7 @@ pub(super) fn summary(c: &Captured, verbose: bool) -> String {
     for u in m.users.iter().chain(m.machine.iter()) {
         s.push_str(&format!(
             "  {:<30} {:>8} files {:>12}   {} settings{}\n",
-            u.name,
+            Shown(&u.name).to_string(),
             u.files,
             human(u.bytes),
             u.registry_values,
@@ -282,12 +287,20 @@ pub(super) fn summary(c: &Captured, verbose: bool) -> String {
         ));
         if verbose {
             for sk in &u.skipped {
-                s.push_str(&format!("      skipped {}: {}\n", sk.path, sk.reason));
+                s.push_str(&format!(
+                    "      skipped {}: {}\n",
+                    Shown(&sk.path),
+                    Shown(&sk.reason.to_string())
+                ));
             }
         }
     }
     for l in &m.users_left {
-        s.push_str(&format!("  not captured: {} - {}\n", l.name, l.reason));
+        s.push_str(&format!(
+            "  not captured: {} - {}\n",
+            Shown(&l.name),
+            Shown(&l.reason.to_string())
+        ));
     }
     let skipped = m.totals.skipped;
     if skipped > 0 {

@@ -90,7 +90,7 @@ pub fn restore(e: &crate::restore::RestoreError) -> i32 {
         E::NotAdmin { .. } => INSUFFICIENT_RIGHTS,
         E::Unsupported { .. } => UNSUPPORTED_PLATFORM,
         E::Stopped { .. } => IO_STOPPED,
-        E::NoSpace { .. } | E::Io { .. } => FATAL,
+        E::NoSpace { .. } | E::DiskFull { .. } | E::TargetWrite { .. } | E::Io { .. } => FATAL,
     }
 }
 
@@ -107,25 +107,28 @@ pub fn restored(r: &crate::restore::Report) -> i32 {
 mod tests {
     use super::*;
 
-    fn wim_error(os: Option<std::io::ErrorKind>) -> StoreError {
+    fn wim_error(os_code: Option<i32>) -> StoreError {
         StoreError::Wim(crate::wim::WimError {
             path: None,
             code: 72,
             message: "writing the files: Failed to write data to a file".into(),
-            os,
+            os_code,
         })
+    }
+
+    /// The system's number for a full disk: ENOSPC, ERROR_DISK_FULL.
+    fn libc_enospc() -> i32 {
+        if cfg!(windows) {
+            112
+        } else {
+            28
+        }
     }
 
     #[test]
     fn a_full_disk_is_fatal_and_a_bad_wim_a_corrupt_store() {
-        assert_eq!(
-            store(&wim_error(Some(std::io::ErrorKind::StorageFull))),
-            FATAL
-        );
+        assert_eq!(store(&wim_error(Some(libc_enospc()))), FATAL);
         assert_eq!(store(&wim_error(None)), CORRUPTED_STORE);
-        assert_eq!(
-            store(&wim_error(Some(std::io::ErrorKind::PermissionDenied))),
-            CORRUPTED_STORE
-        );
+        assert_eq!(store(&wim_error(Some(13))), CORRUPTED_STORE);
     }
 }

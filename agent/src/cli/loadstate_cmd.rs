@@ -33,7 +33,7 @@ pub fn parse(args: &[String]) -> Result<RestoreArgs, Refusal> {
         ..Default::default()
     };
     let mut seen = Seen::default();
-    for token in tokenize(args, takes_value) {
+    for token in tokenize(args, takes_value, known) {
         match token {
             Token::Positional(a) => {
                 if seen.store.replace(a.clone()).is_some() {
@@ -41,9 +41,43 @@ pub fn parse(args: &[String]) -> Result<RestoreArgs, Refusal> {
                 }
             }
             Token::Switch { name, value } => switch(&mut out, &mut seen, &name, value)?,
+            Token::Secret { name, given } => secret(&mut out, &name, given)?,
         }
     }
     finish(out, seen)
+}
+
+/// Every switch LoadState has (a word after `/lac` that is one of them is not a password).
+fn known(name: &str) -> bool {
+    takes_value(name)
+        || matches!(
+            name,
+            "?" | "help"
+                | "all"
+                | "lac"
+                | "lae"
+                | "c"
+                | "decrypt"
+                | "nocompress"
+                | "hardlink"
+                | "auto"
+        )
+}
+
+/// `/lac` and `/key`, whose values the tokenizer dropped unread.
+fn secret(out: &mut RestoreArgs, name: &str, given: bool) -> Result<(), Refusal> {
+    match (name, given) {
+        ("lac", false) => {
+            out.create_local = true;
+            Ok(())
+        }
+        ("lac", true) => Err(bad(
+            "/lac with a password (/lac:Password or /lac Password): Lifeboat never takes a password on the command line (it would be in logs and task sequences), and the one given was not kept; give /lac alone, after the store path, and type the password at the console".into(),
+        )),
+        _ => Err(bad(format!(
+            "/{name}: not supported by Lifeboat's stores (they are not encrypted); the key given was not kept"
+        ))),
+    }
 }
 
 /// The switches whose argument may follow them as the next word.
@@ -61,7 +95,6 @@ fn takes_value(name: &str) -> bool {
             | "progress"
             | "r"
             | "w"
-            | "key"
             | "keyfile"
     )
 }
@@ -87,14 +120,6 @@ fn switch(
         "ui" => out.users.push(need(value)?),
         "ue" => out.skip_users.push(need(value)?),
         "all" => seen.all = true,
-        "lac" => {
-            if value.is_some() {
-                return Err(bad(
-                    "/lac:Password: Lifeboat never takes a password on the command line (it would be in logs and task sequences); give /lac and type it at the console".into(),
-                ));
-            }
-            out.create_local = true;
-        }
         "lae" => seen.lae = true,
         "c" => out.continue_on_error = true,
         "v" => out.verbose = verbose(&need(value)?)?,
@@ -105,7 +130,7 @@ fn switch(
                 .parse::<u32>()
                 .map_err(|_| bad(format!("/{name}: the argument must be an integer")))?;
         }
-        "decrypt" | "key" | "keyfile" | "nocompress" | "hardlink" | "uel" | "auto" => {
+        "decrypt" | "keyfile" | "nocompress" | "hardlink" | "uel" | "auto" => {
             return Err(bad(format!("/{name}: not supported by Lifeboat's stores")));
         }
         _ => return Err(bad(format!("/{name}: command line option is not valid"))),
@@ -162,6 +187,8 @@ pub fn run(args: &[String]) -> i32 {
     match parse(args) {
         Ok(a) => restore_cmd::run(a),
         Err((code, message)) => {
+            // It quotes the command line, which may hold anything.
+            let message = crate::shown::shown(&message);
             if code == exit::INVALID_PARAMETERS {
                 crate::console::say(&format!("error: {message}\n\n{HELP}"));
             } else {
@@ -227,5 +254,25 @@ mod tests {
         let a = p(&["/all", r"/mu:A\x:B\y", "S"]).unwrap();
         assert_eq!(a.users, vec![r"A\x=B\y".to_string()]);
         assert!(!a.enable_local && !a.create_local);
+    }
+
+    #[test]
+    fn a_password_is_refused_however_given_and_never_quoted() {
+        for args in [
+            &["S", "/lac", "Pa55"][..],
+            &["/lac", "Pa55", "S"],
+            &["S", "/lac:", "Pa55"],
+            &["S", "/LAC", "-Pa55"],
+            &["S", "/lac", "/Pa55", "/lae"],
+            &["S", "/key", "Pa55"],
+            &["S", "/key:", "/Pa55"],
+        ] {
+            let (code, msg) = p(args).err().unwrap_or_else(|| panic!("{args:?} accepted"));
+            assert_eq!(code, exit::INVALID_PARAMETERS, "{args:?}");
+            assert!(!msg.contains("Pa55"), "{args:?}: {msg}");
+        }
+        // `/lac` alone, before `/lae`, still asks at the console.
+        let a = p(&["S", "/lac", "/lae"]).unwrap();
+        assert!(a.create_local && a.enable_local);
     }
 }

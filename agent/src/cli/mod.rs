@@ -103,7 +103,13 @@ pub fn main() -> i32 {
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => return output::command_line(&e),
+        Err(e) => {
+            if restore_cmd::password_given(&e) {
+                say("error: --create-local takes no value: the password is asked at the console, never taken from the command line (the word given after it was not kept)");
+                return exit::INVALID_PARAMETERS;
+            }
+            return output::command_line(&e);
+        }
     };
     match cli.command {
         Command::Detect(args) => detect_cmd::run(args),

@@ -119,6 +119,18 @@ pub fn options(args: &RestoreArgs) -> Result<RestoreOptions, String> {
     })
 }
 
+/// Whether clap refused a word written right after `--create-local` (`--create-local Pa55`):
+/// most likely a password, so it is not quoted back as clap would.
+pub fn password_given(e: &clap::Error) -> bool {
+    let Some(clap::error::ContextValue::String(word)) = e.get(clap::error::ContextKind::InvalidArg)
+    else {
+        return false;
+    };
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .any(|w| (w[0] == "--create-local" || w[0] == "--enable-local") && w[1] == *word)
+}
+
 /// The password for accounts --create-local makes: asked twice at the console, not shown.
 fn ask_password() -> Result<String, String> {
     for _ in 0..3 {

@@ -122,11 +122,37 @@ fn takes_value(name: &str) -> bool {
             | "ui"
             | "ue"
             | "uel"
-            | "key"
             | "keyfile"
             | "r"
             | "w"
     )
+}
+
+/// Every switch ScanState has (a word after a secret switch that is one of them is not its
+/// value).
+pub fn known(name: &str) -> bool {
+    takes_value(name)
+        || matches!(
+            name,
+            "?" | "help"
+                | "auto"
+                | "o"
+                | "c"
+                | "p"
+                | "nocompress"
+                | "localonly"
+                | "all"
+                | "vsc"
+                | "hardlink"
+                | "encrypt"
+                | "key"
+                | "targetwindows7"
+                | "targetwindows8"
+                | "targetwindows10"
+                | "apps"
+                | "ppkg"
+                | "genmigxml"
+        )
 }
 
 /// Options that may be given more than once.
@@ -143,13 +169,29 @@ pub fn parse(args: &[String]) -> Result<ScanStateArgs, Refusal> {
     }
     let mut out = ScanStateArgs::default();
     let mut seen = HashSet::new();
-    for token in tokenize(args, takes_value) {
+    for token in tokenize(args, takes_value, known) {
         match token {
             Token::Positional(p) => {
                 if out.store.replace(PathBuf::from(&p)).is_some() {
                     return Err(bad(format!(
                         "\"{p}\": a command was already specified (only one StorePath)"
                     )));
+                }
+            }
+            Token::Secret { name, given } => {
+                if !seen.insert(name.clone()) {
+                    return Err(bad(format!(
+                        "/{name}: an option is specified more than once and is ambiguous"
+                    )));
+                }
+                match name.as_str() {
+                    // The key is checked for presence only: the tokenizer never kept it.
+                    "key" => out.key = given,
+                    _ => {
+                        return Err(bad(format!(
+                            "/{name}: command line option is not valid (/? lists the options); the value given with it was not kept"
+                        )))
+                    }
                 }
             }
             Token::Switch { name, value } => {
@@ -236,8 +278,6 @@ fn switch(out: &mut ScanStateArgs, name: &str, value: Option<String>) -> Result<
         "vsc" => out.vsc = true,
         "hardlink" => out.hardlink = true,
         "encrypt" => out.encrypt = true,
-        // The key is checked for presence only and dropped here: never kept, never logged.
-        "key" => out.key = need(name, value).is_ok(),
         "keyfile" => out.keyfile = need(name, value).is_ok(),
         "r" => out.retries = Some(number(name, value, "Retry argument must be an integer")?),
         "w" => out.wait = Some(number(name, value, "Wait delay argument must be an integer")?),
@@ -637,6 +677,10 @@ mod tests {
             &["/uel:0"],
             &["/hardlink", "/nocompress"],
             &["/encrypt", "/key:secret1"],
+            &["/key:", "secret1"],
+            &["/key", "-secret1"],
+            &["/encrypt:AES", "/key", "/secret1"],
+            &["/lac", "secret1"],
             &["/efs:decryptcopy"],
             &["/efs:copyraw"],
             &["/apps"],

@@ -35,12 +35,22 @@ pub fn run(args: &[String]) -> i32 {
     code
 }
 
-/// Says why the command line cannot run and returns ScanState's code for it.
+/// The command line as it is logged: secrets' values replaced, each argument escaped.
+fn shown_command_line(args: &[String]) -> String {
+    super::usmt_args::redacted(args, scanstate_args::known)
+        .iter()
+        .map(|a| crate::shown::Shown(a).to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Says why the command line cannot run and returns ScanState's code for it. The message
+/// may quote the command line, so it is escaped ([`crate::shown`]).
 fn refuse(code: i32, message: &str) -> i32 {
     if code == exit::HELP {
         return output::finish(code, &format!("{message}\n"));
     }
-    say(&format!("error: {message}"));
+    say(&format!("error: {}", crate::shown::Shown(message)));
     if code == exit::INVALID_PARAMETERS {
         say("(scanstate /? lists the options)");
     }
@@ -68,7 +78,7 @@ impl ScanLog {
         log.note(&format!(
             "lifeboat {} (ScanState command line) started: scanstate {}",
             crate::VERSION,
-            args.join(" ")
+            shown_command_line(args)
         ));
         Ok(log)
     }
@@ -242,14 +252,14 @@ fn scan(a: &ScanStateArgs, args: &[String], log: &mut ScanLog) -> i32 {
     let spec = match spec(a) {
         Ok(s) => s,
         Err((code, m)) => {
-            log.note(&format!("error: {m}"));
+            log.note(&format!("error: {}", crate::shown::Shown(&m)));
             return refuse(code, &m);
         }
     };
     for n in scanstate_args::notes(a) {
         log.say(&format!("note: {n}"));
     }
-    let command = format!("scanstate {}", args.join(" "));
+    let command = format!("scanstate {}", shown_command_line(args));
     progress(&spec, &[("program", "ScanState.exe (Lifeboat)")]);
     progress(&spec, &[("productVersion", crate::VERSION)]);
     progress(&spec, &[("commandLine", &command)]);
@@ -288,7 +298,11 @@ fn failed(log: &mut ScanLog, spec: &JobSpec, message: &str, code: i32) -> i32 {
 /// What detect and the plan found, into the log and the progress log.
 fn scanned(log: &mut ScanLog, spec: &JobSpec, p: &Prepared) {
     for w in &p.problems {
-        log.say(&format!("warning: {}: {}", w.path, w.error));
+        log.say(&format!(
+            "warning: {}: {}",
+            crate::shown::Shown(&w.path),
+            crate::shown::Shown(&w.error.to_string())
+        ));
     }
     for w in &p.plan.warnings {
         log.note(&format!("rules: {w}"));
@@ -301,15 +315,25 @@ fn scanned(log: &mut ScanLog, spec: &JobSpec, p: &Prepared) {
     for u in &p.plan.users {
         progress(
             spec,
-            &[("detectedUser", &u.name), ("includedInMigration", "Yes")],
+            &[
+                ("detectedUser", &crate::shown::shown(&u.name)),
+                ("includedInMigration", "Yes"),
+            ],
         );
     }
     for l in &p.plan.left {
         progress(
             spec,
-            &[("detectedUser", &l.name), ("includedInMigration", "No")],
+            &[
+                ("detectedUser", &crate::shown::shown(&l.name)),
+                ("includedInMigration", "No"),
+            ],
         );
-        log.note(&format!("user {} not captured: {}", l.name, l.reason));
+        log.note(&format!(
+            "user {} not captured: {}",
+            crate::shown::Shown(&l.name),
+            crate::shown::Shown(&l.reason.to_string())
+        ));
     }
 }
 
@@ -325,7 +349,7 @@ fn efs_abort(a: &ScanStateArgs, log: &mut ScanLog, p: &Prepared) -> Option<i32> 
         .find(|s| s.kind == SkipKind::Encrypted)?;
     log.say(&format!(
         "error: Gather was aborted because of an EFS file: {} (ScanState's default /efs:abort; give /efs:skip to leave EFS files out, each listed in the manifest)",
-        s.path
+        crate::shown::Shown(&s.path)
     ));
     Some(exit::CANCELED)
 }
@@ -413,7 +437,7 @@ fn save(a: &ScanStateArgs, spec: &JobSpec, p: Prepared, log: &mut ScanLog) -> i3
                 spec,
                 &[
                     ("error", "UnableToOpen"),
-                    ("objectName", &s.path),
+                    ("objectName", &crate::shown::shown(&s.path)),
                     ("action", "Ignore"),
                     ("errorCode", &s.kind.win32_code().to_string()),
                 ],

@@ -11,6 +11,12 @@ pub enum Token {
         name: String,
         value: Option<String>,
     },
+    /// A switch whose value is a secret (`/key`, `/lac`): the value is dropped here, never
+    /// kept, echoed or logged; only whether one was given is said.
+    Secret {
+        name: String,
+        given: bool,
+    },
     Positional(String),
 }
 
@@ -30,13 +36,35 @@ fn switch_text(a: &str) -> Option<&str> {
     a.strip_prefix('-').filter(|r| !r.is_empty())
 }
 
-/// The switch whose value is a secret (`/key`, the store's encryption key): it always takes
-/// the next argument, whatever that looks like.
-const SECRET: &str = "key";
+/// How a secret-taking switch takes its value when none follows its colon (`/key S3cret`,
+/// `/key: S3cret`, `/lac Pa55`; USMT separates a value by a colon or a space).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SecretValue {
+    /// `/key`: a key is required, so the next argument is it, whatever it looks like (a key
+    /// may begin with `-` or `/`; read as a switch it would be echoed as "not valid").
+    Required,
+    /// `/lac[:Password]`: the next argument is the password unless it is a switch the
+    /// command knows (`/lac /lae`).
+    Optional,
+}
+
+/// The switches whose value is a secret, in every USMT tool Lifeboat reads.
+fn secret(name: &str) -> Option<SecretValue> {
+    match name {
+        "key" => Some(SecretValue::Required),
+        "lac" => Some(SecretValue::Optional),
+        _ => None,
+    }
+}
 
 /// Reads `args` into tokens. `needs_value(name)` says which switches take the next
-/// argument as their value when none follows a colon.
-pub fn tokenize(args: &[String], needs_value: impl Fn(&str) -> bool) -> Vec<Token> {
+/// argument as their value when none follows a colon; `known(name)` which switches the
+/// command has (a secret's optional value is never taken for one of them).
+pub fn tokenize(
+    args: &[String],
+    needs_value: impl Fn(&str) -> bool,
+    known: impl Fn(&str) -> bool,
+) -> Vec<Token> {
     let mut out = Vec::new();
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
@@ -44,20 +72,70 @@ pub fn tokenize(args: &[String], needs_value: impl Fn(&str) -> bool) -> Vec<Toke
             out.push(Token::Positional(unquote(a)));
             continue;
         };
-        let (name, mut value) = match text.split_once(':') {
+        let (name, value) = match text.split_once(':') {
             Some((n, v)) => (n.to_ascii_lowercase(), Some(unquote(v))),
             None => (text.to_ascii_lowercase(), None),
         };
-        if value.is_none() && name == SECRET {
-            // A key may begin with `-` or `/`: read as a switch, it would be echoed back in
-            // the "not a valid option" message.
-            value = it.next().map(|next| unquote(next));
-        } else if value.is_none() && needs_value(&name) {
+        if let Some(how) = secret(&name) {
+            let given = match value.filter(|v| !v.is_empty()) {
+                Some(_) => true,
+                None => match how {
+                    SecretValue::Required => it.next().is_some(),
+                    SecretValue::Optional => it
+                        .next_if(|n| switch_text(n).is_none_or(|t| !known(&switch_name(t))))
+                        .is_some(),
+                },
+            };
+            out.push(Token::Secret { name, given });
+            continue;
+        }
+        let mut value = value;
+        if value.is_none() && needs_value(&name) {
             if let Some(next) = it.next_if(|n| switch_text(n).is_none()) {
                 value = Some(unquote(next));
             }
         }
         out.push(Token::Switch { name, value });
+    }
+    out
+}
+
+/// A switch's name from its text (`lae`, `l` of `l:x.log`), lower case.
+fn switch_name(text: &str) -> String {
+    text.split(':').next().unwrap_or(text).to_ascii_lowercase()
+}
+
+/// The command line as it may be shown or logged: the value of every secret-taking switch
+/// replaced, whichever way it was given.
+pub fn redacted(args: &[String], known: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        let Some(text) = switch_text(a) else {
+            out.push(a.clone());
+            continue;
+        };
+        let name = switch_name(text);
+        let Some(how) = secret(&name) else {
+            out.push(a.clone());
+            continue;
+        };
+        let head = a.split(':').next().unwrap_or(a);
+        match text.split_once(':').map(|(_, v)| v) {
+            Some(v) if !unquote(v).is_empty() => out.push(format!("{head}:(not shown)")),
+            _ => {
+                out.push(head.to_string());
+                let next = match how {
+                    SecretValue::Required => it.next(),
+                    SecretValue::Optional => {
+                        it.next_if(|n| switch_text(n).is_none_or(|t| !known(&switch_name(t))))
+                    }
+                };
+                if next.is_some() {
+                    out.push("(not shown)".into());
+                }
+            }
+        }
     }
     out
 }
@@ -68,7 +146,18 @@ mod tests {
 
     fn t(args: &[&str]) -> Vec<Token> {
         let v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        tokenize(&v, |n| n == "l" || n == "i")
+        tokenize(
+            &v,
+            |n| n == "l" || n == "i",
+            |n| ["l", "i", "o", "lae"].contains(&n),
+        )
+    }
+
+    fn secret(name: &str, given: bool) -> Token {
+        Token::Secret {
+            name: name.into(),
+            given,
+        }
     }
 
     fn sw(name: &str, value: Option<&str>) -> Token {
@@ -113,10 +202,10 @@ mod tests {
                 sw("o", None),
             ]
         );
-        // The key takes the next argument even when it looks like a switch.
+        // The key takes the next argument even when it looks like a switch, and is dropped.
         assert_eq!(
             t(&["/key", "-S3cret", "/o"]),
-            vec![sw("key", Some("-S3cret")), sw("o", None)]
+            vec![secret("key", true), sw("o", None)]
         );
         // A switch that needs a value does not swallow the next switch.
         assert_eq!(t(&["/l", "/o"]), vec![sw("l", None), sw("o", None)]);
@@ -124,6 +213,41 @@ mod tests {
         assert_eq!(
             t(&["/o", "store"]),
             vec![sw("o", None), Token::Positional("store".into())]
+        );
+    }
+
+    #[test]
+    fn secrets_are_dropped_however_they_are_given() {
+        for (args, want) in [
+            (&["/key:S3cret"][..], vec![secret("key", true)]),
+            (&["/key:", "S3cret"], vec![secret("key", true)]),
+            (&["/KEY", "/S3cret"], vec![secret("key", true)]),
+            (&["/key"], vec![secret("key", false)]),
+            (&["/lac:Pa55"], vec![secret("lac", true)]),
+            (&["/lac", "Pa55"], vec![secret("lac", true)]),
+            (&["/lac:", "Pa55"], vec![secret("lac", true)]),
+            (&["/lac", "-Pa55"], vec![secret("lac", true)]),
+            (
+                &["/lac", "/lae"],
+                vec![secret("lac", false), sw("lae", None)],
+            ),
+            (&["/lac"], vec![secret("lac", false)]),
+        ] {
+            assert_eq!(t(args), want, "{args:?}");
+            let v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            let shown = redacted(&v, |n| n == "lae").join(" ");
+            assert!(
+                !shown.contains("S3cret") && !shown.contains("Pa55"),
+                "{shown}"
+            );
+        }
+        let v: Vec<String> = ["S", "/lac", "Pa55", "/lae", "/l:x.log"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            redacted(&v, |n| n == "lae" || n == "l"),
+            vec!["S", "/lac", "(not shown)", "/lae", "/l:x.log"]
         );
     }
 }

@@ -1,6 +1,10 @@
-//! The readable form of a [`DetectReport`], for a technician at a console.
+//! The readable form of a [`DetectReport`], for a technician at a console. Every string
+//! read from the offline system (names, paths, versions) is escaped ([`Shown`]): a hive is
+//! hostile input.
 
 use std::fmt::Write;
+
+use crate::shown::Shown;
 
 use super::model::{DetectReport, HiveStatus, Installation};
 
@@ -18,14 +22,21 @@ pub fn render(report: &DetectReport) -> String {
             let _ = writeln!(
                 out,
                 "  {:<30} {:<12} {} installation(s)",
-                s.root, s.state, s.installations
+                Shown(&s.root).to_string(),
+                s.state,
+                s.installations
             );
         }
     }
     if !report.problems.is_empty() {
         out.push_str("Problems:\n");
         for p in &report.problems {
-            let _ = writeln!(out, "  ! {}: {}", p.path, p.error);
+            let _ = writeln!(
+                out,
+                "  ! {}: {}",
+                Shown(&p.path),
+                Shown(&p.error.to_string())
+            );
             if let Some(h) = &p.hint {
                 let _ = writeln!(out, "    -> {h}");
             }
@@ -34,8 +45,8 @@ pub fn render(report: &DetectReport) -> String {
     out
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("?")
+fn opt(s: &Option<String>) -> String {
+    Shown(s.as_deref().unwrap_or("?")).to_string()
 }
 
 fn render_installation(out: &mut String, i: &Installation) {
@@ -43,7 +54,7 @@ fn render_installation(out: &mut String, i: &Installation) {
         super::model::InstallKind::Installed => "",
         super::model::InstallKind::WindowsOld => "  [Windows.old: previous installation]",
     };
-    let _ = writeln!(out, "[{}] {}{}", i.index, i.windir, kind);
+    let _ = writeln!(out, "[{}] {}{}", i.index, Shown(&i.windir), kind);
     let build = match (i.build, i.ubr) {
         (Some(b), Some(u)) => format!("{b}.{u}"),
         (Some(b), None) => b.to_string(),
@@ -72,11 +83,11 @@ fn render_installation(out: &mut String, i: &Installation) {
             "    hive {} {}: {}",
             h.name,
             h.state,
-            h.detail.as_deref().unwrap_or("")
+            Shown(h.detail.as_deref().unwrap_or(""))
         );
     }
     for w in &i.warnings {
-        let _ = writeln!(out, "    note: {w}");
+        let _ = writeln!(out, "    note: {}", Shown(&w.to_string()));
     }
     if !i.drive_letters.is_empty() {
         let letters: Vec<String> = i
@@ -86,7 +97,7 @@ fn render_installation(out: &mut String, i: &Installation) {
                 format!(
                     "{} -> {}",
                     d.letter,
-                    d.now_at.as_deref().unwrap_or("(not found)")
+                    Shown(d.now_at.as_deref().unwrap_or("(not found)"))
                 )
             })
             .collect();
@@ -100,9 +111,9 @@ fn render_installation(out: &mut String, i: &Installation) {
     );
     for u in &i.users {
         let name = if u.name_is_guess {
-            format!("{}?", u.name)
+            format!("{}?", Shown(&u.name))
         } else {
-            u.name.clone()
+            Shown(&u.name).to_string()
         };
         let _ = writeln!(
             out,
@@ -111,7 +122,7 @@ fn render_installation(out: &mut String, i: &Installation) {
             u.kind.label(),
             u.last_used.as_deref().unwrap_or("-"),
             if u.has_ntuser { "yes" } else { "no" },
-            u.profile_path_original,
+            Shown(&u.profile_path_original),
             if u.profile_path.is_none() {
                 "  (folder not found)"
             } else {
@@ -125,12 +136,12 @@ fn render_installation(out: &mut String, i: &Installation) {
             let _ = writeln!(
                 out,
                 "      {} {} [{}]{}",
-                a.name,
-                a.version.as_deref().unwrap_or(""),
+                Shown(&a.name),
+                Shown(a.version.as_deref().unwrap_or("")),
                 a.view,
                 a.publisher
                     .as_deref()
-                    .map(|p| format!(" - {p}"))
+                    .map(|p| format!(" - {}", Shown(p)))
                     .unwrap_or_default()
             );
         }

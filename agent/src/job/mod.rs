@@ -432,7 +432,7 @@ pub fn write_file_list(plan: &Plan, path: &Path) -> Result<(), JobError> {
     let mut text = String::new();
     for p in plan.passes() {
         for f in p.files.iter() {
-            text.push_str(&f.win());
+            text.push_str(&crate::shown::shown(&f.win()));
             text.push_str("\r\n");
         }
     }

@@ -107,6 +107,32 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     imp::free_space(path)
 }
 
+/// Room on the file system holding `path`, as that file system counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes free for the current user.
+    pub available: u64,
+    /// The unit a file's data is allocated in (a cluster, a block, a page).
+    pub block: u64,
+    /// Files and folders that can still be made, where the file system has a fixed number
+    /// (ext4's and tmpfs's inodes); None where it grows (NTFS's MFT) or is not said.
+    pub entries: Option<u64>,
+}
+
+/// [`Space`] at `path` (which must exist).
+pub fn space(path: &Path) -> std::io::Result<Space> {
+    imp::space(path)
+}
+
+/// A write failed because the file system (or the user's quota on it) is full: ENOSPC,
+/// EDQUOT, ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL.
+pub fn is_out_of_space(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
 /// Windows file attribute bits that change what can be captured.
 pub mod attr {
     pub const REPARSE_POINT: u32 = 0x400;

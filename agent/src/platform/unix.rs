@@ -99,6 +99,26 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     Ok(st.f_bavail as u64 * st.f_frsize as u64)
 }
 
+pub fn space(path: &Path) -> std::io::Result<super::Space> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: a valid NUL-terminated path and a zeroed out-struct of the right type.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let block = [st.f_frsize as u64, st.f_bsize as u64]
+        .into_iter()
+        .find(|&b| b > 0)
+        .unwrap_or(4096);
+    Ok(super::Space {
+        available: (st.f_bavail as u64).saturating_mul(block),
+        block,
+        // A file system without a fixed number of inodes says 0 in all (btrfs, FUSE ones).
+        entries: (st.f_files > 0).then_some(st.f_favail as u64),
+    })
+}
+
 /// ntfs-3g's view of a file's Windows attributes, big-endian in an extended attribute.
 fn ntfs_attrib(path: &Path) -> Option<u32> {
     let c = CString::new(path.as_os_str().as_bytes()).ok()?;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use windows_sys::core::GUID;
 use windows_sys::Win32::Foundation::{CloseHandle, GENERIC_READ, HANDLE, INVALID_HANDLE_VALUE};
 use windows_sys::Win32::Storage::FileSystem::{
-    CreateFileW, GetDiskFreeSpaceExW, GetDriveTypeW, GetLogicalDrives, GetVolumeInformationW,
-    ReadFile, FILE_SHARE_READ, FILE_SHARE_WRITE, IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS,
-    OPEN_EXISTING,
+    CreateFileW, GetDiskFreeSpaceExW, GetDiskFreeSpaceW, GetDriveTypeW, GetLogicalDrives,
+    GetVolumeInformationW, GetVolumePathNameW, ReadFile, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS, OPEN_EXISTING,
 };
 use windows_sys::Win32::System::Ioctl::{
     DRIVE_LAYOUT_INFORMATION_EX, IOCTL_DISK_GET_DRIVE_LAYOUT_EX, IOCTL_DISK_GET_PARTITION_INFO_EX,
@@ -274,6 +274,38 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(free)
+}
+
+pub fn space(path: &Path) -> std::io::Result<super::Space> {
+    let available = free_space(path)?;
+    let w: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
+    let mut root = [0u16; 1024];
+    // SAFETY: a NUL-terminated path and a buffer whose length in units is passed.
+    let ok = unsafe { GetVolumePathNameW(w.as_ptr(), root.as_mut_ptr(), root.len() as u32) };
+    if ok == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let (mut per_cluster, mut sector, mut free, mut total) = (0u32, 0u32, 0u32, 0u32);
+    // SAFETY: `root` is NUL-terminated by GetVolumePathNameW; four out values.
+    let ok = unsafe {
+        GetDiskFreeSpaceW(
+            root.as_ptr(),
+            &mut per_cluster,
+            &mut sector,
+            &mut free,
+            &mut total,
+        )
+    };
+    let cluster = u64::from(per_cluster) * u64::from(sector);
+    Ok(super::Space {
+        available,
+        block: if ok != 0 && cluster > 0 {
+            cluster
+        } else {
+            4096
+        },
+        entries: None,
+    })
 }
 
 pub fn keeps_ntfs_attributes(_root: &Path) -> bool {

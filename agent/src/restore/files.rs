@@ -4,20 +4,22 @@
 //! rename) and moved into place. Timestamps and attributes come with the file; the folder's
 //! inherited security is given to it by the target ([`super::Target::adopt`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
 
 use super::helpers::Helpers;
-use super::paths::{self, Rebase, UnsafePath};
+use super::paths::{Rebase, UnsafePath};
+use super::plan::{self, Root};
 use super::report::UserReport;
-use super::{ConflictPolicy, RestoreError, RestoreOptions, Target, TargetUser};
-use crate::limits::{RESTORE_MAX_FILES, RESTORE_RENAME_MAX};
-use crate::rules::ObjectKind;
+use super::trust::{Refused, STAGING_PREFIX};
+use super::{disk_of, ConflictPolicy, RestoreError, RestoreOptions, Room, Target, TargetUser};
+use crate::limits::{RESTORE_ENTRY_BYTES, RESTORE_MAX_FILES, RESTORE_RENAME_MAX};
+use crate::platform;
 use crate::store::manifest::UserRecord;
-use crate::wim::{Entry, Wim};
+use crate::wim::{Entry, Wim, WimError};
 
 /// Why a file of the store is not restored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -37,6 +39,9 @@ pub enum SkipReason {
     NoFreeName,
     /// MigXML's `NeverRestore()`: stored, never applied.
     NeverRestore,
+    /// Outside what a store may write ([`super::trust`]): a hive, Lifeboat's own file, a
+    /// name Windows cannot use.
+    Refused(Refused),
 }
 
 impl std::fmt::Display for SkipReason {
@@ -53,6 +58,7 @@ impl std::fmt::Display for SkipReason {
             }
             SkipReason::NoFreeName => f.write_str("no free name (N) left for it"),
             SkipReason::NeverRestore => f.write_str("the rules say NeverRestore()"),
+            SkipReason::Refused(why) => write!(f, "refused: {why}"),
         }
     }
 }
@@ -196,55 +202,37 @@ fn skip(why: SkipReason) -> Action {
     Action::Skipped { why }
 }
 
-fn plan_one(job: &Job<'_>, entry: Entry, claimed: &mut HashSet<PathBuf>) -> Planned {
-    let from = match paths::windows_path(&entry.path) {
-        Ok(w) => w,
-        Err(why) => {
-            let from = entry.path.clone();
-            return done(entry, from, skip(SkipReason::UnsafePath(why)));
-        }
+fn plan_one(job: &Job<'_>, entry: Entry, claimed: &mut HashSet<String>) -> Planned {
+    let ctx = plan::Ctx {
+        rebase: job.rebase,
+        helpers: job.helpers,
+        other_files: job.opts.other_files_to.is_some(),
     };
-    if entry.reparse_tag != 0 {
-        return done(entry, from, skip(SkipReason::Link));
-    }
-    let (dir, name) = from.rsplit_once('\\').unwrap_or(("", &from));
-    if job.helpers.never_restore(ObjectKind::File, dir, name) {
-        return done(entry, from, skip(SkipReason::NeverRestore));
-    }
-    let placed = match job.helpers.relocate_file(&from) {
-        // The rules are input too: the new place is checked as an image path is.
-        Some(new) => match paths::windows_path(&new.replacen(":\\", "\\", 1)) {
-            Ok(new) => place_of(job, &new, job.rebase.within_target(&new)),
-            Err(why) => Err(SkipReason::UnsafePath(why)),
-        },
-        None => place_of(job, &from, job.rebase.locate(&from)),
-    };
-    let (root, rest) = match placed {
+    let plan = plan::file(&ctx, &entry.path, entry.reparse_tag != 0);
+    let from = plan.from;
+    let place = match plan.place {
         Ok(p) => p,
         Err(why) => return done(entry, from, skip(why)),
     };
-    let parts: Vec<&str> = rest.split('\\').filter(|p| !p.is_empty()).collect();
-    if parts.iter().any(|p| *p == "." || *p == "..") || parts.is_empty() {
-        return done(
-            entry,
-            from,
-            skip(SkipReason::UnsafePath(UnsafePath::Traversal)),
-        );
-    }
+    let root = match (&place.root, &job.opts.other_files_to) {
+        (Root::Target(prefix), _) => match job.target.host_path(prefix) {
+            Some(root) => root,
+            None => return done(entry, from, skip(SkipReason::NoPlace)),
+        },
+        (Root::OtherFiles, Some(dir)) => dir.clone(),
+        (Root::OtherFiles, None) => return done(entry, from, skip(SkipReason::MachinePath)),
+    };
+    let parts: Vec<&str> = place.names.iter().map(String::as_str).collect();
     let dest: PathBuf = parts.iter().fold(root.clone(), |p, c| p.join(c));
     if link_on_the_way(&root, &parts) {
         return done(entry, from, skip(SkipReason::LinkInTheWay));
     }
-    let policy = job
-        .helpers
-        .file_policy(&from)
-        .unwrap_or(job.opts.on_conflict);
+    let policy = place.policy.unwrap_or(job.opts.on_conflict);
     let todo = decide(&entry, &dest, policy, claimed);
-    if let Todo::Rename(p) = &todo {
-        claimed.insert(p.clone());
-    } else {
-        claimed.insert(dest.clone());
-    }
+    claimed.insert(claim(match &todo {
+        Todo::Rename(p) => p,
+        _ => &dest,
+    }));
     Planned {
         entry,
         from,
@@ -254,26 +242,10 @@ fn plan_one(job: &Job<'_>, entry: Entry, claimed: &mut HashSet<PathBuf>) -> Plan
     }
 }
 
-/// The folder a file goes below and its path there: `located` in the user's folders (a
-/// Windows path of the new machine split at one of them), else below `--other-files-to`
-/// by its Windows path `win`.
-fn place_of(
-    job: &Job<'_>,
-    win: &str,
-    located: Option<(String, String)>,
-) -> Result<(PathBuf, String), SkipReason> {
-    match (located, &job.opts.other_files_to) {
-        (Some((prefix, rest)), _) => match job.target.host_path(&prefix) {
-            Some(root) => Ok((root, rest)),
-            None => Err(SkipReason::NoPlace),
-        },
-        (None, Some(dir)) => {
-            let w = paths::windows_path(&win.replacen(":\\", "\\", 1))
-                .map_err(|_| SkipReason::UnsafePath(UnsafePath::Traversal))?;
-            Ok((dir.clone(), w.replacen(":\\", "\\", 1)))
-        }
-        (None, None) => Err(SkipReason::MachinePath),
-    }
+/// The key two places of one restore collide on: Windows does not tell names apart by
+/// case, so `a.txt` and `A.TXT` of a store are one place (the second is renamed).
+fn claim(p: &Path) -> String {
+    p.to_string_lossy().to_lowercase()
 }
 
 /// A link (symlink, junction) among the existing folders below `root` on the way to a file.
@@ -290,10 +262,10 @@ fn link_on_the_way(root: &Path, parts: &[&str]) -> bool {
     false
 }
 
-fn decide(entry: &Entry, dest: &Path, policy: ConflictPolicy, claimed: &HashSet<PathBuf>) -> Todo {
+fn decide(entry: &Entry, dest: &Path, policy: ConflictPolicy, claimed: &HashSet<String>) -> Todo {
     let there = std::fs::symlink_metadata(dest);
     let Ok(meta) = there else {
-        return if claimed.contains(dest) {
+        return if claimed.contains(&claim(dest)) {
             renamed(entry, dest, claimed)
         } else {
             Todo::Place
@@ -325,7 +297,7 @@ fn decide(entry: &Entry, dest: &Path, policy: ConflictPolicy, claimed: &HashSet<
 
 /// `name (N).ext`: the first free one, unless one of them already holds this content (a
 /// second restore then changes nothing).
-fn renamed(entry: &Entry, dest: &Path, claimed: &HashSet<PathBuf>) -> Todo {
+fn renamed(entry: &Entry, dest: &Path, claimed: &HashSet<String>) -> Todo {
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -337,7 +309,7 @@ fn renamed(entry: &Entry, dest: &Path, claimed: &HashSet<PathBuf>) -> Todo {
     for n in 1..=RESTORE_RENAME_MAX {
         let candidate = dest.with_file_name(format!("{stem} ({n}){ext}"));
         match std::fs::symlink_metadata(&candidate) {
-            Err(_) if !claimed.contains(&candidate) => return Todo::Rename(candidate),
+            Err(_) if !claimed.contains(&claim(&candidate)) => return Todo::Rename(candidate),
             Err(_) => {}
             Ok(m) if m.file_type().is_file() && same_content(&candidate, entry) => {
                 return Todo::Done(Action::Unchanged)
@@ -386,23 +358,22 @@ fn carry_out(
         (None, Some(d)) => d.clone(),
         (None, None) => PathBuf::new(),
     };
-    let mut failed: Vec<(usize, String)> = Vec::new();
     let stage = if needed.is_empty() || job.opts.dry_run {
         None
     } else {
         Some(extract(job, image, &needed, &stage_parent)?)
     };
-    for (i, p) in planned.iter().enumerate() {
+    for p in &planned {
         let action = match (&p.todo, &stage) {
             (Todo::Done(a), _) => a.clone(),
             (todo, None) => dry_action(todo),
             (todo, Some(stage)) => match place(job, p, todo, &stage.path) {
                 Ok(a) => a,
-                Err(e) if job.opts.continue_on_error => {
-                    failed.push((i, e.clone()));
+                Err(PlaceError::Disk(e)) => return Err(e),
+                Err(PlaceError::File(e)) if job.opts.continue_on_error => {
                     Action::Failed { error: e }
                 }
-                Err(e) => {
+                Err(PlaceError::File(e)) => {
                     return Err(RestoreError::Stopped {
                         path: p.dest.clone(),
                         reason: e,
@@ -445,25 +416,17 @@ impl Drop for Stage {
     }
 }
 
-/// Extracts what must be written into a fresh staging folder beside the files' new place.
+/// Extracts what must be written into a fresh staging folder beside the files' new place,
+/// once every disk it touches has room for it.
 fn extract(
     job: &mut Job<'_>,
     image: u32,
     needed: &[&Planned],
     parent: &Path,
 ) -> Result<Stage, RestoreError> {
-    let need: u64 = needed.iter().map(|p| p.entry.size).sum();
     std::fs::create_dir_all(parent).map_err(|e| RestoreError::io(parent, e))?;
-    if let Ok(free) = crate::platform::free_space(parent) {
-        if free < need {
-            return Err(RestoreError::NoSpace {
-                path: parent.to_path_buf(),
-                need,
-                free,
-            });
-        }
-    }
-    let path = parent.join(format!(".lifeboat-restore-{}", std::process::id()));
+    check_room(parent, needed)?;
+    let path = parent.join(format!("{STAGING_PREFIX}{}", std::process::id()));
     match std::fs::symlink_metadata(&path) {
         Ok(m) if m.file_type().is_dir() => {
             std::fs::remove_dir_all(&path).map_err(|e| RestoreError::io(&path, e))?
@@ -476,6 +439,7 @@ fn extract(
     let total = job.record.files.max(needed.len() as u64);
     let whole = needed.len() as u64 == total;
     let list: Vec<&str> = needed.iter().map(|p| p.entry.path.as_str()).collect();
+    let need: u64 = needed.iter().map(|p| p.entry.size).sum();
     let mut bar =
         crate::capture::progress::Reporter::new(need, needed.len() as u64, job.opts.quiet);
     let mut on = |pr: crate::wim::Progress| bar.update(pr.bytes_done, pr.bytes_total);
@@ -488,26 +452,151 @@ fn extract(
         &stage.path,
         Some(&mut on),
     )
-    .map_err(crate::store::StoreError::from)?;
+    .map_err(|e| extraction_failed(e, &stage.path))?;
     bar.finish();
     Ok(stage)
 }
 
-/// Moves one staged file to its place; the error says what went wrong with it.
-fn place(job: &Job<'_>, p: &Planned, todo: &Todo, stage: &Path) -> Result<Action, String> {
+/// An extraction that failed: writing on the target (a full disk, a folder that cannot be
+/// made) stops the restore naming the disk; anything else is the store's (it verified, so
+/// it was changed or became unreadable since).
+fn extraction_failed(e: WimError, stage: &Path) -> RestoreError {
+    if !e.is_write_failure() {
+        return crate::store::StoreError::from(e).into();
+    }
+    let disk = disk_of(stage);
+    let errno_full = e.os_error().is_some_and(|o| platform::is_out_of_space(&o));
+    let measured_full = platform::space(&disk).is_ok_and(|s| s.available < s.block);
+    if errno_full || measured_full {
+        RestoreError::DiskFull {
+            disk,
+            path: stage.to_path_buf(),
+        }
+    } else {
+        RestoreError::TargetWrite {
+            disk,
+            path: stage.to_path_buf(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// What the files to write take on each disk they touch, as its file system counts: each
+/// file rounded up to whole blocks, an entry for each file and each folder made, and the
+/// folders' own blocks. The staging folder holds every file at once on `stage`'s disk;
+/// files whose place is on another disk are copied there from it.
+fn check_room(stage: &Path, needed: &[&Planned]) -> Result<(), RestoreError> {
+    let stage_disk = disk_of(stage);
+    let mut disks: BTreeMap<PathBuf, (PathBuf, Vec<u64>, u64)> = BTreeMap::new();
+    let staged_dirs: HashSet<&str> = needed
+        .iter()
+        .flat_map(|p| image_folders(&p.entry.path))
+        .collect();
+    disks.insert(
+        stage_disk.clone(),
+        (
+            stage.to_path_buf(),
+            needed.iter().map(|p| p.entry.size).collect(),
+            staged_dirs.len() as u64,
+        ),
+    );
+    let mut new_dirs: HashSet<PathBuf> = HashSet::new();
+    let mut disk_of_root: BTreeMap<&Path, PathBuf> = BTreeMap::new();
+    for p in needed {
+        let disk = disk_of_root
+            .entry(&p.root)
+            .or_insert_with(|| disk_of(&p.root))
+            .clone();
+        let (_, sizes, dirs) = disks
+            .entry(disk.clone())
+            .or_insert_with(|| (p.root.clone(), Vec::new(), 0));
+        if disk != stage_disk {
+            sizes.push(p.entry.size);
+        }
+        for d in p.dest.ancestors().skip(1) {
+            if !d.starts_with(&p.root) || d.exists() || !new_dirs.insert(d.to_path_buf()) {
+                break;
+            }
+            *dirs += 1;
+        }
+    }
+    for (disk, (folder, sizes, dirs)) in disks {
+        room_on(&disk, &folder, &sizes, dirs)?;
+    }
+    Ok(())
+}
+
+/// The folders (`C`, `C\Users`, …) an image path is extracted below.
+fn image_folders(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('\\').map(move |(i, _)| &path[..i])
+}
+
+/// Whether files of `sizes` and `dirs` new folders fit on `disk` (looked at through
+/// `folder`, or the disk itself when the folder does not exist yet).
+fn room_on(disk: &Path, folder: &Path, sizes: &[u64], dirs: u64) -> Result<(), RestoreError> {
+    let at = if folder.exists() { folder } else { disk };
+    let Ok(space) = platform::space(at) else {
+        return Ok(());
+    };
+    let block = space.block.max(1);
+    let entries = sizes.len() as u64 + dirs;
+    let need = sizes
+        .iter()
+        .fold(0u64, |t, s| {
+            t.saturating_add(s.div_ceil(block).saturating_mul(block))
+        })
+        .saturating_add(dirs.saturating_mul(block))
+        .saturating_add(entries.saturating_mul(RESTORE_ENTRY_BYTES));
+    let short = |need: u64, free: u64, what: Room| RestoreError::NoSpace {
+        disk: disk.to_path_buf(),
+        folder: folder.to_path_buf(),
+        need,
+        free,
+        what,
+    };
+    if need > space.available {
+        return Err(short(need, space.available, Room::Bytes));
+    }
+    match space.entries {
+        Some(free) if entries > free => Err(short(entries, free, Room::Entries)),
+        _ => Ok(()),
+    }
+}
+
+/// Why one file could not be placed.
+enum PlaceError {
+    /// This file only: reported, and `--continue` goes past it.
+    File(String),
+    /// The target disk: nothing more can be written there, so the restore stops.
+    Disk(RestoreError),
+}
+
+impl PlaceError {
+    /// A failure writing `path`: a full disk is the disk's, anything else the file's.
+    fn io(path: &Path, e: std::io::Error) -> PlaceError {
+        if platform::is_out_of_space(&e) {
+            PlaceError::Disk(RestoreError::io(path, e))
+        } else {
+            PlaceError::File(format!("{}: {e}", path.display()))
+        }
+    }
+}
+
+/// Moves one staged file to its place.
+fn place(job: &Job<'_>, p: &Planned, todo: &Todo, stage: &Path) -> Result<Action, PlaceError> {
     let staged = p
         .entry
         .path
         .split('\\')
         .fold(stage.to_path_buf(), |acc, c| acc.join(c));
     let meta = std::fs::symlink_metadata(&staged)
-        .map_err(|e| format!("not extracted from the store: {e}"))?;
+        .map_err(|e| PlaceError::File(format!("not extracted from the store: {e}")))?;
     // Never more than the image declares.
     if !meta.file_type().is_file() || meta.len() != p.entry.size {
-        return Err(format!(
+        return Err(PlaceError::File(format!(
             "the extracted file is not the {} bytes the store declares",
             p.entry.size
-        ));
+        )));
     }
     let dest = match todo {
         Todo::Rename(n) => n.clone(),
@@ -525,12 +614,14 @@ fn place(job: &Job<'_>, p: &Planned, todo: &Todo, stage: &Path) -> Result<Action
     if matches!(todo, Todo::Replace) {
         crate::platform::clear_readonly(&dest);
     }
-    move_file(&staged, &dest, &p.entry).map_err(|e| e.to_string())?;
+    move_file(&staged, &dest, &p.entry).map_err(|e| PlaceError::io(&dest, e))?;
     if let Some(t) = old_times {
         set_modified(&dest, t);
     }
     if let Some(u) = job.user {
-        job.target.adopt(u, &dest).map_err(|e| e.to_string())?;
+        job.target
+            .adopt(u, &dest)
+            .map_err(|e| PlaceError::File(e.to_string()))?;
     }
     Ok(match todo {
         Todo::Place => Action::Restored,
@@ -541,32 +632,41 @@ fn place(job: &Job<'_>, p: &Planned, todo: &Todo, stage: &Path) -> Result<Action
 }
 
 /// Creates the folders below `root` on the way to `dest`, refusing a link met there.
-fn make_parents(root: &Path, dest: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
+fn make_parents(root: &Path, dest: &Path) -> Result<(), PlaceError> {
+    std::fs::create_dir_all(root).map_err(|e| PlaceError::io(root, e))?;
     let Some(parent) = dest.parent() else {
         return Ok(());
     };
     let rel = parent
         .strip_prefix(root)
-        .map_err(|_| "outside its folder".to_string())?;
+        .map_err(|_| PlaceError::File("outside its folder".to_string()))?;
     let mut cur = root.to_path_buf();
     for c in rel.components() {
         cur.push(c);
         match std::fs::symlink_metadata(&cur) {
             Ok(m) if m.file_type().is_dir() => {}
-            Ok(_) => return Err(format!("{}: a file or link is in the way", cur.display())),
-            Err(_) => std::fs::create_dir(&cur).map_err(|e| format!("{}: {e}", cur.display()))?,
+            Ok(_) => {
+                return Err(PlaceError::File(format!(
+                    "{}: a file or link is in the way",
+                    cur.display()
+                )))
+            }
+            Err(_) => std::fs::create_dir(&cur).map_err(|e| PlaceError::io(&cur, e))?,
         }
     }
     Ok(())
 }
 
 /// A rename within the volume; a copy (times set again) when the place is on another one.
+/// A copy cut short (a full disk) is removed, so no partial file stays under the name.
 fn move_file(staged: &Path, dest: &Path, entry: &Entry) -> std::io::Result<()> {
     match std::fs::rename(staged, dest) {
         Ok(()) => Ok(()),
         Err(e) if crate::platform::is_cross_device(&e) => {
-            std::fs::copy(staged, dest)?;
+            if let Err(e) = std::fs::copy(staged, dest) {
+                let _ = std::fs::remove_file(dest);
+                return Err(e);
+            }
             let t = std::time::UNIX_EPOCH
                 + std::time::Duration::new(
                     entry.last_write_unix.max(0) as u64,

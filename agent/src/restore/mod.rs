@@ -6,21 +6,26 @@
 //! asked), the known folders are read from the target user's own registry, a [`Rebase`]
 //! maps old folders onto new ones for files ([`files`]) and for settings ([`settings`]),
 //! and everything is said in a [`Report`]. Nothing is written before the store verifies,
-//! and nothing outside the target users' folders and `--other-files-to`.
+//! and nothing outside the target users' folders and `--other-files-to`: what a store may
+//! and may never cause to be written is the [trust boundary](trust), enforced by the plan
+//! ([`plan`]) every file and value goes through.
 
 pub mod files;
 pub mod helpers;
 pub mod live;
 pub mod offline;
 pub mod paths;
+pub mod plan;
 pub mod report;
 pub mod settings;
 pub mod source;
 pub mod target;
+pub mod trust;
 pub mod users;
 
 use std::path::PathBuf;
 
+use crate::shown::{Shown, ShownPath};
 use crate::store;
 
 pub use paths::Rebase;
@@ -98,31 +103,32 @@ pub struct RestoreOptions {
 pub enum RestoreError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error("{path}: the store is marked incomplete{}; nothing was written. Restore from a complete store, or give --allow-incomplete to take what it holds.", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    #[error("{}: the store is marked incomplete{}; nothing was written. Restore from a complete store, or give --allow-incomplete to take what it holds.", ShownPath(.path), reason.as_deref().map(|r| format!(" ({})", Shown(r))).unwrap_or_default())]
     Incomplete {
         path: PathBuf,
         reason: Option<String>,
     },
-    #[error("{path}: the store did not verify, nothing was written:\n  - {}", problems.join("\n  - "))]
+    #[error("{}: the store did not verify, nothing was written:\n  - {}", ShownPath(.path), problems.join("\n  - "))]
     Corrupt {
         path: PathBuf,
+        /// Each already escaped ([`crate::shown`]): they quote the store.
         problems: Vec<String>,
     },
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: {source}", ShownPath(.path))]
     Registry {
         path: PathBuf,
         #[source]
         source: crate::store::regread::RegReadError,
     },
-    #[error("--user {pattern}: no such user in the store (it has: {known})")]
+    #[error("--user {}: no such user in the store (it has: {})", Shown(.pattern), Shown(.known))]
     NoSuchStoreUser { pattern: String, known: String },
-    #[error("account {account} does not exist on {target}; nothing was written. {}", if *local { "Give --create-local to create it (LoadState /lac), or map the user to an existing account with --user OLD=NEW." } else { "Map the user to an existing account with --user OLD=NEW or --domain OLD=NEW." })]
+    #[error("account {} does not exist on {}; nothing was written. {}", if *local { "Give --create-local to create it (LoadState /lac), or map the user to an existing account with --user OLD=NEW." } else { "Map the user to an existing account with --user OLD=NEW or --domain OLD=NEW." }, Shown(.account), Shown(.target))]
     MissingAccount {
         account: String,
         target: String,
         local: bool,
     },
-    #[error("{account}: {reason}")]
+    #[error("{}: {}", Shown(.account), Shown(.reason))]
     Account { account: String, reason: String },
     #[error("{path}: {reason}")]
     NoTarget { path: PathBuf, reason: String },
@@ -130,33 +136,82 @@ pub enum RestoreError {
     NotAdmin { reason: String },
     #[error("restoring settings into a running Windows works only on Windows; on {os} restore files into an offline Windows with --offline-root ROOT")]
     Unsupported { os: &'static str },
-    #[error("{object}: {source}")]
+    #[error("{}: {source}", Shown(.object))]
     System {
         object: String,
         #[source]
         source: crate::platform::SysError,
     },
-    #[error(
-        "{path}: not enough free space: {need} bytes to write, {free} free; nothing was written"
-    )]
-    NoSpace { path: PathBuf, need: u64, free: u64 },
-    #[error("{path}: {source}")]
+    #[error("{}: the target disk has not room enough for what goes into {}: {need} {what} as its file system counts them, {free} free; nothing was written. Make room, or restore fewer users (--user).", ShownPath(.disk), ShownPath(.folder))]
+    NoSpace {
+        /// The disk (mount point, volume) that is short.
+        disk: PathBuf,
+        folder: PathBuf,
+        need: u64,
+        free: u64,
+        what: Room,
+    },
+    #[error("{}: the target disk is full (writing {}); the restore stopped. Files restored so far stay; make room and restore again (what is there already is not written twice).", ShownPath(.disk), ShownPath(.path))]
+    DiskFull { disk: PathBuf, path: PathBuf },
+    #[error("{}: cannot write on the target disk (in {}): {}; the restore stopped, files restored so far stay.", ShownPath(.disk), ShownPath(.path), Shown(.reason))]
+    TargetWrite {
+        disk: PathBuf,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("{}: {source}", ShownPath(.path))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {reason}\nThe restore stopped here; files restored so far stay. Give --continue to go on past such files.")]
+    #[error("{}: {}\nThe restore stopped here; files restored so far stay. Give --continue to go on past such files.", ShownPath(.path), Shown(.reason))]
     Stopped { path: PathBuf, reason: String },
 }
 
-impl RestoreError {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> RestoreError {
-        RestoreError::Io {
-            path: path.into(),
-            source,
-        }
+/// What a target disk lacks, in a free-space check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// Bytes: each file rounded up to whole blocks, plus each file's and folder's entry.
+    Bytes,
+    /// Files and folders (inodes) that can still be made.
+    Entries,
+}
+
+impl std::fmt::Display for Room {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Room::Bytes => "bytes (each file in whole blocks, with its entry)",
+            Room::Entries => "files and folders",
+        })
     }
+}
+
+impl RestoreError {
+    /// A failure writing `path` on the target: a full disk is [`RestoreError::DiskFull`],
+    /// naming the disk; anything else an I/O error on that path.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> RestoreError {
+        let path = path.into();
+        if crate::platform::is_out_of_space(&source) {
+            return RestoreError::DiskFull {
+                disk: disk_of(&path),
+                path,
+            };
+        }
+        RestoreError::Io { path, source }
+    }
+}
+
+/// The disk (mount point on Linux, volume root on Windows) holding `path`, or what of it
+/// exists when the volume cannot be told.
+pub fn disk_of(path: &std::path::Path) -> PathBuf {
+    let existing = path
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.exists())
+        .unwrap_or(path);
+    crate::platform::volume_for_path(existing)
+        .map(|v| v.root)
+        .unwrap_or_else(|| existing.to_path_buf())
 }
 
 /// The restore, start to end: store verified, users resolved, files placed, settings applied

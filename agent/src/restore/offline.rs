@@ -16,10 +16,7 @@ use crate::regfile::RegFile;
 use crate::store::regread::RegValue;
 use crate::winpath::resolve_ci;
 
-/// The file a user's settings are left in, in the profile folder.
-pub const SETTINGS_FILE: &str = "Lifeboat settings.reg";
-/// The note beside it.
-pub const SETTINGS_NOTE: &str = "Lifeboat settings - READ ME.txt";
+pub use super::trust::{SETTINGS_FILE, SETTINGS_NOTE};
 
 pub struct OfflineTarget {
     ins: Inspected,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::limits::PATH_MAX_CHARS;
+use crate::limits::{PATH_MAX_CHARS, RESTORE_REWRITE_MAX_BYTES};
 use crate::store::manifest::UserFolders;
 
 /// Old → new folder prefixes, longest old prefix first.
@@ -40,11 +40,12 @@ impl Rebase {
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(name))?
                     .1;
-                Some((trim(old), trim(new)))
+                Some((folder(old)?, folder(new)?))
             })
-            .filter(|(old, _)| !old.is_empty())
             .collect();
-        pairs.push((trim(&source.profile), trim(target_profile)));
+        if let (Some(old), Some(new)) = (folder(&source.profile), folder(target_profile)) {
+            pairs.push((old, new));
+        }
         // Longest first: `C:\Users\ann\Documents` before `C:\Users\ann`.
         pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         pairs.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
@@ -76,42 +77,85 @@ impl Rebase {
     }
 
     /// Rewrites every old folder found inside a text (a registry value) at a path
-    /// boundary; returns None when nothing changed.
+    /// boundary; returns None when nothing changed, or when the text or its rewritten form
+    /// would pass [`RESTORE_REWRITE_MAX_BYTES`] (the text is then left as it is). Every
+    /// old folder is a real one ([`folder`]), so each match moves past at least `X:\a`.
     pub fn rewrite_text(&self, text: &str) -> Option<String> {
-        let lower = text.to_lowercase();
-        if lower.len() != text.len() {
-            // Case folding changed byte lengths (rare scripts): match on the text as is.
-            return self.rewrite_exact(text);
+        if text.len() > RESTORE_REWRITE_MAX_BYTES {
+            return None;
         }
-        let mut out = String::with_capacity(text.len());
-        let mut i = 0;
-        let mut changed = false;
-        'scan: while i < text.len() {
-            for (from, to) in &self.pairs {
-                let f = from.to_lowercase();
-                if lower[i..].starts_with(&f) && boundary(&text[i + f.len()..]) {
+        let mut out = String::new();
+        let (mut i, mut copied) = (0, 0);
+        while let Some(rest) = text.get(i..).filter(|r| !r.is_empty()) {
+            match self.old_folder_at(rest) {
+                Some((len, to)) => {
+                    out.push_str(text.get(copied..i)?);
                     out.push_str(to);
-                    i += f.len();
-                    changed = true;
-                    continue 'scan;
+                    i += len;
+                    copied = i;
+                    if out.len() > RESTORE_REWRITE_MAX_BYTES {
+                        return None;
+                    }
                 }
+                None => i += rest.chars().next().map_or(1, char::len_utf8),
             }
-            let Some(c) = text[i..].chars().next() else {
-                break;
-            };
-            out.push(c);
-            i += c.len_utf8();
         }
-        changed.then_some(out)
+        if copied == 0 {
+            return None;
+        }
+        out.push_str(text.get(copied..)?);
+        (out.len() <= RESTORE_REWRITE_MAX_BYTES).then_some(out)
     }
 
-    fn rewrite_exact(&self, text: &str) -> Option<String> {
-        let mut s = text.to_string();
-        for (from, to) in &self.pairs {
-            s = s.replace(from.as_str(), to);
-        }
-        (s != text).then_some(s)
+    /// The longest old folder `text` starts with, followed by a path boundary: the bytes of
+    /// `text` it spans and the new folder.
+    fn old_folder_at(&self, text: &str) -> Option<(usize, &str)> {
+        self.pairs.iter().find_map(|(from, to)| {
+            let len = starts_with_folded(text, from)?;
+            boundary(text.get(len..)?).then_some((len, to.as_str()))
+        })
     }
+}
+
+/// The bytes of `text` that spell `prefix`, character by character ignoring case (a case
+/// mapping may change a character's length, as `İ` or the Kelvin sign do).
+fn starts_with_folded(text: &str, prefix: &str) -> Option<usize> {
+    let mut chars = text.char_indices();
+    for p in prefix.chars() {
+        let (_, c) = chars.next()?;
+        if c != p && !c.to_lowercase().eq(p.to_lowercase()) {
+            return None;
+        }
+    }
+    Some(chars.next().map_or(text.len(), |(at, _)| at))
+}
+
+/// A folder fit to map and to rewrite: `X:\name…` or `\\server\share…`, trimmed, without
+/// a trailing backslash, every name in it real (not empty, `.` or `..`). An empty, blank,
+/// `\`, drive-root or relative "folder" (a hostile or broken manifest) is None: used as a
+/// prefix it would match everywhere, or nothing would advance past it.
+pub fn folder(p: &str) -> Option<String> {
+    let t = p.trim().trim_end_matches('\\');
+    let names = match t.strip_prefix(r"\\") {
+        Some(unc) => unc,
+        None => {
+            let b = t.as_bytes();
+            if !(b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\') {
+                return None;
+            }
+            t.get(3..)?
+        }
+    };
+    let parts: Vec<&str> = names.split('\\').collect();
+    let real = parts
+        .iter()
+        .all(|n| !n.trim().is_empty() && *n != "." && *n != "..");
+    let enough = if t.starts_with(r"\\") {
+        parts.len() >= 2
+    } else {
+        !parts.is_empty()
+    };
+    (real && enough).then(|| t.to_string())
 }
 
 fn trim(p: &str) -> String {
@@ -282,5 +326,69 @@ mod tests {
             below(r"C:\Users\bob\Documents\a\b", r"C:\Users\bob\"),
             Some(vec!["Documents", "a", "b"])
         );
+    }
+
+    #[test]
+    fn degenerate_folders_are_never_prefixes() {
+        for bad in [
+            "",
+            " ",
+            r"\",
+            "C:",
+            r"C:\",
+            r"c:\\",
+            r"\\",
+            r"\\srv",
+            r"\\srv\",
+            r"Users\ann",
+            r"C:\..",
+            r"C:\.\x",
+            r"C:\a\\b",
+            "C:/Users/ann",
+            r"C:\ \x",
+        ] {
+            assert_eq!(folder(bad), None, "{bad:?}");
+        }
+        assert_eq!(folder(r" C:\a\ ").as_deref(), Some(r"C:\a"));
+        assert_eq!(
+            folder(r"\\srv\share\ann").as_deref(),
+            Some(r"\\srv\share\ann")
+        );
+        // A manifest whose profile and known folders are degenerate maps nothing and
+        // rewrites nothing, at once (it once looped, allocating without end).
+        for profile in ["", " ", r"\", r"C:\"] {
+            let source = UserFolders {
+                profile: profile.into(),
+                known: [("Personal".to_string(), profile.to_string())].into(),
+            };
+            let target: BTreeMap<String, String> = [(
+                "Personal".to_string(),
+                r"C:\Users\bob\Documents".to_string(),
+            )]
+            .into();
+            let r = Rebase::new(&source, r"C:\Users\bob", &target);
+            assert_eq!(r.rewrite_text(r"C:\Users\ann\x \ y"), None, "{profile:?}");
+            assert_eq!(r.map(r"C:\Users\ann\x"), Mapped::Machine, "{profile:?}");
+        }
+    }
+
+    #[test]
+    fn rewriting_is_bounded() {
+        let source = UserFolders {
+            profile: r"C:\a".into(),
+            known: Default::default(),
+        };
+        let long = format!(r"C:\{}", "n".repeat(30_000));
+        let r = Rebase::new(&source, &long, &Default::default());
+        // A value of nothing but the short old folder, each growing 7,500 times.
+        let text = r"C:\a;".repeat(1000);
+        assert_eq!(r.rewrite_text(&text), None);
+        let few = r"C:\a;".repeat(10);
+        assert_eq!(
+            r.rewrite_text(&few).map(|t| t.len()),
+            Some(10 * (long.len() + 1))
+        );
+        let huge = "x".repeat(RESTORE_REWRITE_MAX_BYTES + 1);
+        assert_eq!(r.rewrite_text(&huge), None);
     }
 }

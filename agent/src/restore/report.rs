@@ -1,9 +1,10 @@
 //! What a restore did (or would do): per user files and bytes restored, renamed, kept,
 //! skipped, settings applied, the keys that cannot travel and what to do about them. One
 //! value serves the summary a technician reads from across the room, `--json`,
-//! `--list-files` and the log.
+//! `--list-files` and the log. Every name a store gave (paths, users, keys, helpers, its
+//! manifest's words) is written into those lines through [`Shown`], escaped.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::files::{Action, FileOutcome};
 use super::helpers::NotApplied;
@@ -13,6 +14,7 @@ use super::target::{Target, TargetKind, TargetUser};
 use super::users::LeftReason;
 use super::{ConflictPolicy, RestoreOptions};
 use crate::capture::progress::human;
+use crate::shown::{Shown, ShownPath};
 use crate::store::manifest::UserRecord;
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -168,8 +170,8 @@ impl Report {
         let bar = "=".repeat(title.len().max(40));
         format!(
             "\n{bar}\n{title}\n{bar}\nfrom {}\n  to {}\n",
-            self.store.display(),
-            self.target
+            ShownPath(&self.store),
+            Shown(&self.target)
         )
     }
 
@@ -177,7 +179,7 @@ impl Report {
     fn left_summary(&self) -> String {
         let mut s = String::new();
         for l in &self.left_out {
-            s.push_str(&format!("\nnot restored: {} - {}\n", l.name, l.why));
+            s.push_str(&format!("\nnot restored: {} - {}\n", Shown(&l.name), l.why));
         }
         if self.machine_files_left > 0 {
             s.push_str(&format!(
@@ -207,7 +209,7 @@ impl Report {
             s.push_str(&format!("  - {w}: {}\n", w.advice()));
         }
         for c in &self.cannot_travel {
-            s.push_str(&format!("  - {c}\n"));
+            s.push_str(&format!("  - {}\n", Shown(c)));
         }
         s
     }
@@ -229,19 +231,23 @@ impl Report {
         let mut lines = vec![format!(
             "lifeboat {} restore of {} onto {}{}",
             crate::VERSION,
-            self.store.display(),
-            self.target,
+            ShownPath(&self.store),
+            Shown(&self.target),
             if self.dry_run { " (dry run)" } else { "" }
         )];
         for u in &self.users {
-            lines.push(format!("user {} ({})", u.source, u.source_sid));
+            lines.push(format!(
+                "user {} ({})",
+                Shown(&u.source),
+                Shown(&u.source_sid)
+            ));
             lines.extend(u.outcomes.iter().map(|o| format!("  {}", outcome_line(o))));
             for n in &u.helpers_not_applied {
                 lines.push(format!("  {}", not_applied_line(n)));
             }
             if let Some(st) = &u.settings {
                 for n in &st.not_applied {
-                    lines.push(format!("  not applied: {} ({})", n.key, n.why));
+                    lines.push(format!("  not applied: {} ({})", Shown(&n.key), n.why));
                 }
             }
         }
@@ -266,15 +272,19 @@ fn not_applied_summary(list: &[NotApplied]) -> Vec<String> {
         .map(|(n, comps)| {
             format!(
                 "not applied: helper {} (<{}>, {} \"{}\"): {}",
-                n.helper,
+                Shown(&n.helper),
                 n.kind.element(),
                 if comps.len() == 1 {
                     "component"
                 } else {
                     "components"
                 },
-                comps.join("\", \""),
-                n.why
+                comps
+                    .iter()
+                    .map(|c| Shown(c).to_string())
+                    .collect::<Vec<_>>()
+                    .join("\", \""),
+                Shown(&n.why)
             )
         })
         .collect()
@@ -283,10 +293,10 @@ fn not_applied_summary(list: &[NotApplied]) -> Vec<String> {
 fn not_applied_line(n: &NotApplied) -> String {
     format!(
         "not applied: helper {} (<{}>, component \"{}\"): {}",
-        n.helper,
+        Shown(&n.helper),
         n.kind.element(),
-        n.component,
-        n.why
+        Shown(&n.component),
+        Shown(&n.why)
     )
 }
 
@@ -296,9 +306,9 @@ fn user_summary(u: &UserReport, verbose: bool) -> String {
     let to = u
         .target
         .as_ref()
-        .map(|t| format!("{} ({})", t.account, t.profile))
+        .map(|t| format!("{} ({})", Shown(&t.account), Shown(&t.profile)))
         .unwrap_or_else(|| "--other-files-to".into());
-    let mut s = format!("\n{}  ->  {}\n", u.source, to);
+    let mut s = format!("\n{}  ->  {}\n", Shown(&u.source), to);
     if let Some(t) = &u.target {
         if t.created_account {
             s.push_str("    account created\n");
@@ -350,11 +360,15 @@ fn settings_lines(st: &SettingsOutcome, verbose: bool) -> String {
     if let Some(f) = &st.left_in {
         s.push_str(&format!(
             "    settings left in {} - import it when signed in as the user\n",
-            f.display()
+            ShownPath(f)
         ));
     }
     for n in st.not_applied.iter().filter(|_| verbose) {
-        s.push_str(&format!("      not applied: {} ({})\n", n.key, n.why));
+        s.push_str(&format!(
+            "      not applied: {} ({})\n",
+            Shown(&n.key),
+            n.why
+        ));
     }
     s
 }
@@ -362,13 +376,13 @@ fn settings_lines(st: &SettingsOutcome, verbose: bool) -> String {
 fn outcome_line(o: &FileOutcome) -> String {
     let to =
         o.to.as_deref()
-            .map(Path::display)
-            .map(|d| d.to_string())
+            .map(|p| ShownPath(p).to_string())
             .unwrap_or_default();
+    let from = Shown(&o.from);
     match &o.action {
-        Action::Skipped { why } => format!("skipped     {}  ({why})", o.from),
-        Action::Failed { error } => format!("FAILED      {} -> {to}  ({error})", o.from),
-        a => format!("{:<11} {} -> {to}", label(a), o.from),
+        Action::Skipped { why } => format!("skipped     {from}  ({why})"),
+        Action::Failed { error } => format!("FAILED      {from} -> {to}  ({})", Shown(error)),
+        a => format!("{:<11} {from} -> {to}", label(a)),
     }
 }
 
@@ -390,6 +404,7 @@ mod tests {
     use crate::restore::files::SkipReason;
     use crate::restore::settings::{NeverTravel, NotApplied as KeyNotApplied};
     use crate::rules::RestoreKind;
+    use std::path::Path;
 
     fn outcome(from: &str, action: Action, bytes: u64) -> FileOutcome {
         FileOutcome {

@@ -35,7 +35,11 @@ pub fn open(dir: &Path, allow_incomplete: bool) -> Result<Store, RestoreError> {
     if !check.ok() {
         return Err(RestoreError::Corrupt {
             path: dir.to_path_buf(),
-            problems: check.problems.iter().map(|p| p.to_string()).collect(),
+            problems: check
+                .problems
+                .iter()
+                .map(|p| crate::shown::shown(&p.to_string()))
+                .collect(),
         });
     }
     Ok(Store {

@@ -192,7 +192,7 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<ConfigXml, RulesError> {
         } else {
             format!(
                 "the root element is <{}>, a Config.xml starts with <Configuration>",
-                root.name
+                crate::shown::Shown(&root.name)
             )
         };
         return Err(RulesError::NotRules {
@@ -278,14 +278,19 @@ fn error_control(el: &Element, source: &str) -> Result<ErrorControl, RulesError>
                     file: source.to_string(),
                     line: Some(r.line),
                     msg: format!(
-                        "errorCode=\"{code_text}\" is neither \"any\" nor a Windows error number"
+                        "<{}> errorCode is neither \"any\" nor a Windows error number (the value given is not shown)",
+                        r.name
                     ),
                 })?)
             };
             let p = pattern::parse(kind, &r.text).map_err(|e| RulesError::Syntax {
                 file: source.to_string(),
                 line: Some(r.line),
-                msg: format!("<{}> pattern '{}': {e}", r.name, r.text.trim()),
+                msg: format!(
+                    "<{}> pattern '{}': {e}",
+                    r.name,
+                    crate::shown::Shown(r.text.trim())
+                ),
             })?;
             list.push(ErrorRule {
                 severity,
@@ -393,11 +398,32 @@ impl ConfigXml {
     }
 }
 
+/// Text as an attribute value of the generated Config.xml (a display name comes from the
+/// rules and the offline system, so it may hold anything): `&`, `<`, `>` and `"` as
+/// entities; tab, line feed and carriage return as character references (literal ones
+/// would be read back as spaces); DEL and the C1 controls as character references too.
+/// The other C0 characters, U+FFFE and U+FFFF cannot be carried by XML 1.0 at all, not even
+/// as references: each is written as the text `<U+XXXX>` (its code point in hex, the form
+/// [`crate::shown`] uses on the console), so the file stays well-formed and says what was
+/// there.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' | '\u{7F}'..='\u{9F}' => {
+                out.push_str(&format!("&#x{:X};", c as u32))
+            }
+            '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => {
+                out.push_str(&format!("&lt;U+{:04X}&gt;", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A node of the generated tree: a display name and its nested components.
@@ -609,9 +635,29 @@ mod tests {
     }
 
     #[test]
-    fn bad_error_code_names_file_and_line() {
-        let bad = CFG.replace(r#"errorCode="33""#, r#"errorCode="lots""#);
+    fn bad_error_code_names_file_and_line_not_the_value() {
+        let bad = CFG.replace(r#"errorCode="33""#, "errorCode=\"lots\x1b[2J\"");
         let e = parse(bad.as_bytes(), "C.xml").unwrap_err().to_string();
-        assert!(e.contains("C.xml, line 15") && e.contains("lots"), "{e}");
+        assert!(
+            e.contains("C.xml, line 15") && e.contains("errorCode"),
+            "{e}"
+        );
+        assert!(!e.contains("lots") && !e.contains('\x1b'), "{e}");
+    }
+
+    #[test]
+    fn generated_names_stay_well_formed_and_faithful() {
+        let name = "Tab\there\nLF\rCR \x1b[2J\u{1}\u{85}\u{7f} \"q\" <a> & \u{FFFF} é";
+        let xml = format!(
+            "<Configuration><Applications><component displayname=\"{}\"/></Applications></Configuration>",
+            escape(name)
+        );
+        // An XML reader takes it, and gives back every character XML can carry.
+        let root = xmltree::parse(&xml).expect("well-formed");
+        let back = root.children[0].children[0].attr("displayname").unwrap();
+        assert_eq!(
+            back,
+            "Tab\there\nLF\rCR <U+001B>[2J<U+0001>\u{85}\u{7f} \"q\" <a> & <U+FFFF> é"
+        );
     }
 }

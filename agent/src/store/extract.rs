@@ -60,20 +60,27 @@ pub fn extract(
     let records = select_records(&store, user)?;
     // Integrity first: a damaged WIM stops here, before anything is written.
     let mut wim = store.open_wim(true)?;
-    let mut need = 0u64;
+    let (mut files, mut bytes) = (0u64, 0u64);
     for r in &records {
-        need = need.saturating_add(store.check_image(&mut wim, r)?.1);
+        let (f, b) = store.check_image(&mut wim, r)?;
+        files = files.saturating_add(f);
+        bytes = bytes.saturating_add(b);
     }
     std::fs::create_dir_all(target).map_err(|source| StoreError::Write {
         path: target.to_path_buf(),
         source,
     })?;
-    if let Ok(free) = crate::platform::free_space(target) {
-        if need > free {
+    if let Ok(space) = crate::platform::space(target) {
+        // As the file system counts: each file's last block whole, and its entry.
+        let per_file = space
+            .block
+            .saturating_add(crate::limits::RESTORE_ENTRY_BYTES);
+        let need = bytes.saturating_add(files.saturating_mul(per_file));
+        if need > space.available {
             return Err(StoreError::NoRoom {
                 path: target.to_path_buf(),
                 need,
-                free,
+                free: space.available,
             });
         }
     }
@@ -96,8 +103,23 @@ pub fn extract(
             path: dir.clone(),
             source,
         })?;
-        wim.extract_image(r.wim_image.unwrap_or(1), &dir, None)?;
+        wim.extract_image(r.wim_image.unwrap_or(1), &dir, None)
+            .map_err(|e| write_failed(e, &dir))?;
         written.push(dir);
     }
     Ok(written)
+}
+
+/// An extraction that failed writing on the target (a full disk, a folder that cannot be
+/// made) is the target's, not the store's: it says so, naming the folder.
+fn write_failed(e: crate::wim::WimError, dir: &Path) -> StoreError {
+    if !e.is_write_failure() {
+        return e.into();
+    }
+    StoreError::Write {
+        path: dir.to_path_buf(),
+        source: e
+            .os_error()
+            .unwrap_or_else(|| std::io::Error::other(e.to_string())),
+    }
 }

@@ -13,11 +13,11 @@ use super::read::StoreReader;
 /// One thing wrong with a store.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyProblem {
-    #[error("the store is marked incomplete{}", .reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    #[error("the store is marked incomplete{}", .reason.as_deref().map(|r| format!(": {}", crate::shown::Shown(r))).unwrap_or_default())]
     Incomplete { reason: Option<String> },
-    #[error("{} is missing", .path.display())]
+    #[error("{} is missing", crate::shown::ShownPath(.path))]
     PartMissing { path: PathBuf },
-    #[error("{}: checksum differs from the manifest", .path.display())]
+    #[error("{}: checksum differs from the manifest", crate::shown::ShownPath(.path))]
     RegistryChecksum { path: PathBuf },
     #[error(transparent)]
     Damaged(#[from] StoreError),

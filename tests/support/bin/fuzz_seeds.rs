@@ -224,6 +224,37 @@ fn manifest(dir: &Path, spec: &WindowsSpec) {
         .expect("a store");
     let text = std::fs::read(store.join("manifest.yaml")).expect("manifest");
     put(dir, "manifest", "capture", &text);
+    restore_plan(dir, &store, &text);
+}
+
+/// The restore_plan target's input from a real store: `[u32 manifest_len][u32 reg_len]
+/// [manifest][first user's .reg][the first image's paths, one per line]`.
+fn restore_plan(dir: &Path, store: &Path, manifest: &[u8]) {
+    let m = lifeboat::store::manifest::Manifest::from_yaml(
+        std::str::from_utf8(manifest).expect("UTF-8 manifest"),
+    )
+    .expect("manifest");
+    let reg = m
+        .users
+        .iter()
+        .find_map(|u| u.registry_file.as_ref())
+        .map(|f| std::fs::read(store.join(f)).expect(".reg"))
+        .unwrap_or_default();
+    let mut wim = lifeboat::wim::Wim::open(&store.join("files.wim"), false).expect("WIM");
+    let listing: String = wim
+        .iterate(1, "")
+        .expect("image 1")
+        .iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| format!("{}\n", e.path))
+        .collect();
+    let mut seed = Vec::new();
+    seed.extend_from_slice(&(manifest.len() as u32).to_le_bytes());
+    seed.extend_from_slice(&(reg.len() as u32).to_le_bytes());
+    seed.extend_from_slice(manifest);
+    seed.extend_from_slice(&reg);
+    seed.extend_from_slice(listing.as_bytes());
+    put(dir, "restore_plan", "capture", &seed);
 }
 
 /// Packs an image as the ntfs target reads it: its size in 256 KiB units, then each run of
