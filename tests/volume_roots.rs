@@ -3,7 +3,7 @@
 //! same volume. Volumes are made by mkntfs and filled through ntfs-3g; disk images are
 //! partitioned by sfdisk, whose own reading of the table is the reference.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fixtures::ntfs::{self, Mount, Table};
@@ -167,4 +167,106 @@ fn a_pipe_socket_or_device_as_root_is_refused_at_once() {
             "{problem}"
         );
     }
+}
+
+/// What a store's image holds, file by file, as wimlib lists it: path, size, SHA-1 of
+/// each file's data (folders left out).
+fn wim_files(store: &Path, image: &str) -> Vec<String> {
+    let wim = store.join("files.wim");
+    let (code, out, err) = run(Command::new("wimdir")
+        .arg(&wim)
+        .arg(image)
+        .arg("--detailed"));
+    assert_eq!(code, 0, "{err}");
+    let mut files = Vec::new();
+    for entry in out.split("-----") {
+        let field = |name: &str| {
+            entry
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(name))
+                .map(|v| v.trim_start_matches([' ', '=']).trim().to_string())
+        };
+        let (Some(path), Some(attrs)) = (field("Full Path"), field("Attributes")) else {
+            continue;
+        };
+        let attrs = u32::from_str_radix(attrs.trim_start_matches("0x"), 16).unwrap_or(0);
+        if attrs & 0x10 != 0 {
+            continue;
+        }
+        let hash = field("Hash").unwrap_or_default();
+        let size = field("Uncompressed size").unwrap_or_default();
+        files.push(format!("{path} {size} {hash}"));
+    }
+    files.sort();
+    files
+}
+
+fn capture(root: &Path, dest: &Path) -> PathBuf {
+    std::fs::create_dir_all(dest).unwrap();
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(root)
+        .arg("--dest")
+        .arg(dest)
+        .args(["--compress", "none"]));
+    assert_eq!(code, 0, "{out}{err}");
+    fixtures::store_in(dest)
+}
+
+#[test]
+fn a_capture_from_the_image_holds_what_a_capture_from_its_mount_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = spec();
+    spec.users[0].files.extend([
+        (
+            r"Documents\Report ÄÖÜ 日本.docx".into(),
+            fixtures::noise(300_000, 3),
+        ),
+        (
+            r"Documents\deep\er\still deeper\notes.TXT".into(),
+            vec![b'n'; 70_000],
+        ),
+        (r"Pictures\same.jpg".into(), fixtures::noise(90_000, 9)),
+        (
+            r"Pictures\copy of same.jpg".into(),
+            fixtures::noise(90_000, 9),
+        ),
+        (r"Desktop\empty.txt".into(), Vec::new()),
+    ]);
+    let vol = ntfs::windows_volume(dir.path(), &spec);
+    let from_mount = {
+        let m = Mount::new(&vol, &dir.path().join("mnt"), "ro");
+        capture(m.path(), &dir.path().join("store-mount"))
+    };
+    let from_image = capture(&vol, &dir.path().join("store-image"));
+    let mut files = 0;
+    for image in ["1", "2"] {
+        let (a, b) = (wim_files(&from_mount, image), wim_files(&from_image, image));
+        files += a.len();
+        assert_eq!(a, b, "image {image}");
+    }
+    assert_eq!(
+        files, 7,
+        "ann's six files and Bob's notes, as the spec wrote them"
+    );
+    let wim = from_image.join("files.wim");
+    let (code, _, err) = run(Command::new("wimverify").arg(&wim));
+    assert_eq!(code, 0, "wimverify: {err}");
+    let (code, out, err) = run(Command::new("7zz").arg("t").arg(&wim));
+    assert_eq!(code, 0, "7zz t: {out}{err}");
+    // Applied, the two images are the same trees, byte for byte.
+    let apply = |store: &Path, to: &Path| {
+        let (code, _, err) = run(Command::new("wimapply")
+            .arg(store.join("files.wim"))
+            .arg("1")
+            .arg(to));
+        assert_eq!(code, 0, "wimapply: {err}");
+    };
+    apply(&from_mount, &dir.path().join("applied-mount"));
+    apply(&from_image, &dir.path().join("applied-image"));
+    let (code, out, err) = run(Command::new("diff")
+        .arg("-r")
+        .arg(dir.path().join("applied-mount"))
+        .arg(dir.path().join("applied-image")));
+    assert_eq!(code, 0, "diff -r: {out}{err}");
 }

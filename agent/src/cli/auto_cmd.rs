@@ -4,6 +4,8 @@
 //! the boot stick, a network share with credentials asked without echo and never stored),
 //! check the space, capture, verify, and leave a summary readable from across the room.
 
+use super::volume_args::VolumeArgs;
+use crate::detect::scan::ScanOptions;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -27,12 +29,21 @@ pub struct AutoArgs {
     /// Volumes to scan instead of every lettered one (Linux, tests).
     #[arg(value_name = "ROOT")]
     pub roots: Vec<PathBuf>,
+    #[command(flatten)]
+    pub volume: VolumeArgs,
 }
 
-fn spec(config: &Config, config_path: &std::path::Path, roots: Vec<PathBuf>) -> JobSpec {
+fn spec(
+    config: &Config,
+    config_path: &std::path::Path,
+    roots: Vec<PathBuf>,
+    scan: ScanOptions,
+) -> JobSpec {
     let media = MediaLayout::of_config(config_path);
+    let mut detect = DetectOptions::new(roots, Source::Auto);
+    detect.scan = scan;
     JobSpec {
-        detect: DetectOptions::new(roots, Source::Auto),
+        detect,
         profiles: config
             .profiles
             .iter()
@@ -63,7 +74,14 @@ pub fn run(args: AutoArgs) -> i32 {
             return exit::INVALID_PARAMETERS;
         }
     };
-    let spec = spec(&config, &args.config, args.roots);
+    let scan = match args.volume.scan_options() {
+        Ok(s) => s,
+        Err(e) => {
+            say(&format!("error: {e}"));
+            return exit::INVALID_PARAMETERS;
+        }
+    };
+    let spec = spec(&config, &args.config, args.roots, scan);
     let mut choose = Choose {
         select: None,
         ask: !config.unattended,

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::detect_cmd::SourceArgs;
+use super::volume_args::KeyError;
 use super::{exit, output};
 use crate::capture::compress::CompressionChoice;
 use crate::capture::progress::human;
+use crate::capture::DamagedFiles;
 use crate::console::{self, say};
 use crate::job::{self, Captured, Choose, Dest, JobError, JobSpec, Prepared};
 use crate::plan::{users::UserPattern, Plan};
@@ -73,12 +75,32 @@ pub struct CaptureArgs {
     /// Say more (every skipped file).
     #[arg(short, long)]
     pub verbose: bool,
+    /// A file with bytes on bad sectors: keep it with zeros where they were lost (named
+    /// with the ranges lost in the manifest and summary), or skip it.
+    #[arg(long, value_enum, value_name = "keep|skip", default_value = "keep")]
+    pub damaged: DamagedArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
+pub enum DamagedArg {
+    #[default]
+    Keep,
+    Skip,
+}
+
+impl From<DamagedArg> for DamagedFiles {
+    fn from(d: DamagedArg) -> DamagedFiles {
+        match d {
+            DamagedArg::Keep => DamagedFiles::Keep,
+            DamagedArg::Skip => DamagedFiles::Skip,
+        }
+    }
 }
 
 impl CaptureArgs {
-    fn spec(&self) -> JobSpec {
-        JobSpec {
-            detect: self.source.options(&self.roots),
+    fn spec(&self) -> Result<JobSpec, KeyError> {
+        Ok(JobSpec {
+            detect: self.source.options(&self.roots)?,
             profiles: self.profiles.clone(),
             users: self.users.clone(),
             unused_days: self.unused_days,
@@ -92,8 +114,8 @@ impl CaptureArgs {
             precedence: Default::default(),
             naming: Default::default(),
             progress_log: None,
-            damaged: Default::default(),
-        }
+            damaged: self.damaged.into(),
+        })
     }
 }
 
@@ -102,7 +124,13 @@ pub fn run(args: CaptureArgs) -> i32 {
         say("error: --dest DIR is required (where the store is written)");
         return exit::INVALID_PARAMETERS;
     }
-    let spec = args.spec();
+    let spec = match args.spec() {
+        Ok(s) => s,
+        Err(e) => {
+            say(&format!("error: {e}"));
+            return exit::INVALID_PARAMETERS;
+        }
+    };
     let mut choose = Choose {
         select: args.select,
         ask: console::interactive(),

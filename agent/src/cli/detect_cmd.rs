@@ -7,6 +7,7 @@ use clap::Args;
 use crate::console::say;
 use crate::detect::{self, DetectOptions, Source};
 
+use super::volume_args::{KeyError, VolumeArgs};
 use super::{exit, output};
 
 #[derive(Args, Debug, Default)]
@@ -20,6 +21,8 @@ pub struct SourceArgs {
     /// An Offline.xml naming candidate Windows folders and drive mappings (= ScanState /offline).
     #[arg(long = "offline-xml", value_name = "FILE", group = "offline_source")]
     pub offline_xml: Option<PathBuf>,
+    #[command(flatten)]
+    pub volume: VolumeArgs,
 }
 
 impl SourceArgs {
@@ -35,9 +38,12 @@ impl SourceArgs {
         }
     }
 
-    /// Detection options for these switches and roots, with USMT's environment variables.
-    pub fn options(&self, roots: &[PathBuf]) -> DetectOptions {
-        DetectOptions::new(roots.to_vec(), self.source())
+    /// Detection options for these switches and roots, with USMT's environment variables
+    /// and the keys given (a password asked now).
+    pub fn options(&self, roots: &[PathBuf]) -> Result<DetectOptions, KeyError> {
+        let mut opts = DetectOptions::new(roots.to_vec(), self.source());
+        opts.scan = self.volume.scan_options()?;
+        Ok(opts)
     }
 }
 
@@ -59,7 +65,14 @@ pub struct DetectArgs {
 }
 
 pub fn run(args: DetectArgs) -> i32 {
-    match detect::detect(&args.source.options(&args.roots)) {
+    let opts = match args.source.options(&args.roots) {
+        Ok(o) => o,
+        Err(e) => {
+            say(&format!("error: {e}"));
+            return exit::INVALID_PARAMETERS;
+        }
+    };
+    match detect::detect(&opts) {
         Ok(d) => {
             let code = if d.report.installations.is_empty() {
                 exit::NO_INSTALLATION

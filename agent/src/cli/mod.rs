@@ -18,6 +18,7 @@ mod scanstate_args;
 mod scanstate_cmd;
 mod store_cmd;
 mod usmt_args;
+mod volume_args;
 
 use clap::{Parser, Subcommand};
 

@@ -64,8 +64,15 @@ fn explain(args: ExplainArgs) -> i32 {
             return exit::INVALID_PARAMETERS;
         }
     };
+    let detect = match args.source.options(&args.roots) {
+        Ok(d) => d,
+        Err(e) => {
+            say(&format!("error: {e}"));
+            return exit::INVALID_PARAMETERS;
+        }
+    };
     let spec = ExplainSpec {
-        detect: args.source.options(&args.roots),
+        detect,
         profiles: args.files,
         config: args.config,
         users,

@@ -154,7 +154,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
             };
             let mut scan = scan::Scan::default();
             for root in roots {
-                scan.root(&root, opts.scan);
+                scan.root(&root, &opts.scan);
             }
             report.scanned.extend(scan.scanned);
             report.problems.extend(scan.problems);

@@ -33,6 +33,39 @@ pub struct ScannedRoot {
     /// Why the volume is not as a clean shutdown leaves it (read as it is all the same).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dirty: Option<String>,
+    /// What encrypts the volume, when something does (BitLocker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<ScannedEncryption>,
+}
+
+/// An encrypted volume as detect saw it: its method, its protectors with their IDs (the
+/// recovery key ID a technician looks up), and whether the keys given opened it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScannedEncryption {
+    /// `bitlocker`.
+    pub kind: String,
+    pub method: String,
+    pub protectors: Vec<ScannedProtector>,
+    pub unlocked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScannedProtector {
+    /// `recovery-password`, `password`, `startup-key`, `tpm`, `tpm-pin`, `tpm-startup-key`,
+    /// `tpm-pin-startup-key`, `clear-key` (protection suspended) or `other`.
+    pub kind: String,
+    /// The protector's GUID, `1A2B3C4D-…` as `manage-bde -protectors -get` shows it.
+    pub id: String,
+    /// Its first eight characters, as Windows' recovery screen shows the key ID.
+    pub short_id: String,
+}
+
+impl ScannedProtector {
+    pub const RECOVERY_PASSWORD: &'static str = "recovery-password";
+
+    pub fn is_recovery_password(&self) -> bool {
+        self.kind == Self::RECOVERY_PASSWORD
+    }
 }
 
 impl ScannedRoot {
@@ -45,6 +78,7 @@ impl ScannedRoot {
             installations,
             partition: None,
             dirty: None,
+            encryption: None,
         }
     }
 }

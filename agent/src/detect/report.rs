@@ -6,7 +6,43 @@ use std::fmt::Write;
 
 use crate::shown::Shown;
 
-use super::model::{DetectReport, HiveStatus, Installation};
+use super::model::{DetectReport, HiveStatus, Installation, ScannedRoot};
+
+/// Where a volume lies on its disk, what encrypts it, and whether it is dirty.
+fn render_details(out: &mut String, s: &ScannedRoot) {
+    if let Some(p) = &s.partition {
+        let _ = writeln!(
+            out,
+            "      partition {} at byte {} ({} bytes){}{}",
+            p.number,
+            p.offset,
+            p.size,
+            p.kind
+                .as_deref()
+                .map(|k| format!(", {k}"))
+                .unwrap_or_default(),
+            s.filesystem
+                .as_deref()
+                .map(|f| format!(", {f}"))
+                .unwrap_or_default(),
+        );
+    }
+    if let Some(e) = &s.encryption {
+        let state = if e.unlocked { "unlocked" } else { "locked" };
+        let _ = writeln!(out, "      BitLocker, {}, {state}", e.method);
+        for p in &e.protectors {
+            let id = if p.is_recovery_password() {
+                format!("Recovery key ID: {} ({})", p.short_id, p.id)
+            } else {
+                format!("ID {}", p.id)
+            };
+            let _ = writeln!(out, "        protector: {}, {id}", p.kind);
+        }
+    }
+    if let Some(d) = &s.dirty {
+        let _ = writeln!(out, "      dirty: {d}; read as it is");
+    }
+}
 
 pub fn render(report: &DetectReport) -> String {
     let mut out = String::new();
@@ -26,6 +62,7 @@ pub fn render(report: &DetectReport) -> String {
                 s.state,
                 s.installations
             );
+            render_details(&mut out, s);
         }
     }
     if !report.problems.is_empty() {

@@ -4,10 +4,15 @@
 //! `scanned[]` entry per volume on it, with where it lies on its disk and what it is.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use lifeboat_volume::bitlocker::{self, BitLockerError, Keys, ProtectorKind};
 
 use super::drive_map::Visible;
 use super::locate::{self, Candidate};
-use super::model::{Problem, RootState, ScannedPartition, ScannedRoot};
+use super::model::{
+    Problem, RootState, ScannedEncryption, ScannedPartition, ScannedProtector, ScannedRoot,
+};
 use crate::platform::BootSector;
 use crate::volume::open::{self, Found, State};
 use crate::volume::Place;
@@ -23,16 +28,18 @@ pub struct Scan {
 }
 
 /// How the volumes are to be read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     /// Read a mounted volume's device with Lifeboat's own reader rather than the host's
     /// (a volume Windows refuses or wants to check).
     pub raw: bool,
+    /// The keys for BitLocker-locked volumes, each tried on every one.
+    pub keys: Arc<Keys>,
 }
 
 impl Scan {
     /// Looks at one ROOT.
-    pub fn root(&mut self, root: &Path, opts: ScanOptions) {
+    pub fn root(&mut self, root: &Path, opts: &ScanOptions) {
         let meta = std::fs::metadata(root);
         let is_dir = meta.as_ref().is_ok_and(|m| m.is_dir());
         let device = is_dir
@@ -40,9 +47,9 @@ impl Scan {
             .flatten()
             .filter(|_| opts.raw);
         match (is_dir, device) {
-            (true, None) => self.folder(root),
-            (true, Some(device)) => self.image(&device),
-            (false, _) if meta.is_ok() => self.image(root),
+            (true, None) => self.folder(root, opts),
+            (true, Some(device)) => self.image(&device, opts),
+            (false, _) if meta.is_ok() => self.image(root, opts),
             (false, _) => self.unreadable(
                 root,
                 RootState::Unreadable,
@@ -53,7 +60,7 @@ impl Scan {
     }
 
     /// A folder the host mounted; when the host cannot list it, its device read directly.
-    fn folder(&mut self, root: &Path) {
+    fn folder(&mut self, root: &Path, opts: &ScanOptions) {
         match locate::find_on_root(&Place::host(root)) {
             Ok(found) => {
                 self.scanned.push(ScannedRoot::new(
@@ -64,7 +71,7 @@ impl Scan {
                 self.candidates.extend(found);
             }
             Err(e) => match crate::platform::device_of(root) {
-                Some(device) => self.image(&device),
+                Some(device) => self.image(&device, opts),
                 None => self.unreadable(
                     root,
                     RootState::Unreadable,
@@ -75,8 +82,8 @@ impl Scan {
     }
 
     /// An image file or a device: each volume on it.
-    fn image(&mut self, path: &Path) {
-        match open::open_image(path) {
+    fn image(&mut self, path: &Path, opts: &ScanOptions) {
+        match open::open_image(path, &opts.keys) {
             Ok(found) => {
                 for f in found {
                     self.volume(f);
@@ -95,6 +102,8 @@ impl Scan {
             size: p.size,
             kind: p.type_name().map(str::to_string),
         });
+        let unlocked = matches!(f.state, State::Ready { .. });
+        scanned.encryption = f.encryption.as_ref().map(|i| encryption(i, unlocked));
         match f.state {
             State::Ready { root, dirty } => {
                 if let Some(d) = dirty {
@@ -127,9 +136,10 @@ impl Scan {
                     root,
                 });
             }
-            State::Locked => {
+            State::Locked(why) => {
                 scanned.state = RootState::Locked;
-                self.problems.push(locked(&f.name));
+                self.problems
+                    .push(locked(&f.name, &why, f.encryption.as_ref()));
             }
             State::Other => {
                 scanned.state = RootState::NotRead;
@@ -167,15 +177,68 @@ impl Scan {
     }
 }
 
-fn locked(name: &str) -> Problem {
-    Problem {
-        path: name.to_string(),
-        error: "BitLocker-encrypted volume, locked".into(),
-        hint: Some(
-            "unlock it first: `manage-bde -unlock X: -RecoveryPassword <48-digit key>` in WinPE \
-             (needs WinPE-SecureStartup), or `dislocker` on Linux, then run detect again"
+/// A locked volume: why, and what the technician can give. The error names the volume and
+/// its protectors, never a key.
+fn locked(name: &str, why: &BitLockerError, info: Option<&bitlocker::Info>) -> Problem {
+    let ids: Vec<String> = info
+        .map(|i| i.recovery_ids())
+        .unwrap_or_default()
+        .iter()
+        .map(|id| format!("Recovery key ID: {} ({{{id}}})", id.short_id()))
+        .collect();
+    let hint = match why {
+        BitLockerError::NoKey { .. } | BitLockerError::TpmOnly { .. } => Some(format!(
+            "give its recovery key with --recovery-password (look it up by its ID in the \
+             Microsoft account, Entra ID or Active Directory){}",
+            if ids.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", ids.join(", "))
+            }
+        )),
+        BitLockerError::WrongKey { .. } | BitLockerError::NoMatchingProtector { .. } => Some(
+            "check the key against the recovery key ID; nothing was written and no store is made"
                 .into(),
         ),
+        _ => None,
+    };
+    Problem {
+        path: name.to_string(),
+        error: why.to_string(),
+        hint,
+    }
+}
+
+/// A protector's kind as the JSON schema names it.
+fn protector_kind(k: ProtectorKind) -> &'static str {
+    match k {
+        ProtectorKind::RecoveryPassword => ScannedProtector::RECOVERY_PASSWORD,
+        ProtectorKind::Password => "password",
+        ProtectorKind::StartupKey => "startup-key",
+        ProtectorKind::Tpm => "tpm",
+        ProtectorKind::TpmAndPin => "tpm-pin",
+        ProtectorKind::TpmAndStartupKey => "tpm-startup-key",
+        ProtectorKind::TpmAndPinAndStartupKey => "tpm-pin-startup-key",
+        ProtectorKind::ClearKey => "clear-key",
+        ProtectorKind::Other(_) => "other",
+    }
+}
+
+/// What `--json` shows of an encrypted volume.
+fn encryption(i: &bitlocker::Info, unlocked: bool) -> ScannedEncryption {
+    ScannedEncryption {
+        kind: "bitlocker".into(),
+        method: i.method.to_string(),
+        protectors: i
+            .protectors
+            .iter()
+            .map(|p| ScannedProtector {
+                kind: protector_kind(p.kind).into(),
+                id: p.id.to_string(),
+                short_id: p.id.short_id(),
+            })
+            .collect(),
+        unlocked,
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod choose;
 mod destination;
+mod keys;
 
 use std::path::{Path, PathBuf};
 
@@ -259,7 +260,7 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
                 .push(format!("{name}: migrate=\"no\" in {}", c.source));
         }
     }
-    let detection = detect::detect(&spec.detect)?;
+    let detection = detect_unlocking(&spec.detect, choose)?;
     let problems = detection.report.problems.clone();
     let installation = choose.installation(detection.inspected)?;
     let users = choose.users(&installation.installation, &spec.users)?;
@@ -299,6 +300,34 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
         dest,
         now_unix,
     })
+}
+
+/// Detection, and when a volume is BitLocker-locked and someone can be asked, its recovery
+/// key asked at the console and detection again with it (a few rounds: a key that does not
+/// open it is asked for again).
+fn detect_unlocking(
+    opts: &DetectOptions,
+    choose: &Choose<'_>,
+) -> Result<detect::Detection, JobError> {
+    let mut detection = detect::detect(opts)?;
+    if !choose.ask {
+        return Ok(detection);
+    }
+    let mut opts = opts.clone();
+    for _ in 0..keys::KEY_ROUNDS {
+        let locked = keys::locked(&detection.report.scanned);
+        if locked.is_empty() {
+            break;
+        }
+        let Some(more) = keys::ask(&locked) else {
+            break;
+        };
+        let mut all = (*opts.scan.keys).clone();
+        all.merge(more);
+        opts.scan.keys = std::sync::Arc::new(all);
+        detection = detect::detect(&opts)?;
+    }
+    Ok(detection)
 }
 
 /// Writes the store: files, settings, manifest, verification, final name. Takes the
@@ -379,7 +408,7 @@ pub struct Explained {
 /// rules are refused before any disk is scanned.
 pub fn explain(spec: &ExplainSpec, choose: &mut Choose<'_>) -> Result<Explained, JobError> {
     let rules = load_job_rules(&spec.profiles, spec.config.as_deref())?;
-    let detection = detect::detect(&spec.detect)?;
+    let detection = detect_unlocking(&spec.detect, choose)?;
     let problems = detection.report.problems.clone();
     let installation = choose.installation(detection.inspected)?;
     let opts = PlanOptions {

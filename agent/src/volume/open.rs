@@ -2,7 +2,8 @@
 //! (`disk.img`, `/dev/sdb`, `/dev/sdb3`, `\\.\PhysicalDrive1`, `\\.\HarddiskVolume3`) is read
 //! by Lifeboat itself: its partition table first (GPT or MBR; none when it begins with a
 //! volume's boot sector), then each volume's file system. NTFS is read here; BitLocker is
-//! unlocked first with the keys given; any other file system is named, not read.
+//! unlocked first with the keys given (each key tried on every locked volume), and what it
+//! holds read like any other volume; any other file system is named, not read.
 //!
 //! Nothing is opened for writing: the image or device is opened read-only (shared on
 //! Windows), and every layer above it has no way to write.
@@ -10,6 +11,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use lifeboat_volume::bitlocker::{self, BitLockerError, Keys};
 use lifeboat_volume::block::{BlockSource, FileSource, Source};
 use lifeboat_volume::ntfs::{LogState, Ntfs};
 use lifeboat_volume::partition::{Partition, PartitionKind, PartitionTable, TableKind};
@@ -29,6 +31,8 @@ pub struct Found {
     pub filesystem: Option<BootSector>,
     /// How the offline Windows knew it in `MountedDevices`, to place its drive letters.
     pub identity: Option<VolumeIdentity>,
+    /// What BitLocker says of it, when it is encrypted (no key needed to know it).
+    pub encryption: Option<bitlocker::Info>,
     pub state: State,
 }
 
@@ -38,8 +42,8 @@ pub enum State {
     Ready { root: Place, dirty: Option<Dirty> },
     /// A file system Lifeboat does not read itself, or none it knows: not read.
     Other,
-    /// BitLocker-encrypted and locked.
-    Locked,
+    /// BitLocker-encrypted and not opened: why (no key, the TPM holds it, a wrong key…).
+    Locked(BitLockerError),
     /// Its file system could not be opened: why.
     Unreadable(String),
 }
@@ -74,28 +78,29 @@ pub enum OpenError {
     Table(#[from] lifeboat_volume::partition::PartitionError),
 }
 
-/// The volumes of an image file or a device.
-pub fn open_image(path: &Path) -> Result<Vec<Found>, OpenError> {
+/// The volumes of an image file or a device; `keys` open the locked ones.
+pub fn open_image(path: &Path, keys: &Keys) -> Result<Vec<Found>, OpenError> {
     let disk: Source = Arc::new(FileSource::open(path)?);
-    open_disk(disk)
+    open_disk(disk, keys)
 }
 
 /// The volumes of a disk (or of a single volume: a source that begins with a boot sector).
-pub fn open_disk(disk: Source) -> Result<Vec<Found>, OpenError> {
+pub fn open_disk(disk: Source, keys: &Keys) -> Result<Vec<Found>, OpenError> {
     let table = PartitionTable::read(&disk)?;
     if table.kind == TableKind::None {
-        return Ok(vec![volume(disk, None, None)]);
+        return Ok(vec![volume(disk, None, None, keys)]);
     }
     let mut found = Vec::new();
     for p in &table.partitions {
         let identity = identity(&table.kind, p);
         match p.open(&disk) {
-            Ok(window) => found.push(volume(Arc::new(window), Some(p.clone()), identity)),
+            Ok(window) => found.push(volume(Arc::new(window), Some(p.clone()), identity, keys)),
             Err(e) => found.push(Found {
                 name: format!("{}, partition {}", disk.name(), p.number),
                 partition: Some(p.clone()),
                 filesystem: None,
                 identity,
+                encryption: None,
                 state: State::Unreadable(e.to_string()),
             }),
         }
@@ -118,33 +123,70 @@ fn identity(table: &TableKind, p: &Partition) -> Option<VolumeIdentity> {
     }
 }
 
-/// One volume: what its boot sector says, and its file system opened when Lifeboat reads it.
-fn volume(src: Source, partition: Option<Partition>, identity: Option<VolumeIdentity>) -> Found {
-    let name = src.name().to_string();
-    let mut boot = [0u8; 512];
-    let filesystem = match src.read_at(0, &mut boot) {
-        Ok(()) => describe_boot_sector(&boot),
-        Err(e) => {
-            return Found {
-                name,
-                partition,
-                filesystem: None,
-                identity,
-                state: State::Unreadable(e.to_string()),
-            }
+/// One volume: what its boot sector says, and its file system opened when Lifeboat reads it
+/// (a BitLocker volume unlocked first).
+fn volume(
+    src: Source,
+    partition: Option<Partition>,
+    identity: Option<VolumeIdentity>,
+    keys: &Keys,
+) -> Found {
+    let mut found = Found {
+        name: src.name().to_string(),
+        partition,
+        filesystem: None,
+        identity,
+        encryption: None,
+        state: State::Other,
+    };
+    found.filesystem = match boot_sector(&*src) {
+        Ok(fs) => fs,
+        Err(why) => {
+            found.state = State::Unreadable(why);
+            return found;
         }
     };
-    let state = match filesystem {
+    let src = match found.filesystem {
+        Some(BootSector::BitLocker) => match unlock(src, keys, &mut found) {
+            Some(plain) => plain,
+            None => return found,
+        },
+        _ => src,
+    };
+    let fs = match found.encryption {
+        Some(_) => boot_sector(&*src).ok().flatten(),
+        None => found.filesystem,
+    };
+    found.state = match fs {
         Some(BootSector::Ntfs) => open_ntfs(src),
-        Some(BootSector::BitLocker) => State::Locked,
         _ => State::Other,
     };
-    Found {
-        name,
-        partition,
-        filesystem,
-        identity,
-        state,
+    found
+}
+
+/// What a volume's first sector says it is.
+fn boot_sector(src: &dyn BlockSource) -> Result<Option<BootSector>, String> {
+    let mut boot = [0u8; 512];
+    src.read_at(0, &mut boot).map_err(|e| e.to_string())?;
+    Ok(describe_boot_sector(&boot))
+}
+
+/// A BitLocker volume opened with the keys given: its plain volume, or `None` with the
+/// reason in `found` (locked, damaged).
+fn unlock(src: Source, keys: &Keys, found: &mut Found) -> Option<Source> {
+    match bitlocker::probe(&*src) {
+        Ok(info) => found.encryption = info,
+        Err(e) => {
+            found.state = State::Locked(e);
+            return None;
+        }
+    }
+    match bitlocker::unlock(src, keys) {
+        Ok(plain) => Some(Arc::new(plain)),
+        Err(e) => {
+            found.state = State::Locked(e);
+            None
+        }
     }
 }
 

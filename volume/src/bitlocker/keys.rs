@@ -36,6 +36,7 @@ pub enum RecoveryPasswordError {
 }
 
 /// A recovery password, held as the SHA-256 of its 128-bit key.
+#[derive(Clone)]
 pub struct RecoveryPassword {
     pub(crate) hash: Key32,
 }
@@ -133,6 +134,7 @@ fn sha256(data: &[u8]) -> Key32 {
 
 /// A password, held as Windows hashes it before the stretch: SHA-256 of the SHA-256 of its
 /// UTF-16LE text.
+#[derive(Clone)]
 pub struct Password {
     pub(crate) hash: Key32,
 }
@@ -168,6 +170,7 @@ pub enum BekError {
 
 /// A startup or recovery key from a `.BEK` file: its ID (the protector it opens, and the
 /// file's name) and its 256-bit key.
+#[derive(Clone)]
 pub struct StartupKey {
     pub id: Guid,
     pub(crate) key: Key32,
@@ -223,7 +226,7 @@ impl StartupKey {
 
 /// The keys given for the locked volumes: each is tried on every protector of its kind.
 /// The clear key of a suspended volume needs none of them.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Keys {
     pub(crate) recovery: Vec<RecoveryPassword>,
     pub(crate) passwords: Vec<Password>,
@@ -255,6 +258,13 @@ impl Keys {
 
     pub fn is_empty(&self) -> bool {
         self.recovery.is_empty() && self.passwords.is_empty() && self.startup.is_empty()
+    }
+
+    /// Every key of `other` added to these.
+    pub fn merge(&mut self, other: Keys) {
+        self.recovery.extend(other.recovery);
+        self.passwords.extend(other.passwords);
+        self.startup.extend(other.startup);
     }
 }
 

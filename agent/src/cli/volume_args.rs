@@ -1,0 +1,187 @@
+//! The options every command that reads volumes takes (detect, capture, auto, rules
+//! explain, image): `--raw`, and the keys for BitLocker-locked volumes. A key given here is
+//! turned into what BitLocker uses at once and held in zeroized memory; it is never echoed,
+//! logged or kept in an error: errors name the option, the group or the line, never the
+//! text.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use lifeboat_volume::bitlocker::{BekError, Keys, RecoveryPasswordError};
+use zeroize::Zeroizing;
+
+use crate::detect::scan::ScanOptions;
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct VolumeArgs {
+    /// Read mounted volumes through Lifeboat's own NTFS reader rather than the system's
+    /// (a volume Windows refuses to mount or wants to check with chkdsk).
+    #[arg(long)]
+    pub raw: bool,
+    /// A BitLocker recovery password (48 digits, as 8 groups of 6): tried on every locked
+    /// volume. May be given more than once.
+    #[arg(long = "recovery-password", value_name = "KEY")]
+    pub recovery_passwords: Vec<Secret>,
+    /// A BitLocker startup or recovery key file (.BEK, from the USB key or the Microsoft
+    /// account). May be given more than once.
+    #[arg(long = "startup-key", value_name = "FILE.BEK")]
+    pub startup_keys: Vec<PathBuf>,
+    /// Ask for a BitLocker password at the console (read from standard input when it is
+    /// not a terminal).
+    #[arg(long = "bitlocker-password")]
+    pub bitlocker_password: bool,
+    /// A file of BitLocker recovery passwords, one a line (blank lines and lines starting
+    /// with # are ignored): an imaging team's batch.
+    #[arg(long = "keys", value_name = "FILE")]
+    pub keys_file: Option<PathBuf>,
+}
+
+/// A secret given on the command line: kept in zeroized memory, never shown.
+#[derive(Clone, Default)]
+pub struct Secret(Zeroizing<String>);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(Zeroizing::new(s.to_string())))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[not shown]")
+    }
+}
+
+/// Why the keys given cannot be used. Never holds a key's text.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("--recovery-password (the {nth} given): {source}")]
+    RecoveryPassword {
+        nth: usize,
+        #[source]
+        source: RecoveryPasswordError,
+    },
+    #[error("--keys {}: line {line}: {source}", .path.display())]
+    KeysLine {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: RecoveryPasswordError,
+    },
+    #[error("--keys {}: {source}", .path.display())]
+    KeysFile {
+        path: PathBuf,
+        #[source]
+        source: crate::fsread::ReadError,
+    },
+    #[error("--startup-key: {0}")]
+    StartupKey(#[from] BekError),
+    #[error("--bitlocker-password: nothing could be read from the console: {0}")]
+    Console(std::io::Error),
+}
+
+/// A keys file holds recovery passwords, one a line: a batch of thousands is a few hundred
+/// KB.
+const KEYS_FILE_MAX_BYTES: u64 = 16 << 20;
+
+impl VolumeArgs {
+    /// The scan's options with every key given, read and checked; the password asked now.
+    pub fn scan_options(&self) -> Result<ScanOptions, KeyError> {
+        let mut keys = Keys::new();
+        for (i, r) in self.recovery_passwords.iter().enumerate() {
+            keys.add_recovery_password(&r.0)
+                .map_err(|source| KeyError::RecoveryPassword { nth: i + 1, source })?;
+        }
+        for f in &self.startup_keys {
+            keys.add_startup_key_file(f)?;
+        }
+        if let Some(path) = &self.keys_file {
+            read_keys_file(path, &mut keys)?;
+        }
+        if self.bitlocker_password {
+            crate::console::say_part("BitLocker password: ");
+            let text = Zeroizing::new(crate::platform::read_secret().map_err(KeyError::Console)?);
+            keys.add_password(&text);
+        }
+        Ok(ScanOptions {
+            raw: self.raw,
+            keys: Arc::new(keys),
+        })
+    }
+}
+
+fn read_keys_file(path: &std::path::Path, keys: &mut Keys) -> Result<(), KeyError> {
+    let text = Zeroizing::new(
+        crate::fsread::read_text_bounded(path, KEYS_FILE_MAX_BYTES).map_err(|source| {
+            KeyError::KeysFile {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?,
+    );
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        keys.add_recovery_password(line)
+            .map_err(|source| KeyError::KeysLine {
+                path: path.to_path_buf(),
+                line: i + 1,
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "284867-596541-514998-422114-660297-261613-215424-199408";
+
+    #[test]
+    fn a_mistyped_group_is_named_and_the_key_never_shown() {
+        let mut bad = KEY.to_string();
+        bad.replace_range(7..8, "6"); // group 2: 696541 is not a multiple of 11
+        let args = VolumeArgs {
+            recovery_passwords: vec![KEY.parse().unwrap(), bad.parse().unwrap()],
+            ..Default::default()
+        };
+        let e = args.scan_options().unwrap_err();
+        let shown = format!("{e} {e:?} {args:?}");
+        assert!(
+            shown.contains("the 2 given") && shown.contains("group 2"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("596541") && !shown.contains("696541"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_keys_file_names_the_bad_line_and_skips_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("keys.txt");
+        std::fs::write(&f, format!("# batch 7\n\n{KEY}\n123456-\n")).unwrap();
+        let e = VolumeArgs {
+            keys_file: Some(f.clone()),
+            ..Default::default()
+        }
+        .scan_options()
+        .unwrap_err();
+        assert!(matches!(e, KeyError::KeysLine { line: 4, .. }), "{e}");
+        assert!(!e.to_string().contains("123456"), "{e}");
+        std::fs::write(&f, format!("# batch 7\n{KEY}\n")).unwrap();
+        let opts = VolumeArgs {
+            keys_file: Some(f),
+            ..Default::default()
+        }
+        .scan_options()
+        .unwrap();
+        assert!(!opts.keys.is_empty());
+    }
+}
