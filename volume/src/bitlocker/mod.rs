@@ -64,7 +64,8 @@ pub fn unlock(src: Source, keys: &Keys) -> Result<Unlocked, BitLockerError> {
         Volume::open(&*src)?.ok_or_else(|| BitLockerError::NotBitLocker { name: name.clone() })?;
     let info = vol.info();
     let first = &vol.copies[0];
-    let (m, cipher) = if first.method == 0 && first.state == STATE_DECRYPTED {
+    // A decrypted volume (its metadata left behind) needs no key, whatever method it names.
+    let (m, cipher) = if first.state == STATE_DECRYPTED {
         (first.clone(), None)
     } else {
         let (m, c) = open_with_keys(&name, &vol, &info, keys)?;
