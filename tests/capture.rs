@@ -690,6 +690,7 @@ fn a_store_without_a_destination_is_refused_by_type() {
         naming: Default::default(),
         progress_log: None,
         damaged: Default::default(),
+        command_line: Vec::new(),
     };
     let mut choose = Choose {
         select: None,

@@ -414,8 +414,9 @@ fn locked_bitlocker_volume_is_reported_with_a_hint() {
     assert_eq!(code, 0);
     let p = &v["problems"][0];
     assert_eq!(p["path"], img.to_str().unwrap());
-    assert!(p["error"].as_str().unwrap().contains("BitLocker"));
-    assert!(p["hint"].as_str().unwrap().contains("manage-bde -unlock"));
+    // A header and nothing else: BitLocker's, but its metadata is not there to be read.
+    assert!(p["error"].as_str().unwrap().contains("BitLocker"), "{p}");
+    assert!(p["hint"].as_str().unwrap().contains("damaged"), "{p}");
     assert_eq!(v["scanned"][0]["state"], "locked");
     assert_eq!(v["installations"].as_array().unwrap().len(), 1);
 }

@@ -62,6 +62,7 @@ fn spec(
         naming: Default::default(),
         progress_log: None,
         damaged: Default::default(),
+        command_line: super::volume_args::redacted_args(),
     }
 }
 

@@ -115,6 +115,7 @@ impl CaptureArgs {
             naming: Default::default(),
             progress_log: None,
             damaged: self.damaged.into(),
+            command_line: super::volume_args::redacted_args(),
         })
     }
 }

@@ -37,9 +37,9 @@ pub fn job(e: &JobError) -> i32 {
         JobError::Rules(_) => BAD_RULES,
         JobError::ConfigXml(_) => CONFIG_FILE,
         JobError::Detect(e) => detect(e),
-        JobError::NoInstallation | JobError::Ambiguous { .. } | JobError::NoAnswer { .. } => {
-            NO_INSTALLATION
-        }
+        JobError::NoInstallation { .. }
+        | JobError::Ambiguous { .. }
+        | JobError::NoAnswer { .. } => NO_INSTALLATION,
         JobError::NoDestination { .. }
         | JobError::BadDestination { .. }
         | JobError::NoStore { .. }

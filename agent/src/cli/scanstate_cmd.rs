@@ -35,6 +35,16 @@ pub fn run(args: &[String]) -> i32 {
     code
 }
 
+/// The command line as the manifest records it: the program, then ScanState's arguments
+/// with every secret's value replaced.
+fn recorded(args: &[String]) -> Vec<String> {
+    let mut out = vec![std::env::args()
+        .next()
+        .unwrap_or_else(|| "scanstate".into())];
+    out.extend(super::usmt_args::redacted(args, scanstate_args::known));
+    out
+}
+
 /// The command line as it is logged: secrets' values replaced, each argument escaped.
 fn shown_command_line(args: &[String]) -> String {
     super::usmt_args::redacted(args, scanstate_args::known)
@@ -195,7 +205,7 @@ fn unused_days(a: &ScanStateArgs) -> Option<u64> {
 }
 
 /// The ScanState command line as the one capture job.
-fn spec(a: &ScanStateArgs) -> Result<JobSpec, Refusal> {
+fn spec(a: &ScanStateArgs, args: &[String]) -> Result<JobSpec, Refusal> {
     let progress_log = match &a.progress {
         Some(p) => Some(ProgressLog::create(p).map_err(|e| {
             (
@@ -228,6 +238,7 @@ fn spec(a: &ScanStateArgs) -> Result<JobSpec, Refusal> {
         naming: Naming::InPlace,
         progress_log,
         damaged: Default::default(),
+        command_line: recorded(args),
     })
 }
 
@@ -249,7 +260,7 @@ fn progress(spec: &JobSpec, pairs: &[(&str, &str)]) {
 }
 
 fn scan(a: &ScanStateArgs, args: &[String], log: &mut ScanLog) -> i32 {
-    let spec = match spec(a) {
+    let spec = match spec(a, args) {
         Ok(s) => s,
         Err((code, m)) => {
             log.note(&format!("error: {}", crate::shown::Shown(&m)));
@@ -468,7 +479,7 @@ fn genconfig(a: &ScanStateArgs, file: &Path, log: &mut ScanLog) -> i32 {
         ));
         return exit::PREFLIGHT_FILE;
     }
-    let spec = match spec(a) {
+    let spec = match spec(a, &[]) {
         Ok(s) => s,
         Err((code, m)) => return refuse(code, &m),
     };

@@ -82,6 +82,31 @@ pub enum KeyError {
     Console(std::io::Error),
 }
 
+/// The program's arguments as they may be recorded (a manifest, a log): the value of
+/// `--recovery-password`, however given, replaced.
+pub fn redacted_args() -> Vec<String> {
+    redact(std::env::args())
+}
+
+fn redact(args: impl Iterator<Item = String>) -> Vec<String> {
+    const SECRET: &str = "--recovery-password";
+    let mut out = Vec::new();
+    let mut hide_next = false;
+    for a in args {
+        if std::mem::take(&mut hide_next) {
+            out.push("(not shown)".into());
+        } else if a == SECRET {
+            hide_next = true;
+            out.push(a);
+        } else if a.starts_with(&format!("{SECRET}=")) {
+            out.push(format!("{SECRET}=(not shown)"));
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
 /// A keys file holds recovery passwords, one a line: a batch of thousands is a few hundred
 /// KB.
 const KEYS_FILE_MAX_BYTES: u64 = 16 << 20;
@@ -160,6 +185,26 @@ mod tests {
             !shown.contains("596541") && !shown.contains("696541"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_recovery_password_is_never_recorded() {
+        let args = [
+            "lifeboat",
+            "capture",
+            "--recovery-password",
+            KEY,
+            "--dest",
+            "x",
+        ];
+        let shown = redact(args.iter().map(|s| s.to_string())).join(" ");
+        assert_eq!(
+            shown,
+            "lifeboat capture --recovery-password (not shown) --dest x"
+        );
+        let args = ["lifeboat", &format!("--recovery-password={KEY}")];
+        let shown = redact(args.iter().map(|s| s.to_string())).join(" ");
+        assert_eq!(shown, "lifeboat --recovery-password=(not shown)");
     }
 
     #[test]

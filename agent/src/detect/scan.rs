@@ -200,6 +200,11 @@ fn locked(name: &str, why: &BitLockerError, info: Option<&bitlocker::Info>) -> P
             "check the key against the recovery key ID; nothing was written and no store is made"
                 .into(),
         ),
+        BitLockerError::Header { .. } | BitLockerError::Metadata { .. } => Some(
+            "its BitLocker metadata is damaged: with the recovery key, Windows' repair-bde may \
+             still recover the volume (on a copy, never on the original)"
+                .into(),
+        ),
         _ => None,
     };
     Problem {

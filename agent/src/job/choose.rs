@@ -42,7 +42,9 @@ impl Choose<'_> {
     pub fn installation(&mut self, mut found: Vec<Inspected>) -> Result<Inspected, JobError> {
         let count = found.len();
         if count == 0 {
-            return Err(JobError::NoInstallation);
+            return Err(JobError::NoInstallation {
+                problems: Vec::new(),
+            });
         }
         let list = listing(&found);
         let n = match self.select {

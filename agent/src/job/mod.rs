@@ -10,6 +10,7 @@ mod choose;
 mod destination;
 mod keys;
 
+use crate::shown::Shown;
 use std::path::{Path, PathBuf};
 
 pub use choose::{Choose, Dest};
@@ -54,6 +55,9 @@ pub struct JobSpec {
     pub progress_log: Option<ProgressLog>,
     /// Files whose disk lost some of their bytes: kept with zeros, or left out.
     pub damaged: crate::capture::DamagedFiles,
+    /// The command line as the manifest records it: every secret's value replaced by the
+    /// command line's own parser, which alone knows which options take one.
+    pub command_line: Vec<String>,
 }
 
 /// Why a job ended without a store. Each names what it is about; `cli` maps them to
@@ -71,8 +75,10 @@ pub enum JobError {
     StoreTaken { path: PathBuf },
     #[error(transparent)]
     Detect(#[from] DetectError),
-    #[error("no offline Windows installation was found")]
-    NoInstallation,
+    /// Nothing to capture; what detect could not read says why (a locked volume, a wrong
+    /// key, a damaged one).
+    #[error("no offline Windows installation was found{}", Problems(.problems))]
+    NoInstallation { problems: Vec<Problem> },
     #[error("{count} Windows installations were found; {how}:\n{list}")]
     Ambiguous {
         count: usize,
@@ -262,7 +268,9 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
     }
     let detection = detect_unlocking(&spec.detect, choose)?;
     let problems = detection.report.problems.clone();
-    let installation = choose.installation(detection.inspected)?;
+    let installation = choose
+        .installation(detection.inspected)
+        .map_err(|e| with_problems(e, &problems))?;
     let users = choose.users(&installation.installation, &spec.users)?;
     let dest = choose.destination(&installation.installation)?;
     if let Some(d) = &dest {
@@ -300,6 +308,29 @@ pub fn prepare(spec: &JobSpec, choose: &mut Choose<'_>) -> Result<Prepared, JobE
         dest,
         now_unix,
     })
+}
+
+/// No installation: said with what detect could not read.
+fn with_problems(e: JobError, problems: &[Problem]) -> JobError {
+    match e {
+        JobError::NoInstallation { .. } => JobError::NoInstallation {
+            problems: problems.to_vec(),
+        },
+        e => e,
+    }
+}
+
+/// Detect's problems under an error, one a line, escaped: they name what the disk holds.
+struct Problems<'a>(&'a [Problem]);
+
+impl std::fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for p in self.0 {
+            let (path, error) = (Shown(&p.path), Shown(&p.error));
+            write!(f, "\n  {path}: {error}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Detection, and when a volume is BitLocker-locked and someone can be asked, its recovery
@@ -350,7 +381,7 @@ pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
         overwrite: spec.overwrite,
         threads: spec.threads,
         rules_used: p.rules_used.clone(),
-        command_line: std::env::args().collect(),
+        command_line: spec.command_line.clone(),
         quiet: spec.quiet,
         working_dir: std::env::var_os("USMT_WORKING_DIR").map(PathBuf::from),
         stamp: crate::time::unix_to_compact(p.now_unix),
@@ -410,7 +441,9 @@ pub fn explain(spec: &ExplainSpec, choose: &mut Choose<'_>) -> Result<Explained,
     let rules = load_job_rules(&spec.profiles, spec.config.as_deref())?;
     let detection = detect_unlocking(&spec.detect, choose)?;
     let problems = detection.report.problems.clone();
-    let installation = choose.installation(detection.inspected)?;
+    let installation = choose
+        .installation(detection.inspected)
+        .map_err(|e| with_problems(e, &problems))?;
     let opts = PlanOptions {
         users: spec.users.clone(),
         now_unix: crate::time::now_unix(),

@@ -1,0 +1,254 @@
+//! A BitLocker-locked Windows volume, end to end: detect names it locked with its method,
+//! protectors and recovery key ID; with a recovery password, a password or a `.BEK` file
+//! detect and capture read it as they read the plain volume; a wrong key gives a clear
+//! error, a non-zero code and no store; and no key appears in any output or file. The
+//! volumes are mkntfs volumes holding a generated Windows, encrypted by the fixture writer
+//! (tests/support/bitlocker.rs), whose output dislocker, cryptsetup and libbde open
+//! (tests/bitlocker.rs).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fixtures::bitlocker::{bek_file, encrypt_file, Method, Protector, Spec};
+use fixtures::ntfs;
+use fixtures::volume::{UserSpec, WindowsSpec};
+use fixtures::{lifeboat_bin, run, tree_fingerprint};
+use serde_json::Value;
+
+const PASSWORD: &str = "Kl€in-Gärtner 1998!";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    plain: PathBuf,
+    locked: PathBuf,
+    recovery: String,
+    bek: PathBuf,
+}
+
+fn fixture(method: Method, sector: u32) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = WindowsSpec::win11("LOCKED-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files
+        .push((r"Documents\thesis.docx".into(), fixtures::noise(200_000, 4)));
+    spec.users = vec![ann];
+    let plain = ntfs::windows_volume(dir.path(), &spec);
+    let Protector::RecoveryPassword(recovery) = Protector::recovery_password(7) else {
+        unreachable!()
+    };
+    let startup = Protector::startup_key(7);
+    let Protector::StartupKey { id, key } = startup.clone() else {
+        unreachable!()
+    };
+    let bek = dir.path().join("B3411A58-key.BEK");
+    std::fs::write(&bek, bek_file(&id, &key, true)).unwrap();
+    let locked = dir.path().join("locked.img");
+    let spec = Spec::new(method, sector)
+        .protect(Protector::RecoveryPassword(recovery.clone()))
+        .protect(Protector::Password(PASSWORD.into()))
+        .protect(startup);
+    encrypt_file(&plain, &locked, &spec).unwrap();
+    Fixture {
+        dir,
+        plain,
+        locked,
+        recovery,
+        bek,
+    }
+}
+
+fn lifeboat(args: &[&str]) -> (i32, String, String) {
+    run(Command::new(lifeboat_bin()).args(args))
+}
+
+fn detect(root: &Path, keys: &[&str]) -> (i32, Value, String) {
+    let (code, out, err) =
+        lifeboat(&[&["detect", "--json", root.to_str().unwrap()], keys].concat());
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or(Value::Null),
+        out + &err,
+    )
+}
+
+/// Every text a key could leak into: the recovery password's groups, the password.
+fn assert_no_secret(f: &Fixture, text: &str, what: &str) {
+    for group in f.recovery.split('-') {
+        assert!(
+            !text.contains(group),
+            "{what} shows a recovery-password group"
+        );
+    }
+    assert!(!text.contains(PASSWORD), "{what} shows the password");
+}
+
+#[test]
+fn a_locked_volume_is_named_with_its_key_id_and_read_with_each_key() {
+    let f = fixture(Method::XtsAes128, 512);
+    let before = tree_fingerprint(&f.locked);
+    let (code, v, all) = detect(&f.locked, &[]);
+    assert_eq!(code, 26, "{all}");
+    let s = &v["scanned"][0];
+    assert_eq!(s["state"], "locked", "{all}");
+    let enc = &s["encryption"];
+    assert_eq!(enc["kind"], "bitlocker");
+    assert_eq!(enc["method"], "XTS-AES 128-bit");
+    assert_eq!(enc["unlocked"], false);
+    let recovery = enc["protectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "recovery-password")
+        .unwrap_or_else(|| panic!("{enc}"));
+    let short = recovery["short_id"].as_str().unwrap();
+    assert_eq!(short.len(), 8);
+    assert!(recovery["id"].as_str().unwrap().starts_with(short));
+    let problem = v["problems"][0].to_string();
+    assert!(problem.contains(short), "the key ID to look up: {problem}");
+    // The human report shows it as Windows' recovery screen does.
+    let (_, text, err) = lifeboat(&["detect", f.locked.to_str().unwrap()]);
+    assert!(
+        text.contains(&format!("Recovery key ID: {short}")),
+        "{text}{err}"
+    );
+
+    let (code, want, all) = detect(&f.plain, &[]);
+    assert_eq!(code, 0, "{all}");
+    let bek = f.bek.to_str().unwrap();
+    for keys in [
+        vec!["--recovery-password", f.recovery.as_str()],
+        vec!["--startup-key", bek],
+    ] {
+        let (code, v, all) = detect(&f.locked, &keys);
+        assert_eq!(code, 0, "{keys:?}: {all}");
+        assert_no_secret(&f, &all, "detect");
+        assert_eq!(v["scanned"][0]["encryption"]["unlocked"], true);
+        let (a, b) = (&v["installations"][0], &want["installations"][0]);
+        for field in ["computer_name", "build", "users", "applications"] {
+            let strip = |x: &Value| {
+                let mut x = x.clone();
+                if let Some(users) = x.as_array_mut() {
+                    for u in users {
+                        u["profile_path"] = Value::Null;
+                    }
+                }
+                x
+            };
+            assert_eq!(strip(&a[field]), strip(&b[field]), "{keys:?}: {field}");
+        }
+    }
+    // The password, read from standard input when it is not a terminal.
+    let out = Command::new(lifeboat_bin())
+        .args(["detect", "--json", "--bitlocker-password"])
+        .arg(&f.locked)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{PASSWORD}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let all =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert_no_secret(&f, &all, "detect --bitlocker-password");
+    assert_eq!(
+        tree_fingerprint(&f.locked),
+        before,
+        "the volume was written"
+    );
+}
+
+#[test]
+fn a_capture_of_the_locked_volume_holds_what_the_plain_one_holds_and_no_key() {
+    let f = fixture(Method::AesCbc256Diffuser, 4096);
+    let capture = |root: &Path, dest: &str, keys: &[&str]| {
+        let dest = f.dir.path().join(dest);
+        std::fs::create_dir_all(&dest).unwrap();
+        let log = dest.with_extension("log");
+        let list = dest.with_extension("list");
+        let (code, out, err) = lifeboat(
+            &[
+                &[
+                    "capture",
+                    root.to_str().unwrap(),
+                    "--dest",
+                    dest.to_str().unwrap(),
+                    "--log",
+                    log.to_str().unwrap(),
+                    "--list-files",
+                    list.to_str().unwrap(),
+                ],
+                keys,
+            ]
+            .concat(),
+        );
+        (code, out + &err, dest)
+    };
+    let (code, all, plain_dest) = capture(&f.plain, "plain", &[]);
+    assert_eq!(code, 0, "{all}");
+    let (code, all, locked_dest) =
+        capture(&f.locked, "locked", &["--recovery-password", &f.recovery]);
+    assert_eq!(code, 0, "{all}");
+    assert_no_secret(&f, &all, "capture's output");
+    let (a, b) = (
+        fixtures::store_in(&plain_dest),
+        fixtures::store_in(&locked_dest),
+    );
+    let listing = |store: &Path| {
+        let (code, out, err) = run(Command::new("wimdir").arg(store.join("files.wim")).arg("1"));
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    assert_eq!(listing(&a), listing(&b));
+    let (code, _, err) = run(Command::new("wimverify").arg(b.join("files.wim")));
+    assert_eq!(code, 0, "{err}");
+    // Nothing the capture wrote holds a key: the store, its log, the file list.
+    for entry in walk(f.dir.path()) {
+        let name = entry.to_string_lossy();
+        if name.ends_with(".img") || name.contains("windows-fill") {
+            continue;
+        }
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert_no_secret(&f, &String::from_utf8_lossy(&bytes), &name);
+    }
+
+    // A wrong key: a clear error, a non-zero code, and no store.
+    let mut wrong = f.recovery.clone();
+    let last = wrong.len() - 6;
+    wrong.replace_range(last.., "000000");
+    let (code, all, dest) = capture(&f.locked, "wrong", &["--recovery-password", &wrong]);
+    assert_ne!(code, 0, "{all}");
+    assert!(all.contains("wrong key or damaged volume"), "{all}");
+    assert!(!all.contains("000000"), "the wrong key is echoed: {all}");
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        0,
+        "a store was left"
+    );
+    // A mistyped group is named before anything is read.
+    let mut typo = f.recovery.clone();
+    typo.replace_range(0..1, "9");
+    let (code, all, _) = capture(&f.locked, "typo", &["--recovery-password", &typo]);
+    assert_eq!(code, 11, "{all}");
+    assert!(all.contains("group 1"), "{all}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
