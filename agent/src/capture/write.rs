@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use super::{image_path, progress, seconds, CaptureOptions, Log, WriteStop};
 use crate::plan::{FileRef, PassPlan, SkipKind, Skipped};
+use crate::shown::Shown;
 use crate::store::manifest::{Damaged, UserRecord};
 use crate::volume::{FileData, Meta, Place, Problem};
 use crate::wim::writer::{self, Data, Entry, NamedStream, Reparse, Times, WimWriter};
@@ -55,7 +56,10 @@ pub(super) fn write_pass(
             Ok(Outcome::Added { size, damaged }) => {
                 files += 1;
                 bytes += size;
-                rec.damaged.extend(damaged);
+                if let Some(d) = damaged {
+                    log.say(format!("damaged {}: {d}", Shown(&d.path)));
+                    rec.damaged.push(d);
+                }
             }
             Ok(Outcome::Left(s)) => {
                 if opts.stops_on(&s) {

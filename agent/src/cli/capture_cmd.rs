@@ -164,6 +164,11 @@ pub fn run(args: CaptureArgs) -> i32 {
     match job::capture(&spec, prepared) {
         Ok(c) => {
             let code = exit::captured(&c);
+            if let Some(list) = &args.list_files {
+                if let Err(e) = job::mark_damaged_in_list(&c.outcome.manifest, list) {
+                    say(&format!("warning: {e}"));
+                }
+            }
             if let Some(l) = &args.log {
                 if let Err(e) = std::fs::write(l, c.outcome.log.join("\n") + "\n") {
                     say(&format!("warning: --log {}: {e}", l.display()));
@@ -337,6 +342,27 @@ pub(super) fn summary(c: &Captured, verbose: bool) -> String {
             "  {skipped} file(s) skipped: see manifest.yaml{}\n",
             if verbose { "" } else { " (or -v)" }
         ));
+    }
+    let damaged: Vec<_> = m
+        .users
+        .iter()
+        .chain(m.machine.iter())
+        .flat_map(|u| &u.damaged)
+        .collect();
+    if !damaged.is_empty() {
+        s.push_str(&format!(
+            "  {} file(s) DAMAGED: kept with zeros where their disk lost bytes:\n",
+            damaged.len()
+        ));
+        for d in damaged.iter().take(20) {
+            s.push_str(&format!("    {}: {d}\n", Shown(&d.path)));
+        }
+        if damaged.len() > 20 {
+            s.push_str(&format!(
+                "    and {} more: see manifest.yaml\n",
+                damaged.len() - 20
+            ));
+        }
     }
     s.push_str("  Cannot travel in any store, handle by hand:\n");
     for t in &m.cannot_travel {

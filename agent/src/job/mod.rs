@@ -11,6 +11,7 @@ mod destination;
 mod keys;
 
 use crate::shown::Shown;
+use crate::store::manifest::Manifest;
 use std::path::{Path, PathBuf};
 
 pub use choose::{Choose, Dest};
@@ -401,11 +402,17 @@ pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
         damaged: spec.damaged,
     };
     let outcome = capture::capture(&p.installation, &mut p.plan, &opts)?;
-    let skipped_errors = p
-        .plan
-        .passes()
-        .flat_map(|pass| &pass.skipped)
-        .any(|s| s.kind.is_error());
+    // What the store holds less than the disk did: files left out for an error, and files
+    // kept with bytes their disk lost (both ScanState's code 3).
+    let records = || {
+        outcome
+            .manifest
+            .users
+            .iter()
+            .chain(&outcome.manifest.machine)
+    };
+    let skipped_errors =
+        records().any(|r| !r.damaged.is_empty() || r.skipped.iter().any(|s| s.kind.is_error()));
     Ok(Captured {
         outcome,
         skipped_errors,
@@ -490,6 +497,35 @@ pub fn prepare_restore(
 }
 
 /// ScanState `/listfiles`: every file the plan takes, one Windows path a line.
+/// Marks the damaged files in a list written by [`write_file_list`], once the capture says
+/// which they are: each one's line gets the byte ranges its disk lost.
+pub fn mark_damaged_in_list(manifest: &Manifest, path: &Path) -> Result<(), JobError> {
+    let damaged: std::collections::HashMap<String, &crate::store::manifest::Damaged> = manifest
+        .users
+        .iter()
+        .chain(&manifest.machine)
+        .flat_map(|r| &r.damaged)
+        .map(|d| (crate::shown::shown(&d.path), d))
+        .collect();
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    let io = |source| JobError::ListFiles {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_terminator("\r\n") {
+        out.push_str(line);
+        if let Some(d) = damaged.get(line) {
+            out.push_str(&format!("\t(damaged: {d})"));
+        }
+        out.push_str("\r\n");
+    }
+    std::fs::write(path, out).map_err(io)
+}
+
 pub fn write_file_list(plan: &Plan, path: &Path) -> Result<(), JobError> {
     let mut text = String::new();
     for p in plan.passes() {

@@ -98,6 +98,22 @@ pub struct Damaged {
     pub lost: Vec<[u64; 2]>,
 }
 
+/// The bytes lost in words: `4096 bytes lost at 8192..12288`.
+impl std::fmt::Display for Damaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes: u64 = self.lost.iter().map(|[a, b]| b.saturating_sub(*a)).sum();
+        write!(f, "{bytes} bytes lost at ")?;
+        for (i, [a, b]) in self.lost.iter().take(8).enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{a}..{b}")?;
+        }
+        if self.lost.len() > 8 {
+            write!(f, " and {} more", self.lost.len() - 8)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Totals {
     pub files: u64,
