@@ -270,3 +270,32 @@ fn a_capture_from_the_image_holds_what_a_capture_from_its_mount_holds() {
         .arg(dir.path().join("applied-image")));
     assert_eq!(code, 0, "diff -r: {out}{err}");
 }
+
+/// ScanState's `/offlineWinDir` (and `--windir`) may name a partition, a disk or an image
+/// rather than a folder: the Windows installed on it is captured, as from its mount.
+#[test]
+fn offline_windir_may_name_a_disk_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = ntfs::windows_volume(dir.path(), &spec());
+    let (disk, number) = ntfs::disk_image(dir.path(), &vol, Table::Gpt);
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .args(["detect", "--json", "--windir"])
+        .arg(&disk));
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let windir = v["installations"][0]["windir"].as_str().unwrap();
+    assert!(windir.contains(&format!("partition {number}")), "{windir}");
+    let store = dir.path().join("store");
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("scanstate")
+        .arg(&store)
+        .arg(format!("/offlineWinDir:{}", disk.display()))
+        .args(["/o", "/c"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, o, e) = run(Command::new("wimverify").arg(store.join("files.wim")));
+    assert_eq!(code, 0, "{o}{e}");
+    let (code, o, e) = run(Command::new(lifeboat_bin()).arg("verify").arg(&store));
+    assert_eq!(code, 0, "{o}{e}");
+    let manifest = std::fs::read_to_string(store.join("manifest.yaml")).unwrap();
+    assert!(manifest.contains("IMAGED-PC"), "{manifest}");
+}

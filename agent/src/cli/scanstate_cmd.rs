@@ -140,17 +140,23 @@ fn source(a: &ScanStateArgs) -> Result<Source, Refusal> {
             "/offline:{}: /offline requires a valid path to an XML file describing offline paths",
             f.display()
         ))),
-        Some(Offline::WinDir(d)) if d.is_dir() => Ok(Source::WinDir(d.clone())),
+        Some(Offline::WinDir(d)) if d.is_dir() || is_volume(d) => Ok(Source::WinDir(d.clone())),
         Some(Offline::WinDir(d)) => Err(bad(&format!(
             "/offlineWinDir:{}: /offlinewindir requires a valid path to offline windows folder",
             d.display()
         ))),
-        Some(Offline::WinOld(d)) if d.is_dir() => Ok(Source::WinOld(d.clone())),
+        Some(Offline::WinOld(d)) if d.is_dir() || is_volume(d) => Ok(Source::WinOld(d.clone())),
         Some(Offline::WinOld(d)) => Err(bad(&format!(
             "/OfflineWinOld:{}: /offlinewinold requires a valid path to offline windows folder",
             d.display()
         ))),
     }
+}
+
+/// A partition, disk or image file given where ScanState wants a Windows folder: Lifeboat
+/// reads the volume itself and finds the Windows on it.
+fn is_volume(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| !m.is_dir())
 }
 
 /// A relative `/i:` file is looked for in the current folder, then beside the program

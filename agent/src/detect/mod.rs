@@ -107,24 +107,26 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
     let mut visible = Vec::new();
     let candidates: Vec<Candidate> = match &opts.source {
         Source::WinDir(dir) => {
-            vec![
-                locate::candidate_from_path(&Place::host_within(dir)).ok_or_else(|| {
-                    DetectError::NotWindows {
-                        what: "--windir",
-                        path: dir.clone(),
-                    }
-                })?,
-            ]
+            let on_disk = |c: &Candidate| c.kind == InstallKind::Installed;
+            let found = match std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+                true => locate::candidate_from_path(&Place::host_within(dir)),
+                false => from_image(dir, opts, &mut report, &mut visible, on_disk),
+            };
+            vec![found.ok_or_else(|| DetectError::NotWindows {
+                what: "--windir",
+                path: dir.clone(),
+            })?]
         }
         Source::WinOld(dir) => {
-            vec![
-                locate::candidate_from_winold(&Place::host_within(dir)).ok_or_else(|| {
-                    DetectError::NotWindows {
-                        what: "--winold",
-                        path: dir.clone(),
-                    }
-                })?,
-            ]
+            let old = |c: &Candidate| c.kind == InstallKind::WindowsOld;
+            let found = match std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+                true => locate::candidate_from_winold(&Place::host_within(dir)),
+                false => from_image(dir, opts, &mut report, &mut visible, old),
+            };
+            vec![found.ok_or_else(|| DetectError::NotWindows {
+                what: "--winold",
+                path: dir.clone(),
+            })?]
         }
         Source::OfflineXml(file) => {
             let xml =
@@ -172,6 +174,24 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
         inspected.push(ins);
     }
     Ok(Detection { report, inspected })
+}
+
+/// `--windir` / `--winold` naming a partition, a disk or an image file rather than a
+/// folder (ScanState's `/offlineWinDir` on a volume without a drive letter): the first
+/// installation of the wanted kind on it. Its volumes are reported as a scan's are.
+fn from_image(
+    path: &Path,
+    opts: &DetectOptions,
+    report: &mut DetectReport,
+    visible: &mut Vec<Visible>,
+    wanted: impl Fn(&Candidate) -> bool,
+) -> Option<Candidate> {
+    let mut scan = scan::Scan::default();
+    scan.root(path, &opts.scan);
+    report.scanned.extend(scan.scanned);
+    report.problems.extend(scan.problems);
+    visible.extend(scan.visible);
+    scan.candidates.into_iter().find(wanted)
 }
 
 /// Offline.xml: the first listed folder that holds Windows wins; with
