@@ -92,10 +92,7 @@ fn windows_agent_captures_e_to_f() {
 /// `Link Group ID`, `Link Count`, `Attributes`, …), and each stream's `Hash` under its
 /// stream heading, as wimlib prints them.
 fn wimdir_detailed(wim: &Path, image: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let (code, out, err) = run(Command::new("wimdir")
-        .arg(wim)
-        .arg(image)
-        .arg("--detailed"));
+    let (code, out, err) = run(Command::new("wimdir").arg(wim).arg(image).arg("--detailed"));
     assert_eq!(code, 0, "wimdir --detailed: {err}");
     let mut entries = BTreeMap::new();
     let mut path = String::new();
@@ -134,7 +131,10 @@ fn owner_sid(sd: &[u8]) -> Option<String> {
     let at = u32::from_le_bytes(sd.get(4..8)?.try_into().ok()?) as usize;
     let sid = sd.get(at..)?;
     let count = usize::from(*sid.get(1)?);
-    let authority = sid.get(2..8)?.iter().fold(0u64, |a, &b| a << 8 | u64::from(b));
+    let authority = sid
+        .get(2..8)?
+        .iter()
+        .fold(0u64, |a, &b| a << 8 | u64::from(b));
     let subs: Vec<String> = (0..count)
         .map(|i| {
             let b = sid.get(8 + 4 * i..12 + 4 * i)?;
@@ -203,7 +203,11 @@ fn windows_agent_carries_security_descriptors_and_hard_links() {
     let sids = wine_profile_sids(&wine);
     assert!(!sids.is_empty(), "Wine lists no profile");
     let doc = "/C/Users/ann/Documents/report.docx";
-    for path in [doc, "/C/Users/ann/Pictures/holiday.jpg", "/C/Users/ann/Documents"] {
+    for path in [
+        doc,
+        "/C/Users/ann/Pictures/holiday.jpg",
+        "/C/Users/ann/Documents",
+    ] {
         let e = entries
             .get(path)
             .unwrap_or_else(|| panic!("{path} not in the image: {:?}", entries.keys()));
@@ -212,7 +216,10 @@ fn windows_agent_carries_security_descriptors_and_hard_links() {
                 .unwrap_or_else(|| panic!("{path} has no security descriptor: {e:?}")),
         );
         let owner = owner_sid(&sd).unwrap_or_else(|| panic!("{path}: bad descriptor {sd:?}"));
-        assert!(sids.contains(&owner), "{path}: owner {owner}, Wine's users {sids:?}");
+        assert!(
+            sids.contains(&owner),
+            "{path}: owner {owner}, Wine's users {sids:?}"
+        );
     }
     let link = &entries["/C/Users/ann/Documents/report (link).docx"];
     assert_eq!(link["Link Count"], "2", "{link:?}");
@@ -243,7 +250,10 @@ fn windows_agent_captures_from_an_ntfs_image() {
     let mut ann = UserSpec::local(1001, "ann");
     ann.files = vec![
         (r"Documents\report.docx".into(), b"PK report".to_vec()),
-        (r"Documents\Ünïcödé Fïlé.txt".into(), "ünïcödé".as_bytes().to_vec()),
+        (
+            r"Documents\Ünïcödé Fïlé.txt".into(),
+            "ünïcödé".as_bytes().to_vec(),
+        ),
         (r"Pictures\holiday.jpg".into(), fixtures::noise(700_000, 3)),
         (r"Desktop\notes.txt".into(), fixtures::ntfs::text(50_000, 1)),
     ];
@@ -288,7 +298,10 @@ fn windows_agent_captures_from_an_ntfs_image() {
         applied.push(to);
     }
     let (code, diff, _) = run(Command::new("diff").arg("-r").args(&applied));
-    assert_eq!(code, 0, "the Windows and the Linux captures differ:\n{diff}");
+    assert_eq!(
+        code, 0,
+        "the Windows and the Linux captures differ:\n{diff}"
+    );
 
     // The users' files, as ntfs-3g reads them from the image.
     let mount = ntfs::Mount::new(&img, &dir.path().join("mnt"), "ro");
@@ -329,10 +342,11 @@ fn windows_agent_captures_from_an_ntfs_image() {
                 let fields: BTreeMap<String, String> = fields
                     .into_iter()
                     .filter(|(k, _)| {
-                        !["Offset in WIM", "Compressed size", "Part Number", "Flags"]
+                        let placed = ["Offset in WIM", "Compressed size", "Part Number", "Flags"]
                             .iter()
-                            .any(|x| k.ends_with(x))
-                            && !(made && k.ends_with(" Time"))
+                            .any(|x| k.ends_with(x));
+                        let made_time = made && k.ends_with(" Time");
+                        !placed && !made_time
                     })
                     .collect();
                 (p, fields)
@@ -341,7 +355,9 @@ fn windows_agent_captures_from_an_ntfs_image() {
     };
     let mut report = None;
     for image in 1..=images {
-        let [windows, linux] = wims.each_ref().map(|w| kept(wimdir_detailed(w, &image.to_string())));
+        let [windows, linux] = wims
+            .each_ref()
+            .map(|w| kept(wimdir_detailed(w, &image.to_string())));
         assert_eq!(windows, linux, "image {image}");
         report = report.or(windows.get("/C/Users/ann/Documents/report.docx").cloned());
     }

@@ -335,7 +335,7 @@ const REPARSE_MAX_BYTES: usize = 16 * 1024;
 /// SeBackupPrivilege (read any file, whatever its ACL) and SeSecurityPrivilege (read
 /// SACLs), turned on once where the account holds them (WinPE's SYSTEM does), as wimlib
 /// does before a capture. Where it does not, files and SACLs it may not read are told so.
-fn backup_privileges() {
+pub fn read_as_backup() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = enable_privilege("SeBackupPrivilege");
@@ -387,6 +387,7 @@ fn attribute_tag(h: &Handle) -> std::io::Result<FILE_ATTRIBUTE_TAG_INFO> {
 }
 
 pub fn stat(path: &Path, _kept: bool) -> std::io::Result<super::Stat> {
+    read_as_backup();
     let Ok(h) = open_itself(path, FILE_READ_ATTRIBUTES) else {
         // A file Windows will not open even for its attributes (pagefile.sys, in use
         // without sharing): what std finds (from its folder's listing).
@@ -454,9 +455,7 @@ fn open_for_extras(path: &Path) -> std::io::Result<(Handle, u32)> {
             Ok(h) => return Ok((h, access)),
             Err(e) => {
                 let code = e.raw_os_error().map(|c| c as u32);
-                if access & ACCESS_SYSTEM_SECURITY != 0
-                    && code == Some(ERROR_PRIVILEGE_NOT_HELD)
-                {
+                if access & ACCESS_SYSTEM_SECURITY != 0 && code == Some(ERROR_PRIVILEGE_NOT_HELD) {
                     NO_SACL.store(true, Ordering::Relaxed);
                 }
                 if !matches!(code, Some(ERROR_ACCESS_DENIED | ERROR_PRIVILEGE_NOT_HELD)) {
@@ -482,10 +481,8 @@ fn security_descriptor(h: &Handle, sacl: bool) -> std::io::Result<Option<Vec<u8>
         SACL_SECURITY_INFORMATION,
     };
     let base = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
-    let full = base
-        | SACL_SECURITY_INFORMATION
-        | LABEL_SECURITY_INFORMATION
-        | BACKUP_SECURITY_INFORMATION;
+    let full =
+        base | SACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION | BACKUP_SECURITY_INFORMATION;
     let mut what = if sacl { full } else { base };
     let mut buf = vec![0u8; 4096];
     loop {
@@ -612,7 +609,7 @@ fn named_streams(h: &Handle) -> std::io::Result<Vec<(String, u64)>> {
 /// A file's or folder's security descriptor, reparse buffer and named streams, through one
 /// handle opened for backup that does not follow a reparse point.
 pub fn file_extras(path: &Path, _kept: bool) -> std::io::Result<super::FileExtras> {
-    backup_privileges();
+    read_as_backup();
     let (h, access) = open_for_extras(path)?;
     let attributes = attribute_tag(&h)?.FileAttributes;
     let security = if access & READ_CONTROL != 0 {
@@ -636,8 +633,13 @@ pub fn file_extras(path: &Path, _kept: bool) -> std::io::Result<super::FileExtra
 /// semantics; `itself`: without following a reparse point.
 fn open_shared(path: &std::ffi::OsStr, itself: bool) -> std::io::Result<std::fs::File> {
     use std::os::windows::fs::OpenOptionsExt;
-    backup_privileges();
-    let flags = FILE_FLAG_BACKUP_SEMANTICS | if itself { FILE_FLAG_OPEN_REPARSE_POINT } else { 0 };
+    read_as_backup();
+    let flags = FILE_FLAG_BACKUP_SEMANTICS
+        | if itself {
+            FILE_FLAG_OPEN_REPARSE_POINT
+        } else {
+            0
+        };
     std::fs::OpenOptions::new()
         .read(true)
         .share_mode(SHARE_ALL)

@@ -6,9 +6,9 @@
 //! - Windows: the security descriptor (with the SACL where the privilege allows), the named
 //!   data streams, a file's reparse buffer, hard links (file index), through handles opened
 //!   for backup (SeBackupPrivilege when the account holds it, as WinPE's SYSTEM does);
-//! - Linux over ntfs-3g: the security descriptor and a file's reparse buffer from ntfs-3g's
-//!   extended attributes; no named streams (read the device itself for those);
-//! - any other folder: nothing but data, times and (Linux) hard links.
+//! - Linux (an ntfs-3g mount included): data, times, attributes and hard links, as
+//!   wimlib's scan took them; reading ntfs-3g's descriptors costs a round trip per file
+//!   (see the Unix side of [`crate::platform`]). ROOT = the device reads them all.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,7 @@ pub struct HostVolume {
 
 impl HostVolume {
     pub fn new(root: PathBuf) -> HostVolume {
+        crate::platform::read_as_backup();
         HostVolume {
             name: root.display().to_string(),
             attrs: Attributes::for_root(&root),
@@ -223,8 +224,8 @@ impl Volume for HostVolume {
     }
 
     fn extras(&self, node: &Node) -> Result<Extras, VolumeError> {
-        let x = platform::file_extras(&self.path(node), &self.attrs)
-            .map_err(|e| self.io(node, e))?;
+        let x =
+            platform::file_extras(&self.path(node), &self.attrs).map_err(|e| self.io(node, e))?;
         Ok(Extras {
             security: x.security,
             reparse: x.reparse.filter(|r| carried(r)),
@@ -366,7 +367,10 @@ mod tests {
             b.extend(data);
             b
         };
-        let wof: Vec<u8> = [1u32, 2, 1, 0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let wof: Vec<u8> = [1u32, 2, 1, 0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         assert!(!super::carried(&buffer(0x8000_0017, &wof)));
         assert!(!super::carried(&buffer(0x8000_0013, &[7; 80])));
         assert!(!super::carried(&buffer(0x9000_101A, &[6; 60])));
