@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 pub use crate::diskid::VolumeIdentity;
 
+// Used on Windows; pure, so tested on every platform.
+#[cfg_attr(not(windows), allow(dead_code))]
+mod ntinfo;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -195,8 +198,134 @@ pub fn open_may_fail(attrs: u32) -> bool {
     imp::open_may_fail(attrs)
 }
 
-/// Whether EFS-encrypted files can be captured raw here (wimlib does it on Windows).
-pub const CAN_READ_EFS_RAW: bool = cfg!(windows);
+/// Whether EFS-encrypted files can be captured raw here. Nowhere: Windows could give their
+/// raw form (`ReadEncryptedFileRaw`), but Lifeboat's WIM writer does not store it (wimlib
+/// keeps it as a stream of its own kind, which the writer refuses), so the walk reports an
+/// EFS file as one that cannot travel, on every platform, as the NTFS reader does.
+pub const CAN_READ_EFS_RAW: bool = false;
+
+/// What kind of entry the host's file system says a path is, a link not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatKind {
+    File,
+    Dir,
+    /// A symbolic link; on Windows also a junction and any other name-surrogate reparse
+    /// point, as std reads them.
+    Link,
+    /// A device, pipe or socket.
+    Other,
+}
+
+/// A file or folder as the host's file system describes it, without following a link.
+#[derive(Debug, Clone)]
+pub struct Stat {
+    pub kind: StatKind,
+    /// The unnamed data's size (0 for anything but a file).
+    pub size: u64,
+    /// `FILE_ATTRIBUTE_*`, 0 where the volume keeps none.
+    pub attributes: u32,
+    /// Windows file times (100 ns since 1601); a Linux file system without birth times
+    /// gives the write time as creation time, as wimlib does.
+    pub created: u64,
+    pub written: u64,
+    pub accessed: u64,
+    /// The file's identity on its volume (inode, NTFS file index): two names with the same
+    /// one are hard links of one file.
+    pub file_id: Option<u64>,
+    pub links: u32,
+    /// A reparse point's tag, where the host says it without another call (Windows).
+    pub reparse_tag: Option<u32>,
+}
+
+/// Asks, once, for the rights a backup reads with, where the account holds them: on Windows
+/// SeBackupPrivilege (any file and folder, whatever its ACL, through opens and listings
+/// made for backup) and SeSecurityPrivilege (SACLs), as wimlib does; WinPE's SYSTEM holds
+/// both. Nothing on Linux. Called before a host volume is read.
+pub fn read_as_backup() {
+    imp::read_as_backup()
+}
+
+/// Describes `path` without following a link: on Windows through one handle opened for
+/// backup (attributes, times, size, links and file index from the file system itself); on
+/// Linux from its stat and, when `attrs` says the volume keeps them, ntfs-3g's attributes.
+pub fn stat(path: &Path, attrs: &Attributes) -> std::io::Result<Stat> {
+    imp::stat(path, attrs.kept)
+}
+
+/// 100 ns intervals between 1601-01-01 and 1970-01-01.
+const UNIX_EPOCH_AS_FILETIME: u64 = 116_444_736_000_000_000;
+
+/// A time std gives, as a Windows file time; 0 where the file system keeps none.
+fn filetime(t: std::io::Result<std::time::SystemTime>) -> u64 {
+    let Ok(t) = t else { return 0 };
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => UNIX_EPOCH_AS_FILETIME.saturating_add((d.as_nanos() / 100) as u64),
+        Err(before) => {
+            UNIX_EPOCH_AS_FILETIME.saturating_sub((before.duration().as_nanos() / 100) as u64)
+        }
+    }
+}
+
+/// What std's metadata says of a path, for a host whose own calls could not be used.
+fn stat_from_std(m: &std::fs::Metadata, attributes: u32) -> Stat {
+    let ft = m.file_type();
+    let kind = if ft.is_symlink() {
+        StatKind::Link
+    } else if ft.is_dir() {
+        StatKind::Dir
+    } else if ft.is_file() {
+        StatKind::File
+    } else {
+        StatKind::Other
+    };
+    let written = filetime(m.modified());
+    Stat {
+        kind,
+        size: if ft.is_file() { m.len() } else { 0 },
+        attributes,
+        created: match filetime(m.created()) {
+            0 => written,
+            t => t,
+        },
+        written,
+        accessed: filetime(m.accessed()),
+        file_id: None,
+        links: 1,
+        reparse_tag: None,
+    }
+}
+
+/// What a capture carries of a host file or folder besides its unnamed data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileExtras {
+    /// Its self-relative security descriptor.
+    pub security: Option<Vec<u8>>,
+    /// A reparse point's whole REPARSE_DATA_BUFFER (tag, length, reserved, data).
+    pub reparse: Option<Vec<u8>>,
+    /// Its named data streams: name (without `:` and `:$DATA`) and size.
+    pub streams: Vec<(String, u64)>,
+}
+
+/// Reads a file's or folder's [`FileExtras`], read-only. Windows: through one handle opened
+/// for backup, without following a reparse point. Linux: none (what it would cost over
+/// ntfs-3g is measured on the Unix side); the NTFS reader carries them instead.
+pub fn file_extras(path: &Path, attrs: &Attributes) -> std::io::Result<FileExtras> {
+    imp::file_extras(path, attrs.kept)
+}
+
+/// Opens a regular file's unnamed data for reading, shared with every other reader and
+/// writer, and never for writing: [`crate::fsread::open_regular`]'s checks (regular files
+/// only), on Windows with backup semantics so a file whose ACL shuts others out is still
+/// read (with SeBackupPrivilege, which WinPE's SYSTEM account holds).
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), crate::fsread::ReadError> {
+    imp::open_regular(path)
+}
+
+/// Opens named data stream `name` of the file at `path` for reading, as
+/// [`open_regular`] opens the file. `name` must be one [`file_extras`] listed for it.
+pub fn open_stream(path: &Path, name: &str) -> std::io::Result<(std::fs::File, u64)> {
+    imp::open_stream(path, name)
+}
 
 /// The device behind a volume the host mounted: `\\.\D:` for a drive letter's root on
 /// Windows, the mount's source (`/dev/sdb3`) for a mount point on Linux. Lifeboat reads it

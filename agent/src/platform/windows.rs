@@ -1,15 +1,16 @@
 //! Windows (and WinPE) side: drive letters, volume labels and file systems, partition
-//! positions through disk IOCTLs, the MiniNT key that marks WinPE.
+//! positions through disk IOCTLs, the MiniNT key that marks WinPE, and a host file's
+//! metadata, security descriptor, reparse data and named streams for a capture.
 
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use windows_sys::core::GUID;
-use windows_sys::Win32::Foundation::{CloseHandle, GENERIC_READ, HANDLE, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE};
 use windows_sys::Win32::Storage::FileSystem::{
     CreateFileW, GetDiskFreeSpaceExW, GetDiskFreeSpaceW, GetDriveTypeW, GetLogicalDrives,
-    GetVolumeInformationW, GetVolumePathNameW, ReadFile, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    GetVolumeInformationW, GetVolumePathNameW, FILE_SHARE_READ, FILE_SHARE_WRITE,
     IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS, OPEN_EXISTING,
 };
 use windows_sys::Win32::System::Ioctl::{
@@ -306,6 +307,394 @@ pub fn space(path: &Path) -> std::io::Result<super::Space> {
         },
         entries: None,
     })
+}
+
+// ---- A host file as a capture reads it: metadata, security, reparse data, streams ----
+
+use windows_sys::Win32::Storage::FileSystem::{
+    GetFileInformationByHandle, GetFileInformationByHandleEx, BY_HANDLE_FILE_INFORMATION,
+    FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO,
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_READ_ATTRIBUTES,
+    FILE_SHARE_DELETE, READ_CONTROL,
+};
+
+/// Every open of a source file lets every other reader and writer go on: the source is
+/// read as it is, never locked, never written.
+const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+/// The reparse tag bit of a link (symlink, junction): std reads these as symlinks.
+const NAME_SURROGATE: u32 = 0x2000_0000;
+/// ACCESS_SYSTEM_SECURITY: the right to read a SACL (needs SeSecurityPrivilege).
+const ACCESS_SYSTEM_SECURITY: u32 = 0x0100_0000;
+/// The largest security descriptor read: two ACLs of at most 64 KiB and four SIDs.
+const SECURITY_MAX_BYTES: usize = 256 * 1024;
+/// The largest stream list read: the WIM writer's 4,096 named streams of 255 characters.
+const STREAM_INFO_MAX_BYTES: usize = 4 << 20;
+/// MAXIMUM_REPARSE_DATA_BUFFER_SIZE.
+const REPARSE_MAX_BYTES: usize = 16 * 1024;
+
+/// SeBackupPrivilege (read any file, whatever its ACL) and SeSecurityPrivilege (read
+/// SACLs), turned on once where the account holds them (WinPE's SYSTEM does), as wimlib
+/// does before a capture. Where it does not, files and SACLs it may not read are told so.
+pub fn read_as_backup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = enable_privilege("SeBackupPrivilege");
+        let _ = enable_privilege("SeSecurityPrivilege");
+    });
+}
+
+/// Opens a file or folder itself (a reparse point not followed) for `access`, read-only
+/// and shared, with backup semantics.
+fn open_itself(path: &Path, access: u32) -> std::io::Result<Handle> {
+    let w = verbatim(path);
+    // SAFETY: a NUL-terminated path; no security attributes or template file. The access
+    // asked is never a write right.
+    let h = unsafe {
+        CreateFileW(
+            w.as_ptr(),
+            access,
+            SHARE_ALL,
+            std::ptr::null(),
+            OPEN_EXISTING,
+            FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
+            std::ptr::null_mut(),
+        )
+    };
+    if h == INVALID_HANDLE_VALUE || h.is_null() {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(Handle(h))
+}
+
+/// Attributes and reparse tag of an open handle.
+fn attribute_tag(h: &Handle) -> std::io::Result<FILE_ATTRIBUTE_TAG_INFO> {
+    use windows_sys::Win32::Storage::FileSystem::FileAttributeTagInfo;
+    // SAFETY: a plain structure of integers, filled by the call.
+    let mut info: FILE_ATTRIBUTE_TAG_INFO = unsafe { std::mem::zeroed() };
+    // SAFETY: an open handle and an out structure whose size is passed.
+    let ok = unsafe {
+        GetFileInformationByHandleEx(
+            h.0,
+            FileAttributeTagInfo,
+            (&mut info as *mut FILE_ATTRIBUTE_TAG_INFO).cast(),
+            std::mem::size_of::<FILE_ATTRIBUTE_TAG_INFO>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(info)
+}
+
+pub fn stat(path: &Path, _kept: bool) -> std::io::Result<super::Stat> {
+    read_as_backup();
+    let Ok(h) = open_itself(path, FILE_READ_ATTRIBUTES) else {
+        // A file Windows will not open even for its attributes (pagefile.sys, in use
+        // without sharing): what std finds (from its folder's listing).
+        let m = std::fs::symlink_metadata(path)?;
+        return Ok(super::stat_from_std(&m, m.file_attributes()));
+    };
+    // SAFETY: a plain structure of integers, filled by the call.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: an open handle and an out structure of the type the call fills.
+    if unsafe { GetFileInformationByHandle(h.0, &mut info) } == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let attributes = info.dwFileAttributes;
+    let reparse_tag = if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+        attribute_tag(&h).ok().map(|t| t.ReparseTag)
+    } else {
+        None
+    };
+    let dir = attributes & FILE_ATTRIBUTE_DIRECTORY != 0;
+    let kind = if reparse_tag.is_some_and(|t| t & NAME_SURROGATE != 0) {
+        super::StatKind::Link
+    } else if dir {
+        super::StatKind::Dir
+    } else {
+        super::StatKind::File
+    };
+    let time = |t: windows_sys::Win32::Foundation::FILETIME| {
+        u64::from(t.dwHighDateTime) << 32 | u64::from(t.dwLowDateTime)
+    };
+    Ok(super::Stat {
+        kind,
+        size: if dir {
+            0
+        } else {
+            u64::from(info.nFileSizeHigh) << 32 | u64::from(info.nFileSizeLow)
+        },
+        attributes,
+        created: time(info.ftCreationTime),
+        written: time(info.ftLastWriteTime),
+        accessed: time(info.ftLastAccessTime),
+        file_id: Some(u64::from(info.nFileIndexHigh) << 32 | u64::from(info.nFileIndexLow)),
+        links: info.nNumberOfLinks.max(1),
+        reparse_tag,
+    })
+}
+
+/// A file itself opened for what its extras need, with the rights the account has: the
+/// SACL's right where SeSecurityPrivilege allows it, READ_CONTROL where the ACL (or
+/// SeBackupPrivilege) allows it, always its attributes. Returns the rights obtained.
+fn open_for_extras(path: &Path) -> std::io::Result<(Handle, u32)> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_PRIVILEGE_NOT_HELD};
+    /// The account cannot read SACLs: not asked again for every file.
+    static NO_SACL: AtomicBool = AtomicBool::new(false);
+    let basic = FILE_READ_ATTRIBUTES;
+    let tries = [
+        READ_CONTROL | ACCESS_SYSTEM_SECURITY | basic,
+        READ_CONTROL | basic,
+        basic,
+    ];
+    let skip = usize::from(NO_SACL.load(Ordering::Relaxed));
+    let mut last = None;
+    for access in tries.into_iter().skip(skip) {
+        match open_itself(path, access) {
+            Ok(h) => return Ok((h, access)),
+            Err(e) => {
+                let code = e.raw_os_error().map(|c| c as u32);
+                if access & ACCESS_SYSTEM_SECURITY != 0 && code == Some(ERROR_PRIVILEGE_NOT_HELD) {
+                    NO_SACL.store(true, Ordering::Relaxed);
+                }
+                if !matches!(code, Some(ERROR_ACCESS_DENIED | ERROR_PRIVILEGE_NOT_HELD)) {
+                    return Err(e);
+                }
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::ErrorKind::PermissionDenied.into()))
+}
+
+/// The handle's self-relative security descriptor: owner, group, DACL, and the SACL (with
+/// its label and the rest a backup reads) when `sacl`. None when the account may not read
+/// it (the file is still taken, as wimlib takes it) or the file system keeps none.
+fn security_descriptor(h: &Handle, sacl: bool) -> std::io::Result<Option<Vec<u8>>> {
+    use windows_sys::Win32::Foundation::{
+        ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER, ERROR_PRIVILEGE_NOT_HELD,
+    };
+    use windows_sys::Win32::Security::{
+        GetKernelObjectSecurity, BACKUP_SECURITY_INFORMATION, DACL_SECURITY_INFORMATION,
+        GROUP_SECURITY_INFORMATION, LABEL_SECURITY_INFORMATION, OWNER_SECURITY_INFORMATION,
+        SACL_SECURITY_INFORMATION,
+    };
+    let base = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
+    let full =
+        base | SACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION | BACKUP_SECURITY_INFORMATION;
+    let mut what = if sacl { full } else { base };
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let mut needed = 0u32;
+        // SAFETY: an open handle and a buffer whose length is passed.
+        let ok = unsafe {
+            GetKernelObjectSecurity(
+                h.0,
+                what,
+                buf.as_mut_ptr().cast(),
+                buf.len() as u32,
+                &mut needed,
+            )
+        } != 0;
+        let needed = needed as usize;
+        if ok {
+            // A file system that keeps no descriptor (a Samba share) says 0 bytes.
+            return Ok((needed > 0 && needed <= buf.len()).then(|| {
+                buf.truncate(needed);
+                buf
+            }));
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error().map(|c| c as u32) {
+            Some(ERROR_INSUFFICIENT_BUFFER) if needed > buf.len() => {
+                if needed > SECURITY_MAX_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "its security descriptor is {needed} bytes, more than the \
+                         {SECURITY_MAX_BYTES} any valid one has"
+                    )));
+                }
+                buf.resize(needed, 0);
+            }
+            Some(ERROR_PRIVILEGE_NOT_HELD | ERROR_ACCESS_DENIED | ERROR_INVALID_PARAMETER)
+                if what != base =>
+            {
+                what = base;
+            }
+            Some(ERROR_PRIVILEGE_NOT_HELD | ERROR_ACCESS_DENIED) => return Ok(None),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// A reparse point's whole buffer (tag, length, reserved, data), as FSCTL_GET_REPARSE_POINT
+/// gives it; None if it stopped being one.
+fn reparse_buffer(h: &Handle) -> std::io::Result<Option<Vec<u8>>> {
+    use windows_sys::Win32::Foundation::ERROR_NOT_A_REPARSE_POINT;
+    use windows_sys::Win32::System::Ioctl::FSCTL_GET_REPARSE_POINT;
+    let mut buf = vec![0u64; REPARSE_MAX_BYTES / 8];
+    let mut returned = 0u32;
+    // SAFETY: an open handle, no input, an 8-byte aligned out buffer whose length in bytes
+    // is passed, and no overlapped I/O.
+    let ok = unsafe {
+        DeviceIoControl(
+            h.0,
+            FSCTL_GET_REPARSE_POINT,
+            std::ptr::null(),
+            0,
+            buf.as_mut_ptr().cast(),
+            REPARSE_MAX_BYTES as u32,
+            &mut returned,
+            std::ptr::null_mut(),
+        )
+    } != 0;
+    if !ok {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(ERROR_NOT_A_REPARSE_POINT as i32) {
+            return Ok(None);
+        }
+        return Err(e);
+    }
+    let mut bytes: Vec<u8> = buf.iter().flat_map(|w| w.to_le_bytes()).collect();
+    bytes.truncate((returned as usize).min(REPARSE_MAX_BYTES));
+    Ok(Some(bytes))
+}
+
+/// The named data streams of an open file or folder (FILE_STREAM_INFO through the handle,
+/// so backup semantics hold, where FindFirstStreamW would open the file again without
+/// them). A file system that keeps no streams (FAT, a share, Wine) has none.
+fn named_streams(h: &Handle) -> std::io::Result<Vec<(String, u64)>> {
+    use windows_sys::Win32::Foundation::{
+        ERROR_CALL_NOT_IMPLEMENTED, ERROR_HANDLE_EOF, ERROR_INVALID_FUNCTION,
+        ERROR_INVALID_PARAMETER, ERROR_MORE_DATA, ERROR_NOT_SUPPORTED,
+    };
+    use windows_sys::Win32::Storage::FileSystem::FileStreamInfo;
+    let mut words = 4096 / 8;
+    loop {
+        // 8-byte aligned, as the structure's 64-bit sizes need; zeroed, so a list that
+        // does not fill it ends there.
+        let mut buf = vec![0u64; words];
+        // SAFETY: an open handle and a buffer whose length in bytes is passed.
+        let ok = unsafe {
+            GetFileInformationByHandleEx(
+                h.0,
+                FileStreamInfo,
+                buf.as_mut_ptr().cast(),
+                (words * 8) as u32,
+            )
+        } != 0;
+        if ok {
+            let bytes: Vec<u8> = buf.iter().flat_map(|w| w.to_le_bytes()).collect();
+            return Ok(super::ntinfo::named_data_streams(&bytes));
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error().map(|c| c as u32) {
+            Some(ERROR_MORE_DATA | ERROR_INSUFFICIENT_BUFFER)
+                if words * 8 < STREAM_INFO_MAX_BYTES =>
+            {
+                words *= 2;
+            }
+            Some(
+                ERROR_HANDLE_EOF
+                | ERROR_INVALID_FUNCTION
+                | ERROR_NOT_SUPPORTED
+                | ERROR_INVALID_PARAMETER
+                | ERROR_CALL_NOT_IMPLEMENTED,
+            ) => return Ok(Vec::new()),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// A file's or folder's security descriptor, reparse buffer and named streams, through one
+/// handle opened for backup that does not follow a reparse point.
+pub fn file_extras(path: &Path, _kept: bool) -> std::io::Result<super::FileExtras> {
+    read_as_backup();
+    let (h, access) = open_for_extras(path)?;
+    let attributes = attribute_tag(&h)?.FileAttributes;
+    let security = if access & READ_CONTROL != 0 {
+        security_descriptor(&h, access & ACCESS_SYSTEM_SECURITY != 0)?
+    } else {
+        None
+    };
+    let reparse = if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+        reparse_buffer(&h)?
+    } else {
+        None
+    };
+    Ok(super::FileExtras {
+        security,
+        reparse,
+        streams: named_streams(&h)?,
+    })
+}
+
+/// Opens `path` (a file or one of its streams) for reading only, shared, with backup
+/// semantics; `itself`: without following a reparse point.
+fn open_shared(path: &std::ffi::OsStr, itself: bool) -> std::io::Result<std::fs::File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    read_as_backup();
+    let flags = FILE_FLAG_BACKUP_SEMANTICS
+        | if itself {
+            FILE_FLAG_OPEN_REPARSE_POINT
+        } else {
+            0
+        };
+    std::fs::OpenOptions::new()
+        .read(true)
+        .share_mode(SHARE_ALL)
+        .custom_flags(flags)
+        .open(path)
+}
+
+/// A regular file's unnamed data. The file itself is opened first (a link is never
+/// followed: it is refused). A reparse point that is not a link (WOF, deduplication, a
+/// cloud file) is opened again through the filter that serves it, so that what is read is
+/// its content, or the open fails when no filter serves it; read raw it would give the
+/// zeros its sparse data holds.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), crate::fsread::ReadError> {
+    use crate::fsread::ReadError;
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let not = |what| ReadError::NotRegular {
+        path: path.to_path_buf(),
+        what,
+    };
+    let mut file = open_shared(path.as_os_str(), true).map_err(io)?;
+    let mut meta = file.metadata().map_err(io)?;
+    if meta.file_type().is_symlink() {
+        return Err(not("a link"));
+    }
+    if meta.is_dir() {
+        return Err(not("a folder"));
+    }
+    if meta.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+        file = open_shared(path.as_os_str(), false).map_err(io)?;
+        meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(not("not a file"));
+        }
+    }
+    Ok((file, meta.len()))
+}
+
+/// Named stream `name` of the file at `path`: `path:name`, built only from a name
+/// [`file_extras`] listed (one with no `:`, `\`, `/` or NUL), read raw.
+pub fn open_stream(path: &Path, name: &str) -> std::io::Result<(std::fs::File, u64)> {
+    if name.is_empty() || name.contains([':', '\\', '/', '\0']) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a stream name",
+        ));
+    }
+    let mut full = path.as_os_str().to_os_string();
+    full.push(":");
+    full.push(name);
+    let file = open_shared(&full, true)?;
+    let len = file.metadata()?.len();
+    Ok((file, len))
 }
 
 pub fn keeps_ntfs_attributes(_root: &Path) -> bool {

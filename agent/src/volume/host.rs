@@ -1,15 +1,25 @@
 //! A folder of the machine Lifeboat runs on, as a volume: a mounted NTFS volume on Linux
 //! (ntfs-3g), a drive letter in WinPE, a test's folder. Reads go through the host's own
-//! file system; [`crate::fsread`] opens the files (regular files only, never a pipe).
+//! file system, by [`crate::platform`]: regular files only, never a pipe, never for writing.
+//!
+//! What a capture carries besides the data ([`Volume::extras`]) is what the host gives:
+//! - Windows: the security descriptor (with the SACL where the privilege allows), the named
+//!   data streams, a file's reparse buffer, hard links (file index), through handles opened
+//!   for backup (SeBackupPrivilege when the account holds it, as WinPE's SYSTEM does);
+//! - Linux (an ntfs-3g mount included): data, times, attributes and hard links, as
+//!   wimlib's scan took them; reading ntfs-3g's descriptors costs a round trip per file
+//!   (see the Unix side of [`crate::platform`]). ROOT = the device reads them all.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Entry, FileData, Kind, Listing, Meta, Node, Problem, Times, Unavailable, Volume, VolumeError,
+    Entry, Extras, FileData, Kind, Listing, Meta, Node, Problem, Times, Unavailable, Volume,
+    VolumeError,
 };
-use crate::fsread::{self, ReadError};
-use crate::platform::{attr, Attributes};
+use crate::fsread::ReadError;
+use crate::platform::{self, attr, Attributes, StatKind};
+use lifeboat_volume::ntfs::{Reparse, ReparseKind};
 
 /// The node id of every host place: the host goes by paths.
 pub const ROOT_ID: u64 = 0;
@@ -23,6 +33,7 @@ pub struct HostVolume {
 
 impl HostVolume {
     pub fn new(root: PathBuf) -> HostVolume {
+        crate::platform::read_as_backup();
         HostVolume {
             name: root.display().to_string(),
             attrs: Attributes::for_root(&root),
@@ -77,7 +88,8 @@ impl HostVolume {
 }
 
 /// What the attributes say of a file's data as the host gives it: a placeholder's is in
-/// the cloud; an EFS file's is ciphertext only Windows can give raw.
+/// the cloud; an EFS file's is ciphertext, whose raw form no store carries
+/// ([`crate::platform::CAN_READ_EFS_RAW`]).
 fn unavailable(attributes: u32) -> Option<Unavailable> {
     if attributes & (attr::RECALL_ON_DATA_ACCESS | attr::RECALL_ON_OPEN | attr::OFFLINE) != 0 {
         Some(Unavailable::Cloud)
@@ -86,6 +98,20 @@ fn unavailable(attributes: u32) -> Option<Unavailable> {
     } else {
         None
     }
+}
+
+/// Whether a file's reparse buffer travels with it. Not where the host reads the data
+/// through the reparse point (Windows' filters, ntfs-3g's plugins): a WOF-compressed,
+/// deduplicated or cloud file that could be read goes as the plain file it reads as (as
+/// wimlib takes deduplicated files); with its reparse point it would come back as a
+/// placeholder that nothing serves, its data beside it ignored.
+fn carried(reparse: &[u8]) -> bool {
+    !Reparse::parse(reparse).is_some_and(|r| {
+        matches!(
+            r.kind,
+            ReparseKind::Wof { .. } | ReparseKind::Dedup | ReparseKind::Cloud
+        )
+    })
 }
 
 /// A name the host gave that a Windows path can carry: Unicode, and no `\` (a Linux folder
@@ -156,28 +182,34 @@ impl Volume for HostVolume {
 
     fn meta(&self, node: &Node) -> Result<Meta, VolumeError> {
         let path = self.path(node);
-        let m = std::fs::symlink_metadata(&path).map_err(|e| self.io(node, e))?;
-        let attributes = self.attrs.of_path(&path, &m);
-        let mut kind = self.kind_of(&path, m.file_type());
-        if kind == Kind::Folder && attributes & attr::REPARSE_POINT != 0 {
-            kind = Kind::Link;
-        }
+        let st = platform::stat(&path, &self.attrs).map_err(|e| self.io(node, e))?;
+        let kind = match st.kind {
+            StatKind::Dir if st.attributes & attr::REPARSE_POINT != 0 => Kind::Link,
+            StatKind::Dir => Kind::Folder,
+            StatKind::File => Kind::File,
+            StatKind::Link => Kind::Link,
+            StatKind::Other => Kind::Other,
+        };
         Ok(Meta {
             kind: Some(kind),
-            size: if m.is_file() { m.len() } else { 0 },
-            attributes,
-            times: Some(times(&m)),
-            reparse_tag: None,
-            file_id: file_id(&m),
-            links: links(&m),
+            size: st.size,
+            attributes: st.attributes,
+            times: Some(Times {
+                created: st.created,
+                written: st.written,
+                accessed: st.accessed,
+            }),
+            reparse_tag: st.reparse_tag,
+            file_id: st.file_id,
+            links: st.links,
             disk_offset: None,
-            unavailable: unavailable(attributes),
+            unavailable: unavailable(st.attributes),
         })
     }
 
     fn open(&self, node: &Node) -> Result<Box<dyn FileData + '_>, VolumeError> {
         let path = self.path(node);
-        let (file, len) = fsread::open_regular(&path).map_err(|e| match e {
+        let (file, len) = platform::open_regular(&path).map_err(|e| match e {
             ReadError::NotRegular { what, .. } => self.error(node, Problem::NotRegular(what)),
             ReadError::Io { source, .. } => self.io(node, source),
             ReadError::TooLarge { size, limit, .. } => {
@@ -189,6 +221,29 @@ impl Volume for HostVolume {
             len,
             shown: path.display().to_string(),
         }))
+    }
+
+    fn extras(&self, node: &Node) -> Result<Extras, VolumeError> {
+        let x =
+            platform::file_extras(&self.path(node), &self.attrs).map_err(|e| self.io(node, e))?;
+        Ok(Extras {
+            security: x.security,
+            reparse: x.reparse.filter(|r| carried(r)),
+            streams: x.streams,
+        })
+    }
+
+    fn open_stream(&self, node: &Node, name: &str) -> Result<Box<dyn FileData + '_>, VolumeError> {
+        let path = self.path(node);
+        let shown = format!("{}:{name}", path.display());
+        let (file, len) = platform::open_stream(&path, name).map_err(|e| VolumeError {
+            place: shown.clone(),
+            problem: match e.kind() {
+                std::io::ErrorKind::NotFound => Problem::NotFound,
+                _ => Problem::Io(e),
+            },
+        })?;
+        Ok(Box::new(HostFile { file, len, shown }))
     }
 
     fn keeps_attributes(&self) -> bool {
@@ -241,54 +296,6 @@ fn read_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(f, buf, offset)
 }
 
-/// 100 ns intervals between 1601-01-01 and 1970-01-01.
-const UNIX_EPOCH_AS_FILETIME: u64 = 116_444_736_000_000_000;
-
-fn filetime(t: std::io::Result<std::time::SystemTime>) -> u64 {
-    let Ok(t) = t else { return 0 };
-    match t.duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => UNIX_EPOCH_AS_FILETIME.saturating_add((d.as_nanos() / 100) as u64),
-        Err(before) => {
-            UNIX_EPOCH_AS_FILETIME.saturating_sub((before.duration().as_nanos() / 100) as u64)
-        }
-    }
-}
-
-fn times(m: &std::fs::Metadata) -> Times {
-    let written = filetime(m.modified());
-    Times {
-        // A Linux file system without birth times: the write time stands in, as wimlib does.
-        created: match filetime(m.created()) {
-            0 => written,
-            t => t,
-        },
-        written,
-        accessed: filetime(m.accessed()),
-    }
-}
-
-#[cfg(unix)]
-fn file_id(m: &std::fs::Metadata) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
-    Some(m.ino())
-}
-
-#[cfg(unix)]
-fn links(m: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::MetadataExt;
-    u32::try_from(m.nlink()).unwrap_or(u32::MAX)
-}
-
-#[cfg(windows)]
-fn file_id(_m: &std::fs::Metadata) -> Option<u64> {
-    None
-}
-
-#[cfg(windows)]
-fn links(_m: &std::fs::Metadata) -> u32 {
-    1
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::Place;
@@ -321,5 +328,54 @@ mod tests {
         let docs = vol.resolve_ci(r"Users\Ann\Documents").unwrap();
         assert_eq!(docs.parent().unwrap().name(), "Ann");
         assert!(docs.open().is_err());
+    }
+
+    #[test]
+    fn hard_links_share_an_identity_and_times_are_the_file_systems() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        std::fs::write(&a, b"one file").unwrap();
+        std::fs::hard_link(&a, dir.path().join("b.txt")).unwrap();
+        std::fs::write(dir.path().join("c.txt"), b"another").unwrap();
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&a)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        let vol = Place::host(dir.path());
+        let meta = |n: &str| vol.child(n).unwrap().meta().unwrap();
+        let (ma, mb, mc) = (meta("a.txt"), meta("b.txt"), meta("c.txt"));
+        assert_eq!((ma.links, mb.links, mc.links), (2, 2, 1));
+        assert_eq!(ma.file_id, mb.file_id);
+        assert_ne!(ma.file_id, mc.file_id);
+        assert_eq!((ma.size, ma.kind), (8, Some(super::Kind::File)));
+        // 2001-09-09T01:46:40Z as a Windows file time.
+        assert_eq!(ma.times.unwrap().written, 126_444_736_000_000_000);
+        // A folder of a file system that keeps no NTFS metadata: nothing besides data.
+        let x = vol.child("a.txt").unwrap().extras().unwrap();
+        assert!(x.security.is_none() && x.reparse.is_none() && x.streams.is_empty());
+    }
+
+    #[test]
+    fn reparse_points_read_through_travel_as_plain_files() {
+        let buffer = |tag: u32, data: &[u8]| {
+            let mut b = tag.to_le_bytes().to_vec();
+            b.extend((data.len() as u16).to_le_bytes());
+            b.extend([0, 0]);
+            b.extend(data);
+            b
+        };
+        let wof: Vec<u8> = [1u32, 2, 1, 0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        assert!(!super::carried(&buffer(0x8000_0017, &wof)));
+        assert!(!super::carried(&buffer(0x8000_0013, &[7; 80])));
+        assert!(!super::carried(&buffer(0x9000_101A, &[6; 60])));
+        // An app execution alias, an HSM tag nobody here knows: their data is the file's.
+        assert!(super::carried(&buffer(0x8000_001B, &[3, 0, 0, 0])));
+        assert!(super::carried(&buffer(0x8000_0099, &[1, 2, 3])));
     }
 }

@@ -143,7 +143,7 @@ impl fmt::Display for Unavailable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Unavailable::Cloud => "cloud-only placeholder (e.g. OneDrive Files On-Demand): its content is not on this disk; it stays in the cloud",
-            Unavailable::Encrypted => "EFS-encrypted: capture it from Windows or WinPE, where it is stored raw",
+            Unavailable::Encrypted => "EFS-encrypted: its data is ciphertext only the user's certificate opens, and a store cannot carry its raw form; copy it from the running Windows as that user",
             Unavailable::Compressed => "compressed by Windows (WOF/CompactOS), which is not decompressed here: copy it from the running Windows",
             Unavailable::Deduplicated => "deduplicated by Windows Server: its data is in the volume's chunk store, not in the file",
         })
