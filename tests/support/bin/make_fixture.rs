@@ -6,6 +6,7 @@
 //! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files;
 //! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB;
 //! `make-fixture bench-rules DIR FILES`: the rule-evaluation benchmark's machine;
+//! `make-fixture store-v1 DIR`: the old machine `tests/fixtures/store-v1/` was captured from;
 //! `make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY`: PLAIN encrypted into OUT as
 //! BitLocker (METHOD: cbc128d cbc256d cbc128 cbc256 xts128 xts256; KEY: password:TEXT,
 //! recovery:SEED or bek:SEED:FILE.BEK, clear); prints the key to give.
@@ -30,6 +31,15 @@ fn main() {
             println!(
                 "WinPE-shaped base (generated, not Microsoft's) written to {}",
                 base.display()
+            );
+        }
+        [cmd, dir] if cmd == "store-v1" => {
+            let m = fixtures::store_v1::write_machine(std::path::Path::new(dir));
+            println!(
+                "old machine written to {dir}: /offline:{} /i:{} /config:{}",
+                m.offline_xml.display(),
+                m.rules.display(),
+                m.config.display()
             );
         }
         [cmd, dir, mb] if cmd == "bench" => {
@@ -66,7 +76,7 @@ fn main() {
             println!("rule benchmark machine written to {dir} ({n} files)");
         }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
+            eprintln!("usage: make-fixture demo DIR | make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture store-v1 DIR | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
             std::process::exit(2);
         }
     }
