@@ -34,7 +34,7 @@ fn split(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 fn target() -> UserFolders {
     UserFolders {
         profile: PROFILE.into(),
-        known: lifeboat::plan::folders::default_known_folders(false)
+        known: lifeboat::known_folders::default_known_folders(false)
             .map(|(name, rel)| (name.to_string(), format!(r"{PROFILE}\{rel}")))
             .collect::<BTreeMap<_, _>>(),
     }

@@ -4,7 +4,6 @@
 //! folder marked incomplete, with the reason in its manifest and log.
 
 pub mod compress;
-pub mod progress;
 mod write;
 
 pub use write::DamagedFiles;
@@ -16,6 +15,7 @@ use std::time::Instant;
 
 use crate::detect::Inspected;
 use crate::plan::{FileList, PassPlan, Plan, CANNOT_TRAVEL};
+use crate::progress;
 use crate::regfile::RegFile;
 use crate::rules::configxml::{ErrorControl, ProfileControl, Severity};
 use crate::rules::ObjectKind;

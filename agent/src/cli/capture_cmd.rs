@@ -8,10 +8,10 @@ use clap::Args;
 use super::detect_cmd::SourceArgs;
 use super::{exit, output};
 use crate::capture::compress::CompressionChoice;
-use crate::capture::progress::human;
 use crate::console::{self, say};
 use crate::job::{self, Captured, Choose, Dest, JobError, JobSpec, Prepared};
 use crate::plan::{users::UserPattern, Plan};
+use crate::progress::human;
 use crate::store::manifest::Manifest;
 
 #[derive(Args, Debug)]

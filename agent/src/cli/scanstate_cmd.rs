@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use super::scanstate_args::{self, Efs, Estimate, LastUse, Offline, Refusal, ScanStateArgs};
 use super::{capture_cmd, exit, output};
 use crate::capture::compress::CompressionChoice;
-use crate::capture::progress::ProgressLog;
 use crate::console::say;
 use crate::detect::{DetectOptions, Source};
 use crate::job::{self, Choose, Dest, ExplainSpec, JobSpec, Prepared};
 use crate::plan::users::{Precedence, UserPattern};
 use crate::plan::SkipKind;
+use crate::progress::ProgressLog;
 use crate::store::layout::Naming;
 use crate::wim::Compression;
 

@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 pub use choose::{Choose, Dest};
 
 use crate::capture::compress::{self, CompressionChoice};
-use crate::capture::progress::ProgressLog;
 use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
 use crate::config::ConfigError;
 use crate::detect::{self, DetectError, DetectOptions, Inspected, Problem};
 use crate::plan::users::{Precedence, UserPattern};
 use crate::plan::{self, PassExplanation, Plan, PlanOptions};
+use crate::progress::ProgressLog;
 use crate::rules::configxml::{self, ConfigXml};
 use crate::rules::{self, RuleSet, RulesError};
 use crate::store::layout::{Naming, StoreDirs};

@@ -141,8 +141,8 @@ pub fn user_vars(folders: &UserFolders, sid: &str, name: &str) -> HashMap<String
             .map(|(_, p)| p.clone())
     };
     // Which Windows the folders belong to is not known here: the profile's path decides.
-    let xp = crate::plan::folders::xp_layout(None, &folders.profile);
-    with_aliases(crate::plan::folders::user_vars_with(
+    let xp = crate::known_folders::xp_layout(None, &folders.profile);
+    with_aliases(crate::known_folders::user_vars_with(
         &HashMap::new(),
         sid,
         name,

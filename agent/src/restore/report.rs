@@ -13,7 +13,7 @@ use super::source::Store;
 use super::target::{Target, TargetKind, TargetUser};
 use super::users::LeftReason;
 use super::{ConflictPolicy, RestoreOptions};
-use crate::capture::progress::human;
+use crate::progress::human;
 use crate::shown::{Shown, ShownPath};
 use crate::store::manifest::UserRecord;
 

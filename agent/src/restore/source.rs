@@ -92,9 +92,9 @@ pub fn folders_of(m: &Manifest, r: &UserRecord) -> UserFolders {
         .find(|u| u.sid.eq_ignore_ascii_case(&r.sid))
         .map(|u| u.profile_path_original.clone())
         .unwrap_or_else(|| format!(r"C:\Users\{}", super::users::bare(&r.name)));
-    let xp = crate::plan::folders::xp_layout(m.source.build, &profile);
+    let xp = crate::known_folders::xp_layout(m.source.build, &profile);
     UserFolders {
-        known: crate::plan::folders::default_known_folders(xp)
+        known: crate::known_folders::default_known_folders(xp)
             .map(|(name, rel)| (name.to_string(), format!(r"{profile}\{rel}")))
             .collect(),
         profile,

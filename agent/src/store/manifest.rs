@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::detect::model::Installation;
-pub use crate::plan::folders::UserFolders;
+pub use crate::known_folders::UserFolders;
 pub use crate::plan::records::{ComponentSize, RestoreEntry};
 pub use crate::plan::skip::{LeaveKind, LeftUser, SkipKind, Skipped};
 

@@ -1,6 +1,8 @@
-//! The variables rules are written in (`%CSIDL_PERSONAL%`, `%APPDATA%`, …), resolved for one
-//! user of the offline system from that user's own NTUSER.DAT, so redirected folders and
-//! OneDrive known-folder moves are followed wherever they point.
+//! A Windows user's known folders (Documents, Desktop, AppData…) and the variables rules
+//! are written in (`%CSIDL_PERSONAL%`, `%APPDATA%`, …), resolved for one user from that
+//! user's own registry, so redirected folders and OneDrive known-folder moves are followed
+//! wherever they point. The capture reads them on the old machine (its NTUSER.DAT); the
+//! restore on the new one (its NTUSER.DAT offline, the live registry on Windows).
 
 use std::collections::{BTreeMap, HashMap};
 
