@@ -211,7 +211,7 @@ fn extract_gives_each_users_files_back() {
 
 #[test]
 fn the_manifest_reads_into_todays_records() {
-    use lifeboat::store::manifest::{LeaveKind, SkipKind};
+    use lifeboat::store::schema::{LeaveKind, SkipKind};
     let dir = tempfile::tempdir().unwrap();
     let store = lifeboat::store::StoreReader::open(&store_copy(dir.path())).unwrap();
     let m = store.manifest();
@@ -255,4 +255,88 @@ fn the_manifest_reads_into_todays_records() {
     assert_eq!(pc.change_groups[0].from, "Administrators");
     let (key, value, _) = MACHINE_SETTING;
     assert_eq!((key, value), (r"Contoso\Agent", "Server"));
+}
+
+/// The kept manifest as a YAML tree.
+fn kept_manifest() -> serde_norway::Value {
+    let text =
+        std::fs::read_to_string(workspace_root().join("tests/fixtures/store-v1/manifest.yaml"))
+            .unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+/// Every field `old` has is in `new` with the same value (`new` may have more: fields are
+/// only ever added); the differences, each with its path.
+fn missing_or_changed(
+    old: &serde_norway::Value,
+    new: &serde_norway::Value,
+    at: &str,
+) -> Vec<String> {
+    use serde_norway::Value;
+    match (old, new) {
+        (Value::Mapping(o), Value::Mapping(n)) => o
+            .iter()
+            .flat_map(|(k, v)| {
+                let key = k.as_str().unwrap_or("?");
+                let at = format!("{at}.{key}");
+                match n.get(k) {
+                    Some(nv) => missing_or_changed(v, nv, &at),
+                    None => vec![format!("{at}: missing")],
+                }
+            })
+            .collect(),
+        (Value::Sequence(o), Value::Sequence(n)) if o.len() == n.len() => o
+            .iter()
+            .zip(n)
+            .enumerate()
+            .flat_map(|(i, (a, b))| missing_or_changed(a, b, &format!("{at}[{i}]")))
+            .collect(),
+        _ if old == new => Vec::new(),
+        _ => vec![format!("{at}: {old:?} became {new:?}")],
+    }
+}
+
+#[test]
+fn reading_and_writing_the_manifest_keeps_every_field() {
+    let kept = kept_manifest();
+    let text = serde_norway::to_string(&kept).unwrap();
+    let m = lifeboat::store::manifest::Manifest::from_yaml(&text).unwrap();
+    let again: serde_norway::Value = serde_norway::from_str(&m.to_yaml().unwrap()).unwrap();
+    let diff = missing_or_changed(&kept, &again, "");
+    assert!(diff.is_empty(), "{}", diff.join("\n"));
+}
+
+/// Today's capture of the same machine writes every field the kept store has, with the same
+/// value (times, the command line and where the machine lay aside): the format moved on by
+/// additions only.
+#[test]
+fn todays_capture_of_the_same_machine_writes_the_same_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let machine = dir.path().join("machine");
+    let m = fixtures::store_v1::write_machine(&machine);
+    let store = dir.path().join("OLDPC");
+    let (code, out, err) = run(Command::new(lifeboat_bin()).current_dir(dir.path()).args([
+        "scanstate",
+        s(&store),
+        &format!("/offline:{}", s(&m.offline_xml)),
+        &format!("/i:{}", s(&m.rules)),
+        &format!("/config:{}", s(&m.config)),
+        r"/ue:*\carol",
+        "/o",
+        "/c",
+        "/nocompress",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(store.join("manifest.yaml"))
+        .unwrap()
+        .replace(s(&machine), "/tmp/store-v1/machine");
+    let mut new: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let mut kept = kept_manifest();
+    for v in [&mut new, &mut kept] {
+        for volatile in ["started", "finished", "command_line"] {
+            v[volatile] = serde_norway::Value::Null;
+        }
+    }
+    let diff = missing_or_changed(&kept, &new, "");
+    assert!(diff.is_empty(), "{}", diff.join("\n"));
 }

@@ -6,14 +6,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
-
 use crate::hive::LoadedHive;
 
 use crate::winpath::{expand_vars, normalize};
 
-/// A user's folders as the source Windows saw them.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+/// A user's profile and known folders as one Windows sees them (the store records them as
+/// `store::schema::UserFolders`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserFolders {
     /// The profile folder (`C:\Users\ann`).
     pub profile: String,

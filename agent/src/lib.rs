@@ -15,6 +15,8 @@ pub mod facts;
 pub mod hive;
 pub mod job;
 pub mod known_folders;
+#[cfg(test)]
+mod layers;
 pub mod limits;
 pub mod lnk;
 pub mod pe;

@@ -13,10 +13,11 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
+use lifeboat::known_folders::UserFolders;
 use lifeboat::restore::helpers::{user_vars, Helpers, Sides};
 use lifeboat::restore::plan::{self, Root, ValuePlan};
 use lifeboat::restore::{source, trust, Rebase};
-use lifeboat::store::manifest::{Manifest, UserFolders};
+use lifeboat::store::manifest::Manifest;
 use lifeboat::store::regread;
 
 const PROFILE: &str = r"C:\Users\bob";

@@ -431,7 +431,8 @@ fn save(a: &ScanStateArgs, spec: &JobSpec, p: Prepared, log: &mut ScanLog) -> i3
         .chain(m.machine.iter())
         .flat_map(|u| &u.skipped)
     {
-        if s.kind.is_error() {
+        let kind = SkipKind::from(s.kind);
+        if kind.is_error() {
             ignored += 1;
             progress(
                 spec,
@@ -439,7 +440,7 @@ fn save(a: &ScanStateArgs, spec: &JobSpec, p: Prepared, log: &mut ScanLog) -> i3
                     ("error", "UnableToOpen"),
                     ("objectName", &crate::shown::shown(&s.path)),
                     ("action", "Ignore"),
-                    ("errorCode", &s.kind.win32_code().to_string()),
+                    ("errorCode", &kind.win32_code().to_string()),
                 ],
             );
         }

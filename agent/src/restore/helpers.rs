@@ -22,11 +22,12 @@ use std::collections::HashMap;
 
 use super::paths::{Mapped, Rebase};
 use super::ConflictPolicy;
+use crate::known_folders::UserFolders;
 use crate::rules::expand::{expand_text, with_aliases};
 use crate::rules::pattern::{self, fold, kind_of, Compiled, Specificity};
-use crate::rules::{ObjectKind, RestoreKind};
-use crate::store::manifest::{RestoreEntry, UserFolders};
+use crate::rules::ObjectKind;
 use crate::store::regread::{utf16z, RegValue, REG_DWORD, REG_EXPAND_SZ, REG_SZ};
+use crate::store::schema::{RestoreEntry, RestoreKind};
 
 /// Where an object goes (`<locationModify>`), paths already expanded on each side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -503,7 +504,7 @@ mod tests {
         RestoreEntry {
             component: "App".into(),
             kind,
-            script: Some(crate::rules::Call { name, args }),
+            script: Some(crate::store::schema::Call { name, args }),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
             source_args: Vec::new(),
         }

@@ -26,7 +26,6 @@ pub mod users;
 use std::path::PathBuf;
 
 use crate::shown::{Shown, ShownPath};
-use crate::store;
 
 pub use paths::Rebase;
 pub use report::Report;
@@ -253,7 +252,7 @@ pub fn restore(opts: &RestoreOptions, target: &mut dyn Target) -> Result<Report,
         );
         let mut ur = report::UserReport::new(c.record, user);
         let source = source::folders_of(manifest, c.record);
-        let target_folders = store::manifest::UserFolders {
+        let target_folders = crate::known_folders::UserFolders {
             profile: user.profile.clone(),
             known: known.clone(),
         };

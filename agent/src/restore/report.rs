@@ -403,7 +403,7 @@ mod tests {
     use super::*;
     use crate::restore::files::SkipReason;
     use crate::restore::settings::{NeverTravel, NotApplied as KeyNotApplied};
-    use crate::rules::RestoreKind;
+    use crate::store::schema::RestoreKind;
     use std::path::Path;
 
     fn outcome(from: &str, action: Action, bytes: u64) -> FileOutcome {
