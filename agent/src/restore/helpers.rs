@@ -374,6 +374,7 @@ fn act(e: &RestoreEntry, sides: &Sides<'_>) -> Result<Act, String> {
                 .into(),
         ),
         (K::AddObjects, _) => Err("objects added by the rules are not created".into()),
+        (K::Other, _) => Err("an instruction of a later Lifeboat, which this version does not know".into()),
         (kind, _) => Err(format!(
             "a helper this version does not apply in <{}>",
             kind.element()
@@ -539,6 +540,18 @@ mod tests {
                 rebase: &Rebase::new(&old, r"C:\Users\bob", &new_known),
             },
         )
+    }
+
+    #[test]
+    fn a_kind_a_later_agent_records_reads_and_is_reported_not_applied() {
+        let later: RestoreEntry = serde_norway::from_str(
+            "component: App\nkind: rename-on-arrival\nscript: {name: Later, args: []}\npatterns: ['C:\\X\\* [*]']\n",
+        )
+        .unwrap();
+        assert_eq!(later.kind, RestoreKind::Other);
+        let h = helpers(&[later]);
+        assert_eq!(h.not_applied.len(), 1, "{:?}", h.not_applied);
+        assert!(h.not_applied[0].why.contains("later Lifeboat"));
     }
 
     #[test]

@@ -152,6 +152,9 @@ pub enum RestoreKind {
     ExcludeFilter,
     /// `<addObjects>`: objects emulated as if they existed on the source.
     AddObjects,
+    /// A kind a later agent recorded: reported as not applied.
+    #[serde(other)]
+    Other,
 }
 
 impl RestoreKind {
@@ -165,6 +168,7 @@ impl RestoreKind {
             RestoreKind::IncludeFilter => "include filter",
             RestoreKind::ExcludeFilter => "exclude filter",
             RestoreKind::AddObjects => "addObjects",
+            RestoreKind::Other => "unknown",
         }
     }
 }
