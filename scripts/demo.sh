@@ -36,6 +36,25 @@ target/release/lifeboat verify "$store"
 echo
 echo "== the store"
 ls -l "$store" "$store/registry"
+
+newpc=$demo/newpc
+echo
+echo "== the new PC: a freshly imaged Windows 11 where ann and bob have signed in once"
+target/release/make-fixture newpc "$newpc" ann bob
+echo
+echo "== lifeboat restore $store --offline-root $newpc"
+echo "(LoadState's job; \`lifeboat loadstate\` takes LoadState's own syntax)"
+target/release/lifeboat restore "$store" --offline-root "$newpc"
+echo
+echo "== where ann's and bob's files landed (bob's came from the old D:)"
+(cd "$newpc" && find Users/ann/Documents Users/ann/Pictures Users/bob/Documents Users/bob/Pictures -type f | sort)
+echo
+echo "== their settings, paths rewritten for the new PC, wait in each profile:"
+(cd "$newpc" && ls -1 Users/*/Lifeboat*)
+echo "(offline, nothing of the new PC's registry is written: each user imports the .reg at the"
+echo " first sign-in, as the READ ME says; a restore on the running Windows writes them straight in)"
+echo "ann's wallpaper and mapped drive there:"
+iconv -f UTF-16 -t UTF-8 "$newpc/Users/ann/Lifeboat settings.reg" | tr -d '\r' | grep -A3 -F -e '\Control Panel\Desktop]' -e '\Network\S]'
 echo
 echo "== boot media: the Windows agent, a generated WinPE-shaped base, lifeboat-media"
 bash scripts/build-windows-agent.sh >/dev/null

@@ -22,7 +22,7 @@ use fixtures::forge::Forge;
 use fixtures::migration::{new_machine, old_machine_store, walk};
 use fixtures::volume::{UserSpec, WindowsSpec};
 use fixtures::{lifeboat_bin, run, store_in, tree_fingerprint};
-use lifeboat::rules::RestoreKind;
+use lifeboat::store::schema::RestoreKind;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

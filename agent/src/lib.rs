@@ -14,11 +14,15 @@ pub mod diskid;
 pub mod facts;
 pub mod hive;
 pub mod job;
+pub mod known_folders;
+#[cfg(test)]
+mod layers;
 pub mod limits;
 pub mod lnk;
 pub mod pe;
 pub mod plan;
 pub mod platform;
+pub mod progress;
 pub mod regfile;
 pub mod restore;
 pub mod rules;

@@ -13,10 +13,11 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
+use lifeboat::known_folders::UserFolders;
 use lifeboat::restore::helpers::{user_vars, Helpers, Sides};
 use lifeboat::restore::plan::{self, Root, ValuePlan};
 use lifeboat::restore::{source, trust, Rebase};
-use lifeboat::store::manifest::{Manifest, UserFolders};
+use lifeboat::store::manifest::Manifest;
 use lifeboat::store::regread;
 
 const PROFILE: &str = r"C:\Users\bob";
@@ -34,7 +35,7 @@ fn split(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 fn target() -> UserFolders {
     UserFolders {
         profile: PROFILE.into(),
-        known: lifeboat::plan::folders::default_known_folders(false)
+        known: lifeboat::known_folders::default_known_folders(false)
             .map(|(name, rel)| (name.to_string(), format!(r"{PROFILE}\{rel}")))
             .collect::<BTreeMap<_, _>>(),
     }

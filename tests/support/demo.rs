@@ -54,6 +54,23 @@ pub fn write_demo(dir: &Path) {
     std::fs::write(dir.join("Offline.xml"), xml).unwrap();
 }
 
+/// The new PC the demo restores into (`make-fixture newpc`): a freshly imaged Windows 11
+/// (`NEWPC`, its system volume `dir` itself) where each of `users` has signed in once, so
+/// has a profile with nothing in it yet.
+pub fn write_new_pc(dir: &Path, users: &[&str]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut spec = WindowsSpec::win11("NEWPC");
+    spec.users = (1001..)
+        .zip(users)
+        .map(|(rid, user)| {
+            let mut u = UserSpec::local(rid, user);
+            u.files = Vec::new();
+            u
+        })
+        .collect();
+    spec.write_volume(dir);
+}
+
 /// ann: on C:, photos from a holiday as her wallpaper, a mapped share, Office and Chrome.
 fn ann() -> UserSpec {
     let mut ann = UserSpec::local(1001, "ann");

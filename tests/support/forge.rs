@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use lifeboat::rules::{Call, RestoreKind};
 use lifeboat::store::manifest::{Manifest, RestoreEntry};
+use lifeboat::store::schema::{Call, RestoreKind};
 use lifeboat::wim::{UpdateCommand, Wim, WriteOptions};
 
 /// A copy of a store being changed; [`Forge::seal`] makes it verify again.

@@ -11,6 +11,7 @@ pub mod migration;
 pub mod ntfs;
 pub mod pe;
 pub mod regf;
+pub mod store_v1;
 pub mod volume;
 pub mod wine;
 pub mod winpe;

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::progress::human;
+use crate::progress::human;
 use crate::wim::Compression;
 
 /// `--compress` / the media config's `compression`: its names are shared with the media

@@ -4,7 +4,7 @@
 //! folder marked incomplete, with the reason in its manifest and log.
 
 pub mod compress;
-pub mod progress;
+mod record;
 mod write;
 
 pub use write::DamagedFiles;
@@ -15,12 +15,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::detect::Inspected;
-use crate::plan::{FileList, PassPlan, Plan, CANNOT_TRAVEL};
+use crate::plan::{FileList, PassPlan, Plan, SkipKind, Skipped, CANNOT_TRAVEL};
+use crate::progress;
 use crate::regfile::RegFile;
 use crate::rules::configxml::{ErrorControl, ProfileControl, Severity};
 use crate::rules::ObjectKind;
 use crate::store::layout::{safe_name, Naming, StoreDirs};
-use crate::store::manifest::*;
+use crate::store::manifest::{
+    Manifest, Totals, UserRecord, WimInfo, FILES_WIM, LOG_FILE, MANIFEST_FILE, REGISTRY_DIR,
+    STORE_VERSION,
+};
 use crate::store::verify::sha256_hex;
 use crate::wim::writer::{self, WimWriter};
 use crate::wim::{Compression, Wim, WriteOptions};
@@ -143,10 +147,10 @@ fn record(p: &PassPlan) -> UserRecord {
         registry_sha256: None,
         registry_keys: p.registry.len() as u64,
         registry_values: p.registry.iter().map(|k| k.values.len() as u64).sum(),
-        skipped: p.skipped.clone(),
-        folders: p.folders.clone(),
-        components: p.components.clone(),
-        restore: p.restore.clone(),
+        skipped: p.skipped.iter().map(Into::into).collect(),
+        folders: p.folders.as_ref().map(Into::into),
+        components: p.components.iter().map(Into::into).collect(),
+        restore: p.restore.iter().map(Into::into).collect(),
         damaged: Vec::new(),
     }
 }
@@ -183,14 +187,14 @@ pub fn capture(
     ));
 
     let mut manifest = Manifest {
-        lifeboat_store: 1,
+        lifeboat_store: STORE_VERSION,
         agent_version: crate::VERSION.into(),
         complete: false,
         incomplete_reason: Some("capture in progress".into()),
         started: opts.started.clone(),
         finished: None,
         command_line: opts.command_line.clone(),
-        source: ins.installation.clone(),
+        source: (&ins.installation).into(),
         rules: opts.rules_used.clone(),
         rule_warnings: plan.warnings.clone(),
         wim: WimInfo {
@@ -200,9 +204,9 @@ pub fn capture(
         },
         users: plan.users.iter().map(record).collect(),
         machine: plan.machine.as_ref().map(record),
-        users_left: plan.left.clone(),
+        users_left: plan.left.iter().map(Into::into).collect(),
         cannot_travel: CANNOT_TRAVEL.iter().map(|s| s.to_string()).collect(),
-        profile_control: opts.profile_control.clone(),
+        profile_control: opts.profile_control.as_ref().map(Into::into),
         totals: Totals {
             files: plan.total_files(),
             bytes: plan.total_bytes(),

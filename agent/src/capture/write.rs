@@ -68,7 +68,7 @@ pub(super) fn write_pass(
                         s.path, p.name, s.reason
                     )));
                 }
-                rec.skipped.push(s);
+                rec.skipped.push((&s).into());
             }
             Err(fatal) => return Err(WriteStop::Failed(fatal.to_string())),
         }

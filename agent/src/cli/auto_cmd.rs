@@ -12,13 +12,13 @@ use clap::Args;
 
 use super::capture_cmd::{starting, summary};
 use super::{exit, output};
-use crate::capture::progress::human;
 use crate::config::Config;
 use crate::console::{banner, say};
 use crate::detect::{DetectOptions, Source};
 use crate::job::{self, Choose, Dest, JobError, JobSpec};
 use crate::media_layout::MediaLayout;
 use crate::platform;
+use crate::progress::human;
 use crate::rules::builtin::is_builtin;
 
 #[derive(Args, Debug)]

@@ -9,11 +9,11 @@ use super::detect_cmd::SourceArgs;
 use super::volume_args::KeyError;
 use super::{exit, output};
 use crate::capture::compress::CompressionChoice;
-use crate::capture::progress::human;
 use crate::capture::DamagedFiles;
 use crate::console::{self, say};
 use crate::job::{self, Captured, Choose, Dest, JobError, JobSpec, Prepared};
 use crate::plan::{users::UserPattern, Plan};
+use crate::progress::human;
 use crate::store::manifest::Manifest;
 
 #[derive(Args, Debug)]

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use super::scanstate_args::{self, Efs, Estimate, LastUse, Offline, Refusal, ScanStateArgs};
 use super::{capture_cmd, exit, output};
 use crate::capture::compress::CompressionChoice;
-use crate::capture::progress::ProgressLog;
 use crate::console::say;
 use crate::detect::{DetectOptions, Source};
 use crate::job::{self, Choose, Dest, ExplainSpec, JobSpec, Prepared};
 use crate::plan::users::{Precedence, UserPattern};
 use crate::plan::SkipKind;
+use crate::progress::ProgressLog;
 use crate::store::layout::Naming;
 use crate::wim::Compression;
 
@@ -448,7 +448,8 @@ fn save(a: &ScanStateArgs, spec: &JobSpec, p: Prepared, log: &mut ScanLog) -> i3
         .chain(m.machine.iter())
         .flat_map(|u| &u.skipped)
     {
-        if s.kind.is_error() {
+        let kind = SkipKind::from(s.kind);
+        if kind.is_error() {
             ignored += 1;
             progress(
                 spec,
@@ -456,7 +457,7 @@ fn save(a: &ScanStateArgs, spec: &JobSpec, p: Prepared, log: &mut ScanLog) -> i3
                     ("error", "UnableToOpen"),
                     ("objectName", &crate::shown::shown(&s.path)),
                     ("action", "Ignore"),
-                    ("errorCode", &s.kind.win32_code().to_string()),
+                    ("errorCode", &kind.win32_code().to_string()),
                 ],
             );
         }

@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 pub use choose::{Choose, Dest};
 
 use crate::capture::compress::{self, CompressionChoice};
-use crate::capture::progress::ProgressLog;
 use crate::capture::{self, CaptureError, CaptureOptions, CaptureOutcome};
 use crate::config::ConfigError;
 use crate::detect::{self, DetectError, DetectOptions, Inspected, Problem};
 use crate::plan::users::{Precedence, UserPattern};
 use crate::plan::{self, PassExplanation, Plan, PlanOptions};
+use crate::progress::ProgressLog;
 use crate::rules::configxml::{self, ConfigXml};
 use crate::rules::{self, RuleSet, RulesError};
 use crate::store::layout::{Naming, StoreDirs};
@@ -411,8 +411,12 @@ pub fn capture(spec: &JobSpec, mut p: Prepared) -> Result<Captured, JobError> {
             .iter()
             .chain(&outcome.manifest.machine)
     };
-    let skipped_errors =
-        records().any(|r| !r.damaged.is_empty() || r.skipped.iter().any(|s| s.kind.is_error()));
+    let skipped_errors = records().any(|r| {
+        !r.damaged.is_empty()
+            || r.skipped
+                .iter()
+                .any(|s| crate::plan::SkipKind::from(s.kind).is_error())
+    });
     Ok(Captured {
         outcome,
         skipped_errors,

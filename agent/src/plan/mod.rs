@@ -3,7 +3,6 @@
 //! ([`walk`]) and their registry ([`registry`]). No byte is copied here.
 
 pub mod files;
-pub mod folders;
 pub mod records;
 pub mod registry;
 pub mod skip;
@@ -16,6 +15,7 @@ use crate::detect::model::User;
 use crate::detect::Inspected;
 use crate::facts::{Hives, OfflineFacts, OsVersion};
 use crate::hive::LoadedHive;
+use crate::known_folders;
 use crate::rules::{self, Decision, Environment, Evaluation, Matcher, ObjectKind, RuleSet, Scope};
 use crate::volume::Place;
 use crate::winpath::LetterMap;
@@ -48,7 +48,7 @@ pub struct PassPlan {
     /// The folders walked (place, Windows path), for the WIM writer.
     pub roots: Vec<(Place, String)>,
     /// The user's profile and known folders as the source saw them (not for the machine).
-    pub folders: Option<folders::UserFolders>,
+    pub folders: Option<known_folders::UserFolders>,
     /// Files and bytes per rule component, largest first (the estimate shows them).
     pub components: Vec<ComponentSize>,
     /// LoadState-side instructions of the components that take part (the manifest keeps
@@ -283,7 +283,7 @@ fn machine_inputs(ins: &Inspected) -> (HashMap<String, String>, Vec<String>) {
         .clone()
         .unwrap_or_else(|| r"C:\Windows".into());
     let is_64 = inst.arch.and_then(|a| a.bits()) == Some(64);
-    let machine = folders::machine_vars(&system_root, ins.software.as_ref(), is_64);
+    let machine = known_folders::machine_vars(&system_root, ins.software.as_ref(), is_64);
     let drives: Vec<String> = ins
         .letters
         .letters()
@@ -416,8 +416,8 @@ impl UserInputs {
             &mut skipped,
             "NTUSER.DAT",
         );
-        let xp = folders::xp_layout(ins.installation.build, &user.profile_path_original);
-        let vars = folders::user_vars(
+        let xp = known_folders::xp_layout(ins.installation.build, &user.profile_path_original);
+        let vars = known_folders::user_vars(
             machine,
             &user.sid,
             &user.name,
@@ -488,9 +488,9 @@ fn user_pass(
     skipped.append(&mut p.skipped);
     p.skipped = skipped;
     p.restore = restore_entries(ev);
-    p.folders = Some(folders::UserFolders {
+    p.folders = Some(known_folders::UserFolders {
         profile: user.profile_path_original.clone(),
-        known: folders::known_folder_map(&inputs.vars),
+        known: known_folders::known_folder_map(&inputs.vars),
     });
     p
 }

@@ -1,12 +1,10 @@
 //! What a capture leaves behind and why: files, folders and hives it skips, users it does
 //! not take. The kinds decide (does the capture stop, is the exit code 3); the reason is
-//! the sentence a technician reads. Both go into the manifest.
-
-use serde::{Deserialize, Serialize};
+//! the sentence a technician reads. The capture records both in the manifest, in the
+//! store's own terms (`store::schema`).
 
 /// Why something was not captured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SkipKind {
     /// A file that could not be opened or read.
     Unreadable,
@@ -30,8 +28,8 @@ pub enum SkipKind {
     RegistryDamaged,
     /// A folder nested deeper than [`crate::limits::FOLDER_MAX_DEPTH`]: not entered.
     TooDeep,
-    /// Recorded by an agent that did not yet say why.
-    #[serde(other)]
+    /// A store's record that does not say why (written by an early agent, or a kind a
+    /// later one added): read back, never decided by a capture.
     Other,
 }
 
@@ -72,15 +70,10 @@ impl SkipKind {
     }
 }
 
-fn other() -> SkipKind {
-    SkipKind::Other
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,
-    #[serde(default = "other")]
     pub kind: SkipKind,
 }
 
@@ -95,8 +88,7 @@ impl Skipped {
 }
 
 /// Why a user on the installation was not captured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaveKind {
     /// Matched a `--users !pattern` (ScanState `/ue`).
     Excluded,
@@ -108,19 +100,12 @@ pub enum LeaveKind {
     Unused,
     /// The profile folder is not on any volume found.
     ProfileMissing,
-    #[serde(other)]
-    Other,
 }
 
-fn other_leave() -> LeaveKind {
-    LeaveKind::Other
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct LeftUser {
     pub sid: String,
     pub name: String,
     pub reason: String,
-    #[serde(default = "other_leave")]
     pub kind: LeaveKind,
 }

@@ -440,8 +440,7 @@ fn extract(
     let whole = needed.len() as u64 == total;
     let list: Vec<&str> = needed.iter().map(|p| p.entry.path.as_str()).collect();
     let need: u64 = needed.iter().map(|p| p.entry.size).sum();
-    let mut bar =
-        crate::capture::progress::Reporter::new(need, needed.len() as u64, job.opts.quiet);
+    let mut bar = crate::progress::Reporter::new(need, needed.len() as u64, job.opts.quiet);
     let mut on = |pr: crate::wim::Progress| bar.update(pr.bytes_done, pr.bytes_total);
     let Some(wim) = job.wim.as_mut() else {
         return Ok(stage);

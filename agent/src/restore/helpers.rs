@@ -22,11 +22,12 @@ use std::collections::HashMap;
 
 use super::paths::{Mapped, Rebase};
 use super::ConflictPolicy;
+use crate::known_folders::UserFolders;
 use crate::rules::expand::{expand_text, with_aliases};
 use crate::rules::pattern::{self, fold, kind_of, Compiled, Specificity};
-use crate::rules::{ObjectKind, RestoreKind};
-use crate::store::manifest::{RestoreEntry, UserFolders};
+use crate::rules::ObjectKind;
 use crate::store::regread::{utf16z, RegValue, REG_DWORD, REG_EXPAND_SZ, REG_SZ};
+use crate::store::schema::{RestoreEntry, RestoreKind};
 
 /// Where an object goes (`<locationModify>`), paths already expanded on each side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,8 +142,8 @@ pub fn user_vars(folders: &UserFolders, sid: &str, name: &str) -> HashMap<String
             .map(|(_, p)| p.clone())
     };
     // Which Windows the folders belong to is not known here: the profile's path decides.
-    let xp = crate::plan::folders::xp_layout(None, &folders.profile);
-    with_aliases(crate::plan::folders::user_vars_with(
+    let xp = crate::known_folders::xp_layout(None, &folders.profile);
+    with_aliases(crate::known_folders::user_vars_with(
         &HashMap::new(),
         sid,
         name,
@@ -373,6 +374,7 @@ fn act(e: &RestoreEntry, sides: &Sides<'_>) -> Result<Act, String> {
                 .into(),
         ),
         (K::AddObjects, _) => Err("objects added by the rules are not created".into()),
+        (K::Other, _) => Err("an instruction of a later Lifeboat, which this version does not know".into()),
         (kind, _) => Err(format!(
             "a helper this version does not apply in <{}>",
             kind.element()
@@ -503,7 +505,7 @@ mod tests {
         RestoreEntry {
             component: "App".into(),
             kind,
-            script: Some(crate::rules::Call { name, args }),
+            script: Some(crate::store::schema::Call { name, args }),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
             source_args: Vec::new(),
         }
@@ -538,6 +540,18 @@ mod tests {
                 rebase: &Rebase::new(&old, r"C:\Users\bob", &new_known),
             },
         )
+    }
+
+    #[test]
+    fn a_kind_a_later_agent_records_reads_and_is_reported_not_applied() {
+        let later: RestoreEntry = serde_norway::from_str(
+            "component: App\nkind: rename-on-arrival\nscript: {name: Later, args: []}\npatterns: ['C:\\X\\* [*]']\n",
+        )
+        .unwrap();
+        assert_eq!(later.kind, RestoreKind::Other);
+        let h = helpers(&[later]);
+        assert_eq!(h.not_applied.len(), 1, "{:?}", h.not_applied);
+        assert!(h.not_applied[0].why.contains("later Lifeboat"));
     }
 
     #[test]

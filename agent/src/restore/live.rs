@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::offline::FileSink;
 use super::target::{SettingsSink, Target, TargetKind, TargetUser};
 use super::{LocalAccounts, RestoreError};
-use crate::plan::folders;
+use crate::known_folders;
 use crate::platform::{self, SysError, UserHive};
 use crate::store::regread::RegValue;
 
@@ -162,7 +162,7 @@ impl Target for LiveTarget {
                 )
             })
             .collect();
-        let vars = folders::user_vars_with(
+        let vars = known_folders::user_vars_with(
             &machine,
             &user.sid,
             &user.account,
@@ -170,7 +170,7 @@ impl Target for LiveTarget {
             &lookup,
             false,
         );
-        Ok(folders::known_folder_map(&vars))
+        Ok(known_folders::known_folder_map(&vars))
     }
 
     fn host_path(&self, win: &str) -> Option<PathBuf> {

@@ -26,7 +26,6 @@ pub mod users;
 use std::path::PathBuf;
 
 use crate::shown::{Shown, ShownPath};
-use crate::store;
 
 pub use paths::Rebase;
 pub use report::Report;
@@ -122,7 +121,7 @@ pub enum RestoreError {
     },
     #[error("--user {}: no such user in the store (it has: {})", Shown(.pattern), Shown(.known))]
     NoSuchStoreUser { pattern: String, known: String },
-    #[error("account {} does not exist on {}; nothing was written. {}", if *local { "Give --create-local to create it (LoadState /lac), or map the user to an existing account with --user OLD=NEW." } else { "Map the user to an existing account with --user OLD=NEW or --domain OLD=NEW." }, Shown(.account), Shown(.target))]
+    #[error("account {} does not exist on {}; nothing was written. {}", Shown(.account), Shown(.target), if *local { "Give --create-local to create it (LoadState /lac), or map the user to an existing account with --user OLD=NEW." } else { "Map the user to an existing account with --user OLD=NEW or --domain OLD=NEW." })]
     MissingAccount {
         account: String,
         target: String,
@@ -253,7 +252,7 @@ pub fn restore(opts: &RestoreOptions, target: &mut dyn Target) -> Result<Report,
         );
         let mut ur = report::UserReport::new(c.record, user);
         let source = source::folders_of(manifest, c.record);
-        let target_folders = store::manifest::UserFolders {
+        let target_folders = crate::known_folders::UserFolders {
             profile: user.profile.clone(),
             known: known.clone(),
         };
@@ -299,4 +298,22 @@ pub fn restore(opts: &RestoreOptions, target: &mut dyn Target) -> Result<Report,
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RestoreError;
+
+    #[test]
+    fn a_missing_account_is_named_before_the_way_out() {
+        let e = RestoreError::MissingAccount {
+            account: r"NEWPC\bob".into(),
+            target: "offline Windows /mnt/Windows (NEWPC)".into(),
+            local: false,
+        };
+        assert_eq!(
+            e.to_string(),
+            r"account NEWPC\bob does not exist on offline Windows /mnt/Windows (NEWPC); nothing was written. Map the user to an existing account with --user OLD=NEW or --domain OLD=NEW."
+        );
+    }
 }

@@ -11,7 +11,7 @@ use super::target::{SettingsSink, Target, TargetKind, TargetUser};
 use super::{LocalAccounts, RestoreError};
 use crate::detect::{self, DetectOptions, Inspected, InstallKind, Source};
 use crate::hive::LoadedHive;
-use crate::plan::folders;
+use crate::known_folders;
 use crate::regfile::RegFile;
 use crate::store::regread::RegValue;
 use crate::winpath::resolve_ci;
@@ -71,7 +71,7 @@ impl OfflineTarget {
             .clone()
             .unwrap_or_else(|| r"C:\Windows".into());
         let is_64 = inst.arch.and_then(|a| a.bits()) == Some(64);
-        let machine = folders::machine_vars(&system_root, ins.software.as_ref(), is_64);
+        let machine = known_folders::machine_vars(&system_root, ins.software.as_ref(), is_64);
         OfflineTarget { ins, machine }
     }
 }
@@ -129,15 +129,15 @@ impl Target for OfflineTarget {
         // A missing or unreadable NTUSER.DAT leaves Windows' defaults.
         let ntuser =
             resolve_ci(&user.profile_host, "NTUSER.DAT").and_then(|p| LoadedHive::open(&p).ok());
-        let vars = folders::user_vars(
+        let vars = known_folders::user_vars(
             &self.machine,
             &user.sid,
             &user.account,
             &user.profile,
             ntuser.as_ref(),
-            folders::xp_layout(self.ins.installation.build, &user.profile),
+            known_folders::xp_layout(self.ins.installation.build, &user.profile),
         );
-        Ok(folders::known_folder_map(&vars))
+        Ok(known_folders::known_folder_map(&vars))
     }
 
     fn host_path(&self, win: &str) -> Option<PathBuf> {

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::known_folders::UserFolders;
 use crate::limits::{PATH_MAX_CHARS, RESTORE_REWRITE_MAX_BYTES};
-use crate::store::manifest::UserFolders;
 
 /// Old → new folder prefixes, longest old prefix first.
 #[derive(Debug, Clone, Default)]

@@ -13,7 +13,7 @@ use super::source::Store;
 use super::target::{Target, TargetKind, TargetUser};
 use super::users::LeftReason;
 use super::{ConflictPolicy, RestoreOptions};
-use crate::capture::progress::human;
+use crate::progress::human;
 use crate::shown::{Shown, ShownPath};
 use crate::store::manifest::UserRecord;
 
@@ -403,7 +403,7 @@ mod tests {
     use super::*;
     use crate::restore::files::SkipReason;
     use crate::restore::settings::{NeverTravel, NotApplied as KeyNotApplied};
-    use crate::rules::RestoreKind;
+    use crate::store::schema::RestoreKind;
     use std::path::Path;
 
     fn outcome(from: &str, action: Action, bytes: u64) -> FileOutcome {

@@ -104,7 +104,7 @@ fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::manifest::UserFolders;
+    use crate::known_folders::UserFolders;
     use crate::store::regread::{utf16z, RegValue, REG_EXPAND_SZ, REG_MULTI_SZ};
 
     #[test]

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use super::RestoreError;
-use crate::store::manifest::{Manifest, UserFolders, UserRecord, INCOMPLETE_MARKER};
+use crate::known_folders::{self, UserFolders};
+use crate::store::manifest::{Manifest, UserRecord, INCOMPLETE_MARKER};
 use crate::store::regread::{self, RegKey};
 use crate::store::verify;
 use crate::store::StoreReader;
@@ -83,7 +84,10 @@ impl Store {
 /// recorded) Windows' default layout below the profile the source reported.
 pub fn folders_of(m: &Manifest, r: &UserRecord) -> UserFolders {
     if let Some(f) = &r.folders {
-        return f.clone();
+        return UserFolders {
+            profile: f.profile.clone(),
+            known: f.known.clone(),
+        };
     }
     let profile = m
         .source
@@ -92,9 +96,9 @@ pub fn folders_of(m: &Manifest, r: &UserRecord) -> UserFolders {
         .find(|u| u.sid.eq_ignore_ascii_case(&r.sid))
         .map(|u| u.profile_path_original.clone())
         .unwrap_or_else(|| format!(r"C:\Users\{}", super::users::bare(&r.name)));
-    let xp = crate::plan::folders::xp_layout(m.source.build, &profile);
+    let xp = known_folders::xp_layout(m.source.build, &profile);
     UserFolders {
-        known: crate::plan::folders::default_known_folders(xp)
+        known: known_folders::default_known_folders(xp)
             .map(|(name, rel)| (name.to_string(), format!(r"{profile}\{rel}")))
             .collect(),
         profile,

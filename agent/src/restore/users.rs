@@ -3,8 +3,8 @@
 //! `--domain OLD=NEW` = `/md`; a local account of the old computer becomes a local account
 //! of the new one, as LoadState does).
 
-use crate::plan::users::glob;
 use crate::store::manifest::{Manifest, UserRecord};
+use lifeboat_common::users::glob;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserRules {

@@ -1,11 +1,13 @@
 //! `make-fixture demo DIR`: writes the built-in demo machine (see README);
 //! `make-fixture winpe DIR`: a WinPE-shaped copype base;
 //! `make-fixture bench DIR SIZE_MB`: the capture benchmark's sample machine;
-//! `make-fixture newpc DIR USER`: a freshly imaged Windows 11 with one user, empty folders
-//! (the restore benchmark's target);
+//! `make-fixture newpc DIR USER...`: a freshly imaged Windows 11 with these users, each
+//! signed in once (a profile, nothing in it yet): the demo's and the restore benchmark's
+//! target;
 //! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files;
 //! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB;
 //! `make-fixture bench-rules DIR FILES`: the rule-evaluation benchmark's machine;
+//! `make-fixture store-v1 DIR`: the old machine `tests/fixtures/store-v1/` was captured from;
 //! `make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY`: PLAIN encrypted into OUT as
 //! BitLocker (METHOD: cbc128d cbc256d cbc128 cbc256 xts128 xts256; KEY: password:TEXT,
 //! recovery:SEED or bek:SEED:FILE.BEK, clear); prints the key to give.
@@ -32,20 +34,27 @@ fn main() {
                 base.display()
             );
         }
+        [cmd, dir] if cmd == "store-v1" => {
+            let m = fixtures::store_v1::write_machine(std::path::Path::new(dir));
+            println!(
+                "old machine written to {dir}: /offline:{} /i:{} /config:{}",
+                m.offline_xml.display(),
+                m.rules.display(),
+                m.config.display()
+            );
+        }
         [cmd, dir, mb] if cmd == "bench" => {
             let mb: usize = mb.parse().unwrap_or(1000);
             fixtures::bench::write_bench(std::path::Path::new(dir), mb);
             println!("benchmark machine written to {dir} (about {mb} MB)");
         }
-        [cmd, dir, user] if cmd == "newpc" => {
-            let dir = std::path::Path::new(dir);
-            std::fs::create_dir_all(dir).expect("create the folder");
-            let mut u = fixtures::volume::UserSpec::local(1001, user);
-            u.files = Vec::new();
-            let mut spec = fixtures::volume::WindowsSpec::win11("NEWPC");
-            spec.users = vec![u];
-            spec.write(&dir.join("Windows"), &[('C', dir.to_path_buf())]);
-            println!("new Windows written to {} with user {user}", dir.display());
+        [cmd, dir, users @ ..] if cmd == "newpc" && !users.is_empty() => {
+            let users: Vec<&str> = users.iter().map(String::as_str).collect();
+            fixtures::demo::write_new_pc(std::path::Path::new(dir), &users);
+            println!(
+                "new Windows written to {dir} with user(s) {}",
+                users.join(", ")
+            );
         }
         [cmd, dir, n] if cmd == "small-files" => {
             let n: usize = n.parse().unwrap_or(1_000_000);
@@ -66,7 +75,7 @@ fn main() {
             println!("rule benchmark machine written to {dir} ({n} files)");
         }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
+            eprintln!("usage: make-fixture demo DIR | make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER... | make-fixture store-v1 DIR | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
             std::process::exit(2);
         }
     }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use fixtures::forge::{copy_dir, Forge};
 use fixtures::migration::{new_machine, old_machine_store, walk};
 use fixtures::{noise, tree_fingerprint};
-use lifeboat::rules::RestoreKind;
+use lifeboat::store::schema::RestoreKind;
 
 type Fingerprint = Vec<(PathBuf, Vec<u8>, Option<std::time::SystemTime>)>;
 

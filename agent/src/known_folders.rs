@@ -1,17 +1,18 @@
-//! The variables rules are written in (`%CSIDL_PERSONAL%`, `%APPDATA%`, …), resolved for one
-//! user of the offline system from that user's own NTUSER.DAT, so redirected folders and
-//! OneDrive known-folder moves are followed wherever they point.
+//! A Windows user's known folders (Documents, Desktop, AppData…) and the variables rules
+//! are written in (`%CSIDL_PERSONAL%`, `%APPDATA%`, …), resolved for one user from that
+//! user's own registry, so redirected folders and OneDrive known-folder moves are followed
+//! wherever they point. The capture reads them on the old machine (its NTUSER.DAT); the
+//! restore on the new one (its NTUSER.DAT offline, the live registry on Windows).
 
 use std::collections::{BTreeMap, HashMap};
-
-use serde::{Deserialize, Serialize};
 
 use crate::hive::LoadedHive;
 
 use crate::winpath::{expand_vars, normalize};
 
-/// A user's folders as the source Windows saw them.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+/// A user's profile and known folders as one Windows sees them (the store records them as
+/// `store::schema::UserFolders`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserFolders {
     /// The profile folder (`C:\Users\ann`).
     pub profile: String,
