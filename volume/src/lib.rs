@@ -21,5 +21,6 @@
 
 pub mod block;
 pub mod le;
+pub mod rescue;
 
 pub use block::{BlockError, BlockSource};
