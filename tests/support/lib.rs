@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod faultdisk;
 pub mod lnk;
 pub mod migration;
 pub mod pe;

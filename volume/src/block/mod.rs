@@ -17,7 +17,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-pub use file::FileSource;
+pub use file::{FileSource, OpenError};
 pub use window::Window;
 
 /// Bytes at offsets, read-only.
