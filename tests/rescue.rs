@@ -249,14 +249,22 @@ fn a_run_stopped_by_time_or_passes_is_resumed_and_nothing_good_is_read_twice() {
     let p = |n: &str| dir.path().join(n);
     let disk = FaultDisk::serve(&fixture, &faults());
     let (out, map) = (p("out.img"), p("out.map"));
-    let (code, _, _) = image(&disk, &out, &map, &["--max-passes", "2"]);
-    assert_eq!(code, 3);
+    // Pass 1 reaches the slow area (a read there takes 0.4 s) after the time is up.
+    fixtures::lifeboat_bin();
     let t = Instant::now();
     let (code, stdout, _) = image(&disk, &out, &map, &["--max-time", "0.3"]);
     let took = t.elapsed();
     assert_eq!(code, 3);
     assert!(stdout.contains("--max-time reached"), "{stdout}");
     assert!(took < Duration::from_secs(4), "took {took:?}");
+    let text = std::fs::read_to_string(&map).unwrap();
+    assert!(
+        text.contains("     ?               1\n"),
+        "still in pass 1: {text}"
+    );
+    let (code, stdout, _) = image(&disk, &out, &map, &["--max-passes", "2"]);
+    assert_eq!(code, 3);
+    assert!(stdout.contains("--max-passes reached"), "{stdout}");
     let (code, stdout, _) = image(&disk, &out, &map, &[]);
     assert_eq!(code, 3, "{stdout}");
     let mut bad = hard_bad();
@@ -269,6 +277,60 @@ fn a_run_stopped_by_time_or_passes_is_resumed_and_nothing_good_is_read_twice() {
     let (code, _, _) = image(&disk, &out, &map, &[]);
     assert_eq!(code, 3);
     assert_eq!(disk.reads().len(), n);
+}
+
+#[test]
+fn a_read_the_disk_does_not_answer_is_given_up_in_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture(dir.path());
+    // One read there takes 3 s; the disk answers one request at a time, so the reads
+    // after it wait as long.
+    let hang = Faults {
+        slow: vec![(4 * M..4 * M + SECTOR, 3.0)],
+        ..Faults::default()
+    };
+    let disk = FaultDisk::serve(&fixture, &hang);
+    let (out, map) = (dir.path().join("o.img"), dir.path().join("o.map"));
+    let f = disk.file();
+    let bin = fixtures::lifeboat_bin();
+    let t = Instant::now();
+    let mut child = Command::new(bin)
+        .args([
+            "image",
+            s(&f),
+            s(&out),
+            "--map",
+            s(&map),
+            "--read-timeout",
+            "0.5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The summary comes when the run gives up; the process itself ends only when the
+    // system lets go of the thread still in the read, as with a real disk.
+    let mut stdout = String::new();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let took = loop {
+        let line = lines.next().expect("a summary").unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.starts_with("Stopped") {
+            break t.elapsed();
+        }
+    };
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(3), "{stdout}");
+    assert!(
+        stdout.contains("the disk did not answer a read"),
+        "{stdout}"
+    );
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    // The read given up on counts as failed; the one after it was never answered.
+    let failed = listed(&map, "*");
+    assert_eq!(failed.first(), Some(&(4 * M / SECTOR)));
+    assert!(listed(&map, "+").contains(&(4 * M / SECTOR - 1)));
 }
 
 #[test]

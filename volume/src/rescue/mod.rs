@@ -8,7 +8,7 @@
 //!   Rescuer ── BlockSource for the layers above (BitLocker, NTFS), and run() for imaging
 //!     ├── Map        what is known of every byte (map.rs), saved as a mapfile (mapfile.rs)
 //!     ├── Store      where good bytes are kept: the image being built, or a cache (store.rs)
-//!     └── Reader     reads on a thread of their own, each with a time budget (reader.rs)
+//!     └── engine     the thread that reads the disk, each read watched (engine.rs)
 //! ```
 //!
 //! What this layer promises:
@@ -30,10 +30,11 @@
 //! [`BlockSource`]: crate::block::BlockSource
 //! [`BlockError::Damaged`]: crate::block::BlockError::Damaged
 
+mod clock;
+mod engine;
 pub mod map;
 pub mod mapfile;
 mod passes;
-mod reader;
 mod rescuer;
 pub mod store;
 

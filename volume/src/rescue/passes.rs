@@ -12,16 +12,18 @@
 //! - **Scraping**: each non-scraped sector is read alone; a failure is a bad sector.
 //! - **Retrying**: `retries` passes over the bad sectors, turning direction each time.
 //!
-//! Each read is one step: the next read is found in the map as it stands, so a read made
-//! meanwhile through [`BlockSource`](crate::block::BlockSource) is never repeated, and a
-//! run can stop after any step and go on from the map.
+//! Each read is one step: the next read is found in the map as it stands, and the status
+//! line follows each step, so a run can stop after any step and go on from the map (in
+//! the next run, or on a new engine thread after a read that was given up on).
 
 use std::ops::Range;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
 
+use super::engine::{Event, Got, Halt, Inner, State, Stats};
 use super::map::Status;
 use super::mapfile::{Phase, Position, MAP_MAX_BLOCKS};
-use super::rescuer::{Got, Progress, RescueError, Rescuer, RunEnd, State, Stats, Stop};
+use super::rescuer::{RunEnd, Stop};
 
 /// A pass of the algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,44 +72,52 @@ struct Cursor {
     skip: u64,
 }
 
-impl Rescuer {
-    /// Makes ddrescue's passes over `domain` (cut to the source), going on from the map's
-    /// status line, until every pass is made or a bound stops it. `progress` is called at
-    /// the start of each pass, every `progress_interval`, and at the end. The map is saved
-    /// at the end, whatever the end.
-    pub fn run(
+impl Inner {
+    /// Makes ddrescue's passes over `domain` (cut to the source), going on from the
+    /// status line, until every pass is made or a bound stops it. Progress goes out at the
+    /// start of each pass, every `progress_interval`, and at the end. The map is saved at
+    /// the end, whatever the end.
+    pub(super) fn run_job(
         &self,
+        gen: u64,
         domain: Range<u64>,
-        progress: &mut dyn FnMut(&Progress),
-    ) -> Result<RunEnd, RescueError> {
+        fresh: bool,
+        events: &Sender<Event>,
+    ) -> Result<RunEnd, Halt> {
         let end = domain.end.min(self.size);
         let domain = domain.start.min(end)..end;
         let whole = domain == (0..self.size);
-        let (plan, resume, before) = {
+        let (plan, resume) = {
             let mut st = self.lock();
-            st.stats = Stats {
-                started: self.clock.now(),
-                ..Stats::default()
-            };
-            let (plan, resume) = self.plan(&st);
-            (plan, resume, st.position)
+            if fresh {
+                st.stats = Stats {
+                    started: self.clock.now(),
+                    ..Stats::default()
+                };
+                st.passes_made = 0;
+                st.run_before = st.position;
+            }
+            self.plan(&st)
         };
-        let mut made = 0;
         for (i, pass) in plan.into_iter().enumerate() {
             if !self.has_work(&self.lock(), pass, &domain) {
                 continue;
             }
-            let start = match resume {
-                Some(pos) if i == 0 => pos.clamp(domain.start, domain.end),
-                _ => pass.start(&domain),
+            let (start, going_on) = match resume {
+                Some(pos) if i == 0 => (pos.clamp(domain.start, domain.end), !fresh),
+                _ => (pass.start(&domain), false),
             };
-            if self.opts.max_passes.is_some_and(|m| made >= m) {
-                self.lock().position = pass.position(start);
-                return self.finish(RunEnd::Stopped(Stop::MaxPasses), progress);
+            if !going_on {
+                let mut st = self.lock();
+                if self.opts.max_passes.is_some_and(|m| st.passes_made >= m) {
+                    st.position = pass.position(start);
+                    drop(st);
+                    return self.finish(RunEnd::Stopped(Stop::MaxPasses), events);
+                }
+                st.passes_made += 1;
             }
-            made += 1;
-            if let Some(stop) = self.pass(pass, &domain, start, progress)? {
-                return self.finish(RunEnd::Stopped(stop), progress);
+            if let Some(stop) = self.pass(gen, pass, &domain, start, events)? {
+                return self.finish(RunEnd::Stopped(stop), events);
             }
         }
         let done = {
@@ -119,7 +129,7 @@ impl Rescuer {
                     ..st.position
                 }
             } else {
-                before
+                st.run_before
             };
             st.map.unfinished_in(domain).is_empty()
         };
@@ -128,17 +138,13 @@ impl Rescuer {
         } else {
             RunEnd::Incomplete
         };
-        self.finish(end, progress)
+        self.finish(end, events)
     }
 
-    fn finish(
-        &self,
-        end: RunEnd,
-        progress: &mut dyn FnMut(&Progress),
-    ) -> Result<RunEnd, RescueError> {
+    fn finish(&self, end: RunEnd, events: &Sender<Event>) -> Result<RunEnd, Halt> {
         let mut st = self.lock();
         self.save_locked(&mut st)?;
-        progress(&self.progress_of(&st));
+        let _ = events.send(Event::Progress(self.progress_of(&st)));
         Ok(end)
     }
 
@@ -196,24 +202,22 @@ impl Rescuer {
     /// One pass, read by read.
     fn pass(
         &self,
+        gen: u64,
         pass: Pass,
         domain: &Range<u64>,
         start: u64,
-        progress: &mut dyn FnMut(&Progress),
-    ) -> Result<Option<Stop>, RescueError> {
+        events: &Sender<Event>,
+    ) -> Result<Option<Stop>, Halt> {
         let mut cur = Cursor {
             pos: start,
             block: None,
             skip: self.skip_initial(),
         };
-        {
-            let mut st = self.lock();
-            st.position = pass.position(start);
-            progress(&self.progress_of(&st));
-        }
+        let mut st = self.lock();
+        st.position = pass.position(start);
+        let _ = events.send(Event::Progress(self.progress_of(&st)));
         let mut shown = self.clock.now();
         loop {
-            let mut st = self.lock();
             if let Some(stop) = self.stop_reason(&st) {
                 return Ok(Some(stop));
             }
@@ -225,23 +229,19 @@ impl Rescuer {
             } else {
                 range.end
             };
-            let got = self.step(&mut st, range.clone(), fail)?;
-            if got == Got::Busy {
-                return Ok(Some(if self.out_of_time(&st) {
-                    Stop::MaxTime
-                } else {
-                    Stop::Unresponsive { pos: range.start }
-                }));
+            let (s, got) = self.step(st, gen, range.clone(), fail)?;
+            st = s;
+            if got == Got::OutOfTime {
+                return Ok(Some(Stop::MaxTime));
             }
             self.after_read(&mut st, pass, &mut cur, range, got);
             self.tick(&mut st)?;
             let now = self.clock.now();
             if now.saturating_sub(shown) >= self.opts.progress_interval {
-                progress(&self.progress_of(&st));
+                let _ = events.send(Event::Progress(self.progress_of(&st)));
                 shown = now;
             }
         }
-        let mut st = self.lock();
         self.save_locked(&mut st)?;
         Ok(None)
     }

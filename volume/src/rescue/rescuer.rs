@@ -6,16 +6,25 @@
 //! are read in clusters around the request, and bytes that cannot be had are zeros in the
 //! buffer and ranges in [`BlockError::Damaged`]. Either way a byte read good is kept and
 //! never asked of the disk again, and every read is bounded in time.
+//!
+//! The disk is read on an engine thread (engine.rs), one job at a time: a run and reads
+//! through [`BlockSource`] take turns. The caller waits for its job and watches the read
+//! under way. A read that overruns its time is given up: its bytes count as failed and a
+//! new engine thread goes on; if that one's read overruns too while the first has still
+//! not come back, the disk has stopped answering, and the run stops
+//! ([`Stop::Unresponsive`]) with the map saved.
 
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use super::clock::{Clock, SystemClock};
+use super::engine::{self, mark, Event, Inner, Job, State, Stats};
 use super::map::{Map, Status};
-use super::mapfile::{self, Header, MapError, Mapfile, Position};
-use super::reader::{Clock, Done, Read, Reader, SystemClock};
+use super::mapfile::{Header, MapError, Mapfile, Position};
 use super::store::Store;
 use crate::block::{check_range, BlockError, BlockSource, Source};
 
@@ -46,7 +55,8 @@ pub struct Options {
     pub max_passes: Option<u32>,
     /// Time the rescuer spends reading from its creation (or from
     /// [`Rescuer::set_time_budget`]). Past it, a run stops and reads of what is not yet
-    /// rescued are answered at once as damaged.
+    /// rescued are answered at once as damaged. A disk read under way when it runs out
+    /// is let finish (within `read_timeout`): what the disk reads is never thrown away.
     pub max_time: Option<Duration>,
     /// How often the map is saved (ddrescue: 30 s to 5 min).
     pub save_interval: Duration,
@@ -170,51 +180,24 @@ impl Progress {
     }
 }
 
-/// Counts of one run.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Stats {
-    pub started: Duration,
-    pub read_errors: u64,
-    pub slow_reads: u64,
-    pub read_good: u64,
-    pub last_good: Option<Duration>,
+/// What the caller's watch found.
+enum Watch {
+    /// Nothing overran.
+    Fine,
+    /// A read overran and was given up; the job goes on on a new engine thread.
+    GaveUp,
+    /// A read overran and the job must stop.
+    Stop(Stop),
 }
 
-pub(super) struct State {
-    pub map: Map,
-    pub position: Position,
-    pub reader: Reader,
-    pub late: Vec<Done>,
-    pub stats: Stats,
-    /// Areas pass 1 or 2 skipped after a slow read: passes 3 and 4 read them.
-    pub slow_skipped: Vec<Range<u64>>,
-    pub saved_at: Duration,
-    pub deadline: Option<Duration>,
-    pub effort: Effort,
-}
-
-/// What a read gave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Got {
-    Good {
-        slow: bool,
-    },
-    Bad,
-    /// Not read: the disk is still busy with a read that overran.
-    Busy,
-}
+/// How often a waiting caller looks at the read under way when it knows of none.
+const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 /// A source read with ddrescue's discipline. See the module documentation.
 pub struct Rescuer {
-    pub(super) name: String,
-    pub(super) size: u64,
-    pub(super) sector: u64,
-    pub(super) store: Arc<dyn Store>,
-    pub(super) opts: Options,
-    pub(super) clock: Arc<dyn Clock>,
-    pub(super) stop: Arc<AtomicBool>,
-    pub(super) saving: Option<(PathBuf, Header)>,
-    pub(super) state: Mutex<State>,
+    inner: Arc<Inner>,
+    /// The engine thread's queue and generation; held for the length of a job.
+    engine: Mutex<Option<(Sender<Job>, u64)>>,
 }
 
 impl Rescuer {
@@ -257,16 +240,10 @@ impl Rescuer {
             None => (Map::new(size), Position::START),
         };
         opts.cluster = opts.cluster.max(sector) / sector * sector;
-        let reader = Reader::new(source, clock.clone()).map_err(|source| RescueError::Thread {
-            name: name.clone(),
-            source,
-        })?;
         let now = clock.now();
         let state = State {
             map,
             position,
-            reader,
-            late: Vec::new(),
             stats: Stats {
                 started: now,
                 ..Stats::default()
@@ -275,46 +252,58 @@ impl Rescuer {
             saved_at: now,
             deadline: opts.max_time.map(|t| now + t),
             effort: opts.effort,
+            in_flight: None,
+            generation: 0,
+            stuck: false,
+            passes_made: 0,
+            run_before: position,
         };
-        Ok(Rescuer {
+        let inner = Inner {
             name,
             size,
             sector,
+            source,
             store,
             opts,
             clock,
             stop: Arc::new(AtomicBool::new(false)),
             saving: None,
             state: Mutex::new(state),
+        };
+        Ok(Rescuer {
+            inner: Arc::new(inner),
+            engine: Mutex::new(None),
         })
     }
 
     /// Saves the map at `path` (with `header`) at intervals, at the end of each pass and
-    /// run, and on [`Rescuer::save`].
+    /// run, and on [`Rescuer::save`]. Set before the first read.
     pub fn save_to(mut self, path: PathBuf, header: Header) -> Rescuer {
-        self.saving = Some((path, header));
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.saving = Some((path, header));
+        }
         self
     }
 
     /// Raising this flag stops a run after the read under way (Ctrl-C), map saved.
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
-        self.stop.clone()
+        self.inner.stop.clone()
     }
 
     /// A new time budget from now (`None`: none).
     pub fn set_time_budget(&self, budget: Option<Duration>) {
-        let now = self.clock.now();
-        self.lock().deadline = budget.map(|b| now + b);
+        let now = self.inner.clock.now();
+        self.inner.lock().deadline = budget.map(|b| now + b);
     }
 
     /// How hard reads through [`BlockSource`] try from now on.
     pub fn set_effort(&self, effort: Effort) {
-        self.lock().effort = effort;
+        self.inner.lock().effort = effort;
     }
 
     /// The map and the status line as they stand.
     pub fn mapfile(&self) -> Mapfile {
-        let st = self.lock();
+        let st = self.inner.lock();
         Mapfile {
             position: st.position,
             map: st.map.clone(),
@@ -323,264 +312,181 @@ impl Rescuer {
 
     /// The bytes of `range` not rescued (yet), as ranges: what a capture reports lost.
     pub fn unfinished(&self, range: Range<u64>) -> Vec<Range<u64>> {
-        self.lock().map.unfinished_in(range)
+        self.inner.lock().map.unfinished_in(range)
     }
 
     /// Where the rescue stands.
     pub fn progress(&self) -> Progress {
-        let st = self.lock();
-        self.progress_of(&st)
+        let st = self.inner.lock();
+        self.inner.progress_of(&st)
     }
 
     /// Saves the map now (when it has a place), after making the rescued bytes durable.
     pub fn save(&self) -> Result<(), RescueError> {
-        let mut st = self.lock();
-        self.save_locked(&mut st)
+        let mut st = self.inner.lock();
+        self.inner.save_locked(&mut st)
     }
 
-    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while the lock was held cannot leave the map inconsistent with the
-        // store in a harmful way (bytes are written before the map says so): go on.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(super) fn progress_of(&self, st: &State) -> Progress {
-        let now = self.clock.now();
-        Progress {
-            position: st.position,
-            size: self.size,
-            bytes: Status::ALL.map(|s| st.map.bytes(s)),
-            bad_areas: st.map.areas(Status::BadSector),
-            read_errors: st.stats.read_errors,
-            slow_reads: st.stats.slow_reads,
-            read_good: st.stats.read_good,
-            run_time: now.saturating_sub(st.stats.started),
-            since_good: st.stats.last_good.map(|t| now.saturating_sub(t)),
-        }
-    }
-
-    pub(super) fn save_locked(&self, st: &mut State) -> Result<(), RescueError> {
-        let Some((path, header)) = &self.saving else {
-            return Ok(());
-        };
-        self.store.sync().map_err(|source| RescueError::Store {
-            name: self.name.clone(),
-            offset: 0,
-            source,
-        })?;
-        mapfile::save(path, &st.position, &st.map, header)?;
-        st.saved_at = self.clock.now();
-        Ok(())
-    }
-
-    /// Saves the map when the interval has passed.
-    pub(super) fn tick(&self, st: &mut State) -> Result<(), RescueError> {
-        if self.clock.now().saturating_sub(st.saved_at) >= self.opts.save_interval {
-            self.save_locked(st)?;
-        }
-        Ok(())
-    }
-
-    /// Whether the time budget is spent.
-    pub(super) fn out_of_time(&self, st: &State) -> bool {
-        st.deadline.is_some_and(|d| self.clock.now() >= d)
-    }
-
-    /// Reads `range` once; on failure its unfinished bytes get `fail`.
-    pub(super) fn step(
+    /// Makes ddrescue's passes over `domain` (cut to the source), going on from the map's
+    /// status line, until every pass is made or a bound stops it (see [`Options`]).
+    /// `progress` is called at the start of each pass, every `progress_interval`, and at
+    /// the end. The map is saved at the end, whatever the end.
+    pub fn run(
         &self,
-        st: &mut State,
-        range: Range<u64>,
-        fail: Status,
-    ) -> Result<Got, RescueError> {
-        let now = self.clock.now();
-        let budget = match st.deadline {
-            Some(d) => self.opts.read_timeout.min(d.saturating_sub(now)),
-            None => self.opts.read_timeout,
-        };
-        if budget.is_zero() {
-            return Ok(Got::Busy);
-        }
-        let buf = vec![0u8; (range.end - range.start) as usize];
-        let mut late = std::mem::take(&mut st.late);
-        let read = st.reader.read(range.start, buf, budget, &mut late);
-        late.extend(st.reader.poll_late());
-        for d in late {
-            if d.result.is_ok() {
-                self.keep(st, &d)?;
-            }
-        }
-        let got = match read {
-            Read::Done(d) => match &d.result {
-                Ok(()) => {
-                    self.keep(st, &d)?;
-                    Got::Good {
-                        slow: self.opts.slow_read.is_some_and(|s| d.took > s),
-                    }
+        domain: Range<u64>,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<RunEnd, RescueError> {
+        let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        let mut fresh = true;
+        loop {
+            let (tx, rx) = mpsc::channel();
+            let job = Job::Run {
+                domain: domain.clone(),
+                fresh,
+                events: tx,
+            };
+            fresh = false;
+            self.submit(&mut engine, job)?;
+            loop {
+                match rx.recv_timeout(self.watch_wait()) {
+                    Ok(Event::Progress(p)) => progress(&p),
+                    Ok(Event::Done(end)) => return end,
+                    Err(RecvTimeoutError::Timeout) => match self.watch() {
+                        Watch::Fine => continue,
+                        Watch::GaveUp => break,
+                        Watch::Stop(stop) => {
+                            let mut st = self.inner.lock();
+                            self.inner.save_locked(&mut st)?;
+                            progress(&self.inner.progress_of(&st));
+                            return Ok(RunEnd::Stopped(stop));
+                        }
+                    },
+                    Err(RecvTimeoutError::Disconnected) => return Err(self.gone()),
                 }
-                Err(e) => {
-                    if let Some(source) = gone(e) {
-                        return Err(RescueError::SourceGone {
-                            name: self.name.clone(),
-                            offset: range.start,
-                            source,
-                        });
-                    }
-                    st.stats.read_errors += 1;
-                    mark(&mut st.map, range, fail);
-                    Got::Bad
-                }
-            },
-            Read::TimedOut => {
-                st.stats.read_errors += 1;
-                mark(&mut st.map, range, fail);
-                Got::Bad
             }
-            Read::Busy => Got::Busy,
-            Read::Gone => {
-                return Err(RescueError::ReaderGone {
-                    name: self.name.clone(),
-                })
-            }
-        };
-        Ok(got)
+        }
     }
 
-    /// Keeps the good bytes of a read where the map does not have them yet.
-    fn keep(&self, st: &mut State, d: &Done) -> Result<(), RescueError> {
-        for r in st.map.unfinished_in(d.range()) {
-            let at = (r.start - d.offset) as usize;
-            let len = (r.end - r.start) as usize;
-            self.store
-                .write_at(r.start, &d.buf[at..at + len])
-                .map_err(|source| RescueError::Store {
-                    name: self.name.clone(),
-                    offset: r.start,
+    /// Hands `job` to the engine thread, starting one when there is none of the current
+    /// generation.
+    fn submit(&self, engine: &mut Option<(Sender<Job>, u64)>, job: Job) -> Result<(), RescueError> {
+        let gen = self.inner.lock().generation;
+        if engine.as_ref().is_none_or(|(_, g)| *g != gen) {
+            let tx =
+                engine::spawn(self.inner.clone(), gen).map_err(|source| RescueError::Thread {
+                    name: self.inner.name.clone(),
                     source,
                 })?;
-            st.map.set(r, Status::Finished);
+            *engine = Some((tx, gen));
         }
-        st.stats.read_good += d.buf.len() as u64;
-        st.stats.last_good = Some(self.clock.now());
-        Ok(())
-    }
-
-    pub(super) fn sector_from(&self, pos: u64, limit: u64) -> Range<u64> {
-        pos..((pos / self.sector + 1) * self.sector).min(limit)
-    }
-
-    pub(super) fn sector_to(&self, end: u64, floor: u64) -> Range<u64> {
-        ((end - 1) / self.sector * self.sector).max(floor)..end
-    }
-
-    pub(super) fn cluster_from(&self, pos: u64, limit: u64) -> Range<u64> {
-        let c = self.opts.cluster;
-        pos..((pos / c + 1) * c).min(limit)
-    }
-
-    pub(super) fn cluster_to(&self, end: u64, floor: u64) -> Range<u64> {
-        let c = self.opts.cluster;
-        ((end - 1) / c * c).max(floor)..end
-    }
-
-    /// Reads what a request needs that is not finished: clusters around the parts never
-    /// tried, then (with [`Effort::Scrape`]) each failed sector alone. Stops at the first
-    /// read the disk does not answer in time, or when the time budget is spent.
-    fn fetch(&self, st: &mut State, want: Range<u64>) -> Result<(), RescueError> {
-        let mut pos = want.start;
-        while let Some(r) = st.map.next(Status::NonTried, pos, want.end) {
-            if self.out_of_time(st) {
-                return Ok(());
-            }
-            let whole = st.map.block_at(r.start).map_or(r.clone(), |b| b.range());
-            let c = self.cluster_to(r.start + 1, whole.start).start;
-            let chunk = self.cluster_from(c, whole.end);
-            if self.step(st, chunk.clone(), Status::NonTrimmed)? == Got::Busy {
-                return Ok(());
-            }
-            pos = chunk.end;
+        match engine {
+            Some((tx, _)) => tx.send(job).map_err(|_| self.gone()),
+            None => Err(self.gone()),
         }
-        if st.effort == Effort::Scrape {
-            for status in [Status::NonTrimmed, Status::NonScraped] {
-                let mut pos = want.start;
-                while let Some(r) = st.map.next(status, pos, want.end) {
-                    if self.out_of_time(st) {
-                        return Ok(());
-                    }
-                    let s = self.sector_from(r.start, r.end);
-                    if self.step(st, s.clone(), Status::BadSector)? == Got::Busy {
-                        return Ok(());
-                    }
-                    pos = s.end;
-                }
+    }
+
+    fn gone(&self) -> RescueError {
+        RescueError::ReaderGone {
+            name: self.inner.name.clone(),
+        }
+    }
+
+    /// How long to wait before looking at the read under way again.
+    fn watch_wait(&self) -> Duration {
+        let st = self.inner.lock();
+        match &st.in_flight {
+            Some(f) => f
+                .until
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1)),
+            None => WATCH_EVERY,
+        }
+    }
+
+    /// Gives up on the read under way if its time is up.
+    fn watch(&self) -> Watch {
+        let mut st = self.inner.lock();
+        let overran = st
+            .in_flight
+            .as_ref()
+            .is_some_and(|f| Instant::now() >= f.until);
+        if !overran {
+            return Watch::Fine;
+        }
+        let Some(f) = st.in_flight.take() else {
+            return Watch::Fine;
+        };
+        st.generation += 1;
+        mark(&mut st.map, f.range.clone(), f.fail);
+        st.stats.read_errors += 1;
+        if st.stuck {
+            return Watch::Stop(Stop::Unresponsive { pos: f.range.start });
+        }
+        st.stuck = true;
+        Watch::GaveUp
+    }
+
+    /// Reads what `want` needs from the disk, waiting for the engine thread.
+    fn fetch(&self, want: Range<u64>) -> Result<(), RescueError> {
+        let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        let (tx, rx): (Sender<_>, Receiver<_>) = mpsc::channel();
+        self.submit(&mut engine, Job::Fetch { want, reply: tx })?;
+        loop {
+            match rx.recv_timeout(self.watch_wait()) {
+                Ok(r) => return r,
+                Err(RecvTimeoutError::Timeout) => match self.watch() {
+                    Watch::Fine => {}
+                    Watch::GaveUp | Watch::Stop(_) => return Ok(()),
+                },
+                Err(RecvTimeoutError::Disconnected) => return Err(self.gone()),
             }
         }
-        self.tick(st)
     }
-}
-
-/// Gives the unfinished bytes of `range` the status `s` (a good byte stays good, even if
-/// a late read made it so while this one failed).
-fn mark(map: &mut Map, range: Range<u64>, s: Status) {
-    for r in map.unfinished_in(range) {
-        map.set(r, s);
-    }
-}
-
-/// The I/O error of a read that says the disk itself is gone (unplugged, powered off),
-/// not that a sector is bad.
-fn gone(e: &BlockError) -> Option<std::io::Error> {
-    let BlockError::Io { source, .. } = e else {
-        return None;
-    };
-    let code = source.raw_os_error()?;
-    #[cfg(unix)]
-    let gone = [libc::ENODEV, libc::ENXIO, libc::ENOMEDIUM].contains(&code);
-    // ERROR_NOT_READY, ERROR_DEV_NOT_EXIST, ERROR_NO_SUCH_DEVICE,
-    // ERROR_DEVICE_NOT_CONNECTED.
-    #[cfg(windows)]
-    let gone = [21, 55, 433, 1167].contains(&code);
-    #[cfg(not(any(unix, windows)))]
-    let gone = false;
-    gone.then(|| std::io::Error::from_raw_os_error(code))
 }
 
 impl BlockSource for Rescuer {
     fn size(&self) -> u64 {
-        self.size
+        self.inner.size
     }
     fn sector_size(&self) -> u32 {
-        self.sector as u32
+        self.inner.sector as u32
     }
     fn name(&self) -> &str {
-        &self.name
+        &self.inner.name
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
-        check_range(&self.name, self.size, offset, buf.len())?;
+        let inner = &self.inner;
+        check_range(&inner.name, inner.size, offset, buf.len())?;
         let want = offset..offset + buf.len() as u64;
-        let mut st = self.lock();
-        let around = want.start / self.sector * self.sector
-            ..(want.end.div_ceil(self.sector) * self.sector).min(self.size);
-        if let Err(e) = self.fetch(&mut st, around) {
-            return Err(BlockError::Io {
-                name: self.name.clone(),
+        let s = inner.sector;
+        let around = want.start / s * s..(want.end.div_ceil(s) * s).min(inner.size);
+        let needs_disk = {
+            let st = inner.lock();
+            !st.map.unfinished_in(around.clone()).is_empty() && !inner.out_of_time(&st)
+        };
+        if needs_disk {
+            self.fetch(around).map_err(|e| BlockError::Io {
+                name: inner.name.clone(),
                 offset,
                 len: buf.len(),
                 source: std::io::Error::other(e),
-            });
+            })?;
         }
-        let lost = st.map.unfinished_in(want.clone());
+        let lost = inner.lock().map.unfinished_in(want.clone());
         let mut at = want.start;
         let end = want.end..want.end;
         for r in lost.iter().chain([&end]) {
             if at < r.start {
                 let b = &mut buf[(at - offset) as usize..(r.start - offset) as usize];
-                self.store.read_at(at, b).map_err(|source| BlockError::Io {
-                    name: format!("{} (rescued copy)", self.name),
-                    offset: at,
-                    len: b.len(),
-                    source,
-                })?;
+                inner
+                    .store
+                    .read_at(at, b)
+                    .map_err(|source| BlockError::Io {
+                        name: format!("{} (rescued copy)", inner.name),
+                        offset: at,
+                        len: b.len(),
+                        source,
+                    })?;
             }
             buf[(r.start - offset) as usize..(r.end - offset) as usize].fill(0);
             at = r.end;
@@ -589,7 +495,7 @@ impl BlockSource for Rescuer {
             Ok(())
         } else {
             Err(BlockError::Damaged {
-                name: self.name.clone(),
+                name: inner.name.clone(),
                 lost,
             })
         }

@@ -8,11 +8,10 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use super::reader::Clock;
+use super::clock::Clock;
 use super::*;
 use crate::block::{BlockError, BlockSource, Source};
 
@@ -42,8 +41,13 @@ struct Faulty {
     flaky: Vec<(Range<u64>, u32)>,
     /// A read touching this takes this long (on the fake clock).
     slow: Vec<(Range<u64>, Duration)>,
-    /// A read touching this blocks until the test sends a message (once).
-    hang: Mutex<Option<(Range<u64>, mpsc::Receiver<()>)>>,
+    /// The first read touching this hangs until the test releases the disk; with
+    /// `hang_all`, every read after it hangs too (a disk that stopped answering).
+    hang: Option<Range<u64>>,
+    hang_all: bool,
+    /// (a read has hung, released): the disk's state, and its change.
+    stall: Mutex<(bool, bool)>,
+    wake: Condvar,
     clock: Arc<FakeClock>,
     tries: Mutex<HashMap<u64, u32>>,
     log: Mutex<Vec<(Range<u64>, bool)>>,
@@ -67,10 +71,36 @@ impl Faulty {
             bad: vec![],
             flaky: vec![],
             slow: vec![],
-            hang: Mutex::new(None),
+            hang: None,
+            hang_all: false,
+            stall: Mutex::new((false, false)),
+            wake: Condvar::new(),
             clock: Arc::new(FakeClock::default()),
             tries: Mutex::new(HashMap::new()),
             log: Mutex::new(vec![]),
+        }
+    }
+
+    fn release(&self) {
+        self.stall.lock().unwrap().1 = true;
+        self.wake.notify_all();
+    }
+
+    /// Hangs the read of `r` if the disk is to hang now.
+    fn maybe_hang(&self, r: &Range<u64>) {
+        let mut s = self.stall.lock().unwrap();
+        let here = self.hang.as_ref().is_some_and(|h| touches(h, r));
+        let hang = if self.hang_all {
+            here || s.0
+        } else {
+            here && !s.0
+        };
+        if s.1 || !hang {
+            return;
+        }
+        s.0 = true;
+        while !s.1 {
+            s = self.wake.wait(s).unwrap();
         }
     }
 
@@ -106,13 +136,7 @@ impl BlockSource for Faulty {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         let r = offset..offset + buf.len() as u64;
-        let hang = self.hang.lock().unwrap().take();
-        match hang {
-            Some((h, rx)) if touches(&h, &r) => {
-                let _ = rx.recv();
-            }
-            other => *self.hang.lock().unwrap() = other,
-        }
+        self.maybe_hang(&r);
         for (s, d) in &self.slow {
             if touches(s, &r) {
                 self.clock.advance(*d);
@@ -391,29 +415,56 @@ fn a_run_bounded_by_passes_or_time_leaves_a_map_the_next_run_goes_on_from() {
 }
 
 #[test]
-fn a_hung_read_is_abandoned_and_its_late_answer_kept() {
-    let f = Faulty::new(1 << 20);
-    let (release, rx) = mpsc::channel();
-    *f.hang.lock().unwrap() = Some((300 * K..301 * K, rx));
+fn a_hung_read_is_given_up_and_the_run_goes_on() {
+    let mut f = Faulty::new(1 << 20);
+    f.hang = Some(300 * K..301 * K);
     let src = Arc::new(f);
     let store = Arc::new(MemStore::new(1 << 20));
     let o = Options {
-        read_timeout: Duration::from_millis(100),
+        read_timeout: Duration::from_millis(200),
         ..opts()
     };
-    let r = rescuer(&src, &store, None, o.clone());
+    let r = rescuer(&src, &store, None, o);
     let t = std::time::Instant::now();
+    // The cluster that hung counts as failed; trimming and scraping read it again.
+    assert_eq!(run(&r), RunEnd::Finished);
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    assert_eq!(r.progress().read_errors, 1);
+    check_copy(&src, &store, &[]);
+    src.release();
+}
+
+#[test]
+fn a_disk_that_stops_answering_stops_the_run_and_what_it_sends_late_is_kept() {
+    let mut f = Faulty::new(1 << 20);
+    f.hang = Some(300 * K..301 * K);
+    f.hang_all = true;
+    let src = Arc::new(f);
+    let store = Arc::new(MemStore::new(1 << 20));
+    let o = Options {
+        read_timeout: Duration::from_millis(200),
+        ..opts()
+    };
+    let r = rescuer(&src, &store, None, o);
+    let t = std::time::Instant::now();
+    // The hung cluster is given up, and the next read hangs too.
     assert_eq!(
         run(&r),
-        RunEnd::Stopped(Stop::Unresponsive { pos: 384 * K })
+        RunEnd::Stopped(Stop::Unresponsive { pos: 320 * K })
     );
-    assert!(t.elapsed() < Duration::from_secs(5));
-    // The hung cluster counts as failed meanwhile.
-    assert_eq!(
-        r.mapfile().map.block_at(300 * K).unwrap().status,
-        Status::NonTrimmed
-    );
-    release.send(()).unwrap();
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    let m = r.mapfile().map;
+    assert_eq!(of(&m, Status::NonTrimmed), vec![256 * K..384 * K]);
+    // The disk comes back: the two reads it held are answered, good, and kept.
+    src.release();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while !of(&r.mapfile().map, Status::NonTrimmed).is_empty() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the late answers were not kept"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(run(&r), RunEnd::Finished);
     check_copy(&src, &store, &[]);
     check_reads(&src, 1);
