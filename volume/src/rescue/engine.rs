@@ -14,7 +14,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::clock::Clock;
@@ -33,7 +33,8 @@ pub(super) struct Inner {
     pub opts: Options,
     pub clock: Arc<dyn Clock>,
     pub stop: Arc<AtomicBool>,
-    pub saving: Option<(PathBuf, Header)>,
+    /// Where the map is saved, once set.
+    pub saving: OnceLock<(PathBuf, Header)>,
     pub state: Mutex<State>,
 }
 
@@ -65,6 +66,9 @@ pub(super) struct State {
     /// Passes the current run has begun, and the status line before it.
     pub passes_made: u32,
     pub run_before: Position,
+    /// The buffer reads go into, kept from one read to the next (not filled anew each
+    /// time: a read fills it).
+    pub buf: Vec<u8>,
 }
 
 /// A disk read under way.
@@ -174,7 +178,7 @@ impl Inner {
 
     /// Saves the map (when it has a place) after making the rescued bytes durable.
     pub fn save_locked(&self, st: &mut State) -> Result<(), RescueError> {
-        let Some((path, header)) = &self.saving else {
+        let Some((path, header)) = self.saving.get() else {
             return Ok(());
         };
         self.store.sync().map_err(|source| RescueError::Store {
@@ -222,8 +226,9 @@ impl Inner {
             fail,
             until: Instant::now() + self.opts.read_timeout,
         });
+        let mut buf = std::mem::take(&mut st.buf);
+        buf.resize((range.end - range.start) as usize, 0);
         drop(st);
-        let mut buf = vec![0u8; (range.end - range.start) as usize];
         let t0 = self.clock.now();
         let result = self.source.read_at(range.start, &mut buf);
         let took = self.clock.now().saturating_sub(t0);
@@ -257,6 +262,7 @@ impl Inner {
                 Got::Bad
             }
         };
+        st.buf = buf;
         Ok((st, got))
     }
 
@@ -349,10 +355,11 @@ fn gone(e: &BlockError) -> Option<std::io::Error> {
     let code = source.raw_os_error()?;
     #[cfg(unix)]
     let gone = [libc::ENODEV, libc::ENXIO, libc::ENOMEDIUM].contains(&code);
-    // ERROR_NOT_READY, ERROR_DEV_NOT_EXIST, ERROR_NO_SUCH_DEVICE,
-    // ERROR_DEVICE_NOT_CONNECTED.
+    // ERROR_DEV_NOT_EXIST, ERROR_NO_SUCH_DEVICE, ERROR_DEVICE_NOT_CONNECTED. Not
+    // ERROR_NOT_READY: drivers give it for a sector that does not read too (and Wine gives
+    // it for EIO).
     #[cfg(windows)]
-    let gone = [21, 55, 433, 1167].contains(&code);
+    let gone = [55, 433, 1167].contains(&code);
     #[cfg(not(any(unix, windows)))]
     let gone = false;
     gone.then(|| std::io::Error::from_raw_os_error(code))

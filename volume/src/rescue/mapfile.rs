@@ -336,9 +336,10 @@ fn decimal_pass(w: &[u8]) -> Option<u32> {
 
 /// The map of a source of `size` bytes from a mapfile's blocks, as ddrescue builds it: the
 /// part before the first block and after the last is not tried; blocks of size 0 say
-/// nothing. A block past the source's end is an error unless it is only "not tried" (a
-/// map made with a larger `--size`), and sectors cut by a block edge are joined.
-fn build(blocks: &[Listed], size: u64, sector: u32) -> Result<Map, u64> {
+/// nothing. A block past the source's end is an error (giving its end) unless it is only
+/// "not tried" (a map made with a larger `--size`), and sectors cut by a block edge are
+/// joined.
+pub fn fit(blocks: &[Listed], size: u64, sector: u32) -> Result<Map, u64> {
     let mut map = Map::new(size);
     for b in blocks.iter().filter(|b| b.size > 0) {
         if b.pos + b.size > size && b.status != Status::NonTried {
@@ -380,7 +381,7 @@ pub fn read(path: &Path, size: u64, sector: u32) -> Result<Option<Mapfile>, MapE
     let Some(position) = position else {
         return Ok(None);
     };
-    let map = build(&blocks, size, sector).map_err(|extent| MapError::Beyond {
+    let map = fit(&blocks, size, sector).map_err(|extent| MapError::Beyond {
         path: path.to_path_buf(),
         extent,
         size,
@@ -521,7 +522,7 @@ mod tests {
         assert_eq!(position.pos, 0x120000);
         assert_eq!(position.phase, Phase::Copying);
         assert_eq!(position.pass, 1);
-        let map = build(&blocks, 0x168000, 512).unwrap();
+        let map = fit(&blocks, 0x168000, 512).unwrap();
         let header = Header {
             program: "GNU ddrescue version 1.27".into(),
             command_line: "ddrescue -d -c18 /dev/fd0 fdimage mapfile".into(),
@@ -541,7 +542,7 @@ mod tests {
         let (pos, blocks) = parse(text.as_bytes()).unwrap();
         assert_eq!(pos.unwrap().pass, 1);
         assert_eq!(blocks.len(), 3);
-        let map = build(&blocks, 32, 1).unwrap();
+        let map = fit(&blocks, 32, 1).unwrap();
         let got: Vec<_> = map.blocks().map(|b| (b.pos, b.size, b.status)).collect();
         assert_eq!(
             got,
@@ -616,14 +617,14 @@ mod tests {
                 .collect()
         };
         // Before the first block and after the last: not tried.
-        let m = build(&listed(&[(1024, 512, '+')]), 4096, 512).unwrap();
+        let m = fit(&listed(&[(1024, 512, '+')]), 4096, 512).unwrap();
         assert_eq!(m.bytes(Status::NonTried), 4096 - 512);
         // Data past the end: refused; only "not tried" past the end: cut.
-        assert_eq!(build(&listed(&[(0, 8192, '+')]), 4096, 512), Err(8192));
-        let m = build(&listed(&[(0, 512, '+'), (512, 8192, '?')]), 4096, 512).unwrap();
+        assert_eq!(fit(&listed(&[(0, 8192, '+')]), 4096, 512), Err(8192));
+        let m = fit(&listed(&[(0, 512, '+'), (512, 8192, '?')]), 4096, 512).unwrap();
         assert_eq!(m.size(), 4096);
         // An empty source's map.
-        let m = build(&listed(&[(0, 0, '?')]), 0, 512).unwrap();
+        let m = fit(&listed(&[(0, 0, '?')]), 0, 512).unwrap();
         assert!(m.is_empty());
     }
 

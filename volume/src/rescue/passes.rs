@@ -242,7 +242,6 @@ impl Inner {
                 shown = now;
             }
         }
-        self.save_locked(&mut st)?;
         Ok(None)
     }
 

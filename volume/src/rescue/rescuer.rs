@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::clock::{Clock, SystemClock};
@@ -257,6 +257,7 @@ impl Rescuer {
             stuck: false,
             passes_made: 0,
             run_before: position,
+            buf: Vec::new(),
         };
         let inner = Inner {
             name,
@@ -267,7 +268,7 @@ impl Rescuer {
             opts,
             clock,
             stop: Arc::new(AtomicBool::new(false)),
-            saving: None,
+            saving: OnceLock::new(),
             state: Mutex::new(state),
         };
         Ok(Rescuer {
@@ -276,12 +277,10 @@ impl Rescuer {
         })
     }
 
-    /// Saves the map at `path` (with `header`) at intervals, at the end of each pass and
-    /// run, and on [`Rescuer::save`]. Set before the first read.
-    pub fn save_to(mut self, path: PathBuf, header: Header) -> Rescuer {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.saving = Some((path, header));
-        }
+    /// Saves the map at `path` (with `header`) every `save_interval`, at the end of each
+    /// run, and on [`Rescuer::save`]. The first place given is kept.
+    pub fn save_to(self, path: PathBuf, header: Header) -> Rescuer {
+        let _ = self.inner.saving.set((path, header));
         self
     }
 

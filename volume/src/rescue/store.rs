@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Rescued bytes, kept at the offsets they were read from.
@@ -22,6 +23,9 @@ pub trait Store: Send + Sync {
 /// Blocks of the image checked for zeros: a file system's block, so that a block of zeros
 /// is left a hole.
 const HOLE_BLOCK: u64 = 4096;
+/// Bytes written between two starts of the system's write-back (Linux): the image goes to
+/// its disk while the source is read, rather than all at once when the map is saved.
+const WRITEBACK_EVERY: u64 = 32 << 20;
 
 /// An image file being built: a regular file as long as the source, sparse where the
 /// source reads as zeros. A block of zeros is not written where the file holds no data
@@ -33,6 +37,8 @@ pub struct ImageFile {
     path: PathBuf,
     /// Parts of the file that held data when it was opened, sorted.
     held: Vec<Range<u64>>,
+    /// Bytes written since the write-back was last started.
+    unflushed: AtomicU64,
 }
 
 impl ImageFile {
@@ -63,6 +69,7 @@ impl ImageFile {
             file,
             path: path.to_path_buf(),
             held: Vec::new(),
+            unflushed: AtomicU64::new(0),
         })
     }
 
@@ -98,6 +105,7 @@ impl ImageFile {
             file,
             path: path.to_path_buf(),
             held,
+            unflushed: AtomicU64::new(0),
         })
     }
 
@@ -134,6 +142,13 @@ impl Store for ImageFile {
         }
         if let Some(s) = run {
             imp::write_all_at(&self.file, &data[s..], offset + s as u64)?;
+        }
+        let written = self
+            .unflushed
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        if written + data.len() as u64 >= WRITEBACK_EVERY {
+            self.unflushed.store(0, Ordering::Relaxed);
+            imp::start_writeback(&self.file);
         }
         Ok(())
     }
@@ -210,6 +225,20 @@ mod imp {
     use std::os::unix::fs::FileExt;
 
     pub fn make_sparse(_: &File) {}
+
+    /// Starts the write-back of the file's dirty pages without waiting for it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn start_writeback(f: &File) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a system call on an open descriptor; no memory is passed. A failure only
+        // leaves the write-back to the system, so it is not reported.
+        unsafe {
+            libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub fn start_writeback(_: &File) {}
 
     pub fn write_all_at(f: &File, data: &[u8], offset: u64) -> io::Result<()> {
         f.write_all_at(data, offset)
@@ -294,6 +323,9 @@ mod imp {
             )
         };
     }
+
+    /// Windows writes back on its own schedule; the map's save flushes the image.
+    pub fn start_writeback(_: &File) {}
 
     pub fn write_all_at(f: &File, mut data: &[u8], mut offset: u64) -> io::Result<()> {
         while !data.is_empty() {
