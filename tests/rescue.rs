@@ -69,6 +69,23 @@ fn listed(map: &Path, types: &str) -> Vec<u64> {
     out.lines().map(|l| l.trim().parse().unwrap()).collect()
 }
 
+/// The bad areas `ddrescuelog -t MAP` counts.
+fn bad_areas(map: &Path) -> usize {
+    let (code, text, err) = fixtures::run(Command::new("ddrescuelog").args(["-t", s(map)]));
+    assert_eq!(code, 0, "ddrescuelog -t refused {}: {err}", map.display());
+    text.lines()
+        .find(|l| l.trim_start().starts_with("bad-sector:"))
+        .and_then(|l| l.split(" in ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no bad-sector line in ddrescuelog -t:\n{text}"))
+}
+
+/// Runs of consecutive sector numbers.
+fn runs(sectors: &[u64]) -> usize {
+    sectors.windows(2).filter(|w| w[1] != w[0] + 1).count() + usize::from(!sectors.is_empty())
+}
+
 /// The image equals the fixture outside `lost` and holds zeros inside.
 fn check_image(image: &Path, fixture: &Path, lost: &[u64]) {
     let got = std::fs::read(image).unwrap();
@@ -135,6 +152,7 @@ fn image_maps_the_faults_at_sector_precision_and_copies_every_other_byte() {
     bad.push(twice());
     assert_eq!(listed(&map, "-"), sectors_of(&bad));
     assert_eq!(listed(&map, "?*/"), Vec::<u64>::new());
+    assert_eq!(bad_areas(&map), runs(&sectors_of(&bad)));
     check_image(&out, &fixture, &sectors_of(&bad));
     let reads = disk.reads();
     check_reads(&reads, 2);
@@ -463,4 +481,100 @@ fn a_block_device_is_read_directly_and_copied_exactly() {
     );
     let map = std::fs::read_to_string(dir.path().join("dev.img.map")).unwrap();
     assert!(map.contains("0x00000000  0x00800000  +"), "{map}");
+}
+
+/// The device node of a loop device's first partition: udev's, or (where no udev makes
+/// it, as in a container) one made in `dir` from the numbers sysfs gives. Where the
+/// kernel's own scan made no partition, `partx` adds it.
+fn partition_node(disk: &str, dir: &Path) -> String {
+    let name = format!("{}p1", disk.trim_start_matches("/dev/"));
+    let sys = PathBuf::from(format!("/sys/class/block/{name}/dev"));
+    let until = Instant::now() + Duration::from_secs(1);
+    while !sys.exists() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !sys.exists() {
+        let _ = Command::new("partx").args(["-a", disk]).status();
+    }
+    let until = Instant::now() + Duration::from_secs(10);
+    while !sys.exists() {
+        assert!(Instant::now() < until, "{name} did not appear in sysfs");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let udev = format!("/dev/{name}");
+    if Path::new(&udev).exists() {
+        return udev;
+    }
+    let numbers = std::fs::read_to_string(&sys).unwrap();
+    let (major, minor) = numbers.trim().split_once(':').unwrap();
+    let node = dir.join(&name);
+    let (code, _, err) = fixtures::run(Command::new("mknod").args([s(&node), "b", major, minor]));
+    assert_eq!(code, 0, "mknod: {err}");
+    node.to_str().unwrap().to_string()
+}
+
+/// A mount, unmounted when dropped.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn an_image_on_the_disk_being_rescued_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // A disk with one partition holding an ext2 file system, mounted.
+    let disk = dir.path().join("disk.img");
+    std::fs::File::create(&disk)
+        .unwrap()
+        .set_len(16 * M)
+        .unwrap();
+    let sfdisk = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo 'start=2048, type=83' | sfdisk -q {}",
+            s(&disk)
+        ))
+        .status()
+        .unwrap();
+    assert!(sfdisk.success(), "sfdisk");
+    let (code, dev, err) =
+        fixtures::run(Command::new("losetup").args(["-f", "--show", "-P", s(&disk)]));
+    assert_eq!(code, 0, "losetup (root, loop devices) is needed: {err}");
+    let dev = Loop(dev.trim().to_string());
+    let part = partition_node(&dev.0, dir.path());
+    let (code, _, err) = fixtures::run(Command::new("mkfs.ext2").args(["-q", &part]));
+    assert_eq!(code, 0, "mkfs.ext2: {err}");
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let (code, _, err) = fixtures::run(Command::new("mount").args([&part, s(&mnt)]));
+    assert_eq!(code, 0, "mount: {err}");
+    let mounted = Mounted(mnt.clone());
+    // The partition itself, and the whole disk it is on: both refused, nothing written.
+    for source in [&part, &dev.0] {
+        let out = mnt.join("rescue.img");
+        let (code, _, err) = lifeboat(&[
+            "image",
+            source,
+            s(&out),
+            "--map",
+            s(&dir.path().join("m.map")),
+        ]);
+        assert_eq!(code, 11, "{source}: {err}");
+        assert!(err.contains("lies on"), "{source}: {err}");
+        assert!(!out.exists());
+        // The map may not go there either.
+        let (code, _, err) = lifeboat(&[
+            "image",
+            source,
+            s(&dir.path().join("o.img")),
+            "--map",
+            s(&mnt.join("m.map")),
+        ]);
+        assert_eq!(code, 11, "{source}: {err}");
+        assert!(!dir.path().join("o.img").exists());
+    }
+    drop(mounted);
 }
