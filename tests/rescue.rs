@@ -364,10 +364,15 @@ fn a_healthy_disk_is_copied_whole_with_exit_0() {
         std::fs::read(&out).unwrap(),
         std::fs::read(&fixture).unwrap()
     );
+    // Large reads while the disk shows no trouble (FUSE passes them on in pieces of at
+    // most 128 KiB); every sector once.
     let reads = disk.reads();
-    assert!(reads
-        .iter()
-        .all(|r| r.ok && r.range.end - r.range.start == 64 * K));
+    assert!(reads.iter().all(|r| r.ok));
+    assert!(
+        reads.len() < (SIZE / (64 * K)) as usize,
+        "{} reads",
+        reads.len()
+    );
     check_reads(&reads, 1);
     let (code, out_t, _) = fixtures::run(Command::new("ddrescuelog").args(["-D", s(&map)]));
     assert_eq!(

@@ -23,6 +23,11 @@ use super::mapfile::{self, Header, Position};
 use super::rescuer::{Effort, Options, Progress, RescueError, RunEnd};
 use crate::block::{BlockError, Source};
 
+/// Reads go into memory aligned to a page: a device read directly needs it (no copy
+/// through a bounce buffer then), and a FUSE file read directly is asked in whole pieces
+/// rather than in pieces cut at the buffer's page boundaries.
+const ALIGN: usize = 4096;
+
 /// What the engine thread and its callers share.
 pub(super) struct Inner {
     pub name: String,
@@ -66,9 +71,12 @@ pub(super) struct State {
     /// Passes the current run has begun, and the status line before it.
     pub passes_made: u32,
     pub run_before: Position,
-    /// The buffer reads go into, kept from one read to the next (not filled anew each
-    /// time: a read fills it).
+    /// The memory reads go into, kept from one read to the next (not filled anew each
+    /// time: a read fills it); a read uses the part of it aligned to [`ALIGN`].
     pub buf: Vec<u8>,
+    /// No read has failed or been slow, and the map held no failed area: passes 1 and 5
+    /// read `large_read` bytes at a time.
+    pub healthy: bool,
 }
 
 /// A disk read under way.
@@ -226,28 +234,33 @@ impl Inner {
             fail,
             until: Instant::now() + self.opts.read_timeout,
         });
-        let mut buf = std::mem::take(&mut st.buf);
-        buf.resize((range.end - range.start) as usize, 0);
+        let len = (range.end - range.start) as usize;
+        let mut mem = std::mem::take(&mut st.buf);
+        if mem.len() < len + ALIGN {
+            mem.resize(len + ALIGN, 0);
+        }
         drop(st);
+        let skew = mem.as_ptr().align_offset(ALIGN).min(ALIGN);
+        let buf = &mut mem[skew..skew + len];
         let t0 = self.clock.now();
-        let result = self.source.read_at(range.start, &mut buf);
+        let result = self.source.read_at(range.start, buf);
         let took = self.clock.now().saturating_sub(t0);
         let mut st = self.lock();
         if st.generation != gen {
             // Given up on while the disk had it: what it read good is kept all the same.
             st.stuck = false;
             if result.is_ok() {
-                let _ = self.keep(&mut st, range.start, &buf);
+                let _ = self.keep(&mut st, range.start, buf);
             }
             return Err(Halt::Abandoned);
         }
         st.in_flight = None;
         let got = match result {
             Ok(()) => {
-                self.keep(&mut st, range.start, &buf)?;
-                Got::Good {
-                    slow: self.opts.slow_read.is_some_and(|s| took > s),
-                }
+                self.keep(&mut st, range.start, buf)?;
+                let slow = self.opts.slow_read.is_some_and(|s| took > s);
+                st.healthy &= !slow;
+                Got::Good { slow }
             }
             Err(e) => {
                 if let Some(source) = gone(&e) {
@@ -258,11 +271,12 @@ impl Inner {
                     }));
                 }
                 st.stats.read_errors += 1;
+                st.healthy = false;
                 mark(&mut st.map, range, fail);
                 Got::Bad
             }
         };
-        st.buf = buf;
+        st.buf = mem;
         Ok((st, got))
     }
 
@@ -295,6 +309,16 @@ impl Inner {
 
     pub fn cluster_from(&self, pos: u64, limit: u64) -> Range<u64> {
         let c = self.opts.cluster;
+        pos..((pos / c + 1) * c).min(limit)
+    }
+
+    /// The read from `pos` in passes 1 and 5: a large one while the disk is healthy.
+    pub fn copy_from(&self, st: &State, pos: u64, limit: u64) -> Range<u64> {
+        let c = if st.healthy {
+            self.opts.large_read
+        } else {
+            self.opts.cluster
+        };
         pos..((pos / c + 1) * c).min(limit)
     }
 

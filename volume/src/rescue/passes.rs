@@ -1,7 +1,7 @@
 //! ddrescue's passes (manual, "Algorithm"), over the whole source or a part of it:
 //!
-//! - **Copying**, reading clusters of what was never tried; a failed cluster becomes
-//!   non-trimmed. Pass 1 (forwards) skips ahead after an error or a slow read, the skip
+//! - **Copying**, reading clusters of what was never tried (larger reads while the disk
+//!   has shown no trouble at all); a failed cluster becomes non-trimmed. Pass 1 (forwards) skips ahead after an error or a slow read, the skip
 //!   doubling with each one in a row and falling back after a good read, so a bad or slow
 //!   area is left quickly. Pass 2 (backwards) reads each area left behind from its end
 //!   until its first error or slow read. Passes 3 (forwards) and 4 (backwards) do the same
@@ -257,7 +257,7 @@ impl Inner {
         match pass {
             Pass::Copy(1 | 5) => {
                 let r = map.next(Status::NonTried, cur.pos, domain.end)?;
-                Some((self.cluster_from(r.start, r.end), Status::NonTrimmed))
+                Some((self.copy_from(st, r.start, r.end), Status::NonTrimmed))
             }
             Pass::Copy(n) => {
                 let slow_only = n > 2;

@@ -34,6 +34,12 @@ pub struct Options {
     /// Bytes read at a time in the copying passes (ddrescue's cluster: 64 KiB). Rounded
     /// to whole sectors.
     pub cluster: u64,
+    /// Bytes read at a time in passes 1 and 5 while the disk has shown no trouble (no
+    /// failed or slow read, none in the map): a healthy disk is copied in large reads.
+    /// From the first trouble on, reads are `cluster` long, and ddrescue's discipline
+    /// holds (the one large read that failed is trimmed like any failed cluster). Set it
+    /// to `cluster` for ddrescue's reads throughout.
+    pub large_read: u64,
     /// Bytes skipped after the first error or slow read of pass 1 (ddrescue's `-K`):
     /// `None` is ddrescue's default, the source's size / 100 000 and at least 64 KiB. It
     /// doubles with each error in a row and falls back after a good read.
@@ -70,6 +76,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             cluster: 64 * 1024,
+            large_read: 1024 * 1024,
             skip_initial: None,
             skip_max: None,
             slow_read: Some(Duration::from_secs(1)),
@@ -240,6 +247,10 @@ impl Rescuer {
             None => (Map::new(size), Position::START),
         };
         opts.cluster = opts.cluster.max(sector) / sector * sector;
+        opts.large_read = opts.large_read.max(opts.cluster) / opts.cluster * opts.cluster;
+        let healthy = [Status::NonTrimmed, Status::NonScraped, Status::BadSector]
+            .iter()
+            .all(|&s| map.bytes(s) == 0);
         let now = clock.now();
         let state = State {
             map,
@@ -258,6 +269,7 @@ impl Rescuer {
             passes_made: 0,
             run_before: position,
             buf: Vec::new(),
+            healthy,
         };
         let inner = Inner {
             name,
@@ -417,6 +429,7 @@ impl Rescuer {
         };
         st.generation += 1;
         mark(&mut st.map, f.range.clone(), f.fail);
+        st.healthy = false;
         st.stats.read_errors += 1;
         if st.stuck {
             return Watch::Stop(Stop::Unresponsive { pos: f.range.start });

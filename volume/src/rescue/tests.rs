@@ -163,8 +163,10 @@ fn rescuer(src: &Arc<Faulty>, store: &Arc<MemStore>, map: Option<Mapfile>, o: Op
     Rescuer::with_clock(source, store.clone(), map, o, clock).unwrap()
 }
 
+/// ddrescue's reads throughout: 64 KiB clusters from the start.
 fn opts() -> Options {
     Options {
+        large_read: 64 * K,
         skip_initial: Some(64 * K),
         skip_max: Some(1 << 20),
         ..Options::default()
@@ -232,6 +234,49 @@ fn a_healthy_source_is_read_once_in_clusters() {
     let mf = r.mapfile();
     assert!(mf.map.is_finished());
     assert_eq!(mf.position.phase, Phase::Finished);
+}
+
+#[test]
+fn large_reads_until_the_first_trouble_then_ddrescues_clusters() {
+    let mut f = Faulty::new(4 << 20);
+    let bad = 2560 * K..2560 * K + 512;
+    f.bad = vec![bad.clone()];
+    let src = Arc::new(f);
+    let store = Arc::new(MemStore::new(4 << 20));
+    let o = Options {
+        large_read: 1 << 20,
+        ..opts()
+    };
+    let r = rescuer(&src, &store, None, o);
+    assert_eq!(run(&r), RunEnd::Incomplete);
+    let reads: Vec<(u64, u64)> = src
+        .reads()
+        .iter()
+        .map(|(r, _)| (r.start / K, (r.end - r.start) / K))
+        .collect();
+    // Two good megabytes, the third fails; then 64 KiB clusters after a skip of 64 KiB.
+    assert_eq!(
+        reads[..4],
+        [(0, 1024), (1024, 1024), (2048, 1024), (3136, 64)]
+    );
+    assert_eq!(of(&r.mapfile().map, Status::BadSector), vec![bad.clone()]);
+    check_copy(&src, &store, &[bad]);
+    check_reads(&src, 2);
+    // A map with a failed area in it starts with clusters.
+    let src2 = Arc::new(Faulty::new(4 << 20));
+    let mut m = Map::new(4 << 20);
+    m.set(0..512, Status::BadSector);
+    let mf = Mapfile {
+        position: Position::START,
+        map: m,
+    };
+    let o = Options {
+        large_read: 1 << 20,
+        ..opts()
+    };
+    let r = rescuer(&src2, &Arc::new(MemStore::new(4 << 20)), Some(mf), o);
+    run(&r);
+    assert!(src2.reads().iter().all(|(r, _)| r.end - r.start <= 64 * K));
 }
 
 #[test]
