@@ -123,22 +123,16 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
     screen.initial(&rescuer.progress());
     let stop = rescuer.stop_flag();
     let raised = crate::platform::catch_interrupt();
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let end = std::thread::scope(|s| {
-        // Ctrl-C raises a static flag (all a signal handler may touch); this passes it on.
-        s.spawn(|| {
-            while !done.load(Ordering::Relaxed) {
-                if raised.load(Ordering::Relaxed) {
-                    stop.store(true, Ordering::Relaxed);
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        });
-        let end = rescuer.run(0..size, &mut |p| screen.show(p));
-        done.store(true, Ordering::Relaxed);
-        end
-    })?;
+    // Ctrl-C raises a static flag (all a signal handler may touch); a thread passes it on
+    // to the rescue, which stops after the read under way with the map saved.
+    std::thread::spawn(move || loop {
+        if raised.load(Ordering::Relaxed) {
+            stop.store(true, Ordering::Relaxed);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    });
+    let end = rescuer.run(0..size, &mut |p| screen.show(p))?;
     let p = rescuer.progress();
     let all = p.bytes(Status::Finished) == size;
     let code = if all { exit::OK } else { exit::SKIPPED };
