@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
 
-targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk ntfs bitlocker restore_plan)
+targets=(hive log_replay sam migxml offline_xml yaml manifest reg_roundtrip pe lnk ntfs bitlocker restore_plan mapfile)
 what=${1:-all}
 seconds=${2:-60}
 jobs=${FUZZ_JOBS:-2}

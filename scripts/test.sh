@@ -11,7 +11,7 @@ ensure_packages build-essential pkg-config clang libclang-dev make llvm file \
     wine wine64 wimtools libhivex-bin xorriso genisoimage mtools ntfs-3g dosfstools fdisk \
     util-linux zstd python3 python3-pip python3-venv python3-fuse fusefat attr syslinux syslinux-common \
     qemu-system-x86 ovmf gnu-efi liblnk-utils \
-    dislocker cryptsetup-bin libbde-utils python3-libbde
+    dislocker cryptsetup-bin libbde-utils python3-libbde gddrescue fuse3
 ensure_rust
 
 # regipy: an independent replay of registry transaction logs, compared with ours.
@@ -64,7 +64,7 @@ timed cargo test --workspace --locked --no-fail-fast "$@" || status=$?
 (
     export LIFEBOAT_EXE=$PWD/target/i686-pc-windows-gnu/release/lifeboat.exe
     timed cargo test --locked --no-fail-fast -p lifeboat-tests --test wine_detect \
-        --test wine_capture --test wine_auto --test wine_restore --test wim_layer "$@"
+        --test wine_capture --test wine_auto --test wine_restore --test wim_layer --test wine_image "$@"
 ) || status=$?
 if [ -s "$skips" ]; then
     echo

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod bitlocker;
 pub mod demo;
+pub mod faultdisk;
 pub mod forge;
 pub mod lnk;
 pub mod migration;

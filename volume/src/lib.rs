@@ -24,5 +24,6 @@ pub mod block;
 pub mod le;
 pub mod ntfs;
 pub mod partition;
+pub mod rescue;
 
 pub use block::{BlockError, BlockSource};

@@ -103,6 +103,25 @@ pub fn restored(r: &crate::restore::Report) -> i32 {
     }
 }
 
+/// `lifeboat image` that could not start or go on.
+pub fn image(e: &super::image_cmd::ImageError) -> i32 {
+    use super::image_cmd::ImageError as E;
+    use lifeboat_volume::block::OpenError;
+    use lifeboat_volume::rescue::{MapError, RescueError};
+    match e {
+        E::Open(OpenError::NotBlock { .. }) => INVALID_PARAMETERS,
+        E::Open(OpenError::Io { .. }) => IO_STOPPED,
+        E::IsSource { .. } | E::OnSource { .. } | E::MapIsOut { .. } => INVALID_PARAMETERS,
+        E::Map(MapError::Write { .. }) => BAD_STORE,
+        E::Map(_) => INVALID_PARAMETERS,
+        E::Out { .. } => BAD_STORE,
+        E::Rescue(RescueError::Store { .. } | RescueError::Map(_)) => BAD_STORE,
+        E::Rescue(RescueError::SourceGone { .. }) => IO_STOPPED,
+        E::Rescue(RescueError::MapSize { .. }) => INVALID_PARAMETERS,
+        E::Rescue(RescueError::Thread { .. } | RescueError::ReaderGone { .. }) => FATAL,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,8 @@ mod auto_restore;
 mod capture_cmd;
 mod detect_cmd;
 pub mod exit;
+mod image_cmd;
+mod image_screen;
 mod loadstate_cmd;
 mod output;
 mod restore_cmd;
@@ -46,6 +48,9 @@ pub enum Command {
     /// Evaluate MigXML/profiles against an offline installation (`rules explain`).
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Copy a disk, partition or image into an image file with GNU ddrescue's discipline
+    /// (good areas first, bad ones mapped), keeping ddrescue's mapfile to go on later.
+    Image(Box<image_cmd::ImageArgs>),
     /// Re-read a store completely and say whether it can be trusted.
     Verify(store_cmd::VerifyArgs),
     /// Copy files back out of a store, one folder per user.
@@ -117,6 +122,7 @@ pub fn main() -> i32 {
         Command::Capture(args) => capture_cmd::run(*args),
         Command::Auto(args) => auto_cmd::run(args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
+        Command::Image(args) => image_cmd::run(*args),
         Command::Verify(args) => store_cmd::verify(args),
         Command::Extract(args) => store_cmd::extract(args),
         Command::Restore(args) => restore_cmd::run(*args),

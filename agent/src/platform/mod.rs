@@ -496,3 +496,31 @@ pub fn is_cross_device(e: &std::io::Error) -> bool {
 pub fn known_folder_paths() -> Vec<(&'static str, Result<String, SysError>)> {
     imp::known_folder_paths()
 }
+
+/// Whether `a` and `b` are one file or device (the same inode on Unix, the same file index
+/// on the same volume on Windows). False when either cannot be looked at.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    imp::same_file(a, b)
+}
+
+/// Whether `path` (or, when it does not exist yet, the folder it would be made in) lies on
+/// a file system on the device `device`: the device itself or, for a whole disk, one of
+/// its partitions. Linux: device numbers and sysfs; Windows: `\\.\PhysicalDriveN` against
+/// the disks under the volume holding `path`, and `\\.\X:` against its drive letter.
+pub fn lies_on(path: &Path, device: &Path) -> bool {
+    imp::lies_on(path, device)
+}
+
+/// Catches the first Ctrl-C (and, on Unix, SIGTERM): the flag returned is raised instead of
+/// the program ending, so a long job can stop cleanly. A second one ends the program.
+pub fn catch_interrupt() -> &'static std::sync::atomic::AtomicBool {
+    imp::catch_interrupt()
+}
+
+/// The deepest part of `path` that exists (the path itself, or a folder above it).
+fn existing_ancestor(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.ancestors()
+        .find(|p| p.exists())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}

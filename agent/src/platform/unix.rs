@@ -364,3 +364,61 @@ pub fn is_cross_device(e: &std::io::Error) -> bool {
 pub fn known_folder_paths() -> Vec<(&'static str, Result<String, SysError>)> {
     Vec::new()
 }
+
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+pub fn lies_on(path: &Path, device: &Path) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(dev) = std::fs::metadata(device) else {
+        return false;
+    };
+    if !dev.file_type().is_block_device() {
+        return false;
+    }
+    let Ok(here) = std::fs::metadata(super::existing_ancestor(path)) else {
+        return false;
+    };
+    here.dev() == dev.rdev() || disk_of(here.dev()) == Some(dev.rdev())
+}
+
+/// The whole disk a partition's device number belongs to (sysfs: the partition's folder
+/// sits in its disk's, whose `dev` file holds `major:minor`).
+fn disk_of(dev: u64) -> Option<u64> {
+    let part = format!(
+        "/sys/dev/block/{}:{}",
+        libc::major(dev as libc::dev_t),
+        libc::minor(dev as libc::dev_t)
+    );
+    let folder = std::fs::canonicalize(part).ok()?;
+    folder.join("partition").exists().then_some(())?;
+    let text = std::fs::read_to_string(folder.parent()?.join("dev")).ok()?;
+    let (major, minor) = text.trim().split_once(':')?;
+    Some(libc::makedev(major.parse().ok()?, minor.parse().ok()?) as u64)
+}
+
+pub fn catch_interrupt() -> &'static std::sync::atomic::AtomicBool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static RAISED: AtomicBool = AtomicBool::new(false);
+    extern "C" fn on_signal(_: libc::c_int) {
+        RAISED.store(true, Ordering::SeqCst);
+    }
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction is a valid start; the handler only stores to an
+        // atomic, which is async-signal-safe; SA_RESETHAND makes a second signal end the
+        // program as usual.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            sa.sa_flags = libc::SA_RESETHAND;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+    &RAISED
+}

@@ -1333,3 +1333,86 @@ pub fn known_folder_paths() -> Vec<(&'static str, Result<String, SysError>)> {
         })
         .collect()
 }
+
+/// (volume serial number, file index) of an open file.
+fn file_identity(path: &Path) -> Option<(u32, u64)> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+    };
+    let f = std::fs::File::open(path).ok()?;
+    // SAFETY: a plain C struct for which all-zero bytes are valid; the handle is open.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    if unsafe { GetFileInformationByHandle(f.as_raw_handle() as _, &mut info) } == 0 {
+        return None;
+    }
+    let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    Some((info.dwVolumeSerialNumber, index))
+}
+
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (file_identity(a), file_identity(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// `X:\` for the volume that holds `path`.
+fn volume_root(path: &Path) -> Option<String> {
+    use windows_sys::Win32::Storage::FileSystem::GetVolumePathNameW;
+    let p = wide(&super::existing_ancestor(path).to_string_lossy());
+    let mut buf = [0u16; 1024];
+    // SAFETY: NUL-terminated input; the output buffer's length is passed.
+    if unsafe { GetVolumePathNameW(p.as_ptr(), buf.as_mut_ptr(), buf.len() as u32) } == 0 {
+        return None;
+    }
+    Some(from_wide(&buf))
+}
+
+pub fn lies_on(path: &Path, device: &Path) -> bool {
+    let dev = device.to_string_lossy().to_ascii_uppercase();
+    let Some(root) = volume_root(path) else {
+        return false;
+    };
+    let root = root.to_ascii_uppercase();
+    if let Some(letter) = dev
+        .strip_prefix(r"\\.\")
+        .filter(|d| d.len() == 2 && d.ends_with(':'))
+    {
+        return root.starts_with(letter);
+    }
+    let Some(n) = dev
+        .strip_prefix(r"\\.\PHYSICALDRIVE")
+        .and_then(|n| n.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    let Some(vol) = open_device(&format!(r"\\.\{}", root.trim_end_matches('\\')), 0) else {
+        return false;
+    };
+    let mut ext = [0u64; 64];
+    if !ioctl(&vol, IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS, &mut ext) {
+        return false;
+    }
+    // SAFETY: the buffer holds a VOLUME_DISK_EXTENTS the call filled, 8-byte aligned;
+    // at most as many extents as fit in it are read.
+    let extents = unsafe { &*(ext.as_ptr() as *const VOLUME_DISK_EXTENTS) };
+    let fit = (ext.len() * 8 - 8) / std::mem::size_of_val(&extents.Extents[0]);
+    let count = (extents.NumberOfDiskExtents as usize).min(fit);
+    // SAFETY: `count` extents lie inside the buffer (checked above).
+    let all = unsafe { std::slice::from_raw_parts(extents.Extents.as_ptr(), count) };
+    all.iter().any(|e| e.DiskNumber == n)
+}
+
+pub fn catch_interrupt() -> &'static std::sync::atomic::AtomicBool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+    static RAISED: AtomicBool = AtomicBool::new(false);
+    unsafe extern "system" fn on_ctrl(_kind: u32) -> i32 {
+        // The first Ctrl-C is taken (TRUE); a second one ends the program (FALSE).
+        i32::from(!RAISED.swap(true, Ordering::SeqCst))
+    }
+    // SAFETY: registers a handler that only touches an atomic.
+    unsafe { SetConsoleCtrlHandler(Some(on_ctrl), 1) };
+    &RAISED
+}

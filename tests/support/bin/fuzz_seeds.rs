@@ -1,7 +1,8 @@
 //! `fuzz-seeds DIR`: seed inputs for the fuzz targets in `fuzz/`, one folder per target,
 //! made by the fixture writers (hives clean, dirty with logs, looping, with a root that
 //! points nowhere; SAM records; PE heads; MigXML, Offline.xml, YAML and a real store's
-//! manifest; small NTFS volumes, packed). `scripts/fuzz.sh` runs it; real data is added there, read in place.
+//! manifest; small NTFS volumes, packed; ddrescue mapfiles). `scripts/fuzz.sh` runs it; real data
+//! is added there, read in place.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -336,6 +337,27 @@ fn ntfs(dir: &Path) {
     }
 }
 
+/// ddrescue mapfiles: one as GNU ddrescue writes it mid-rescue, one from before 1.21 (no
+/// pass), one edited by hand (octal, comments after blocks).
+fn mapfiles(dir: &Path) {
+    put(
+        dir,
+        "mapfile",
+        "ddrescue",
+        b"# Mapfile. Created by GNU ddrescue version 1.27\n# current_pos  current_status  current_pass\n\
+0x00020000     ?               2\n#      pos        size  status\n0x00000000  0x00017000  +\n\
+0x00017000  0x00000200  -\n0x00017200  0x00001000  /\n0x00018200  0x00007E00  *\n\
+0x00020000  0x00048000  ?\n",
+    );
+    put(dir, "mapfile", "old", b"0x0 +\n0x0 0x100000 +\n");
+    put(
+        dir,
+        "mapfile",
+        "edited",
+        b"  0 - 3 # retrying\n0 01000 +  # good\n512 512 -\n1024 0x1000 ?\n",
+    );
+}
+
 fn main() {
     let Some(dir) = std::env::args().nth(1) else {
         eprintln!("usage: fuzz-seeds DIR");
@@ -353,6 +375,7 @@ fn main() {
     manifest(dir, &spec);
     ntfs(dir);
     bitlocker(dir);
+    mapfiles(dir);
     println!("fuzz seeds written to {}", dir.display());
 }
 

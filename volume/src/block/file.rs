@@ -3,6 +3,13 @@
 //! `\\.\HarddiskVolumeN` or `\\.\C:`, opened shared so that Windows may keep it mounted. A
 //! pipe, socket or character device is refused at once: opening or reading one blocks or
 //! never ends.
+//!
+//! A device may be read directly ([`FileSource::open_direct`]): around the operating
+//! system's cache (`O_DIRECT` on Linux, `FILE_FLAG_NO_BUFFERING` on Windows), in whole
+//! sectors through a buffer aligned in memory. The rescue layer reads a failing disk so:
+//! through the cache, the kernel reads ahead of each read (into sectors nobody asked for,
+//! which may be bad and cost minutes of retries) and, when a read fails, reads the failed
+//! pages again one by one. An image file is always read through the cache.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -29,19 +36,41 @@ pub struct FileSource {
     name: String,
     size: u64,
     sector: u32,
-    /// Reads on a Windows device must be whole, aligned sectors.
+    /// Reads must be whole sectors, at sector offsets, into memory aligned to
+    /// [`ALIGN`]: a Windows device, or a device read directly.
     aligned: bool,
+    direct: bool,
 }
+
+/// Memory alignment of a direct read's buffer: Linux asks for the logical block size,
+/// Windows for the device's alignment; a page satisfies both.
+const ALIGN: usize = 4096;
 
 impl FileSource {
     /// Opens `path` for reading only. Refuses what is not a regular file or a block device.
     pub fn open(path: &Path) -> Result<FileSource, OpenError> {
+        FileSource::open_with(path, false)
+    }
+
+    /// As [`open`](Self::open), and a device is read directly, around the system's cache
+    /// (see the module documentation). Where the system refuses that for a device, it is
+    /// read through the cache: [`direct`](Self::direct) says which.
+    pub fn open_direct(path: &Path) -> Result<FileSource, OpenError> {
+        FileSource::open_with(path, true)
+    }
+
+    /// Whether reads go around the system's cache.
+    pub fn direct(&self) -> bool {
+        self.direct
+    }
+
+    fn open_with(path: &Path, direct: bool) -> Result<FileSource, OpenError> {
         let io = |source| OpenError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let opened = imp::open(path).map_err(io)?;
-        let (file, kind) = match opened {
+        let opened = imp::open(path, direct).map_err(io)?;
+        let (file, kind, direct) = match opened {
             Ok(x) => x,
             Err(what) => {
                 return Err(OpenError::NotBlock {
@@ -56,7 +85,8 @@ impl FileSource {
             name: path.display().to_string(),
             size,
             sector,
-            aligned: kind == Kind::Device && cfg!(windows),
+            aligned: direct || kind == Kind::Device && cfg!(windows),
+            direct,
         })
     }
 
@@ -73,13 +103,17 @@ impl FileSource {
         Ok(())
     }
 
-    /// A device read through a bounce buffer of whole sectors around the wanted bytes.
+    /// A device read through a bounce buffer of whole sectors around the wanted bytes,
+    /// aligned in memory.
     fn read_aligned(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
         let s = u64::from(self.sector);
         let start = offset / s * s;
         let end = (offset + buf.len() as u64).div_ceil(s) * s;
-        let mut bounce = vec![0u8; (end - start) as usize];
-        self.read_exact_at(start, &mut bounce)?;
+        let len = (end - start) as usize;
+        let mut mem = vec![0u8; len + ALIGN];
+        let skew = mem.as_ptr().align_offset(ALIGN).min(ALIGN);
+        let bounce = &mut mem[skew..skew + len];
+        self.read_exact_at(start, bounce)?;
         let at = (offset - start) as usize;
         buf.copy_from_slice(&bounce[at..at + buf.len()]);
         Ok(())
@@ -99,7 +133,9 @@ impl BlockSource for FileSource {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         check_range(&self.name, self.size, offset, buf.len())?;
         let s = u64::from(self.sector);
-        let r = if self.aligned && (offset % s != 0 || buf.len() as u64 % s != 0) {
+        let unaligned =
+            offset % s != 0 || buf.len() as u64 % s != 0 || buf.as_ptr().align_offset(ALIGN) != 0;
+        let r = if self.aligned && unaligned {
             self.read_aligned(offset, buf)
         } else {
             self.read_exact_at(offset, buf)
@@ -119,8 +155,9 @@ enum Kind {
     Device,
 }
 
-/// What an opened file is: a usable kind, or why it is refused.
-type Opened = Result<(File, Kind), &'static str>;
+/// What an opened file is: a usable kind and whether it is read directly, or why it is
+/// refused.
+type Opened = Result<(File, Kind, bool), &'static str>;
 
 #[cfg(unix)]
 mod imp {
@@ -130,18 +167,23 @@ mod imp {
 
     use super::{Kind, Opened};
 
-    pub fn open(path: &Path) -> std::io::Result<Opened> {
-        // O_NONBLOCK: a FIFO opens at once instead of waiting for a writer, and is refused
-        // below. Read-only: the evidence is never opened for writing.
-        let file = std::fs::OpenOptions::new()
+    fn open_flags(path: &Path, flags: libc::c_int) -> std::io::Result<File> {
+        // Read-only: the evidence is never opened for writing.
+        std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)?;
+            .custom_flags(flags)
+            .open(path)
+    }
+
+    pub fn open(path: &Path, direct: bool) -> std::io::Result<Opened> {
+        // O_NONBLOCK: a FIFO opens at once instead of waiting for a writer, and is refused
+        // below.
+        let file = open_flags(path, libc::O_NONBLOCK)?;
         let ft = file.metadata()?.file_type();
         Ok(if ft.is_file() {
-            Ok((file, Kind::File))
+            Ok((file, Kind::File, false))
         } else if ft.is_block_device() {
-            Ok((file, Kind::Device))
+            Ok(with_direct(path, file, direct))
         } else if ft.is_dir() {
             Err("a folder")
         } else if ft.is_fifo() {
@@ -153,6 +195,30 @@ mod imp {
         } else {
             Err("not a file")
         })
+    }
+
+    /// The device opened again with `O_DIRECT` when asked and the system allows it (the
+    /// same device: the new handle's device number is checked against the first's).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn with_direct(path: &Path, file: File, direct: bool) -> (File, Kind, bool) {
+        use std::os::unix::fs::MetadataExt;
+        if direct {
+            if let Ok(d) = open_flags(path, libc::O_NONBLOCK | libc::O_DIRECT) {
+                let same = match (d.metadata(), file.metadata()) {
+                    (Ok(a), Ok(b)) => a.rdev() == b.rdev(),
+                    _ => false,
+                };
+                if same {
+                    return (d, Kind::Device, true);
+                }
+            }
+        }
+        (file, Kind::Device, false)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn with_direct(_: &Path, file: File, _: bool) -> (File, Kind, bool) {
+        (file, Kind::Device, false)
     }
 
     pub fn geometry(file: &File, kind: Kind) -> std::io::Result<(u64, u32)> {
@@ -194,7 +260,7 @@ mod imp {
     use std::path::Path;
 
     use windows_sys::Win32::Storage::FileSystem::{
-        FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+        FILE_FLAG_NO_BUFFERING, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
     };
     use windows_sys::Win32::System::Ioctl::{
         DISK_GEOMETRY_EX, GET_LENGTH_INFORMATION, IOCTL_DISK_GET_DRIVE_GEOMETRY_EX,
@@ -210,18 +276,21 @@ mod imp {
         s.starts_with(r"\\.\") || s.to_ascii_uppercase().starts_with(r"\\?\GLOBALROOT\")
     }
 
-    pub fn open(path: &Path) -> std::io::Result<Opened> {
+    pub fn open(path: &Path, direct: bool) -> std::io::Result<Opened> {
         // Read-only, and shared: Windows (or another tool) may keep the volume mounted.
+        let device = is_device_path(path);
+        let direct = direct && device;
         let file = std::fs::OpenOptions::new()
             .read(true)
             .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+            .custom_flags(if direct { FILE_FLAG_NO_BUFFERING } else { 0 })
             .open(path)?;
-        if is_device_path(path) {
-            return Ok(Ok((file, Kind::Device)));
+        if device {
+            return Ok(Ok((file, Kind::Device, direct)));
         }
         let ft = file.metadata()?.file_type();
         Ok(if ft.is_file() {
-            Ok((file, Kind::File))
+            Ok((file, Kind::File, false))
         } else if ft.is_dir() {
             Err("a folder")
         } else {
