@@ -121,16 +121,19 @@ fn windows_agent_in_winpe_scans_every_volume_but_its_own() {
 
 #[test]
 fn windows_agent_reports_a_locked_volume_and_bad_offline_xml() {
+    use fixtures::bitlocker::{encrypt_file, Method, Protector, Spec};
     let wine = WinePrefix::new();
     let dir = tempfile::tempdir().unwrap();
-    let img = dir.path().join("bitlocker.img");
-    let mut sector = vec![0u8; 4096];
-    sector[3..11].copy_from_slice(b"-FVE-FS-");
-    std::fs::write(&img, &sector).unwrap();
     // Wine cannot give a drive letter a raw device from a plain file, so the locked volume
     // is handed over as a disk-image file, which detect reads the same way.
     let d = volume(dir.path(), "d", &WindowsSpec::win10("PC-OK"));
-    std::fs::copy(&img, d.join("bitlocker.img")).unwrap();
+    let plain = fixtures::ntfs::windows_volume(dir.path(), &WindowsSpec::win11("PC-LOCKED"));
+    let recovery = Protector::recovery_password(11);
+    let Protector::RecoveryPassword(key) = recovery.clone() else {
+        unreachable!()
+    };
+    let spec = Spec::new(Method::XtsAes256, 512).protect(recovery);
+    encrypt_file(&plain, &d.join("bitlocker.img"), &spec).unwrap();
     wine.map_drive('d', &d);
     let (code, out, err) = wine.run(
         &["detect", "--json", r"D:\bitlocker.img", r"D:\"],
@@ -139,17 +142,68 @@ fn windows_agent_reports_a_locked_volume_and_bad_offline_xml() {
     );
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
+    let locked = v["scanned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["root"]
+                .as_str()
+                .is_some_and(|r| r.contains("bitlocker.img"))
+        })
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(locked["state"], "locked", "{locked}");
+    assert_eq!(
+        locked["encryption"]["method"], "XTS-AES 256-bit",
+        "{locked}"
+    );
+    // The key ID the technician looks up is the one cryptsetup's own reader finds.
+    let id = locked["encryption"]["protectors"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{locked}"))
+        .to_lowercase();
+    let dump = std::process::Command::new("cryptsetup")
+        .args(["bitlkDump"])
+        .arg(d.join("bitlocker.img"))
+        .output()
+        .expect("cryptsetup bitlkDump (Debian cryptsetup-bin)");
+    let dump = String::from_utf8_lossy(&dump.stdout).to_lowercase();
+    assert!(
+        dump.contains(id.trim_matches(['{', '}'])),
+        "{id} not in\n{dump}"
+    );
     let p = v["problems"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["path"] == r"D:\bitlocker.img")
+        .find(|p| {
+            p["path"]
+                .as_str()
+                .is_some_and(|r| r.contains("bitlocker.img"))
+        })
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(p["error"].as_str().unwrap().contains("BitLocker"), "{p}");
-    assert!(
-        p["hint"].as_str().unwrap().contains("manage-bde -unlock"),
-        "{p}"
+    let short = locked["encryption"]["protectors"][0]["short_id"]
+        .as_str()
+        .unwrap();
+    assert!(p.to_string().contains(short), "{p}");
+    // With the recovery key the Windows agent reads the installation inside.
+    let (code, out, err) = wine.run(
+        &[
+            "detect",
+            "--json",
+            r"D:\bitlocker.img",
+            "--recovery-password",
+            &key,
+        ],
+        &[],
+        None,
     );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !(out.clone() + &err).contains(&key[..13]),
+        "the key is shown"
+    );
+    assert_eq!(json(&out)["installations"][0]["computer_name"], "PC-LOCKED");
 
     // Offline.xml with failOnMultipleWinDir and two valid folders: exit 26, both named.
     let e = volume(dir.path(), "e", &WindowsSpec::win10("PC-E"));
