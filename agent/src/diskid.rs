@@ -2,6 +2,8 @@
 //! platform reads it from the partition table now. A leaf: both `platform` and
 //! `detect::drive_map` use it, neither through the other.
 
+use lifeboat_volume::partition::{Partition, PartitionKind, TableKind};
+
 /// Where a volume sits on its disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VolumeIdentity {
@@ -13,6 +15,23 @@ pub enum VolumeIdentity {
     Gpt {
         partition_guid: String,
     },
+}
+
+impl VolumeIdentity {
+    /// How `MountedDevices` names a partition: the MBR disk signature with the partition's
+    /// byte offset, or the GPT partition GUID.
+    pub fn of(table: &TableKind, p: &Partition) -> Option<VolumeIdentity> {
+        match (table, &p.kind) {
+            (TableKind::Mbr { signature }, _) => Some(VolumeIdentity::Mbr {
+                disk_signature: *signature,
+                offset: p.offset,
+            }),
+            (TableKind::Gpt { .. }, PartitionKind::Gpt { guid, .. }) => Some(VolumeIdentity::Gpt {
+                partition_guid: guid.to_string().to_lowercase(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` for a GUID in Windows' mixed-endian byte order.

@@ -2,7 +2,6 @@
 //! and the partition tables themselves, ntfs-3g's attribute xattr.
 
 use std::ffi::CString;
-use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -227,48 +226,15 @@ fn identity_of_device(source: &str) -> Option<VolumeIdentity> {
     None
 }
 
-/// Reads the disk's partition table and finds the partition starting at `offset` bytes.
+/// Reads the disk's partition table (with the volume layer's reader, bounded and checked)
+/// and finds the partition starting at `offset` bytes.
 fn identity_in_table(disk: &Path, offset: u64) -> Option<VolumeIdentity> {
-    let mut f = std::fs::File::open(disk).ok()?;
-    let mut mbr = [0u8; 512];
-    f.read_exact(&mut mbr).ok()?;
-    if mbr[510..512] != [0x55, 0xAA] {
-        return None;
-    }
-    let protective = (0..4).any(|i| mbr[446 + 16 * i + 4] == 0xEE);
-    if !protective {
-        let disk_signature = u32::from_le_bytes([mbr[440], mbr[441], mbr[442], mbr[443]]);
-        return Some(VolumeIdentity::Mbr {
-            disk_signature,
-            offset,
-        });
-    }
-    let mut hdr = [0u8; 92];
-    f.seek(SeekFrom::Start(512)).ok()?;
-    f.read_exact(&mut hdr).ok()?;
-    if &hdr[..8] != b"EFI PART" {
-        return None;
-    }
-    let entries_lba = u64::from_le_bytes(hdr[72..80].try_into().ok()?);
-    let count = u32::from_le_bytes(hdr[80..84].try_into().ok()?).min(1024);
-    let size = u32::from_le_bytes(hdr[84..88].try_into().ok()?) as u64;
-    if !(128..=4096).contains(&size) {
-        return None;
-    }
-    for i in 0..u64::from(count) {
-        let mut e = vec![0u8; size as usize];
-        // The header's numbers come from the disk: a hostile one must not overflow them.
-        let at = entries_lba.checked_mul(512)?.checked_add(i * size)?;
-        f.seek(SeekFrom::Start(at)).ok()?;
-        f.read_exact(&mut e).ok()?;
-        let first_lba = u64::from_le_bytes(e[32..40].try_into().ok()?);
-        if e[..16].iter().any(|&b| b != 0) && first_lba.checked_mul(512) == Some(offset) {
-            return Some(VolumeIdentity::Gpt {
-                partition_guid: crate::diskid::guid_string(&e[16..32]),
-            });
-        }
-    }
-    None
+    use lifeboat_volume::block::FileSource;
+    use lifeboat_volume::partition::PartitionTable;
+    let source: lifeboat_volume::block::Source = std::sync::Arc::new(FileSource::open(disk).ok()?);
+    let table = PartitionTable::read(&source).ok()?;
+    let p = table.partitions.iter().find(|p| p.offset == offset)?;
+    VolumeIdentity::of(&table.kind, p)
 }
 
 pub fn read_secret() -> std::io::Result<String> {

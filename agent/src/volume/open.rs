@@ -14,7 +14,7 @@ use std::sync::Arc;
 use lifeboat_volume::bitlocker::{self, BitLockerError, Keys};
 use lifeboat_volume::block::{BlockSource, FileSource, Source};
 use lifeboat_volume::ntfs::{LogState, Ntfs};
-use lifeboat_volume::partition::{Partition, PartitionKind, PartitionTable, TableKind};
+use lifeboat_volume::partition::{Partition, PartitionTable, TableKind};
 
 use super::ntfs::NtfsVolume;
 use super::Place;
@@ -92,7 +92,7 @@ pub fn open_disk(disk: Source, keys: &Keys) -> Result<Vec<Found>, OpenError> {
     }
     let mut found = Vec::new();
     for p in &table.partitions {
-        let identity = identity(&table.kind, p);
+        let identity = VolumeIdentity::of(&table.kind, p);
         match p.open(&disk) {
             Ok(window) => found.push(volume(Arc::new(window), Some(p.clone()), identity, keys)),
             Err(e) => found.push(Found {
@@ -106,21 +106,6 @@ pub fn open_disk(disk: Source, keys: &Keys) -> Result<Vec<Found>, OpenError> {
         }
     }
     Ok(found)
-}
-
-/// How `MountedDevices` names a partition: the MBR disk signature with the partition's
-/// byte offset, or the GPT partition GUID.
-fn identity(table: &TableKind, p: &Partition) -> Option<VolumeIdentity> {
-    match (table, &p.kind) {
-        (TableKind::Mbr { signature }, _) => Some(VolumeIdentity::Mbr {
-            disk_signature: *signature,
-            offset: p.offset,
-        }),
-        (TableKind::Gpt { .. }, PartitionKind::Gpt { guid, .. }) => Some(VolumeIdentity::Gpt {
-            partition_guid: guid.to_string().to_lowercase(),
-        }),
-        _ => None,
-    }
 }
 
 /// One volume: what its boot sector says, and its file system opened when Lifeboat reads it
