@@ -252,3 +252,108 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The boot flow asks for the recovery key: the volume's key ID shown as Windows shows it,
+/// the key typed group by group, a mistyped group named and typed again; then the capture
+/// goes on, and the key is in nothing it wrote.
+#[test]
+fn auto_asks_for_the_recovery_key_by_its_id_and_checks_each_group() {
+    let f = fixture(Method::XtsAes256, 512);
+    // The destination is found as auto finds a stick: a mounted volume with a marker file.
+    let stick = Stick::mount(&f.dir.path().join("stick"));
+    let share = stick.0.clone();
+    std::fs::write(share.join("LIFEBOAT-STORE.txt"), "").unwrap();
+    let cfg = f.dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        "destinations:\n  - marker-file: LIFEBOAT-STORE.txt\nprofiles: [user]\n",
+    )
+    .unwrap();
+    let groups: Vec<&str> = f.recovery.split('-').collect();
+    // Two groups, then a third that does not divide by 11, then the rest in one line.
+    let bad = (0..1000)
+        .map(|i| format!("{:06}", 123_456 + i))
+        .find(|g| g.parse::<u32>().unwrap() % 11 != 0)
+        .unwrap();
+    let typed = format!(
+        "{}-{}\n{bad}\n{}\n\n",
+        groups[0],
+        groups[1],
+        groups[2..].join("-")
+    );
+    let out = Command::new(lifeboat_bin())
+        .args(["auto", "--config"])
+        .arg(&cfg)
+        .arg(&f.locked)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(typed.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let all = String::from_utf8_lossy(&out.stdout).to_string() + &err;
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let (_, v, _) = detect(&f.locked, &[]);
+    let short = v["scanned"][0]["encryption"]["protectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "recovery-password")
+        .and_then(|p| p["short_id"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(err.contains(&format!("Recovery key ID: {short}")), "{err}");
+    assert!(
+        err.contains("group 3"),
+        "the mistyped group is named: {err}"
+    );
+    assert!(err.contains("STORE COMPLETE AND VERIFIED"), "{err}");
+    assert_no_secret(&f, &all, "auto's console");
+    let store = std::fs::read_dir(&share)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("manifest.yaml").exists())
+        .expect("a store on the share");
+    let (code, list, e) = run(Command::new("wimdir").arg(store.join("files.wim")).arg("1"));
+    assert_eq!(code, 0, "{e}");
+    assert!(list.contains("thesis.docx"), "{list}");
+    for entry in walk(&store) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert_no_secret(
+            &f,
+            &String::from_utf8_lossy(&bytes),
+            &entry.to_string_lossy(),
+        );
+    }
+}
+
+/// A stick, as a loop-mounted ext2 image (the kernels CI runs on may lack vfat) for the length of a test (the tests run as root,
+/// as CI does): auto looks for its destination among the mounted devices.
+struct Stick(PathBuf);
+
+impl Stick {
+    fn mount(at: &Path) -> Stick {
+        std::fs::create_dir_all(at).unwrap();
+        let img = at.with_extension("img");
+        let (code, _, err) = run(Command::new("mke2fs")
+            .args(["-q", "-F", "-L", "STICK"])
+            .arg(&img)
+            .arg("64M"));
+        assert_eq!(code, 0, "mke2fs (Debian e2fsprogs): {err}");
+        let (code, _, err) = run(Command::new("mount").args(["-o", "loop"]).arg(&img).arg(at));
+        assert_eq!(code, 0, "mount a loop device (tests run as root): {err}");
+        Stick(at.to_path_buf())
+    }
+}
+
+impl Drop for Stick {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
