@@ -34,6 +34,18 @@ if ! /usr/bin/python3 -c "import dissect.fve" 2>/dev/null; then
         /usr/bin/python3 -m pip install --quiet --break-system-packages dissect.fve==4.6
 fi
 
+# NTFS volumes formatted and filled by Windows, from dissect.ntfs's test suite (AGPL,
+# test-time only): its source package from PyPI, unpacked under target/ and read in place by
+# tests/ntfs.rs (one with cloud-file placeholders); never copied into this repository.
+ntfs_data=target/testdata/dissect_ntfs-3.16
+if [ ! -d "$ntfs_data/tests/_data" ]; then
+    mkdir -p target/testdata
+    python3 -m pip download --quiet --no-deps --no-binary :all: --dest target/testdata \
+        dissect.ntfs==3.16
+    tar -xzf target/testdata/dissect_ntfs-3.16.tar.gz -C target/testdata
+fi
+export LIFEBOAT_WINDOWS_NTFS=$PWD/$ntfs_data/tests/_data
+
 # Each step's wall time and the CPU time it and its children used (on a shared or loaded
 # machine the CPU time says what an unloaded one would take).
 timed() {

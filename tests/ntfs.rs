@@ -159,6 +159,12 @@ fn ntfs3g_view(img: &Path, root: &Path) -> BTreeMap<String, Seen> {
                     seen.streams.insert(stream.to_string(), sha(&data));
                 }
             }
+            if reparse.is_some() {
+                for stream in ntfsinfo_streams(img, meta.ino()) {
+                    let data = ntfscat(img, meta.ino(), &stream);
+                    seen.streams.insert(stream, sha(&data));
+                }
+            }
             if dir && reparse.is_none() {
                 stack.push((host.clone(), p.clone()));
             }
@@ -167,6 +173,27 @@ fn ntfs3g_view(img: &Path, root: &Path) -> BTreeMap<String, Seen> {
         }
     }
     out
+}
+
+/// The names of record `record`'s named data streams, by ntfsinfo (ntfs-3g's mount shows a
+/// reparse point as a link and lists none of its attributes).
+fn ntfsinfo_streams(img: &Path, record: u64) -> Vec<String> {
+    let (code, out, err) = run(std::process::Command::new("ntfsinfo")
+        .args(["-f", "-i", &record.to_string()])
+        .arg(img));
+    assert_eq!(code, 0, "ntfsinfo -i {record}: {err}");
+    let mut names = Vec::new();
+    let mut in_data = false;
+    for line in out.lines() {
+        if line.starts_with("Dumping attribute") {
+            in_data = line.contains("$DATA (0x80)");
+        } else if let Some(name) = line.trim().strip_prefix("Attribute name:") {
+            if in_data {
+                names.push(name.trim().trim_matches('\'').to_string());
+            }
+        }
+    }
+    names
 }
 
 /// A named data stream of record `record`, by ntfscat.
@@ -1443,4 +1470,120 @@ fn windows_made_volumes_match_ntfs3g() {
         assert_same(&ours, &theirs);
         eprintln!("{}: {} files alike", img.display(), ours.len());
     }
+}
+
+/// Volumes formatted and filled by Windows, from dissect.ntfs's test suite (downloaded by
+/// scripts/test.sh): one with folders, streams and descriptors, one of 1 GiB holding
+/// OneDrive placeholders. Both readers list the same files with the same bytes, times,
+/// attributes, reparse data and descriptors; every placeholder ntfs-3g shows as a cloud
+/// reparse point is one Lifeboat says cannot be read here.
+#[test]
+fn windows_formatted_volumes_from_dissect_ntfs_match_ntfs3g() {
+    let Some(data) = fixtures::downloaded("LIFEBOAT_WINDOWS_NTFS", "ntfs.bin.gz") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["ntfs.bin", "ntfs-cloud.bin"] {
+        let img = tmp.path().join(name);
+        // Unpacked sparse: the cloud volume is 1 GiB, almost all of it never written.
+        let (code, _, err) = run(std::process::Command::new("sh").arg("-c").arg(format!(
+            "gunzip -c '{}' | cp --sparse=always /dev/stdin '{}'",
+            data.with_file_name(format!("{name}.gz")).display(),
+            img.display()
+        )));
+        assert_eq!(code, 0, "{err}");
+        let vol = open(&img);
+        let ours = lifeboat_view(&vol);
+        let theirs = {
+            let mnt = Mount::new(
+                &img,
+                &tmp.path().join("oracle"),
+                "ro,streams_interface=xattr",
+            );
+            ntfs3g_view(&img, mnt.path())
+        };
+        assert_same(&ours, &theirs);
+        let cloud = if name == "ntfs-cloud.bin" {
+            cloud_files_match_ntfs3g(&vol, &img, "/OneDrive")
+        } else {
+            0
+        };
+        eprintln!("{name}: {} files alike, {cloud} cloud files", ours.len());
+    }
+}
+
+/// The files of a OneDrive folder (a sync root: both readers stop at its reparse point),
+/// listed by ntfs-3g's ntfsls and read by ntfscat: each cloud file is one Lifeboat sees as
+/// such; one Windows keeps on the disk reads the same bytes; one whose data stayed on the
+/// server (offline, recalled on access: ntfscat gives zeros) Lifeboat refuses to read as
+/// a placeholder. Returns the count of cloud files.
+fn cloud_files_match_ntfs3g(vol: &Ntfs, img: &Path, folder: &str) -> usize {
+    let (code, out, err) = run(std::process::Command::new("ntfsls")
+        .args(["-f", "-p", folder])
+        .arg(img));
+    assert_eq!(code, 0, "ntfsls: {err}");
+    let mut theirs: Vec<String> = out.lines().map(|l| l.trim().to_string()).collect();
+    theirs.retain(|n| !n.is_empty() && n != "." && n != "..");
+    theirs.sort();
+    let mut ours: Vec<String> = vol
+        .read_dir(vol.resolve(folder).unwrap())
+        .unwrap()
+        .entries
+        .iter()
+        .filter(|e| e.file_name.namespace != Namespace::Dos)
+        .map(|e| e.name().to_string())
+        .collect();
+    ours.sort();
+    ours.dedup();
+    assert_eq!(ours, theirs, "{folder}");
+    let (mut cloud, mut offline) = (0, 0);
+    for name in &theirs {
+        let path = format!("{folder}/{name}");
+        let file = vol.file(vol.resolve(&path).unwrap()).unwrap();
+        let info = file.info();
+        if info.is_dir {
+            continue;
+        }
+        let (_, text, _) = run(std::process::Command::new("ntfsinfo")
+            .args(["-f", "-F", &path])
+            .arg(img));
+        let attributes = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("File attributes:"))
+            .and_then(|l| l.rsplit_once("(0x"))
+            .and_then(|(_, hex)| u32::from_str_radix(hex.trim_end_matches(')'), 16).ok())
+            .unwrap_or_else(|| panic!("{path}: no attributes in\n{text}"));
+        assert_eq!(info.attributes, attributes, "{path}");
+        let is_cloud = info.reparse.as_ref().map(|r| r.kind.clone()) == Some(ReparseKind::Cloud);
+        if attributes & 0x400 == 0 || !is_cloud {
+            continue;
+        }
+        cloud += 1;
+        // Offline, or its data recalled on access: the bytes are not on this disk.
+        if attributes & (0x1000 | 0x0040_0000) != 0 {
+            offline += 1;
+            let e = file
+                .stream("")
+                .err()
+                .unwrap_or_else(|| panic!("{path} read"));
+            assert!(
+                matches!(e.kind(), ErrorKind::Unavailable(Unavailable::Cloud)),
+                "{path}: {e}"
+            );
+        } else {
+            let stream = file.stream("").unwrap_or_else(|e| panic!("{path}: {e}"));
+            let (_, want, _) = run(std::process::Command::new("ntfscat")
+                .arg("-f")
+                .arg(img)
+                .arg(&path));
+            let mut buf = vec![0u8; stream.len() as usize];
+            let n = stream.read_at(0, &mut buf).unwrap();
+            assert_eq!(String::from_utf8_lossy(&buf[..n]), want, "{path}");
+        }
+    }
+    assert!(
+        cloud > offline && offline > 0,
+        "{cloud} cloud files, {offline} offline"
+    );
+    cloud
 }

@@ -66,6 +66,33 @@ pub fn realdata(rel: &str) -> Option<PathBuf> {
     None
 }
 
+/// Test data `scripts/test.sh` downloads from PyPI into `target/testdata` (other projects'
+/// test files, read in place, never copied into this repository), found through the
+/// environment variable `var` the script sets. `None` when the tests were not started by
+/// the script: the test skips with one line, or fails with `LIFEBOAT_REQUIRE_REALDATA=1`.
+pub fn downloaded(var: &str, rel: &str) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(var) {
+        let path = Path::new(&dir).join(rel);
+        assert!(
+            path.exists(),
+            "downloaded test data {} is missing",
+            path.display()
+        );
+        return Some(path);
+    }
+    let test = current_test();
+    let required =
+        std::env::var("LIFEBOAT_REQUIRE_REALDATA").is_ok_and(|v| !v.is_empty() && v != "0");
+    assert!(
+        !required,
+        "{test}: {var} is not set (scripts/test.sh downloads {rel}) and LIFEBOAT_REQUIRE_REALDATA is set"
+    );
+    record_skip(&format!(
+        "skipped: {test} needs {rel} ({var}: run the tests with scripts/test.sh)"
+    ));
+    None
+}
+
 /// `binary::test` for the running test (libtest names each test's thread after it).
 fn current_test() -> String {
     let binary = std::env::current_exe()
