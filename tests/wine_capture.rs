@@ -365,3 +365,89 @@ fn windows_agent_captures_from_an_ntfs_image() {
     let report = report.expect("ann's report in an image");
     assert!(report.contains_key("Security Descriptor"), "{report:?}");
 }
+
+/// Issue 18 under Wine: the x64 agent captures a BitLocker-locked image with the startup
+/// key file from the stick (`.BEK`), and what it stores is what the Linux agent stores from
+/// the plain volume; nothing it wrote holds the key.
+#[test]
+fn windows_agent_captures_a_bitlocker_image_with_its_bek() {
+    use fixtures::bitlocker::{bek_file, encrypt_file, Method, Protector, Spec};
+    let wine = WinePrefix::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (e, f, linux) = (
+        dir.path().join("e"),
+        dir.path().join("f"),
+        dir.path().join("linux"),
+    );
+    for d in [&e, &f, &linux] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files = vec![(r"Documents\thesis.docx".into(), fixtures::noise(300_000, 9))];
+    let mut spec = WindowsSpec::win11("WINE-BDE");
+    spec.users = vec![ann];
+    let plain = ntfs::windows_volume(dir.path(), &spec);
+    let startup = Protector::startup_key(5);
+    let Protector::StartupKey { id, key } = startup.clone() else {
+        unreachable!()
+    };
+    std::fs::write(e.join("7E2B1C0A-key.BEK"), bek_file(&id, &key, true)).unwrap();
+    let locked = e.join("locked.img");
+    encrypt_file(
+        &plain,
+        &locked,
+        &Spec::new(Method::AesCbc128, 512).protect(startup),
+    )
+    .unwrap();
+    wine.map_drive('e', &e);
+    wine.map_drive('f', &f);
+    let before = tree_fingerprint(&e);
+    let (code, out, err) = wine.run(
+        &[
+            "capture",
+            r"E:\locked.img",
+            "--startup-key",
+            r"E:\7E2B1C0A-key.BEK",
+            "--dest",
+            r"F:\",
+            "--profile",
+            "user",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        before,
+        tree_fingerprint(&e),
+        "the locked image or the key was written"
+    );
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(&plain)
+        .arg("--dest")
+        .arg(&linux)
+        .args(["--profile", "user"]));
+    assert_eq!(code, 0, "Linux capture: {out}{err}");
+    let mut applied = Vec::new();
+    for (i, d) in [&f, &linux].iter().enumerate() {
+        let wim = fixtures::store_in(d).join("files.wim");
+        let to = dir.path().join(format!("applied-{i}"));
+        let (code, aout, aerr) = run(Command::new("wimapply").arg(&wim).arg("all").arg(&to));
+        assert_eq!(code, 0, "wimapply {}: {aout}{aerr}", wim.display());
+        applied.push(to);
+    }
+    let (code, diff, _) = run(Command::new("diff").arg("-r").args(&applied));
+    assert_eq!(code, 0, "the locked and the plain captures differ:\n{diff}");
+    // The key's bytes appear in no file of the store.
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    for file in fixtures::migration::walk(&f) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key)
+                && !String::from_utf8_lossy(&bytes).contains(&hex),
+            "{} holds the key",
+            file.display()
+        );
+    }
+}
