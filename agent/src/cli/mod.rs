@@ -60,7 +60,9 @@ pub enum Command {
     /// into their registry (LoadState's job). --offline-root: files into an offline Windows.
     Restore(Box<restore_cmd::RestoreArgs>),
     /// LoadState's command line (STORE /mu: /md: /ui: /ue: /lac /lae /c /v: /l:) over restore.
-    #[command(after_help = "`lifeboat loadstate /?` lists the switches.\nReference: docs/commands/loadstate.md; the switches: docs/usmt.md")]
+    #[command(
+        after_help = "`lifeboat loadstate /?` lists the switches.\nReference: docs/commands/loadstate.md; the switches: docs/usmt.md"
+    )]
     Loadstate {
         #[arg(
             trailing_var_arg = true,
@@ -71,7 +73,9 @@ pub enum Command {
     },
     /// ScanState's command line (STORE /offlineWinDir: /i: /config: /o /c /l: /progress:
     /// /listfiles: /p /ui /ue /uel …) over capture; the store is written in STORE itself.
-    #[command(after_help = "`lifeboat scanstate /?` lists the switches.\nReference: docs/commands/scanstate.md; the switches: docs/usmt.md")]
+    #[command(
+        after_help = "`lifeboat scanstate /?` lists the switches.\nReference: docs/commands/scanstate.md; the switches: docs/usmt.md"
+    )]
     Scanstate {
         #[arg(
             trailing_var_arg = true,
