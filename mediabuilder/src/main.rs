@@ -19,7 +19,8 @@ use lifeboat_media::{agents, base, build, emit, inspect};
     after_help = "Exit codes (USMT's where the meaning matches): 0 done, 11 bad command line \
 (an option, or an --agent, --config, --drivers or --overlay that cannot be used), 26 the base \
 cannot make media, 27 the output cannot be used, 28 a --profile cannot be used, 71 a tool the \
-build needs is missing, 72 failed while writing."
+build needs is missing, 72 failed while writing.\n\
+Reference: docs/commands/media-inspect.md, docs/commands/media-build.md"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +30,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Report what a WinPE base holds: images, architecture, optional components, MSXML, boot files.
+    #[command(after_help = "Reference: docs/commands/media-inspect.md")]
     Inspect {
         /// A copype folder, a WinPE/Windows ISO, install media, or a boot.wim / winre.wim.
         base: PathBuf,
@@ -42,7 +44,8 @@ enum Cmd {
     /// Build media: the agent, config, profiles and boot hook in a copy of the base's boot.wim.
     #[command(
         after_help = "Linux cannot add optional components or service drivers into the image (only DISM on Windows can):\n\
-give a base already serviced on Windows; --drivers folders are loaded with drvload at boot instead."
+give a base already serviced on Windows; --drivers folders are loaded with drvload at boot instead.\n\
+Reference: docs/commands/media-build.md"
     )]
     Build(Box<BuildArgs>),
 }

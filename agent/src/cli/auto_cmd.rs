@@ -22,6 +22,7 @@ use crate::progress::human;
 use crate::rules::builtin::is_builtin;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Reference: docs/commands/auto.md")]
 pub struct AutoArgs {
     /// The media's config (X:\Lifeboat\config.yaml).
     #[arg(long, value_name = "FILE")]

@@ -21,7 +21,8 @@ use crate::store::manifest::Manifest;
     after_help = "Profiles: documents, user (default), full, or a YAML profile / USMT MigXML file (several may be given, like /i:).\n\
 Users: --users ann --users 'CONTOSO\\*' --users '!*\\guest' --users 'S-1-5-21-*-1001'.\n\
 Exit codes (as USMT): 0 complete, 3 complete with skipped files (--continue), 11 bad options,\n\
-26 no installation chosen, 27 bad destination, 28 bad profile, 61 stopped on an unreadable file, 72 failed while writing."
+26 no installation chosen, 27 bad destination, 28 bad profile, 61 stopped on an unreadable file, 72 failed while writing.\n\
+Reference: docs/commands/capture.md"
 )]
 pub struct CaptureArgs {
     /// Volumes or folders to scan (as for detect).

@@ -51,7 +51,8 @@ impl SourceArgs {
 #[command(
     after_help = "Without ROOT on Windows every lettered volume is scanned except the WinPE RAM drive and the boot media.\n\
 On Linux give the folders where Windows volumes are mounted (read-only is enough).\n\
-Exit codes: 0 found, 26 no installation (or several with failOnMultipleWinDir), 11 bad options."
+Exit codes: 0 found, 26 no installation (or several with failOnMultipleWinDir), 11 bad options.\n\
+Reference: docs/commands/detect.md"
 )]
 pub struct DetectArgs {
     /// Volumes or folders to scan (a mounted NTFS partition, a fixture folder).
@@ -59,7 +60,7 @@ pub struct DetectArgs {
     pub roots: Vec<PathBuf>,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Print the report as JSON (schema documented in README.md).
+    /// Print the report as JSON (schema in docs/commands/detect.md).
     #[arg(long)]
     pub json: bool,
 }

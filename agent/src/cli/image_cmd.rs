@@ -25,7 +25,8 @@ use crate::console::say;
 #[command(after_help = "\
 The map is GNU ddrescue's mapfile: ddrescue can continue a rescue this began, and the other way round.\n\
 Exit codes: 0 every byte rescued, 3 bytes remain unread (bad sectors, or a run stopped by a bound: run again to go on),\n\
-11 bad options or map, 27 OUT or the map cannot be written, 61 the source cannot be read, 72 fatal.")]
+11 bad options or map, 27 OUT or the map cannot be written, 61 the source cannot be read, 72 fatal.\n\
+Reference: docs/commands/image.md")]
 pub struct ImageArgs {
     /// The disk, partition or image file to copy (/dev/sdb, \\.\PhysicalDrive1, disk.img). Only read.
     pub source: PathBuf,

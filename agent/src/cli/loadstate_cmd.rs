@@ -10,7 +10,8 @@ const HELP: &str = "LOADSTATE StorePath [/i:File] [/mu:OldDomain\\OldUser:[NewDo
   [/ui:Domain\\User] [/ue:Domain\\User] [/all] [/lac] [/lae] [/c] [/v:N] [/l:File] [/progress:File]\n\
 Lifeboat restores its own stores (lifeboat capture, scanstate). The rules recorded in the store are used;\n\
 /i: and /config: files are accepted and not needed. /lac asks the password at the console (never on the command line).\n\
-Same engine as `lifeboat restore`; see `lifeboat restore --help`.";
+Same engine as `lifeboat restore`; see `lifeboat restore --help`.\n\
+Reference: docs/commands/loadstate.md; the switches: docs/usmt.md";
 
 type Refusal = (i32, String);
 

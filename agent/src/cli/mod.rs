@@ -30,7 +30,8 @@ use crate::console::say;
 #[command(
     name = "lifeboat",
     version,
-    about = "Rescue a user's files and settings from an offline Windows installation"
+    about = "Rescue a user's files and settings from an offline Windows installation",
+    after_help = "Reference: docs/commands/<command>.md; the technician's guide: docs/technician-guide.md"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -46,7 +47,7 @@ pub enum Command {
     /// The boot-time flow WinPE runs: detect, choose, capture to the first destination found.
     Auto(auto_cmd::AutoArgs),
     /// Evaluate MigXML/profiles against an offline installation (`rules explain`).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Reference: docs/commands/rules-explain.md")]
     Rules(rules_cmd::RulesCommand),
     /// Copy a disk, partition or image into an image file with GNU ddrescue's discipline
     /// (good areas first, bad ones mapped), keeping ddrescue's mapfile to go on later.
@@ -59,6 +60,9 @@ pub enum Command {
     /// into their registry (LoadState's job). --offline-root: files into an offline Windows.
     Restore(Box<restore_cmd::RestoreArgs>),
     /// LoadState's command line (STORE /mu: /md: /ui: /ue: /lac /lae /c /v: /l:) over restore.
+    #[command(
+        after_help = "`lifeboat loadstate /?` lists the switches.\nReference: docs/commands/loadstate.md; the switches: docs/usmt.md"
+    )]
     Loadstate {
         #[arg(
             trailing_var_arg = true,
@@ -69,6 +73,9 @@ pub enum Command {
     },
     /// ScanState's command line (STORE /offlineWinDir: /i: /config: /o /c /l: /progress:
     /// /listfiles: /p /ui /ue /uel …) over capture; the store is written in STORE itself.
+    #[command(
+        after_help = "`lifeboat scanstate /?` lists the switches.\nReference: docs/commands/scanstate.md; the switches: docs/usmt.md"
+    )]
     Scanstate {
         #[arg(
             trailing_var_arg = true,
@@ -81,6 +88,7 @@ pub enum Command {
     #[command(hide = true)]
     KnownFolders,
     /// Check that this machine can run captures: a small WIM is written, read back and compared.
+    #[command(after_help = "Reference: docs/commands/selftest.md")]
     Selftest {
         /// Folder to work in (default: a new temporary folder).
         #[arg(long, value_name = "DIR")]

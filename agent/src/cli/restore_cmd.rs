@@ -19,7 +19,8 @@ use crate::restore::{
 Exit codes (as LoadState): 0 done, 3 done with files not written (--continue), 11 bad options, 14 target account\n\
 missing (--create-local creates local ones), 26 no offline Windows to restore into, 27 not a store or an incomplete\n\
 store, 34 not an elevated administrator, 36 settings restore needs Windows (use --offline-root), 42 corrupt store,\n\
-61 stopped on a file that could not be written, 71 a Windows call failed, 72 out of space or write error."
+61 stopped on a file that could not be written, 71 a Windows call failed, 72 out of space or write error.\n\
+Reference: docs/commands/restore.md"
 )]
 pub struct RestoreArgs {
     /// The store folder (holding manifest.yaml).

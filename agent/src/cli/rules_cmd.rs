@@ -23,8 +23,9 @@ pub enum RulesCommand {
 #[derive(Args, Debug)]
 #[command(
     after_help = "FILE: a built-in profile (documents, user, full), a YAML profile or a USMT MigXML file (MigDocs.xml, MigUser.xml, MigApp.xml, custom), as many as ScanState's /i:.\n\
---json: {\"components\": [{\"name\", \"source\", \"user\" (null: the machine pass), \"detected\" (true|false|null: cannot tell), \"why\", \"variables\", \"patterns\": {\"include\", \"exclude\", \"unconditional_exclude\"}, \"restore\", \"notes\"}], \"warnings\"}.\n\
-Exit codes: 0, 11 bad options, 26 no installation chosen, 28 a rules file cannot be used, 39 the Config.xml cannot be used, 72 the output cannot be written."
+--json: {\"components\": [{\"name\", \"source\", \"user\" (null: the machine pass), \"sid\", \"detected\" (true|false|null: cannot tell), \"why\", \"variables\", \"patterns\": {\"include\", \"exclude\", \"unconditional_exclude\"}, \"restore\", \"notes\"}], \"switched_off_by_config\", \"warnings\"}.\n\
+Exit codes: 0, 11 bad options, 26 no installation chosen, 28 a rules file cannot be used, 39 the Config.xml cannot be used, 72 the output cannot be written.\n\
+Reference: docs/commands/rules-explain.md"
 )]
 pub struct ExplainArgs {
     /// Rules files or built-in profiles.

@@ -18,7 +18,8 @@ pub const HELP: &str = "SCANSTATE StorePath (/offlineWinDir:DIR | /OfflineWinOld
   [/all] [/auto[:Dir]] [/nocompress] [/localonly] [/efs:abort|skip] [/vsc] [/r:N] [/w:N] [/targetWindows10]\n\
 Lifeboat captures an offline Windows into its own verified store (files.wim, registry\\, manifest.yaml)\n\
 written in StorePath itself; restore it with `loadstate StorePath` or `lifeboat restore`.\n\
-Same engine as `lifeboat capture`; see `lifeboat capture --help` and the README's ScanState table.";
+Same engine as `lifeboat capture`; see `lifeboat capture --help`.\n\
+Reference: docs/commands/scanstate.md; the switches: docs/usmt.md";
 
 /// `/offline:`, `/offlineWinDir:`, `/OfflineWinOld:`.
 #[derive(Debug, Clone, PartialEq, Eq)]

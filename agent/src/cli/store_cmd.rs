@@ -8,12 +8,14 @@ use super::{exit, output};
 use crate::console::say;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Reference: docs/commands/verify.md")]
 pub struct VerifyArgs {
     /// The store folder (holding manifest.yaml).
     pub store: PathBuf,
 }
 
 #[derive(Args, Debug)]
+#[command(after_help = "Reference: docs/commands/extract.md")]
 pub struct ExtractArgs {
     pub store: PathBuf,
     /// Folder to extract into (one subfolder per user).
