@@ -5,7 +5,7 @@
 # target/agents/ (lifeboat-amd64.exe, lifeboat-x86.exe, lifeboat-arm64.exe), the folder
 # `lifeboat-media build --agent` takes. Then checks the PE with tools of its own: machine type
 # (file), imports only DLLs WinPE has (llvm-objdump), size.
-# Recipe and reasons: README "Building the Windows agent".
+# Recipe and reasons: docs/building-agents.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

@@ -7,7 +7,7 @@
 # printed; a crashing input is kept in fuzz/artifacts/TARGET/ (reproduce: fuzz.sh repro FILE).
 # Seeds: the fixture writers' (tests/support/bin/fuzz_seeds.rs) and ../shared/realdata, read
 # in place through links. The corpus grows in target/fuzz/corpus/TARGET between runs.
-# See README "Fuzzing".
+# See docs/testing.md, "Fuzzing".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

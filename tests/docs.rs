@@ -184,9 +184,8 @@ fn every_command_names_its_page_and_the_page_every_option() {
 
 /// The switches a USMT usage text lists: `/name` after a space, `[`, `(` or `|`.
 fn switches(usage: &str) -> BTreeSet<String> {
-    // The loadstate usage comes through the escaping of shown text: its line ends are
-    // `<U+000A>`.
-    let usage = usage.replace("<U+000A>", "\n");
+    // The usage is printed as it is written, not escaped as a quoted command line is.
+    assert!(!usage.contains("<U+"), "an escaped usage text: {usage}");
     let mut out = BTreeSet::new();
     let mut prev = ' ';
     for (i, c) in usage.char_indices() {

@@ -29,7 +29,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// `../shared/realdata/<rel>`: real hives, USMT files, WIMs and WinPE scripts written by
-/// others, which may not be redistributed (README, "Real test data"). `None` when
+/// others, which may not be redistributed (docs/testing.md, "Real test data"). `None` when
 /// `../shared/realdata` is not beside the checkout: the calling test then skips what needs it,
 /// with one line naming the test and the data, or fails when `LIFEBOAT_REQUIRE_REALDATA=1`
 /// (CI). When the data is there, a missing `rel` fails the test. Every use reads

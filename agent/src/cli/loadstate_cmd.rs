@@ -112,7 +112,7 @@ fn switch(
             .ok_or_else(|| bad(format!("/{name}: an option argument is missing")))
     };
     match name {
-        "?" | "help" => return Err((1, HELP.into())),
+        "?" | "help" => return Err((exit::HELP, HELP.into())),
         "i" | "config" => {
             need(value)?;
         }
@@ -187,6 +187,7 @@ fn finish(mut out: RestoreArgs, seen: Seen) -> Result<RestoreArgs, Refusal> {
 pub fn run(args: &[String]) -> i32 {
     match parse(args) {
         Ok(a) => restore_cmd::run(a),
+        Err((exit::HELP, help)) => super::output::finish(exit::HELP, &format!("{help}\n")),
         Err((code, message)) => {
             // It quotes the command line, which may hold anything.
             let message = crate::shown::shown(&message);

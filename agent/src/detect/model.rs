@@ -1,5 +1,5 @@
 //! What `lifeboat detect` reports. This is the documented, stable JSON schema (see
-//! README "detect --json"); add fields, never rename or remove them.
+//! docs/commands/detect.md, "`--json`"); add fields, never rename or remove them.
 
 use serde::{Deserialize, Serialize};
 
