@@ -35,6 +35,9 @@ pub struct ScanOptions {
     pub raw: bool,
     /// The keys for BitLocker-locked volumes, each tried on every one.
     pub keys: Arc<Keys>,
+    /// A disk or image ROOT read through the rescue layer (`--map`): its map and rescued
+    /// bytes, shared by every scan of the run.
+    pub rescue: Option<Arc<crate::volume::rescue::Rescue>>,
 }
 
 impl Scan {
@@ -83,13 +86,20 @@ impl Scan {
 
     /// An image file or a device: each volume on it.
     fn image(&mut self, path: &Path, opts: &ScanOptions) {
-        match open::open_image(path, &opts.keys) {
+        let opened = match &opts.rescue {
+            Some(rescue) => rescue
+                .source(path)
+                .map_err(|e| e.to_string())
+                .and_then(|disk| open::open_disk(disk, &opts.keys).map_err(|e| e.to_string())),
+            None => open::open_image(path, &opts.keys).map_err(|e| e.to_string()),
+        };
+        match opened {
             Ok(found) => {
                 for f in found {
                     self.volume(f);
                 }
             }
-            Err(e) => self.unreadable(path, RootState::Unreadable, e.to_string()),
+            Err(e) => self.unreadable(path, RootState::Unreadable, e),
         }
     }
 

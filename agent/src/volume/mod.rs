@@ -19,6 +19,7 @@
 pub mod host;
 pub mod ntfs;
 pub mod open;
+pub mod rescue;
 
 use std::fmt;
 use std::ops::Range;
