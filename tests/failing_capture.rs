@@ -1,0 +1,322 @@
+//! A capture from a dying disk: a disk image holding a Windows installation on NTFS (made by
+//! mkntfs, filled through ntfs-3g, partitioned by sfdisk), served through FUSE
+//! (`tests/support/faultfs.py`) with bad sectors over chosen files' data, over one file's
+//! MFT record and over a user's hive, and a slow area over another file. Where each file
+//! lies is asked of ntfs-3g (`ntfsinfo`), not of Lifeboat's reader; the partition's offset
+//! of sfdisk. The store's files are applied by wimlib and compared with an ntfs-3g mount of
+//! the original; the disk's read log shows what was read, and how often.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use fixtures::faultdisk::{sector_counts, FaultDisk, Faults, SECTOR};
+use fixtures::ntfs::{self, Mount, Table};
+use fixtures::volume::{UserSpec, WindowsSpec};
+use fixtures::{lifeboat_bin, run};
+use serde_json::Value;
+
+const CLUSTER: u64 = 4096;
+/// Where, in the damaged file, the bad sectors lie, and how many.
+const BAD_AT: u64 = 131_072;
+const BAD_LEN: u64 = 8 * SECTOR;
+/// How much longer a read of the slow file takes.
+const SLOW_DELAY: f64 = 1.5;
+
+fn spec() -> WindowsSpec {
+    let mut spec = WindowsSpec::win10("DYING-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files.extend([
+        (r"Documents\report.docx".into(), fixtures::noise(300_000, 1)),
+        (r"Documents\damaged.bin".into(), fixtures::noise(400_000, 2)),
+        (
+            r"Documents\lost record.txt".into(),
+            fixtures::noise(9_000, 3),
+        ),
+        (r"Pictures\slow.jpg".into(), fixtures::noise(200_000, 4)),
+        (r"Desktop\notes.txt".into(), vec![b'n'; 70_000]),
+    ]);
+    let mut bob = UserSpec::local(1002, "Bob");
+    bob.files
+        .push((r"Documents\plans.txt".into(), fixtures::noise(50_000, 5)));
+    spec.users = vec![ann, bob];
+    spec
+}
+
+/// One stream's runs as ntfs-3g reads them: (VCN, LCN, clusters), from `ntfsinfo -v`'s
+/// unnamed `$DATA`; and the file's MFT record number.
+fn ntfsinfo(vol: &Path, which: &[&str]) -> (u64, Vec<(u64, u64, u64)>) {
+    let (code, out, err) = run(Command::new("ntfsinfo").arg("-v").args(which).arg(vol));
+    assert_eq!(code, 0, "ntfsinfo {which:?}: {err}");
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+    let inode = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Dumping Inode "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let data = out
+        .find("Dumping attribute $DATA")
+        .unwrap_or_else(|| panic!("no $DATA in ntfsinfo {which:?}"));
+    let after = &out[data..];
+    let list = after.find("Runlist:").expect("a non-resident $DATA");
+    let mut runs = Vec::new();
+    for l in after[list..].lines().skip(1) {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() != 3 || !f.iter().all(|x| x.starts_with("0x")) {
+            break;
+        }
+        runs.push((hex(f[0]), hex(f[1]), hex(f[2])));
+    }
+    assert!(!runs.is_empty(), "no runs in ntfsinfo {which:?}");
+    (inode, runs)
+}
+
+/// The volume byte offset of stream offset `at`, through its runs.
+fn locate(runs: &[(u64, u64, u64)], at: u64) -> u64 {
+    let vcn = at / CLUSTER;
+    let (v, l, _) = runs
+        .iter()
+        .find(|(v, _, n)| (*v..v + n).contains(&vcn))
+        .expect("offset inside the stream");
+    (l + vcn - v) * CLUSTER + at % CLUSTER
+}
+
+/// A file's data on the volume: its byte ranges, in stream order.
+fn extents(runs: &[(u64, u64, u64)], size: u64) -> Vec<Range<u64>> {
+    runs.iter()
+        .map(|(v, l, n)| {
+            let end = ((v + n) * CLUSTER).min(size) - v * CLUSTER;
+            l * CLUSTER..l * CLUSTER + end
+        })
+        .collect()
+}
+
+/// sfdisk's own reading of where partition `n` starts, in bytes.
+fn partition_start(disk: &Path, n: u32) -> u64 {
+    let (code, out, err) = run(Command::new("sfdisk").arg("--json").arg(disk));
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let node = format!("{}{n}", disk.display());
+    v["partitiontable"]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["node"] == node.as_str())
+        .and_then(|p| p["start"].as_u64())
+        .unwrap()
+        * 512
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    vol: PathBuf,
+    disk: PathBuf,
+    faults: Faults,
+    /// The damaged file's lost bytes, in its own offsets.
+    lost: Range<u64>,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let vol = ntfs::windows_volume(&dir, &spec());
+    let (disk, number) = ntfs::disk_image(&dir, &vol, Table::Gpt);
+    let base = partition_start(&disk, number);
+    let profile = "/Users/ann";
+    let (_, damaged) = ntfsinfo(&vol, &["-F", &format!("{profile}/Documents/damaged.bin")]);
+    let (_, slow) = ntfsinfo(&vol, &["-F", &format!("{profile}/Pictures/slow.jpg")]);
+    let (record, _) = ntfsinfo(
+        &vol,
+        &["-F", &format!("{profile}/Documents/lost record.txt")],
+    );
+    let (_, hive) = ntfsinfo(&vol, &["-F", "/Users/Bob/NTUSER.DAT"]);
+    let (_, mft) = ntfsinfo(&vol, &["-i", "0"]);
+    let at = |runs: &[(u64, u64, u64)], off: u64| base + locate(runs, off);
+    let bad_start = at(&damaged, BAD_AT);
+    let record_at = at(&mft, record * 1024);
+    let hive_at = at(&hive, 4096);
+    let faults = Faults {
+        bad: vec![
+            bad_start..bad_start + BAD_LEN,
+            record_at..record_at + 1024,
+            hive_at..hive_at + 4 * SECTOR,
+        ],
+        flaky: Vec::new(),
+        slow: extents(&slow, 200_000)
+            .into_iter()
+            .map(|r| (base + r.start..base + r.end, SLOW_DELAY))
+            .collect(),
+    };
+    Fixture {
+        _dir: tmp,
+        dir,
+        vol,
+        disk,
+        faults,
+        lost: BAD_AT..BAD_AT + BAD_LEN,
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_capture_from_a_dying_disk_names_what_was_lost_and_keeps_every_other_byte() {
+    let fx = fixture();
+    let disk = FaultDisk::serve(&fx.disk, &fx.faults);
+    let dest = fx.dir.join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let (map, rescued) = (fx.dir.join("disk.img.map"), fx.dir.join("disk.img"));
+    let list = fx.dir.join("files.txt");
+    let started = Instant::now();
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(disk.file())
+        .args(["--map", s(&map), "--dest", s(&dest), "--compress", "none"])
+        .args(["--continue", "--list-files", s(&list)]));
+    let took = started.elapsed();
+    eprintln!("capture on the fault disk: {took:.2?}\n{out}{err}");
+    assert_eq!(code, 3, "{out}{err}");
+    let store = fixtures::store_in(&dest);
+
+    // The damaged file is named with the bytes lost, in the manifest, the summary and the
+    // list; the file whose MFT record is lost is named from its folder's index.
+    let manifest = std::fs::read_to_string(store.join("manifest.yaml")).unwrap();
+    let (lo, hi) = (fx.lost.start, fx.lost.end);
+    assert!(manifest.contains("damaged.bin"), "{manifest}");
+    assert!(
+        manifest.contains(&lo.to_string()) && manifest.contains(&hi.to_string()),
+        "the lost range {lo}..{hi} in the manifest:\n{manifest}"
+    );
+    let said = format!("{out}{err}");
+    assert!(said.contains("damaged.bin"), "{said}");
+    let listed = std::fs::read_to_string(&list).unwrap();
+    let line = listed
+        .lines()
+        .find(|l| l.contains("damaged.bin"))
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert!(line.contains("damaged"), "{line}");
+    let skipped = |name: &str, kind: &str| {
+        let at = manifest
+            .find(&format!("- path: {name}"))
+            .or_else(|| manifest.find(name))
+            .unwrap_or_else(|| panic!("{name} is not named in the manifest:\n{manifest}"));
+        let entry: String = manifest[at..].lines().take(3).collect();
+        assert!(entry.contains(&format!("kind: {kind}")), "{entry}");
+    };
+    skipped(r"C:\Users\ann\Documents\lost record.txt", "unreadable");
+    skipped(r"\Users\Bob\NTUSER.DAT", "hive-unreadable");
+    assert!(
+        said.contains("NTUSER.DAT"),
+        "the damaged hive is said:\n{said}"
+    );
+
+    // Every file captured equals the original (ntfs-3g's reading of the image), but the
+    // damaged one, which has zeros where its bytes were lost and the rest intact.
+    let applied = fx.dir.join("applied");
+    let (code, _, err) = run(Command::new("wimapply")
+        .arg(store.join("files.wim"))
+        .arg("1")
+        .arg(&applied));
+    assert_eq!(code, 0, "wimapply: {err}");
+    let mount = Mount::new(&fx.vol, &fx.dir.join("original"), "ro");
+    let got = files_under(&applied);
+    assert!(got.len() >= 4, "{got:?}");
+    for rel in &got {
+        let name = rel.to_string_lossy();
+        let have = std::fs::read(applied.join(rel)).unwrap();
+        let on_volume = rel.strip_prefix("C").expect("a C: path");
+        let want = std::fs::read(mount.path().join(on_volume))
+            .unwrap_or_else(|e| panic!("{name} is not on the original: {e}"));
+        if name.ends_with("damaged.bin") {
+            let mut expect = want.clone();
+            expect[lo as usize..hi as usize].fill(0);
+            assert!(
+                have == expect,
+                "{name}: zeros only where the bytes were lost"
+            );
+        } else {
+            assert!(have == want, "{name} differs from the original");
+        }
+    }
+    for must in [
+        "Documents/report.docx",
+        "Pictures/slow.jpg",
+        "Desktop/notes.txt",
+    ] {
+        let must = Path::new("C/Users/ann").join(must);
+        assert!(got.contains(&must), "{} in {got:?}", must.display());
+    }
+    assert!(
+        !got.iter().any(|p| p.ends_with("lost record.txt")),
+        "a file whose record is lost cannot be captured"
+    );
+    drop(mount);
+
+    // The store verifies, and keeps the mark.
+    let (code, out, err) = run(Command::new(lifeboat_bin()).arg("verify").arg(&store));
+    assert_eq!(code, 0, "verify: {out}{err}");
+
+    // No sector read twice by the capture, and none read good again by `lifeboat image`
+    // going on from the capture's map into the same image.
+    let before = disk.reads().len();
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("image")
+        .arg(disk.file())
+        .arg(&rescued)
+        .args(["--map", s(&map), "--slow-read", "0"]));
+    assert_eq!(code, 3, "image: {out}{err}");
+    let reads = disk.reads();
+    let again: Vec<u64> = sector_counts(&reads)
+        .into_iter()
+        .filter(|(_, (_, good))| *good > 1)
+        .map(|(s, _)| s)
+        .collect();
+    assert!(
+        again.is_empty(),
+        "sectors read good twice (capture then image): {} of them, first {:?}",
+        again.len(),
+        &again[..again.len().min(8)]
+    );
+    assert!(reads.len() > before, "image read what the capture did not");
+    // The image is the original but for the bad sectors.
+    let original = std::fs::read(&fx.disk).unwrap();
+    let image = std::fs::read(&rescued).unwrap();
+    assert_eq!(original.len(), image.len());
+    let bad = |at: usize| {
+        fx.faults
+            .bad
+            .iter()
+            .any(|r| r.contains(&(at as u64 / SECTOR * SECTOR)))
+    };
+    let wrong = (0..original.len())
+        .step_by(SECTOR as usize)
+        .filter(|&at| {
+            !bad(at) && original[at..at + SECTOR as usize] != image[at..at + SECTOR as usize]
+        })
+        .count();
+    assert_eq!(wrong, 0, "sectors outside the bad areas that differ");
+}
