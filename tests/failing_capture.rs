@@ -183,6 +183,38 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A restore onto a new machine (a Windows written into a folder, `--offline-root`) names
+/// the damaged file with its lost bytes in its summary and its list, and writes it as the
+/// store holds it.
+fn restore_repeats_the_mark(dir: &Path, store: &Path, mark: &str, stored: &[u8]) {
+    let target = dir.join("new-machine");
+    let mut spec = WindowsSpec::win11("NEWPC");
+    spec.users = vec![UserSpec::local(1001, "ann")];
+    spec.write_volume(&target);
+    let list = dir.join("restored.txt");
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("restore")
+        .arg(store)
+        .args(["--offline-root", s(&target), "--user", r"DYING-PC\ann=ann"])
+        .args(["--list-files", s(&list)]));
+    assert_eq!(code, 0, "restore: {out}{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("damaged.bin") && l.contains(mark))
+        .unwrap_or_else(|| panic!("the summary repeats the mark:\n{out}"));
+    assert!(line.contains("new-machine"), "where it went: {line}");
+    assert!(out.contains("DAMAGED"), "{out}");
+    let listed = std::fs::read_to_string(&list).unwrap();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("damaged.bin") && l.contains("DAMAGED") && l.contains(mark)),
+        "{listed}"
+    );
+    let written = std::fs::read(target.join("Users/ann/Documents/damaged.bin")).unwrap();
+    assert!(written == stored, "the damaged file is restored as stored");
+}
+
 #[test]
 fn a_capture_from_a_dying_disk_names_what_was_lost_and_keeps_every_other_byte() {
     let fx = fixture();
@@ -276,9 +308,16 @@ fn a_capture_from_a_dying_disk_names_what_was_lost_and_keeps_every_other_byte() 
     );
     drop(mount);
 
-    // The store verifies, and keeps the mark.
+    // The store verifies, and says the mark again; a restore repeats it, file and range.
     let (code, out, err) = run(Command::new(lifeboat_bin()).arg("verify").arg(&store));
     assert_eq!(code, 0, "verify: {out}{err}");
+    let mark = format!("4096 bytes lost at {lo}..{hi}");
+    assert!(
+        out.contains("damaged.bin") && out.contains(&mark),
+        "verify: {out}"
+    );
+    let stored = std::fs::read(applied.join("C/Users/ann/Documents/damaged.bin")).unwrap();
+    restore_repeats_the_mark(&fx.dir, &store, &mark, &stored);
 
     // No sector read twice by the capture, and none read good again by `lifeboat image`
     // going on from the capture's map into the same image.
