@@ -260,6 +260,10 @@ fn a_capture_from_a_dying_disk_names_what_was_lost_and_keeps_every_other_byte() 
         assert!(entry.contains(&format!("kind: {kind}")), "{entry}");
     };
     skipped(r"C:\Users\ann\Documents\lost record.txt", "unreadable");
+    assert!(
+        manifest.contains("MFT record lies on bad sectors"),
+        "{manifest}"
+    );
     skipped(r"\Users\Bob\NTUSER.DAT", "hive-unreadable");
     assert!(
         said.contains("NTUSER.DAT"),
