@@ -363,3 +363,66 @@ fn a_capture_from_a_dying_disk_names_what_was_lost_and_keeps_every_other_byte() 
         .count();
     assert_eq!(wrong, 0, "sectors outside the bad areas that differ");
 }
+
+/// The start of every run on a dying disk: the GPT's header, the volume's boot sector and a
+/// piece of the SOFTWARE hive on bad sectors. Detect reads the table's backup, the boot
+/// sector's backup, and reports the hive damaged; it finds the installation all the same.
+#[test]
+fn detect_on_a_dying_disk_reads_the_backups_and_reports_a_damaged_hive() {
+    let fx = fixture();
+    let (_, software) = ntfsinfo(&fx.vol, &["-F", "/Windows/System32/config/SOFTWARE"]);
+    let base = partition_start(&fx.disk, 3);
+    let hive_at = base + locate(&software, 8192);
+    let faults = Faults {
+        bad: vec![
+            SECTOR..2 * SECTOR,
+            base..base + SECTOR,
+            hive_at..hive_at + 2 * SECTOR,
+        ],
+        ..Faults::default()
+    };
+    let disk = FaultDisk::serve(&fx.disk, &faults);
+    let map = fx.dir.join("detect.map");
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .args(["detect", "--json"])
+        .arg(disk.file())
+        .args(["--map", s(&map)]));
+    assert_eq!(code, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let volume = v["scanned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["partition"]["offset"] == base)
+        .unwrap_or_else(|| panic!("the Windows partition (sfdisk: at {base}) in {out}"));
+    assert_eq!(volume["state"], "ok", "{volume}");
+    assert_eq!(volume["filesystem"], "NTFS", "{volume}");
+    let ins = &v["installations"][0];
+    assert_eq!(ins["computer_name"], "DYING-PC", "{out}");
+    let problem = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"].as_str().unwrap().ends_with(r"config\SOFTWARE"))
+        .unwrap_or_else(|| panic!("the damaged SOFTWARE hive is reported: {out}"));
+    let error = problem["error"].as_str().unwrap();
+    assert!(
+        error.contains("bad sectors") && error.contains("8192..9216"),
+        "{error}"
+    );
+    // The map names the bad sectors, as GNU ddrescuelog reads it.
+    let (code, listed, err) = run(Command::new("ddrescuelog").arg("--list-blocks=-").arg(&map));
+    assert_eq!(code, 0, "ddrescuelog: {err}");
+    let listed: Vec<u64> = listed.lines().map(|l| l.trim().parse().unwrap()).collect();
+    let want: Vec<u64> = faults
+        .bad
+        .iter()
+        .flat_map(|r| r.start / SECTOR..r.end / SECTOR)
+        .collect();
+    for sector in &want {
+        assert!(
+            listed.contains(sector),
+            "bad sector {sector} in the map: {listed:?}"
+        );
+    }
+}
