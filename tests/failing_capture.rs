@@ -426,3 +426,46 @@ fn detect_on_a_dying_disk_reads_the_backups_and_reports_a_damaged_hive() {
         );
     }
 }
+
+/// A disk that slows to a crawl: every read of a picture takes 3 s more (12 s for the
+/// file). With `--rescue-time 3` the capture stops reading the disk when its time is up
+/// (letting the read under way finish) and ends: what it could not read in time is named
+/// lost, and the run takes about its budget, not the disk's time.
+#[test]
+fn a_capture_ends_in_its_rescue_time_on_a_disk_that_crawls() {
+    let fx = fixture();
+    let (_, slow) = ntfsinfo(&fx.vol, &["-F", "/Users/ann/Pictures/slow.jpg"]);
+    let base = partition_start(&fx.disk, 3);
+    let crawl = 3.0;
+    let faults = Faults {
+        slow: extents(&slow, 200_000)
+            .into_iter()
+            .map(|r| (base + r.start..base + r.end, crawl))
+            .collect(),
+        ..Faults::default()
+    };
+    let disk = FaultDisk::serve(&fx.disk, &faults);
+    let dest = fx.dir.join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let map = fx.dir.join("crawl.map");
+    let started = Instant::now();
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(disk.file())
+        .args(["--map", s(&map), "--rescue-time", "3", "--dest", s(&dest)])
+        .args(["--compress", "none", "--continue"]));
+    let took = started.elapsed();
+    eprintln!("capture with --rescue-time 3 on a crawling disk: {took:.2?}");
+    assert_eq!(code, 3, "{out}{err}");
+    let damaged = out
+        .lines()
+        .find(|l| l.contains(r"Pictures\slow.jpg"))
+        .unwrap_or_else(|| panic!("the picture not read in time is named damaged:\n{out}"));
+    assert!(damaged.contains("bytes lost at"), "{damaged}");
+    assert!(err.contains("--rescue-time ran out"), "{err}");
+    // Four reads of the picture would take 12 s; the budget and one read under way, 6 s.
+    assert!(
+        took.as_secs_f64() < 4.0 * crawl - 2.0,
+        "took {took:.2?}: the rescue time did not bound the capture"
+    );
+}

@@ -140,8 +140,9 @@ impl Rescue {
         let (disk, rescuer) = opened.as_ref()?;
         Some(rescuer.save().map(|()| {
             let p = rescuer.progress();
+            let spent = self.spec.max_time.is_some_and(|t| p.run_time >= t);
             format!(
-                "{}: {} bytes of {} rescued, {} bytes in {} bad areas, {} bytes not tried; map {}",
+                "{}: {} bytes of {} rescued, {} bytes in {} bad areas, {} bytes not tried; map {}{}",
                 disk.display(),
                 p.bytes(Status::Finished),
                 p.size,
@@ -150,7 +151,12 @@ impl Rescue {
                     + p.bytes(Status::NonScraped),
                 p.bad_areas,
                 p.bytes(Status::NonTried),
-                self.spec.map.display()
+                self.spec.map.display(),
+                if spent {
+                    "\n  --rescue-time ran out: what was not read in time is named lost; the same command again reads the rest (nothing read is read again)"
+                } else {
+                    ""
+                }
             )
         }))
     }
