@@ -499,6 +499,7 @@ mod tests {
                 why: "no version to compare".into(),
             }],
             outcomes: Vec::new(),
+            damaged: Vec::new(),
         };
         u.file(outcome(r"C:\Users\ann\a.txt", Action::Restored, 2048));
         u.file(outcome(r"C:\Users\ann\b.txt", Action::Renamed, 1024));
@@ -578,6 +579,31 @@ Cannot travel - do this now on this machine:
         ] {
             assert!(text.contains(&format!("{line}\n")), "{line}\n{text}");
         }
+    }
+
+    #[test]
+    fn a_damaged_file_keeps_its_mark_in_the_summary_the_list_and_the_log() {
+        let mut r = report();
+        r.users[0].damaged = vec![Damaged {
+            path: r"c:\users\ANN\b.txt".into(),
+            lost: vec![[4096, 8192]],
+        }];
+        let text = r.summary(false);
+        assert!(
+            text.contains(
+                "    1 file(s) DAMAGED at capture: zeros stand in for bytes the old disk lost\n      c:\\users\\ANN\\b.txt -> /new/b.txt: 4096 bytes lost at 4096..8192\n"
+            ),
+            "{text}"
+        );
+        let mark = "  (DAMAGED: 4096 bytes lost at 4096..8192)";
+        let list = r.list_files();
+        let lines: Vec<&str> = list.lines().filter(|l| l.ends_with(mark)).collect();
+        assert_eq!(lines.len(), 1, "{list}");
+        assert!(lines[0].contains(r"C:\Users\ann\b.txt"), "{list}");
+        assert_eq!(
+            r.log_lines().iter().filter(|l| l.ends_with(mark)).count(),
+            1
+        );
     }
 
     #[test]
