@@ -231,6 +231,7 @@ fn a_capture_from_a_dying_disk_names_what_was_lost_and_keeps_every_other_byte() 
         .args(["--continue", "--list-files", s(&list)]));
     let took = started.elapsed();
     eprintln!("capture on the fault disk: {took:.2?}\n{out}{err}");
+    let first_summary = out.clone();
     assert_eq!(code, 3, "{out}{err}");
     let store = fixtures::store_in(&dest);
 
@@ -362,6 +363,34 @@ fn a_capture_from_a_dying_disk_names_what_was_lost_and_keeps_every_other_byte() 
         })
         .count();
     assert_eq!(wrong, 0, "sectors outside the bad areas that differ");
+
+    // The other way round: a capture after the image, with its map, asks the disk for
+    // nothing (every sector is rescued or known bad) and captures the same.
+    let reads = disk.reads().len();
+    let dest2 = fx.dir.join("dest2");
+    std::fs::create_dir(&dest2).unwrap();
+    let (code, out2, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(disk.file())
+        .args(["--map", s(&map), "--dest", s(&dest2), "--compress", "none"])
+        .arg("--continue"));
+    assert_eq!(code, 3, "{out2}{err}");
+    assert_eq!(
+        disk.reads().len(),
+        reads,
+        "the second capture read the disk"
+    );
+    let damaged_lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains("bytes lost at"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        damaged_lines(&out2),
+        damaged_lines(&first_summary),
+        "{out2}"
+    );
 }
 
 /// The start of every run on a dying disk: the GPT's header, the volume's boot sector and a
