@@ -498,3 +498,47 @@ fn a_capture_ends_in_its_rescue_time_on_a_disk_that_crawls() {
         "took {took:.2?}: the rescue time did not bound the capture"
     );
 }
+
+/// `--map` with places that would lose or invent bytes is refused by name, and the source
+/// is never written: the rescued image given as the source itself; a map whose image is
+/// gone (it says bytes were rescued that nothing holds); an image with data but no map.
+#[test]
+fn unsafe_rescue_places_are_refused_and_the_source_is_not_written() {
+    let fx = fixture();
+    let before = std::fs::read(&fx.disk).unwrap();
+    let detect = |extra: &[&str]| {
+        let (code, out, err) = run(Command::new(lifeboat_bin())
+            .args(["detect", "--json"])
+            .arg(&fx.disk)
+            .args(extra));
+        let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+        (code, v, format!("{out}{err}"))
+    };
+    let map = fx.dir.join("d.img.map");
+    let (code, _, said) = detect(&["--map", s(&map), "--rescue-image", s(&fx.disk)]);
+    assert_ne!(code, 0, "{said}");
+    assert!(said.contains("is the disk being read itself"), "{said}");
+    assert!(!map.exists(), "no map is made for a refused rescue");
+    // A good run makes the map and the image beside it.
+    let (code, v, said) = detect(&["--map", s(&map)]);
+    assert_eq!(code, 0, "{said}");
+    assert_eq!(v["installations"][0]["computer_name"], "DYING-PC", "{said}");
+    let image = fx.dir.join("d.img");
+    assert!(map.is_file() && image.is_file(), "{said}");
+    // The map without its image.
+    let moved = fx.dir.join("moved.img");
+    std::fs::rename(&image, &moved).unwrap();
+    let (code, _, said) = detect(&["--map", s(&map)]);
+    assert_ne!(code, 0, "{said}");
+    assert!(said.contains("missing or empty"), "{said}");
+    // The image without its map.
+    std::fs::rename(&moved, &image).unwrap();
+    std::fs::remove_file(&map).unwrap();
+    let (code, _, said) = detect(&["--map", s(&map)]);
+    assert_ne!(code, 0, "{said}");
+    assert!(said.contains("holds data but there is no map"), "{said}");
+    assert!(
+        std::fs::read(&fx.disk).unwrap() == before,
+        "the source was written"
+    );
+}
