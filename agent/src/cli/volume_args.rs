@@ -58,7 +58,7 @@ pub struct RescueArgs {
     #[arg(long = "rescue-time", value_name = "SECONDS", value_parser = seconds, requires = "map")]
     pub rescue_time: Option<Duration>,
     /// With --map: a read the disk has not answered in this long counts as failed.
-    #[arg(long = "read-timeout", value_name = "SECONDS", value_parser = seconds, default_value = "30")]
+    #[arg(long = "read-timeout", value_name = "SECONDS", value_parser = some_seconds, default_value = "30")]
     pub read_timeout: Duration,
 }
 
@@ -85,6 +85,15 @@ pub fn seconds(s: &str) -> Result<Duration, String> {
         return Err(format!("`{s}`: give 0 to 31536000 seconds"));
     }
     Ok(Duration::from_secs_f64(v))
+}
+
+/// A number of seconds more than 0 (a read given no time at all would never be waited
+/// for: everything would be lost).
+fn some_seconds(s: &str) -> Result<Duration, String> {
+    match seconds(s)? {
+        d if d.is_zero() => Err("give more than 0 seconds".into()),
+        d => Ok(d),
+    }
 }
 
 /// A secret given on the command line: kept in zeroized memory, never shown.

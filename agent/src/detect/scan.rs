@@ -50,7 +50,19 @@ impl Scan {
             .flatten()
             .filter(|_| opts.raw);
         match (is_dir, device) {
-            (true, None) => self.folder(root, opts),
+            (true, None) => {
+                if opts.rescue.is_some() {
+                    self.problems.push(Problem {
+                        path: root.display().to_string(),
+                        error: "a folder is read through the system, not through --map".into(),
+                        hint: Some(
+                            "give the disk or partition itself, or --raw to read the folder's device, for a failing disk"
+                                .into(),
+                        ),
+                    });
+                }
+                self.folder(root, opts)
+            }
             (true, Some(device)) => self.image(&device, opts),
             (false, _) if meta.is_ok() => self.image(root, opts),
             (false, _) => self.unreadable(
