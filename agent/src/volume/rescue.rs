@@ -118,10 +118,12 @@ impl Rescue {
             read_timeout: self.spec.read_timeout,
             max_time: self.spec.max_time,
             save_interval: SAVE_EVERY,
-            // A capture asks for what it needs, file by file: each sector of a request
-            // that failed in a larger read is read alone, so a file loses only its bad
-            // sectors and its neighbours on the same cluster nothing.
-            effort: Effort::Scrape,
+            // A capture asks for what it needs, file by file: what failed in a cluster
+            // read is trimmed from both edges of the request, so a file loses only its
+            // bad area and its neighbours on the same cluster nothing, while a large bad
+            // area costs a few failed reads, not one per sector (the disk may take
+            // seconds over each). `lifeboat image` with the same map scrapes the rest.
+            effort: Effort::Trim,
             ..Options::default()
         };
         let header = Header {
