@@ -542,3 +542,50 @@ fn unsafe_rescue_places_are_refused_and_the_source_is_not_written() {
         "the source was written"
     );
 }
+
+/// A large bad area (256 KiB over a file's data): the capture names the file with exactly
+/// that range lost, and asks the disk a handful of failing reads for it (each 64 KiB
+/// cluster once, then one bad sector from each edge), not one per sector: on a real disk
+/// each failing read can take seconds.
+#[test]
+fn a_large_bad_area_costs_a_few_failed_reads_and_is_named_exactly() {
+    let fx = fixture();
+    let (_, damaged) = ntfsinfo(&fx.vol, &["-F", "/Users/ann/Documents/damaged.bin"]);
+    let base = partition_start(&fx.disk, 3);
+    let (from, to) = (65_536, 327_680);
+    // The file is in one run (a fresh volume): the area is contiguous on the disk too.
+    let start = base + locate(&damaged, from);
+    assert_eq!(base + locate(&damaged, to - 1) + 1, start + (to - from));
+    let faults = Faults {
+        bad: vec![start..start + (to - from)],
+        ..Faults::default()
+    };
+    let disk = FaultDisk::serve(&fx.disk, &faults);
+    let dest = fx.dir.join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let map = fx.dir.join("large.map");
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(disk.file())
+        .args(["--map", s(&map), "--dest", s(&dest), "--compress", "none"]));
+    assert_eq!(code, 3, "{out}{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains(r"Documents\damaged.bin"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.ends_with(&format!("{} bytes lost at {from}..{to}", to - from)),
+        "{line}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.contains("bytes lost at")).count(),
+        1,
+        "{out}"
+    );
+    let failed = disk.reads().iter().filter(|r| !r.ok).count();
+    eprintln!(
+        "failed reads for a bad area of {} sectors: {failed}",
+        (to - from) / SECTOR
+    );
+    assert!(failed <= 8, "{failed} failed reads: {:?}", disk.reads());
+}
