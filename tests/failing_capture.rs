@@ -556,10 +556,8 @@ fn a_large_bad_area_costs_a_few_failed_reads_and_is_named_exactly() {
     // The file is in one run (a fresh volume): the area is contiguous on the disk too.
     let start = base + locate(&damaged, from);
     assert_eq!(base + locate(&damaged, to - 1) + 1, start + (to - from));
-    let faults = Faults {
-        bad: vec![start..start + (to - from)],
-        ..Faults::default()
-    };
+    let mut faults = Faults::default();
+    faults.bad.push(start..start + (to - from));
     let disk = FaultDisk::serve(&fx.disk, &faults);
     let dest = fx.dir.join("dest");
     std::fs::create_dir(&dest).unwrap();
