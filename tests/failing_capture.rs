@@ -587,3 +587,57 @@ fn a_large_bad_area_costs_a_few_failed_reads_and_is_named_exactly() {
     );
     assert!(failed <= 8, "{failed} failed reads: {:?}", disk.reads());
 }
+
+/// The rescue sits under BitLocker (`decrypt(rescue(disk))`): a BitLocker-encrypted
+/// Windows volume (the test writer's AES-XTS) on a GPT disk with bad sectors over a file's
+/// data, captured with `--map` and the recovery password: the file is named with the bytes
+/// lost in its own offsets, the others are whole, and the key appears nowhere.
+#[test]
+fn bad_sectors_under_bitlocker_are_named_in_the_files_they_hit() {
+    use fixtures::bitlocker::{encrypt_file, Method, Protector, Spec};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let plain = ntfs::windows_volume(dir, &spec());
+    let Protector::RecoveryPassword(key) = Protector::recovery_password(11) else {
+        unreachable!()
+    };
+    let locked = dir.join("locked.img");
+    let bl = Spec::new(Method::XtsAes128, 512).protect(Protector::RecoveryPassword(key.clone()));
+    encrypt_file(&plain, &locked, &bl).unwrap();
+    let (disk_img, number) = ntfs::disk_image(dir, &locked, Table::Gpt);
+    let base = partition_start(&disk_img, number);
+    // BitLocker keeps every sector where it was but the first few (relocated): the file's
+    // clusters are at the plain volume's offsets.
+    let (_, damaged) = ntfsinfo(&plain, &["-F", "/Users/ann/Documents/damaged.bin"]);
+    let at = base + locate(&damaged, BAD_AT);
+    let mut faults = Faults::default();
+    faults.bad.push(at..at + BAD_LEN);
+    let disk = FaultDisk::serve(&disk_img, &faults);
+    let dest = dir.join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let map = dir.join("locked.map");
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(disk.file())
+        .args(["--map", s(&map), "--recovery-password", &key])
+        .args(["--dest", s(&dest), "--compress", "none"]));
+    assert_eq!(code, 3, "{out}{err}");
+    let lost: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("bytes lost at"))
+        .collect();
+    assert_eq!(
+        lost,
+        [format!(
+            r"    C:\Users\ann\Documents\damaged.bin: {BAD_LEN} bytes lost at {BAD_AT}..{}",
+            BAD_AT + BAD_LEN
+        )],
+        "{out}"
+    );
+    let store = fixtures::store_in(&dest);
+    let manifest = std::fs::read_to_string(store.join("manifest.yaml")).unwrap();
+    let map_text = std::fs::read_to_string(&map).unwrap();
+    for text in [&out, &err, &manifest, &map_text] {
+        assert!(!text.contains(key.as_str()), "the key is shown: {text}");
+    }
+}
