@@ -516,7 +516,7 @@ fn unsafe_rescue_places_are_refused_and_the_source_is_not_written() {
     };
     let map = fx.dir.join("d.img.map");
     let (code, _, said) = detect(&["--map", s(&map), "--rescue-image", s(&fx.disk)]);
-    assert_ne!(code, 0, "{said}");
+    assert_eq!(code, 11, "a bad option: {said}");
     assert!(said.contains("is the disk being read itself"), "{said}");
     assert!(!map.exists(), "no map is made for a refused rescue");
     // A good run makes the map and the image beside it.
@@ -529,14 +529,28 @@ fn unsafe_rescue_places_are_refused_and_the_source_is_not_written() {
     let moved = fx.dir.join("moved.img");
     std::fs::rename(&image, &moved).unwrap();
     let (code, _, said) = detect(&["--map", s(&map)]);
-    assert_ne!(code, 0, "{said}");
+    assert_eq!(code, 27, "the image cannot be used: {said}");
     assert!(said.contains("missing or empty"), "{said}");
     // The image without its map.
     std::fs::rename(&moved, &image).unwrap();
     std::fs::remove_file(&map).unwrap();
     let (code, _, said) = detect(&["--map", s(&map)]);
-    assert_ne!(code, 0, "{said}");
+    assert_eq!(code, 27, "the image cannot be used: {said}");
     assert!(said.contains("holds data but there is no map"), "{said}");
+    // A capture refuses it the same way, before anything is written.
+    let dest = fx.dir.join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(&fx.disk)
+        .args(["--map", s(&map), "--dest", s(&dest)]));
+    assert_eq!(code, 27, "{out}{err}");
+    assert!(err.contains("--map"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        0,
+        "a store was begun"
+    );
     assert!(
         std::fs::read(&fx.disk).unwrap() == before,
         "the source was written"

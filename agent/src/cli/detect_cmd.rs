@@ -54,7 +54,8 @@ impl SourceArgs {
 #[command(
     after_help = "Without ROOT on Windows every lettered volume is scanned except the WinPE RAM drive and the boot media.\n\
 On Linux give the folders where Windows volumes are mounted (read-only is enough).\n\
-Exit codes: 0 found, 26 no installation (or several with failOnMultipleWinDir), 11 bad options."
+Exit codes: 0 found, 26 no installation (or several with failOnMultipleWinDir), 11 bad options,\n\
+27 the image or map of --map cannot be used or written."
 )]
 pub struct DetectArgs {
     /// Volumes or folders to scan (a mounted NTFS partition, a fixture folder).

@@ -25,6 +25,9 @@ pub struct Scan {
     pub problems: Vec<Problem>,
     /// The volumes read from disks, to place the offline system's other drive letters on.
     pub visible: Vec<Visible>,
+    /// `--map` could not be used for a disk (a place that would lose or invent bytes, a
+    /// map that does not fit): the run stops, as for a bad option.
+    pub refused: Option<crate::volume::rescue::RescueOpenError>,
 }
 
 /// How the volumes are to be read.
@@ -98,11 +101,14 @@ impl Scan {
 
     /// An image file or a device: each volume on it.
     fn image(&mut self, path: &Path, opts: &ScanOptions) {
-        let opened = match &opts.rescue {
-            Some(rescue) => rescue
-                .source(path)
-                .map_err(|e| e.to_string())
-                .and_then(|disk| open::open_disk(disk, &opts.keys).map_err(|e| e.to_string())),
+        use crate::volume::rescue::RescueOpenError;
+        let opened = match opts.rescue.as_ref().map(|r| r.source(path)) {
+            Some(Ok(disk)) => open::open_disk(disk, &opts.keys).map_err(|e| e.to_string()),
+            Some(Err(RescueOpenError::Open(e))) => Err(e.to_string()),
+            Some(Err(e)) => {
+                self.refused.get_or_insert(e);
+                return;
+            }
             None => open::open_image(path, &opts.keys).map_err(|e| e.to_string()),
         };
         match opened {
