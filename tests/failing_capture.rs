@@ -600,6 +600,29 @@ fn a_large_bad_area_costs_a_few_failed_reads_and_is_named_exactly() {
         (to - from) / SECTOR
     );
     assert!(failed <= 8, "{failed} failed reads: {:?}", disk.reads());
+
+    // With --damaged skip (and the same map: the disk is asked nothing again) the file is
+    // left out and named, the others kept.
+    let reads = disk.reads().len();
+    let dest2 = fx.dir.join("dest2");
+    std::fs::create_dir(&dest2).unwrap();
+    let (code, out, err) = run(Command::new(lifeboat_bin())
+        .arg("capture")
+        .arg(disk.file())
+        .args(["--map", s(&map), "--dest", s(&dest2), "--compress", "none"])
+        .args(["--damaged", "skip", "--continue"]));
+    assert_eq!(code, 3, "{out}{err}");
+    assert_eq!(disk.reads().len(), reads, "the disk was asked again");
+    let store = fixtures::store_in(&dest2);
+    let manifest = std::fs::read_to_string(store.join("manifest.yaml")).unwrap();
+    assert!(
+        manifest.contains("bytes lie on bad sectors: left out (--damaged skip)"),
+        "{manifest}"
+    );
+    let (code, listed, err) = run(Command::new("wimdir").arg(store.join("files.wim")).arg("1"));
+    assert_eq!(code, 0, "{err}");
+    assert!(!listed.contains("damaged.bin"), "{listed}");
+    assert!(listed.contains("report.docx"), "{listed}");
 }
 
 /// The rescue sits under BitLocker (`decrypt(rescue(disk))`): a BitLocker-encrypted
