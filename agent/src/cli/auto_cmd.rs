@@ -4,7 +4,7 @@
 //! the boot stick, a network share with credentials asked without echo and never stored),
 //! check the space, capture, verify, and leave a summary readable from across the room.
 
-use super::volume_args::VolumeArgs;
+use super::volume_args::{RescueArgs, VolumeArgs};
 use crate::detect::scan::ScanOptions;
 use std::path::PathBuf;
 
@@ -32,6 +32,8 @@ pub struct AutoArgs {
     pub roots: Vec<PathBuf>,
     #[command(flatten)]
     pub volume: VolumeArgs,
+    #[command(flatten)]
+    pub rescue: RescueArgs,
 }
 
 fn spec(
@@ -77,7 +79,10 @@ pub fn run(args: AutoArgs) -> i32 {
         }
     };
     let scan = match args.volume.scan_options() {
-        Ok(s) => s,
+        Ok(s) => ScanOptions {
+            rescue: args.rescue.rescue(),
+            ..s
+        },
         Err(e) => {
             say(&format!("error: {e}"));
             return exit::INVALID_PARAMETERS;

@@ -165,6 +165,7 @@ pub fn run(args: CaptureArgs) -> i32 {
     match job::capture(&spec, prepared) {
         Ok(c) => {
             let code = exit::captured(&c);
+            rescue_note(&spec);
             if let Some(list) = &args.list_files {
                 if let Err(e) = job::mark_damaged_in_list(&c.outcome.manifest, list) {
                     say(&format!("warning: {e}"));
@@ -186,6 +187,15 @@ pub fn run(args: CaptureArgs) -> i32 {
             output::finish(code, &text)
         }
         Err(e) => fail(&e, args.json),
+    }
+}
+
+/// Where the rescue of a failing disk (`--map`) stands, its map saved.
+fn rescue_note(spec: &JobSpec) {
+    match spec.detect.scan.rescue.as_ref().and_then(|r| r.finish()) {
+        Some(Ok(state)) => say(&format!("rescue: {state}")),
+        Some(Err(e)) => say(&format!("warning: the rescue map could not be saved: {e}")),
+        None => {}
     }
 }
 

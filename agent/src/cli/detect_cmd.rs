@@ -7,7 +7,7 @@ use clap::Args;
 use crate::console::say;
 use crate::detect::{self, DetectOptions, Source};
 
-use super::volume_args::{KeyError, VolumeArgs};
+use super::volume_args::{KeyError, RescueArgs, VolumeArgs};
 use super::{exit, output};
 
 #[derive(Args, Debug, Default)]
@@ -23,6 +23,8 @@ pub struct SourceArgs {
     pub offline_xml: Option<PathBuf>,
     #[command(flatten)]
     pub volume: VolumeArgs,
+    #[command(flatten)]
+    pub rescue: RescueArgs,
 }
 
 impl SourceArgs {
@@ -43,6 +45,7 @@ impl SourceArgs {
     pub fn options(&self, roots: &[PathBuf]) -> Result<DetectOptions, KeyError> {
         let mut opts = DetectOptions::new(roots.to_vec(), self.source());
         opts.scan = self.volume.scan_options()?;
+        opts.scan.rescue = self.rescue.rescue();
         Ok(opts)
     }
 }
@@ -51,7 +54,8 @@ impl SourceArgs {
 #[command(
     after_help = "Without ROOT on Windows every lettered volume is scanned except the WinPE RAM drive and the boot media.\n\
 On Linux give the folders where Windows volumes are mounted (read-only is enough).\n\
-Exit codes: 0 found, 26 no installation (or several with failOnMultipleWinDir), 11 bad options.\n\
+Exit codes: 0 found, 26 no installation (or several with failOnMultipleWinDir), 11 bad options,\n\
+27 the image or map of --map cannot be used or written.\n\
 Reference: docs/commands/detect.md"
 )]
 pub struct DetectArgs {

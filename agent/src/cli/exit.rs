@@ -17,6 +17,29 @@ pub fn detect(e: &DetectError) -> i32 {
         DetectError::NotWindows { .. }
         | DetectError::NoValidWinDir { .. }
         | DetectError::MultipleWinDirs { .. } => NO_INSTALLATION,
+        DetectError::Rescue(e) => rescue(e),
+    }
+}
+
+/// `--map` refused for a disk: a place or map that cannot be used is a bad option, one
+/// that cannot be written a bad destination (as `lifeboat image`).
+pub fn rescue(e: &crate::volume::rescue::RescueOpenError) -> i32 {
+    use crate::volume::rescue::RescueOpenError as E;
+    use lifeboat_volume::block::OpenError;
+    use lifeboat_volume::rescue::{MapError, RescueError};
+    match e {
+        E::Open(OpenError::NotBlock { .. }) => INVALID_PARAMETERS,
+        E::Open(OpenError::Io { .. }) => IO_STOPPED,
+        E::IsSource { .. } | E::OnSource { .. } | E::MapIsImage { .. } | E::SecondDisk { .. } => {
+            INVALID_PARAMETERS
+        }
+        E::Map(MapError::Write { .. }) => BAD_STORE,
+        E::Map(_) => INVALID_PARAMETERS,
+        E::Image { .. } => BAD_STORE,
+        E::Rescue(RescueError::Store { .. } | RescueError::Map(_)) => BAD_STORE,
+        E::Rescue(RescueError::SourceGone { .. }) => IO_STOPPED,
+        E::Rescue(RescueError::MapSize { .. }) => INVALID_PARAMETERS,
+        E::Rescue(RescueError::Thread { .. } | RescueError::ReaderGone { .. }) => FATAL,
     }
 }
 

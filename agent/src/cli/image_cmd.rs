@@ -12,8 +12,7 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 use lifeboat_volume::block::{FileSource, OpenError};
 use lifeboat_volume::rescue::{
-    mapfile, Header, ImageFile, MapError, Options, RescueError, Rescuer, RunEnd, Status, Stop,
-    Store,
+    mapfile, Header, MapError, Options, RescueError, Rescuer, RunEnd, Status, Stop, Store,
 };
 use lifeboat_volume::BlockSource;
 
@@ -194,34 +193,10 @@ fn open_out(
     resuming: bool,
     size: u64,
 ) -> Result<Arc<dyn Store>, ImageError> {
-    let fail = |problem: String| ImageError::Out {
+    crate::volume::rescue::open_store(out, map, resuming, size).map_err(|problem| ImageError::Out {
         out: out.to_path_buf(),
         problem,
-    };
-    let meta = std::fs::metadata(out).ok();
-    if meta.as_ref().is_some_and(|m| !m.is_file()) {
-        return Err(fail(
-            "not a regular file: the image is written to a file".into(),
-        ));
-    }
-    let has_data = meta.is_some_and(|m| m.len() > 0);
-    let opened = match (resuming, has_data) {
-        (true, true) => ImageFile::resume(out, size),
-        (false, false) => ImageFile::create(out, size),
-        (true, false) => {
-            return Err(fail(format!(
-                "missing or empty, but the map {} says what was rescued into it: give the image that map belongs to, or a new map",
-                map.display()
-            )))
-        }
-        (false, true) => {
-            return Err(fail(format!(
-                "holds data but there is no map {}: give its map, or a new file",
-                map.display()
-            )))
-        }
-    };
-    Ok(Arc::new(opened.map_err(|e| fail(e.to_string()))?))
+    })
 }
 
 /// The command as typed, for the map's heading.

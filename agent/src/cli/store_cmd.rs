@@ -34,10 +34,11 @@ pub fn verify(args: VerifyArgs) -> i32 {
         Ok(r) if r.ok() => output::finish(
             exit::OK,
             &format!(
-                "ok: {} - {} files, {} bytes read back and checked\n",
+                "ok: {} - {} files, {} bytes read back and checked\n{}",
                 args.store.display(),
                 r.files,
-                r.bytes
+                r.bytes,
+                damaged_lines(&r.damaged)
             ),
         ),
         Ok(r) => {
@@ -48,6 +49,22 @@ pub fn verify(args: VerifyArgs) -> i32 {
             exit::CORRUPTED_STORE
         }
     }
+}
+
+/// The files the capture marked damaged, said again: the store is sound, their bytes lost
+/// on the old disk are zeros in it.
+fn damaged_lines(damaged: &[crate::store::manifest::Damaged]) -> String {
+    if damaged.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "{} file(s) DAMAGED at capture (zeros where the old disk lost bytes):\n",
+        damaged.len()
+    );
+    for d in damaged {
+        s.push_str(&format!("  {}: {d}\n", crate::shown::Shown(&d.path)));
+    }
+    s
 }
 
 pub fn extract(args: ExtractArgs) -> i32 {

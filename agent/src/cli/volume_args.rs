@@ -6,12 +6,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use lifeboat_volume::bitlocker::{BekError, Keys, RecoveryPasswordError};
 use zeroize::Zeroizing;
 
 use crate::detect::scan::ScanOptions;
+use crate::volume::rescue::{Rescue, RescueSpec};
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct VolumeArgs {
@@ -35,6 +37,63 @@ pub struct VolumeArgs {
     /// with # are ignored): an imaging team's batch.
     #[arg(long = "keys", value_name = "FILE")]
     pub keys_file: Option<PathBuf>,
+}
+
+/// Reading a failing disk (detect, capture, auto, rules explain): a disk or image ROOT read
+/// with GNU ddrescue's discipline, sharing its map and rescued bytes with `lifeboat image`.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RescueArgs {
+    /// Read a disk or image ROOT as `lifeboat image` does, keeping GNU ddrescue's mapfile
+    /// here: every read bounded in time, a bad sector named and never waited on, a good one
+    /// read once. The same map as `lifeboat image DISK OUT --map MAP`: neither reads again
+    /// what the other rescued.
+    #[arg(long, value_name = "MAP")]
+    pub map: Option<PathBuf>,
+    /// Where the bytes read are kept, at the disk's offsets (lifeboat image's OUT)
+    /// [default: MAP without its .map ending, else MAP.img].
+    #[arg(long = "rescue-image", value_name = "FILE", requires = "map")]
+    pub rescue_image: Option<PathBuf>,
+    /// With --map: stop reading the disk after this many seconds; what is not read by
+    /// then is reported lost (the next run goes on from the map).
+    #[arg(long = "rescue-time", value_name = "SECONDS", value_parser = seconds, requires = "map")]
+    pub rescue_time: Option<Duration>,
+    /// With --map: a read the disk has not answered in this long counts as failed.
+    #[arg(long = "read-timeout", value_name = "SECONDS", value_parser = some_seconds, default_value = "30")]
+    pub read_timeout: Duration,
+}
+
+impl RescueArgs {
+    /// The rescue asked for, if any.
+    pub fn rescue(&self) -> Option<Arc<Rescue>> {
+        let map = self.map.clone()?;
+        Some(Arc::new(Rescue::new(RescueSpec {
+            map,
+            image: self.rescue_image.clone(),
+            max_time: self.rescue_time,
+            read_timeout: self.read_timeout,
+            command_line: redacted_args().join(" "),
+        })))
+    }
+}
+
+/// A number of seconds (decimals allowed), at most a year.
+pub fn seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(0.0..=365.0 * 86_400.0).contains(&v) {
+        return Err(format!("`{s}`: give 0 to 31536000 seconds"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// A number of seconds more than 0 (a read given no time at all would never be waited
+/// for: everything would be lost).
+fn some_seconds(s: &str) -> Result<Duration, String> {
+    match seconds(s)? {
+        d if d.is_zero() => Err("give more than 0 seconds".into()),
+        d => Ok(d),
+    }
 }
 
 /// A secret given on the command line: kept in zeroized memory, never shown.
@@ -133,6 +192,7 @@ impl VolumeArgs {
         Ok(ScanOptions {
             raw: self.raw,
             keys: Arc::new(keys),
+            rescue: None,
         })
     }
 }

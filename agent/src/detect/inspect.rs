@@ -77,7 +77,16 @@ fn open_hive(
         return None;
     };
     match LoadedHive::open_at(&path) {
-        Ok(h) => Some(h),
+        Ok(h) => {
+            if let Some(lost) = h.lost_words() {
+                problems.push(Problem {
+                    path: path.to_string(),
+                    error: lost,
+                    hint: Some("what the hive's other keys say is reported; `lifeboat image` with more --retries may still read the rest".into()),
+                });
+            }
+            Some(h)
+        }
         Err(e) => {
             problems.push(Problem {
                 path: path.to_string(),

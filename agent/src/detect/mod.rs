@@ -83,6 +83,8 @@ pub enum DetectError {
     NoRoots(String),
     #[error("ROOT folders cannot be combined with --windir, --winold or --offline-xml (= /offlineWinDir, /OfflineWinOld, /offline): they name the installation themselves")]
     RootsWithSource,
+    #[error("--map: {0}")]
+    Rescue(#[from] crate::volume::rescue::RescueOpenError),
 }
 
 /// Everything detect found, with the open installations for later stages.
@@ -110,7 +112,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
             let on_disk = |c: &Candidate| c.kind == InstallKind::Installed;
             let found = match std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
                 true => locate::candidate_from_path(&Place::host_within(dir)),
-                false => from_image(dir, opts, &mut report, &mut visible, on_disk),
+                false => from_image(dir, opts, &mut report, &mut visible, on_disk)?,
             };
             vec![found.ok_or_else(|| DetectError::NotWindows {
                 what: "--windir",
@@ -121,7 +123,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
             let old = |c: &Candidate| c.kind == InstallKind::WindowsOld;
             let found = match std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
                 true => locate::candidate_from_winold(&Place::host_within(dir)),
-                false => from_image(dir, opts, &mut report, &mut visible, old),
+                false => from_image(dir, opts, &mut report, &mut visible, old)?,
             };
             vec![found.ok_or_else(|| DetectError::NotWindows {
                 what: "--winold",
@@ -158,6 +160,9 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
             for root in roots {
                 scan.root(&root, &opts.scan);
             }
+            if let Some(e) = scan.refused {
+                return Err(e.into());
+            }
             report.scanned.extend(scan.scanned);
             report.problems.extend(scan.problems);
             visible.extend(scan.visible);
@@ -185,13 +190,16 @@ fn from_image(
     report: &mut DetectReport,
     visible: &mut Vec<Visible>,
     wanted: impl Fn(&Candidate) -> bool,
-) -> Option<Candidate> {
+) -> Result<Option<Candidate>, DetectError> {
     let mut scan = scan::Scan::default();
     scan.root(path, &opts.scan);
+    if let Some(e) = scan.refused {
+        return Err(e.into());
+    }
     report.scanned.extend(scan.scanned);
     report.problems.extend(scan.problems);
     visible.extend(scan.visible);
-    scan.candidates.into_iter().find(wanted)
+    Ok(scan.candidates.into_iter().find(wanted))
 }
 
 /// Offline.xml: the first listed folder that holds Windows wins; with

@@ -25,6 +25,9 @@ pub struct Scan {
     pub problems: Vec<Problem>,
     /// The volumes read from disks, to place the offline system's other drive letters on.
     pub visible: Vec<Visible>,
+    /// `--map` could not be used for a disk (a place that would lose or invent bytes, a
+    /// map that does not fit): the run stops, as for a bad option.
+    pub refused: Option<crate::volume::rescue::RescueOpenError>,
 }
 
 /// How the volumes are to be read.
@@ -35,6 +38,9 @@ pub struct ScanOptions {
     pub raw: bool,
     /// The keys for BitLocker-locked volumes, each tried on every one.
     pub keys: Arc<Keys>,
+    /// A disk or image ROOT read through the rescue layer (`--map`): its map and rescued
+    /// bytes, shared by every scan of the run.
+    pub rescue: Option<Arc<crate::volume::rescue::Rescue>>,
 }
 
 impl Scan {
@@ -47,7 +53,19 @@ impl Scan {
             .flatten()
             .filter(|_| opts.raw);
         match (is_dir, device) {
-            (true, None) => self.folder(root, opts),
+            (true, None) => {
+                if opts.rescue.is_some() {
+                    self.problems.push(Problem {
+                        path: root.display().to_string(),
+                        error: "a folder is read through the system, not through --map".into(),
+                        hint: Some(
+                            "give the disk or partition itself, or --raw to read the folder's device, for a failing disk"
+                                .into(),
+                        ),
+                    });
+                }
+                self.folder(root, opts)
+            }
             (true, Some(device)) => self.image(&device, opts),
             (false, _) if meta.is_ok() => self.image(root, opts),
             (false, _) => self.unreadable(
@@ -83,13 +101,23 @@ impl Scan {
 
     /// An image file or a device: each volume on it.
     fn image(&mut self, path: &Path, opts: &ScanOptions) {
-        match open::open_image(path, &opts.keys) {
+        use crate::volume::rescue::RescueOpenError;
+        let opened = match opts.rescue.as_ref().map(|r| r.source(path)) {
+            Some(Ok(disk)) => open::open_disk(disk, &opts.keys).map_err(|e| e.to_string()),
+            Some(Err(RescueOpenError::Open(e))) => Err(e.to_string()),
+            Some(Err(e)) => {
+                self.refused.get_or_insert(e);
+                return;
+            }
+            None => open::open_image(path, &opts.keys).map_err(|e| e.to_string()),
+        };
+        match opened {
             Ok(found) => {
                 for f in found {
                     self.volume(f);
                 }
             }
-            Err(e) => self.unreadable(path, RootState::Unreadable, e.to_string()),
+            Err(e) => self.unreadable(path, RootState::Unreadable, e),
         }
     }
 

@@ -66,6 +66,8 @@ pub struct LoadedHive {
     path: String,
     bytes: Vec<u8>,
     recovery: Recovery,
+    /// Ranges of the primary file lost to bad sectors (zeros in `bytes`).
+    lost: Vec<std::ops::Range<u64>>,
 }
 
 impl fmt::Debug for LoadedHive {
@@ -81,9 +83,51 @@ impl fmt::Debug for LoadedHive {
 impl LoadedHive {
     /// Reads the hive at `place` (never writing it), replays its transaction logs when the
     /// hive is dirty, and checks that the result opens.
+    ///
+    /// Bytes of the primary file lost to bad sectors read as zeros and the hive is read
+    /// all the same (its walk is hostile-input-safe: the cells lost are reported damaged),
+    /// named by [`lost`](Self::lost); a hive whose base block is lost is refused.
     pub fn open_at(place: &Place) -> Result<Self, HiveError> {
-        let bytes = place.read_bounded(limits::HIVE_MAX_BYTES)?;
-        Self::from_bytes(&place.to_string(), bytes, &find_logs_at(place))
+        let (bytes, lost) = place.read_bounded_lossy(limits::HIVE_MAX_BYTES)?;
+        if lost.iter().any(|r| r.start < BASE_BLOCK_LEN as u64) {
+            return Err(HiveError::Read(place.error(Problem::Damaged(lost))));
+        }
+        match Self::from_bytes(&place.to_string(), bytes, &find_logs_at(place)) {
+            Ok(mut hive) => {
+                hive.lost = lost;
+                Ok(hive)
+            }
+            // What is broken is what the disk lost: say so, not what the parser met.
+            Err(HiveError::Corrupt { .. }) if !lost.is_empty() => {
+                Err(HiveError::Read(place.error(Problem::Damaged(lost))))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Byte ranges of the hive file lost to bad sectors (zeros in memory): the keys and
+    /// values stored there are missing.
+    pub fn lost(&self) -> &[std::ops::Range<u64>] {
+        &self.lost
+    }
+
+    /// [`lost`](Self::lost) in words, for a report: `None` when nothing was lost.
+    pub fn lost_words(&self) -> Option<String> {
+        if self.lost.is_empty() {
+            return None;
+        }
+        let bytes: u64 = self.lost.iter().map(|r| r.end - r.start).sum();
+        let at: Vec<String> = self
+            .lost
+            .iter()
+            .take(8)
+            .map(|r| format!("{}..{}", r.start, r.end))
+            .collect();
+        Some(format!(
+            "{bytes} bytes of the hive lie on bad sectors (at {}{}): the keys and values stored there are missing, the rest is read",
+            at.join(", "),
+            if self.lost.len() > 8 { ", …" } else { "" }
+        ))
     }
 
     /// [`LoadedHive::open_at`] for a file of the machine Lifeboat runs on.
@@ -139,6 +183,7 @@ impl LoadedHive {
             path: name.to_string(),
             bytes,
             recovery,
+            lost: Vec::new(),
         };
         check_base_block(&hive.bytes).map_err(|reason| hive.corrupt(reason))?;
         // Open the root once so that a broken hive is reported here, by name.

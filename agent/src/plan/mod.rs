@@ -263,7 +263,16 @@ fn open_user_hive(
 ) -> Option<LoadedHive> {
     let path = path?;
     match LoadedHive::open_at(&path) {
-        Ok(h) => Some(h),
+        Ok(h) => {
+            if let Some(lost) = h.lost_words() {
+                skipped.push(Skipped::new(
+                    path.to_string(),
+                    SkipKind::RegistryDamaged,
+                    format!("{what}: {lost}"),
+                ));
+            }
+            Some(h)
+        }
         Err(e) => {
             skipped.push(Skipped::new(
                 path.to_string(),

@@ -15,7 +15,7 @@ use super::users::LeftReason;
 use super::{ConflictPolicy, RestoreOptions};
 use crate::progress::human;
 use crate::shown::{Shown, ShownPath};
-use crate::store::manifest::UserRecord;
+use crate::store::manifest::{Damaged, UserRecord};
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Counts {
@@ -42,6 +42,9 @@ pub struct UserReport {
     /// MigXML instructions recorded by the capture that this restore did not carry out.
     pub helpers_not_applied: Vec<NotApplied>,
     pub outcomes: Vec<FileOutcome>,
+    /// Files the capture kept with zeros where their disk lost bytes (bad sectors), as
+    /// its manifest names them: the mark travels with them.
+    pub damaged: Vec<Damaged>,
 }
 
 impl UserReport {
@@ -54,6 +57,7 @@ impl UserReport {
             settings: None,
             helpers_not_applied: Vec::new(),
             outcomes: Vec::new(),
+            damaged: record.damaged.clone(),
         }
     }
 
@@ -66,6 +70,7 @@ impl UserReport {
             settings: None,
             helpers_not_applied: Vec::new(),
             outcomes: Vec::new(),
+            damaged: record.damaged.clone(),
         }
     }
 
@@ -87,6 +92,22 @@ impl UserReport {
             c.bytes += o.bytes;
         }
         self.outcomes.push(o);
+    }
+
+    /// The capture's damage mark of the file that was at `from` on the old machine.
+    pub fn damage_of(&self, from: &str) -> Option<&Damaged> {
+        self.damaged
+            .iter()
+            .find(|d| d.path.eq_ignore_ascii_case(from))
+    }
+
+    /// `o`'s line, with the damage mark when its file has one.
+    fn line(&self, o: &FileOutcome) -> String {
+        let mut line = outcome_line(o);
+        if let Some(d) = self.damage_of(&o.from) {
+            line.push_str(&format!("  (DAMAGED: {d})"));
+        }
+        line
     }
 }
 
@@ -219,7 +240,7 @@ impl Report {
         let mut s = String::new();
         for u in &self.users {
             for o in &u.outcomes {
-                s.push_str(&outcome_line(o));
+                s.push_str(&u.line(o));
                 s.push_str("\r\n");
             }
         }
@@ -241,7 +262,7 @@ impl Report {
                 Shown(&u.source),
                 Shown(&u.source_sid)
             ));
-            lines.extend(u.outcomes.iter().map(|o| format!("  {}", outcome_line(o))));
+            lines.extend(u.outcomes.iter().map(|o| format!("  {}", u.line(o))));
             for n in &u.helpers_not_applied {
                 lines.push(format!("  {}", not_applied_line(n)));
             }
@@ -329,7 +350,30 @@ fn user_summary(u: &UserReport, verbose: bool) -> String {
         .iter()
         .filter(|o| verbose || matches!(o.action, Action::Failed { .. } | Action::Renamed))
     {
-        s.push_str(&format!("      {}\n", outcome_line(o)));
+        s.push_str(&format!("      {}\n", u.line(o)));
+    }
+    s.push_str(&damaged_lines(u));
+    s
+}
+
+/// The files the capture marked damaged, each with the bytes lost and where it went.
+fn damaged_lines(u: &UserReport) -> String {
+    if u.damaged.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "    {} file(s) DAMAGED at capture: zeros stand in for bytes the old disk lost\n",
+        u.damaged.len()
+    );
+    for d in &u.damaged {
+        let to = u
+            .outcomes
+            .iter()
+            .find(|o| o.from.eq_ignore_ascii_case(&d.path))
+            .and_then(|o| o.to.as_deref())
+            .map(|p| format!(" -> {}", ShownPath(p)))
+            .unwrap_or_default();
+        s.push_str(&format!("      {}{to}: {d}\n", Shown(&d.path)));
     }
     s
 }
@@ -455,6 +499,7 @@ mod tests {
                 why: "no version to compare".into(),
             }],
             outcomes: Vec::new(),
+            damaged: Vec::new(),
         };
         u.file(outcome(r"C:\Users\ann\a.txt", Action::Restored, 2048));
         u.file(outcome(r"C:\Users\ann\b.txt", Action::Renamed, 1024));
@@ -534,6 +579,31 @@ Cannot travel - do this now on this machine:
         ] {
             assert!(text.contains(&format!("{line}\n")), "{line}\n{text}");
         }
+    }
+
+    #[test]
+    fn a_damaged_file_keeps_its_mark_in_the_summary_the_list_and_the_log() {
+        let mut r = report();
+        r.users[0].damaged = vec![Damaged {
+            path: r"c:\users\ANN\b.txt".into(),
+            lost: vec![[4096, 8192]],
+        }];
+        let text = r.summary(false);
+        assert!(
+            text.contains(
+                "    1 file(s) DAMAGED at capture: zeros stand in for bytes the old disk lost\n      c:\\users\\ANN\\b.txt -> /new/b.txt: 4096 bytes lost at 4096..8192\n"
+            ),
+            "{text}"
+        );
+        let mark = "  (DAMAGED: 4096 bytes lost at 4096..8192)";
+        let list = r.list_files();
+        let lines: Vec<&str> = list.lines().filter(|l| l.ends_with(mark)).collect();
+        assert_eq!(lines.len(), 1, "{list}");
+        assert!(lines[0].contains(r"C:\Users\ann\b.txt"), "{list}");
+        assert_eq!(
+            r.log_lines().iter().filter(|l| l.ends_with(mark)).count(),
+            1
+        );
     }
 
     #[test]

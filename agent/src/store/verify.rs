@@ -28,6 +28,9 @@ pub struct VerifyReport {
     pub files: u64,
     pub bytes: u64,
     pub problems: Vec<VerifyProblem>,
+    /// Files the capture kept with zeros where their disk lost bytes: the store holds
+    /// them as captured (not a problem of the store), and the mark is said again.
+    pub damaged: Vec<super::manifest::Damaged>,
 }
 
 impl VerifyReport {
@@ -62,6 +65,10 @@ pub fn verify_store(dir: &Path) -> Result<VerifyReport, StoreError> {
     let store = StoreReader::open(dir)?;
     let mut report = verify_contents(&store, ReadBack::Everything);
     let m = store.manifest();
+    report.damaged = store
+        .records()
+        .flat_map(|r| r.damaged.iter().cloned())
+        .collect();
     if !m.complete || dir.join(INCOMPLETE_MARKER).exists() {
         report.problems.insert(
             0,

@@ -19,6 +19,7 @@
 pub mod host;
 pub mod ntfs;
 pub mod open;
+pub mod rescue;
 
 use std::fmt;
 use std::ops::Range;
@@ -416,6 +417,29 @@ impl Place {
         let mut buf = vec![0u8; size as usize];
         data.read_at(0, &mut buf)?;
         Ok(buf)
+    }
+
+    /// As [`read_bounded`](Self::read_bounded), but bytes lost to bad sectors do not
+    /// refuse the file: they read as zeros, and their ranges come with the bytes (a hive
+    /// that lost a few cells is still worth reading).
+    pub fn read_bounded_lossy(
+        &self,
+        limit: u64,
+    ) -> Result<(Vec<u8>, Vec<Range<u64>>), VolumeError> {
+        let data = self.open()?;
+        let size = data.len();
+        if size > limit {
+            return Err(self.error(Problem::TooLarge { size, limit }));
+        }
+        let mut buf = vec![0u8; size as usize];
+        match data.read_at(0, &mut buf) {
+            Ok(()) => Ok((buf, Vec::new())),
+            Err(VolumeError {
+                problem: Problem::Damaged(lost),
+                ..
+            }) => Ok((buf, lost)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads at most the first `limit` bytes of a regular file of any size.

@@ -37,6 +37,11 @@ impl NtfsVolume {
     }
 }
 
+/// A file named by its folder's index whose own MFT record lies on bad sectors.
+#[derive(Debug, thiserror::Error)]
+#[error("its MFT record lies on bad sectors: its folder's index names it, but where its data lies is lost")]
+struct RecordLost;
+
 fn raw(f: FileRef) -> u64 {
     f.record | (u64::from(f.sequence) << 48)
 }
@@ -121,7 +126,14 @@ impl Volume for NtfsVolume {
         let file = self
             .ntfs
             .file(FileRef::from_raw(node.id()))
-            .map_err(|e| self.error(node, e))?;
+            .map_err(|e| match e.kind() {
+                // No stream was read yet: what was lost is the file's own record.
+                ErrorKind::Damaged { .. } => VolumeError {
+                    place: self.show(node),
+                    problem: Problem::FileSystem(Box::new(RecordLost)),
+                },
+                _ => self.error(node, e),
+            })?;
         let info = file.info();
         let data = info.streams.iter().find(|s| s.name.is_empty());
         let mut kind = kind_of(info.attributes, info.is_dir);

@@ -149,11 +149,29 @@ fn volume(
     found
 }
 
-/// What a volume's first sector says it is.
+/// What a volume's first sector says it is. When it cannot be read (a bad sector), NTFS's
+/// backup copy in the volume's last sector is looked at: the NTFS reader opens the volume
+/// from it.
 fn boot_sector(src: &dyn BlockSource) -> Result<Option<BootSector>, String> {
     let mut boot = [0u8; 512];
-    src.read_at(0, &mut boot).map_err(|e| e.to_string())?;
-    Ok(describe_boot_sector(&boot))
+    match src.read_at(0, &mut boot) {
+        Ok(()) => Ok(describe_boot_sector(&boot)),
+        Err(e) => backup_is_ntfs(src)
+            .then_some(Some(BootSector::Ntfs))
+            .ok_or_else(|| e.to_string()),
+    }
+}
+
+/// Whether the volume's last sector (of 512 bytes or 4 KiB) holds NTFS's backup boot
+/// sector.
+fn backup_is_ntfs(src: &dyn BlockSource) -> bool {
+    [512u64, 4096].iter().any(|&sector| {
+        let mut b = [0u8; 512];
+        src.size()
+            .checked_sub(sector)
+            .is_some_and(|at| src.read_at(at, &mut b).is_ok())
+            && describe_boot_sector(&b) == Some(BootSector::Ntfs)
+    })
 }
 
 /// A BitLocker volume opened with the keys given: its plain volume, or `None` with the

@@ -328,8 +328,8 @@ impl Inner {
     }
 
     /// Reads what a request needs that is not finished: clusters around the parts never
-    /// tried, then (with [`Effort::Scrape`]) each failed sector alone. Stops when the time
-    /// budget is spent.
+    /// tried, then (with [`Effort::Trim`]) the edges of what failed, then (with
+    /// [`Effort::Scrape`]) each failed sector alone. Stops when the time budget is spent.
     fn fetch(&self, gen: u64, want: Range<u64>) -> Result<(), Halt> {
         let mut st = self.lock();
         let mut pos = want.start;
@@ -343,6 +343,17 @@ impl Inner {
                 return Ok(());
             }
             pos = chunk.end;
+        }
+        if st.effort != Effort::Copy {
+            let mut pos = want.start;
+            while let Some(r) = st.map.next(Status::NonTrimmed, pos, want.end) {
+                let (s, done) = self.trim(st, gen, r.clone())?;
+                st = s;
+                if !done {
+                    return Ok(());
+                }
+                pos = r.end;
+            }
         }
         if st.effort == Effort::Scrape {
             for status in [Status::NonTrimmed, Status::NonScraped] {
@@ -359,6 +370,45 @@ impl Inner {
             }
         }
         Ok(self.tick(&mut st)?)
+    }
+
+    /// ddrescue's trimming of `r` (non-trimmed, whole sectors): a sector at a time from
+    /// its leading edge until a bad one, then from its trailing edge until a bad one; what
+    /// lies between becomes non-scraped. `false` when the time budget ran out first.
+    fn trim<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        gen: u64,
+        r: Range<u64>,
+    ) -> Result<(MutexGuard<'a, State>, bool), Halt> {
+        let (mut at, mut end) = (r.start, r.end);
+        let mut forwards = true;
+        while at < end {
+            let sector = if forwards {
+                self.sector_from(at, end)
+            } else {
+                self.sector_to(end, at)
+            };
+            let (s, got) = self.step(st, gen, sector.clone(), Status::BadSector)?;
+            st = s;
+            match (got, forwards) {
+                (Got::OutOfTime, _) => return Ok((st, false)),
+                (Got::Good { .. }, true) => at = sector.end,
+                (Got::Good { .. }, false) => end = sector.start,
+                (Got::Bad, true) => {
+                    at = sector.end;
+                    forwards = false;
+                }
+                (Got::Bad, false) => {
+                    end = sector.start;
+                    break;
+                }
+            }
+        }
+        if at < end {
+            mark(&mut st.map, at..end, Status::NonScraped);
+        }
+        Ok((st, true))
     }
 }
 

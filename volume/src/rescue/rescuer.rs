@@ -97,9 +97,16 @@ pub enum Effort {
     /// Only what was never tried is read (in clusters): ddrescue's first pass, which gets
     /// through the good areas fast and leaves the rest for [`Rescuer::run`].
     Copy,
-    /// Also each sector of the request that failed in a large read is read alone (trim
-    /// and scrape, for the request only): for small, precious reads such as the boot
-    /// sector or an MFT record.
+    /// Also each failed part of the request is trimmed (ddrescue's trimming, for the
+    /// request only): read a sector at a time from its leading edge until a bad sector,
+    /// then from its trailing edge until one. A small bad area is found to the sector; a
+    /// large one costs two failed reads more, not one per sector; what lies between the
+    /// two bad sectors is left to [`Rescuer::run`] (`lifeboat image`) and read as lost.
+    /// For a capture: every file loses at most its bad area, its neighbours nothing.
+    Trim,
+    /// Also each sector of the request that failed is read alone (trim and scrape, for
+    /// the request only): for small, precious reads such as the boot sector or an MFT
+    /// record.
     Scrape,
 }
 

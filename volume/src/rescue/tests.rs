@@ -594,3 +594,33 @@ fn a_rescuer_serves_threads_at_once_and_stacks_under_a_window() {
     w.read_at(3, &mut b).unwrap();
     assert_eq!(b[..], src.data[512 * K as usize + 3..512 * K as usize + 19]);
 }
+
+#[test]
+fn trimming_a_request_finds_a_small_bad_area_to_the_sector_and_a_large_one_in_few_reads() {
+    let mut f = Faulty::new(1 << 20);
+    // A cluster bad all through, and two bad sectors inside another cluster.
+    f.bad = vec![128 * K..192 * K, 330 * K..331 * K];
+    let src = Arc::new(f);
+    let store = Arc::new(MemStore::new(1 << 20));
+    let r = rescuer(&src, &store, None, opts());
+    r.set_effort(Effort::Trim);
+    let mut buf = vec![1u8; 512 * 1024];
+    let e = r.read_at(0, &mut buf).unwrap_err();
+    assert_eq!(e.lost(), Some(&[128 * K..192 * K, 330 * K..331 * K][..]));
+    let failed = src.reads().iter().filter(|(_, ok)| !ok).count();
+    // Per bad area: the cluster read, then one bad sector from each edge.
+    assert_eq!(failed, 6, "{:?}", src.reads());
+    for (i, &b) in buf.iter().enumerate() {
+        let at = i as u64;
+        let lost = (128 * K..192 * K).contains(&at) || (330 * K..331 * K).contains(&at);
+        assert_eq!(b, if lost { 0 } else { src.data[i] }, "byte {at}");
+    }
+    // What trimming left is non-scraped, for `lifeboat image` to scrape later.
+    let map = r.mapfile().map;
+    assert_eq!(
+        of(&map, Status::NonScraped),
+        vec![128 * K + 512..192 * K - 512]
+    );
+    // A sector of a failed cluster is tried again alone, once; none is read good twice.
+    check_reads(&src, 2);
+}
