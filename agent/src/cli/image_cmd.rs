@@ -1,8 +1,16 @@
-//! `lifeboat image SOURCE OUT --map MAP`: copies a disk, a partition or an image file into
-//! an image file with GNU ddrescue's discipline (the volume stack's rescue layer), keeping
-//! a ddrescue mapfile, so a failing disk gives up its good areas first and a second run
-//! reads only what is not yet rescued. The source is opened for reading only and OUT must
-//! be a regular file somewhere else: not the source, nor on it.
+//! `lifeboat image SOURCE OUT [--partition N] [key options]`: copies a disk, a partition
+//! or an image file into an image file with GNU ddrescue's discipline (the volume stack's
+//! rescue layer), keeping a ddrescue mapfile, so a failing disk gives up its good areas
+//! first and a second run reads only what is not yet rescued. The source is opened for
+//! reading only and OUT must be a regular file somewhere else: not the source, nor on it.
+//!
+//! A BitLocker volume (the source, or the partition chosen) is written plain: its raw
+//! bytes are rescued into `OUT.encrypted` with the map, exactly as any source is, then OUT
+//! is written from that copy through the BitLocker reader (image_plain.rs): decrypted,
+//! the metadata areas as zeros, the relocated boot sectors back in place, sparse. Whether
+//! it is BitLocker's is read through the rescue too, so no sector is read from the disk
+//! twice: the raw copy starts as `OUT.encrypted` and is renamed OUT when the volume is not
+//! BitLocker's.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -10,20 +18,27 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
-use lifeboat_volume::block::{FileSource, OpenError};
+use lifeboat_volume::bitlocker::{self, BitLockerError, Info, Unlocked};
+use lifeboat_volume::block::{BlockError, FileSource, OpenError, Source};
+use lifeboat_volume::partition::{PartitionError, PartitionTable};
 use lifeboat_volume::rescue::{
     mapfile, Header, ImageFile, MapError, Options, RescueError, Rescuer, RunEnd, Status, Stop,
     Store,
 };
 use lifeboat_volume::BlockSource;
 
+use super::image_plain::{self, PlainError};
 use super::image_screen::Screen;
+use super::volume_args::{KeyArgs, KeyError};
 use super::{exit, output};
 use crate::console::say;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
 The map is GNU ddrescue's mapfile: ddrescue can continue a rescue this began, and the other way round.\n\
+With --partition N the rescue covers that partition only, and the map counts from the partition's first byte.\n\
+A BitLocker volume opened by a key given is written to OUT decrypted (the bytes `dislocker-file -r` gives): its\n\
+encrypted bytes are rescued into OUT.encrypted with the map; delete OUT.encrypted once a run ended with 0.\n\
 Exit codes: 0 every byte rescued, 3 bytes remain unread (bad sectors, or a run stopped by a bound: run again to go on),\n\
 11 bad options or map, 27 OUT or the map cannot be written, 61 the source cannot be read, 72 fatal.")]
 pub struct ImageArgs {
@@ -31,6 +46,15 @@ pub struct ImageArgs {
     pub source: PathBuf,
     /// The image file to write: a new one, or the one an earlier run with the same map began.
     pub out: PathBuf,
+    /// Copy partition N of the source's partition table (GPT or MBR, numbered as Linux
+    /// numbers them) rather than the whole source.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub partition: Option<u32>,
+    /// Copy the bytes as they lie on the disk: a BitLocker volume stays encrypted.
+    #[arg(long, conflicts_with_all = ["recovery_passwords", "startup_keys", "bitlocker_password", "keys_file"])]
+    pub as_is: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// The map (GNU ddrescue's mapfile), read to go on and saved as the copy goes [default: OUT.map].
     #[arg(long, value_name = "MAP")]
     pub map: Option<PathBuf>,
@@ -79,6 +103,28 @@ pub enum ImageError {
     Out { out: PathBuf, problem: String },
     #[error(transparent)]
     Rescue(#[from] RescueError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Table(#[from] PartitionError),
+    #[error("{disk}: no partition {n}; partitions found: {found}")]
+    NoPartition { disk: String, n: u32, found: String },
+    #[error(transparent)]
+    Read(#[from] BlockError),
+    /// No key given opens the volume (or none was given).
+    #[error("{source}{protectors}")]
+    Locked {
+        source: BitLockerError,
+        /// The volume's protectors and key IDs, when the error does not name them.
+        protectors: String,
+    },
+    /// The volume is BitLocker's but cannot be read (damaged metadata, a method not known).
+    #[error("{0}")]
+    BitLocker(BitLockerError),
+    #[error("{}: {} and its map hold a copy of the encrypted BitLocker volume: give --as-is to go on with it as it is, or rename it to {} to write the plain volume to it", out.display(), out.display(), side.display())]
+    RawBegun { out: PathBuf, side: PathBuf },
+    #[error(transparent)]
+    Plain(#[from] PlainError),
 }
 
 pub fn run(args: ImageArgs) -> i32 {
@@ -98,12 +144,18 @@ pub fn run(args: ImageArgs) -> i32 {
 
 /// Copies, and returns the exit code and the summary.
 fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
-    let source = FileSource::open_direct(&args.source)?;
-    check_places(args, map)?;
+    let keys = args.keys.keys()?;
+    let disk = FileSource::open_direct(&args.source)?;
+    let direct = disk.direct();
+    let side = side_path(&args.out);
+    check_places(args, map, &side)?;
+    let source = choose(Arc::new(disk), args.partition)?;
     let (size, sector) = (source.size(), source.sector_size());
+    let name = source.name().to_string();
     let mapfile = mapfile::read(map, size, sector)?;
-    let store = open_out(&args.out, map, mapfile.is_some(), size)?;
-    let direct = source.direct();
+    let resuming = mapfile.is_some();
+    let raw_at = raw_path(args, resuming, &side)?;
+    let store = open_out(&raw_at, map, resuming, size)?;
     let header = Header {
         program: format!("Lifeboat {}", crate::VERSION),
         command_line: command_line(),
@@ -117,10 +169,31 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
         max_time: args.max_time,
         ..Options::default()
     };
-    let rescuer =
-        Rescuer::new(Arc::new(source), store, mapfile, options)?.save_to(map.to_path_buf(), header);
+    let rescuer = Arc::new(
+        Rescuer::new(source, store, mapfile, options)?.save_to(map.to_path_buf(), header),
+    );
     let mut screen = Screen::new(&args.source, &args.out, map, direct);
-    screen.initial(&rescuer.progress());
+    let initial = rescuer.progress();
+    let fresh = Fresh {
+        side: &side,
+        map,
+        resuming,
+    };
+    let plain = match plan(args, &rescuer, &keys, &raw_at, &fresh) {
+        Ok(p) => p,
+        Err(e) => {
+            drop(rescuer);
+            fresh.clean_up();
+            return Err(e);
+        }
+    };
+    if plain.is_some() {
+        say(&format!(
+            "{name} is a BitLocker volume: its encrypted bytes are rescued into {}, then the image is written decrypted",
+            side.display()
+        ));
+    }
+    screen.initial(&initial);
     let stop = rescuer.stop_flag();
     let raised = crate::platform::catch_interrupt();
     // Ctrl-C raises a static flag (all a signal handler may touch); a thread passes it on
@@ -134,9 +207,167 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
     });
     let end = rescuer.run(0..size, &mut |p| screen.show(p))?;
     let p = rescuer.progress();
-    let all = p.bytes(Status::Finished) == size;
+    let mut all = p.bytes(Status::Finished) == size;
+    let mut summary = screen.summary(&p, end, stop_hint(end, args.retries));
+    if let Some(unlocked) = plain {
+        // From here on the disk is not read: what the rescue did not get reads as zeros.
+        rescuer.set_time_budget(Some(Duration::ZERO));
+        let unlocked = match unlocked {
+            Some(u) => u,
+            None => unlock(&rescuer, &keys)?,
+        };
+        let written = image_plain::write(&unlocked, &args.out, raised)?;
+        all &= written.lost == 0;
+        summary.push_str(&image_plain::summary(&written, &args.out, &side, map, all));
+    }
     let code = if all { exit::OK } else { exit::SKIPPED };
-    Ok((code, screen.summary(&p, end, stop_hint(end, args.retries))))
+    Ok((code, summary))
+}
+
+/// The raw copy beside OUT, when the volume is BitLocker's.
+fn side_path(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_os_string();
+    s.push(".encrypted");
+    PathBuf::from(s)
+}
+
+/// The whole source, or its partition `n`.
+fn choose(disk: Source, n: Option<u32>) -> Result<Source, ImageError> {
+    let Some(n) = n else { return Ok(disk) };
+    let table = PartitionTable::read(&disk)?;
+    let Some(p) = table.partitions.iter().find(|p| p.number == n) else {
+        let mut found: Vec<String> = table
+            .partitions
+            .iter()
+            .map(|p| {
+                let kind = p.type_name().unwrap_or("type not known");
+                format!("{} ({kind}, {} bytes at {})", p.number, p.size, p.offset)
+            })
+            .collect();
+        if found.is_empty() {
+            found.push("none".into());
+        }
+        found.extend(table.problems.iter().map(|p| format!("[{p}]")));
+        return Err(ImageError::NoPartition {
+            disk: disk.name().to_string(),
+            n,
+            found: found.join(", "),
+        });
+    };
+    Ok(Arc::new(p.open(&disk)?))
+}
+
+/// Where the raw bytes are rescued to: OUT as it is (`--as-is`, or a run that began so);
+/// else `OUT.encrypted`, renamed OUT once the volume is known not to be BitLocker's.
+fn raw_path(args: &ImageArgs, resuming: bool, side: &Path) -> Result<PathBuf, ImageError> {
+    if args.as_is || (resuming && !side.exists()) {
+        return Ok(args.out.clone());
+    }
+    let out_has_data = std::fs::metadata(&args.out).is_ok_and(|m| m.len() > 0);
+    if !resuming && out_has_data {
+        return Err(ImageError::Out {
+            out: args.out.clone(),
+            problem: "holds data but there is no map: give its map, or a new file".into(),
+        });
+    }
+    Ok(side.to_path_buf())
+}
+
+/// The files a first run made, removed when it cannot go on (no key opens the volume).
+struct Fresh<'a> {
+    side: &'a Path,
+    map: &'a Path,
+    resuming: bool,
+}
+
+impl Fresh<'_> {
+    fn clean_up(&self) {
+        if !self.resuming {
+            let _ = std::fs::remove_file(self.side);
+            let _ = std::fs::remove_file(self.map);
+        }
+    }
+}
+
+/// What happens after the rescue: nothing more (`None`), or OUT written decrypted, with
+/// the volume unlocked now or, when its metadata could not be read yet, after the rescue.
+type Plan = Option<Option<Unlocked>>;
+
+/// Reads, through the rescue, whether the volume is BitLocker's and unlocks it; places the
+/// raw copy.
+fn plan(
+    args: &ImageArgs,
+    rescuer: &Arc<Rescuer>,
+    keys: &bitlocker::Keys,
+    raw_at: &Path,
+    fresh: &Fresh,
+) -> Result<Plan, ImageError> {
+    if args.as_is {
+        return Ok(None);
+    }
+    let is_side = raw_at == fresh.side;
+    match bitlocker::probe(&**rescuer) {
+        Ok(None) if is_side => {
+            if std::fs::metadata(&args.out).is_ok_and(|m| m.len() > 0) {
+                return Err(ImageError::Out {
+                    out: args.out.clone(),
+                    problem: format!(
+                        "holds data, and {} is the copy of a volume that is not BitLocker's: move one of them away",
+                        fresh.side.display()
+                    ),
+                });
+            }
+            std::fs::rename(fresh.side, &args.out).map_err(|e| ImageError::Out {
+                out: args.out.clone(),
+                problem: format!("cannot rename {} to it: {e}", fresh.side.display()),
+            })?;
+            Ok(None)
+        }
+        Ok(None) => Ok(None),
+        Ok(Some(_)) | Err(_) if !is_side => Err(ImageError::RawBegun {
+            out: args.out.clone(),
+            side: fresh.side.to_path_buf(),
+        }),
+        Ok(Some(info)) => match unlock(rescuer, keys) {
+            Ok(u) => Ok(Some(Some(u))),
+            Err(ImageError::Locked { source, .. }) => Err(ImageError::Locked {
+                protectors: protectors_of(&source, &info),
+                source,
+            }),
+            // Damage (a failing disk): rescue first, unlock from the copy after.
+            Err(_) => Ok(Some(None)),
+        },
+        // The header says BitLocker but its metadata did not read: rescue first.
+        Err(_) => Ok(Some(None)),
+    }
+}
+
+/// Opens the BitLocker volume read through the rescue.
+fn unlock(rescuer: &Arc<Rescuer>, keys: &bitlocker::Keys) -> Result<Unlocked, ImageError> {
+    let src: Source = rescuer.clone();
+    bitlocker::unlock(src, keys).map_err(|e| match e {
+        BitLockerError::NoKey { .. }
+        | BitLockerError::TpmOnly { .. }
+        | BitLockerError::NoMatchingProtector { .. }
+        | BitLockerError::WrongKey { .. } => ImageError::Locked {
+            source: e,
+            protectors: String::new(),
+        },
+        e => ImageError::BitLocker(e),
+    })
+}
+
+/// The protectors and key IDs, for an error that does not name them already.
+fn protectors_of(e: &BitLockerError, info: &Info) -> String {
+    if !matches!(e, BitLockerError::WrongKey { .. }) {
+        return String::new();
+    }
+    let list: Vec<String> = info
+        .protectors
+        .iter()
+        .map(|p| format!("{} (ID {}, {})", p.kind, p.id.short_id(), p.id))
+        .collect();
+    format!(". Its protectors: {}", list.join(", "))
 }
 
 /// What to do next, after a run that did not rescue everything.
@@ -158,9 +389,14 @@ fn stop_hint(end: RunEnd, retries: u32) -> &'static str {
 }
 
 /// The source is only read: OUT and the map must be other files, not on the source disk.
-fn check_places(args: &ImageArgs, map: &Path) -> Result<(), ImageError> {
+fn check_places(args: &ImageArgs, map: &Path, side: &Path) -> Result<(), ImageError> {
     use crate::platform::{lies_on, same_file};
-    for (path, what) in [(&args.out, "the image"), (&map.to_path_buf(), "the map")] {
+    let places = [
+        (&args.out, "the image"),
+        (&map.to_path_buf(), "the map"),
+        (&side.to_path_buf(), "the encrypted copy"),
+    ];
+    for (path, what) in places {
         if same_file(path, &args.source) {
             return Err(ImageError::IsSource {
                 path: path.clone(),
@@ -174,8 +410,10 @@ fn check_places(args: &ImageArgs, map: &Path) -> Result<(), ImageError> {
             });
         }
     }
-    let clash = same_file(&args.out, map)
-        || std::path::absolute(&args.out).ok() == std::path::absolute(map).ok();
+    let same = |a: &Path, b: &Path| {
+        same_file(a, b) || std::path::absolute(a).ok() == std::path::absolute(b).ok()
+    };
+    let clash = same(&args.out, map) || same(side, map);
     if clash {
         return Err(ImageError::MapIsOut {
             path: map.to_path_buf(),
@@ -223,9 +461,10 @@ fn open_out(
     Ok(Arc::new(opened.map_err(|e| fail(e.to_string()))?))
 }
 
-/// The command as typed, for the map's heading.
+/// The command as typed, for the map's heading, with the recovery passwords left out.
 fn command_line() -> String {
-    std::env::args()
+    super::volume_args::redacted_args()
+        .into_iter()
         .map(|a| {
             if a.contains(char::is_whitespace) || a.is_empty() {
                 format!("'{a}'")

@@ -11,6 +11,7 @@ mod capture_cmd;
 mod detect_cmd;
 pub mod exit;
 mod image_cmd;
+mod image_plain;
 mod image_screen;
 mod loadstate_cmd;
 mod output;
