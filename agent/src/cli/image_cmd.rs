@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 use lifeboat_volume::bitlocker::{self, BitLockerError, Info, Unlocked};
 use lifeboat_volume::block::{BlockError, FileSource, OpenError, Source};
-use lifeboat_volume::partition::{PartitionError, PartitionTable};
+use lifeboat_volume::partition::{PartitionError, PartitionTable, TableKind};
 use lifeboat_volume::rescue::{
     mapfile, Header, ImageFile, MapError, Options, RescueError, Rescuer, RunEnd, Status, Stop,
     Store,
@@ -245,7 +245,12 @@ fn choose(disk: Source, n: Option<u32>) -> Result<Source, ImageError> {
             })
             .collect();
         if found.is_empty() {
-            found.push("none".into());
+            found.push(match table.kind {
+                TableKind::None if table.problems.is_empty() => {
+                    "none: the source is a volume, with no partition table; leave out --partition".into()
+                }
+                _ => "none".into(),
+            });
         }
         found.extend(table.problems.iter().map(|p| format!("[{p}]")));
         return Err(ImageError::NoPartition {
