@@ -93,9 +93,7 @@ fn assert_no_secret(secrets: &[&str], outputs: &[&str], dir: &Path, what: &str) 
                 continue;
             }
             let data = std::fs::read(&p).unwrap();
-            let found = data
-                .windows(secret.len())
-                .any(|w| w == secret.as_bytes());
+            let found = data.windows(secret.len()).any(|w| w == secret.as_bytes());
             assert!(!found, "{what}: a secret in {}", p.display());
         }
     }
@@ -184,7 +182,12 @@ fn real_xts_volumes_image_as_dislocker_reads_them() {
         dislocker: vec!["-f".into(), s(&bek).into()],
         secret: "\u{0}never",
     };
-    real_cases(vec![real("aes-xts_128"), real("aes-xts_256"), recovery, startup]);
+    real_cases(vec![
+        real("aes-xts_128"),
+        real("aes-xts_256"),
+        recovery,
+        startup,
+    ]);
 }
 
 #[test]
@@ -220,7 +223,10 @@ fn a_wrong_or_missing_key_names_the_recovery_key_id_and_leaves_nothing() {
         args.extend(keys.iter());
         let (code, so, se) = lifeboat(&args, "");
         assert_eq!(code, 11, "{so}{se}");
-        assert!(se.contains(&id), "the recovery key ID {id} is not named: {se}");
+        assert!(
+            se.contains(&id),
+            "the recovery key ID {id} is not named: {se}"
+        );
         assert!(se.contains(s(&vol)), "the volume is not named: {se}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "files left behind: {left:?}");
@@ -308,7 +314,10 @@ fn a_bitlocker_partition_of_a_gpt_or_mbr_disk_images_plain_with_partition_n() {
         assert_sparse(&out, &what);
         if sector == 512 {
             let theirs = dislocker(&v.enc, &[&format!("-p{}", v.recovery)], dir.path());
-            assert!(ours == theirs[..ours.len()], "{what}: dislocker-file differs");
+            assert!(
+                ours == theirs[..ours.len()],
+                "{what}: dislocker-file differs"
+            );
         }
         // The map counts from the partition's first byte, over the partition alone.
         let map = std::fs::read_to_string(outdir.path().join("c.img.map")).unwrap();
@@ -317,7 +326,10 @@ fn a_bitlocker_partition_of_a_gpt_or_mbr_disk_images_plain_with_partition_n() {
         // A partition the table does not have is named with those it has.
         let (code, _, se) = lifeboat(&["image", s(&disk), s(&out), "--partition", "9"], "");
         assert_eq!(code, 11, "{se}");
-        assert!(se.contains("no partition 9") && se.contains(&format!("{number} (")), "{se}");
+        assert!(
+            se.contains("no partition 9") && se.contains(&format!("{number} (")),
+            "{se}"
+        );
     }
 }
 
@@ -426,7 +438,10 @@ fn a_dying_bitlocker_disk_is_imaged_plain_and_a_second_run_goes_on() {
     assert!(lost.len() > bad.len(), "pass 1 left only the bad sectors");
     check_plain(&out, &v.want, &lost);
     let zeroed: Vec<u64> = sectors_of(&v.written.zeroed());
-    let plain_lost = lost.iter().filter(|s| zeroed.binary_search(s).is_err()).count() as u64;
+    let plain_lost = lost
+        .iter()
+        .filter(|s| zeroed.binary_search(s).is_err())
+        .count() as u64;
     assert_eq!(lost_in_summary(&so1), plain_lost * SECTOR, "{so1}");
     assert!(so1.contains("keep it"), "{so1}");
     // The second run goes on from the map: the bad sectors alone are lost.
@@ -467,5 +482,10 @@ fn secrets_given_by_file_stay_out_of_the_map_and_outputs() {
     assert_eq!(code, 0, "{so2}{se2}");
     let map = std::fs::read_to_string(outdir.path().join("q.img.map")).unwrap();
     assert!(map.contains("--recovery-password=(not shown)"), "{map}");
-    assert_no_secret(&[&v.recovery], &[&so, &se, &so2, &se2], outdir.path(), "keys");
+    assert_no_secret(
+        &[&v.recovery],
+        &[&so, &se, &so2, &se2],
+        outdir.path(),
+        "keys",
+    );
 }

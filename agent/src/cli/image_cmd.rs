@@ -169,9 +169,8 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
         max_time: args.max_time,
         ..Options::default()
     };
-    let rescuer = Arc::new(
-        Rescuer::new(source, store, mapfile, options)?.save_to(map.to_path_buf(), header),
-    );
+    let rescuer =
+        Arc::new(Rescuer::new(source, store, mapfile, options)?.save_to(map.to_path_buf(), header));
     let mut screen = Screen::new(&args.source, &args.out, map, direct);
     let initial = rescuer.progress();
     let fresh = Fresh {
@@ -247,7 +246,8 @@ fn choose(disk: Source, n: Option<u32>) -> Result<Source, ImageError> {
         if found.is_empty() {
             found.push(match table.kind {
                 TableKind::None if table.problems.is_empty() => {
-                    "none: the source is a volume, with no partition table; leave out --partition".into()
+                    "none: the source is a volume, with no partition table; leave out --partition"
+                        .into()
                 }
                 _ => "none".into(),
             });
