@@ -489,3 +489,39 @@ fn secrets_given_by_file_stay_out_of_the_map_and_outputs() {
         "keys",
     );
 }
+
+#[test]
+fn a_bitlocker_volume_whose_first_sector_fails_at_first_is_still_written_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = locked(dir.path(), Method::AesCbc128, 512);
+    // The header fails its first two reads: whether the volume is BitLocker's is known only
+    // after the rescue has read it again.
+    let faults = Faults {
+        flaky: vec![(0..SECTOR, 2)],
+        ..Faults::default()
+    };
+    let disk = FaultDisk::serve(&v.enc, &faults);
+    let outdir = tempfile::tempdir().unwrap();
+    let out = outdir.path().join("plain.img");
+    let f = disk.file();
+    let (code, so, se) = lifeboat(
+        &[
+            "image",
+            s(&f),
+            s(&out),
+            "--retries",
+            "2",
+            "--recovery-password",
+            &v.recovery,
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{so}{se}");
+    assert!(se.contains("did not read yet"), "{se}");
+    assert!(std::fs::read(&out).unwrap() == v.want);
+    assert!(outdir.path().join("plain.img.encrypted").exists());
+    for (sector, (_, good)) in sector_counts(&disk.reads()) {
+        assert!(good <= 1, "sector at {sector} was read good {good} times");
+    }
+    assert_no_secret(&[&v.recovery], &[&so, &se], outdir.path(), "first sector");
+}

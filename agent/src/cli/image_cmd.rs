@@ -178,7 +178,7 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
         map,
         resuming,
     };
-    let plain = match plan(args, &rescuer, &keys, &raw_at, &fresh) {
+    let plan = match plan(args, &rescuer, &keys, &raw_at, &fresh) {
         Ok(p) => p,
         Err(e) => {
             drop(rescuer);
@@ -186,11 +186,16 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
             return Err(e);
         }
     };
-    if plain.is_some() {
-        say(&format!(
+    match &plan {
+        Plan::Decrypt(_) => say(&format!(
             "{name} is a BitLocker volume: its encrypted bytes are rescued into {}, then the image is written decrypted",
             side.display()
-        ));
+        )),
+        Plan::Unknown => say(&format!(
+            "{name}: its first sector did not read yet; the copy goes to {} until the rescue tells whether the volume is BitLocker's",
+            side.display()
+        )),
+        Plan::Copy => {}
     }
     screen.initial(&initial);
     let stop = rescuer.stop_flag();
@@ -208,9 +213,18 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
     let p = rescuer.progress();
     let mut all = p.bytes(Status::Finished) == size;
     let mut summary = screen.summary(&p, end, stop_hint(end, args.retries));
-    if let Some(unlocked) = plain {
-        // From here on the disk is not read: what the rescue did not get reads as zeros.
-        rescuer.set_time_budget(Some(Duration::ZERO));
+    // From here on the disk is not read: what the rescue did not get reads as zeros.
+    rescuer.set_time_budget(Some(Duration::ZERO));
+    let unlocked = match plan {
+        Plan::Copy => None,
+        Plan::Decrypt(u) => Some(u),
+        Plan::Unknown if is_bitlocker(&rescuer) => Some(None),
+        Plan::Unknown => {
+            place_copy(&side, &args.out)?;
+            None
+        }
+    };
+    if let Some(unlocked) = unlocked {
         let unlocked = match unlocked {
             Some(u) => u,
             None => unlock(&rescuer, &keys)?,
@@ -294,9 +308,17 @@ impl Fresh<'_> {
     }
 }
 
-/// What happens after the rescue: nothing more (`None`), or OUT written decrypted, with
-/// the volume unlocked now or, when its metadata could not be read yet, after the rescue.
-type Plan = Option<Option<Unlocked>>;
+/// What happens after the rescue.
+enum Plan {
+    /// Nothing more: OUT is the copy (not BitLocker's, or `--as-is`).
+    Copy,
+    /// OUT is written decrypted, with the volume unlocked now or, when its metadata could
+    /// not be read yet, after the rescue.
+    Decrypt(Option<Unlocked>),
+    /// The first sector did not read: the rescue goes on into the side file, and whether
+    /// the volume is BitLocker's is read from the copy after it.
+    Unknown,
+}
 
 /// Reads, through the rescue, whether the volume is BitLocker's and unlocks it; places the
 /// raw copy.
@@ -308,10 +330,12 @@ fn plan(
     fresh: &Fresh,
 ) -> Result<Plan, ImageError> {
     if args.as_is {
-        return Ok(None);
+        return Ok(Plan::Copy);
     }
     let is_side = raw_at == fresh.side;
-    match bitlocker::probe(&**rescuer) {
+    let probed = bitlocker::probe(&**rescuer);
+    let unknown = matches!(probed, Err(BitLockerError::Read(_)));
+    match probed {
         Ok(None) if is_side => {
             if std::fs::metadata(&args.out).is_ok_and(|m| m.len() > 0) {
                 return Err(ImageError::Out {
@@ -322,29 +346,46 @@ fn plan(
                     ),
                 });
             }
-            std::fs::rename(fresh.side, &args.out).map_err(|e| ImageError::Out {
-                out: args.out.clone(),
-                problem: format!("cannot rename {} to it: {e}", fresh.side.display()),
-            })?;
-            Ok(None)
+            place_copy(fresh.side, &args.out)?;
+            Ok(Plan::Copy)
         }
-        Ok(None) => Ok(None),
+        // A run that began as a copy goes on as one, unless the volume is BitLocker's.
+        Ok(None) => Ok(Plan::Copy),
+        Err(_) if unknown && !is_side => Ok(Plan::Copy),
+        Err(_) if unknown => Ok(Plan::Unknown),
         Ok(Some(_)) | Err(_) if !is_side => Err(ImageError::RawBegun {
             out: args.out.clone(),
             side: fresh.side.to_path_buf(),
         }),
         Ok(Some(info)) => match unlock(rescuer, keys) {
-            Ok(u) => Ok(Some(Some(u))),
+            Ok(u) => Ok(Plan::Decrypt(Some(u))),
             Err(ImageError::Locked { source, .. }) => Err(ImageError::Locked {
                 protectors: protectors_of(&source, &info),
                 source,
             }),
             // Damage (a failing disk): rescue first, unlock from the copy after.
-            Err(_) => Ok(Some(None)),
+            Err(_) => Ok(Plan::Decrypt(None)),
         },
         // The header says BitLocker but its metadata did not read: rescue first.
-        Err(_) => Ok(Some(None)),
+        Err(_) => Ok(Plan::Decrypt(None)),
     }
+}
+
+/// After the rescue, of a volume whose first sector did not read before: whether it is
+/// BitLocker's (or says so but is damaged). A first sector still lost counts as not.
+fn is_bitlocker(rescuer: &Rescuer) -> bool {
+    !matches!(
+        bitlocker::probe(rescuer),
+        Ok(None) | Err(BitLockerError::Read(_))
+    )
+}
+
+/// The raw copy made beside OUT becomes OUT: the volume is not BitLocker's.
+fn place_copy(side: &Path, out: &Path) -> Result<(), ImageError> {
+    std::fs::rename(side, out).map_err(|e| ImageError::Out {
+        out: out.to_path_buf(),
+        problem: format!("cannot rename {} to it: {e}", side.display()),
+    })
 }
 
 /// Opens the BitLocker volume read through the rescue.
