@@ -227,7 +227,7 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
     if let Some(unlocked) = unlocked {
         let unlocked = match unlocked {
             Some(u) => u,
-            None => unlock(&rescuer, &keys)?,
+            None => Box::new(unlock(&rescuer, &keys)?),
         };
         let written = image_plain::write(&unlocked, &args.out, raised)?;
         all &= written.lost == 0;
@@ -314,7 +314,7 @@ enum Plan {
     Copy,
     /// OUT is written decrypted, with the volume unlocked now or, when its metadata could
     /// not be read yet, after the rescue.
-    Decrypt(Option<Unlocked>),
+    Decrypt(Option<Box<Unlocked>>),
     /// The first sector did not read: the rescue goes on into the side file, and whether
     /// the volume is BitLocker's is read from the copy after it.
     Unknown,
@@ -358,7 +358,7 @@ fn plan(
             side: fresh.side.to_path_buf(),
         }),
         Ok(Some(info)) => match unlock(rescuer, keys) {
-            Ok(u) => Ok(Plan::Decrypt(Some(u))),
+            Ok(u) => Ok(Plan::Decrypt(Some(Box::new(u)))),
             Err(ImageError::Locked { source, .. }) => Err(ImageError::Locked {
                 protectors: protectors_of(&source, &info),
                 source,
