@@ -13,7 +13,7 @@
 //! BitLocker's.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -161,16 +161,8 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
         command_line: command_line(),
         start: SystemTime::now(),
     };
-    let options = Options {
-        slow_read: (!args.slow_read.is_zero()).then_some(args.slow_read),
-        read_timeout: args.read_timeout,
-        retries: args.retries,
-        max_passes: args.max_passes,
-        max_time: args.max_time,
-        ..Options::default()
-    };
-    let rescuer =
-        Arc::new(Rescuer::new(source, store, mapfile, options)?.save_to(map.to_path_buf(), header));
+    let rescuer = Rescuer::new(source, store, mapfile, options(args))?;
+    let rescuer = Arc::new(rescuer.save_to(map.to_path_buf(), header));
     let mut screen = Screen::new(&args.source, &args.out, map, direct);
     let initial = rescuer.progress();
     let fresh = Fresh {
@@ -186,7 +178,49 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
             return Err(e);
         }
     };
-    match &plan {
+    announce(&plan, &name, &side);
+    screen.initial(&initial);
+    let raised = relay_interrupt(rescuer.stop_flag());
+    let end = rescuer.run(0..size, &mut |p| screen.show(p))?;
+    let p = rescuer.progress();
+    let mut all = p.bytes(Status::Finished) == size;
+    let mut summary = screen.summary(&p, end, stop_hint(end, args.retries));
+    if let Some(written) = decrypt(plan, &rescuer, &keys, &args.out, raised)? {
+        all &= written.lost == 0;
+        summary.push_str(&image_plain::summary(&written, &args.out, &side, map, all));
+    }
+    let code = if all { exit::OK } else { exit::SKIPPED };
+    Ok((code, summary))
+}
+
+fn options(args: &ImageArgs) -> Options {
+    Options {
+        slow_read: (!args.slow_read.is_zero()).then_some(args.slow_read),
+        read_timeout: args.read_timeout,
+        retries: args.retries,
+        max_passes: args.max_passes,
+        max_time: args.max_time,
+        ..Options::default()
+    }
+}
+
+/// Ctrl-C raises a static flag (all a signal handler may touch); a thread passes it on to
+/// the rescue, which stops after the read under way with the map saved.
+fn relay_interrupt(stop: Arc<AtomicBool>) -> &'static AtomicBool {
+    let raised = crate::platform::catch_interrupt();
+    std::thread::spawn(move || loop {
+        if raised.load(Ordering::Relaxed) {
+            stop.store(true, Ordering::Relaxed);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    });
+    raised
+}
+
+/// What the plan means, told before the rescue.
+fn announce(plan: &Plan, name: &str, side: &Path) {
+    match plan {
         Plan::Decrypt(_) => say(&format!(
             "{name} is a BitLocker volume: its encrypted bytes are rescued into {}, then the image is written decrypted",
             side.display()
@@ -197,44 +231,28 @@ fn image(args: &ImageArgs, map: &Path) -> Result<(i32, String), ImageError> {
         )),
         Plan::Copy => {}
     }
-    screen.initial(&initial);
-    let stop = rescuer.stop_flag();
-    let raised = crate::platform::catch_interrupt();
-    // Ctrl-C raises a static flag (all a signal handler may touch); a thread passes it on
-    // to the rescue, which stops after the read under way with the map saved.
-    std::thread::spawn(move || loop {
-        if raised.load(Ordering::Relaxed) {
-            stop.store(true, Ordering::Relaxed);
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    });
-    let end = rescuer.run(0..size, &mut |p| screen.show(p))?;
-    let p = rescuer.progress();
-    let mut all = p.bytes(Status::Finished) == size;
-    let mut summary = screen.summary(&p, end, stop_hint(end, args.retries));
+}
+
+/// After the rescue: OUT written decrypted from the copy, when the volume is BitLocker's.
+fn decrypt(
+    plan: Plan,
+    rescuer: &Arc<Rescuer>,
+    keys: &bitlocker::Keys,
+    out: &Path,
+    raised: &AtomicBool,
+) -> Result<Option<image_plain::Written>, ImageError> {
     // From here on the disk is not read: what the rescue did not get reads as zeros.
     rescuer.set_time_budget(Some(Duration::ZERO));
     let unlocked = match plan {
-        Plan::Copy => None,
-        Plan::Decrypt(u) => Some(u),
-        Plan::Unknown if is_bitlocker(&rescuer) => Some(None),
-        Plan::Unknown => {
-            place_copy(&side, &args.out)?;
-            None
+        Plan::Copy => return Ok(None),
+        Plan::Decrypt(Some(u)) => u,
+        Plan::Unknown if !is_bitlocker(rescuer) => {
+            place_copy(&side_path(out), out)?;
+            return Ok(None);
         }
+        Plan::Decrypt(None) | Plan::Unknown => Box::new(unlock(rescuer, keys)?),
     };
-    if let Some(unlocked) = unlocked {
-        let unlocked = match unlocked {
-            Some(u) => u,
-            None => Box::new(unlock(&rescuer, &keys)?),
-        };
-        let written = image_plain::write(&unlocked, &args.out, raised)?;
-        all &= written.lost == 0;
-        summary.push_str(&image_plain::summary(&written, &args.out, &side, map, all));
-    }
-    let code = if all { exit::OK } else { exit::SKIPPED };
-    Ok((code, summary))
+    Ok(Some(image_plain::write(&unlocked, out, raised)?))
 }
 
 /// The raw copy beside OUT, when the volume is BitLocker's.
