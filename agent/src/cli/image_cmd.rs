@@ -40,7 +40,8 @@ With --partition N the rescue covers that partition only, and the map counts fro
 A BitLocker volume opened by a key given is written to OUT decrypted (the bytes `dislocker-file -r` gives): its\n\
 encrypted bytes are rescued into OUT.encrypted with the map; delete OUT.encrypted once a run ended with 0.\n\
 Exit codes: 0 every byte rescued, 3 bytes remain unread (bad sectors, or a run stopped by a bound: run again to go on),\n\
-11 bad options or map, 27 OUT or the map cannot be written, 61 the source cannot be read, 72 fatal.")]
+2 interrupted while OUT was written decrypted, 11 bad options or map, no key opens the BitLocker volume,\n\
+27 OUT or the map cannot be written, 61 the source cannot be read, 72 fatal.")]
 pub struct ImageArgs {
     /// The disk, partition or image file to copy (/dev/sdb, \\.\PhysicalDrive1, disk.img). Only read.
     pub source: PathBuf,
