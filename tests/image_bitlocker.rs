@@ -346,6 +346,10 @@ fn a_volume_that_is_not_bitlocker_is_copied_as_it_is_with_its_partition() {
     assert!(std::fs::read(&out).unwrap() == std::fs::read(&vol).unwrap());
     assert!(!dir.path().join("copy.img.encrypted").exists());
     assert!(!so.contains("encrypted copy"), "{so}");
+    // A volume has no partition table to choose from.
+    let (code, _, se) = lifeboat(&["image", s(&vol), s(&out), "--partition", "1"], "");
+    assert_eq!(code, 11, "{se}");
+    assert!(se.contains("leave out --partition"), "{se}");
 }
 
 #[test]
@@ -355,6 +359,24 @@ fn as_is_keeps_a_bitlocker_volume_encrypted() {
     let out = dir.path().join("raw.img");
     let (code, so, se) = lifeboat(&["image", s(&v.enc), s(&out), "--as-is"], "");
     assert_eq!(code, 0, "{so}{se}");
+    assert!(std::fs::read(&out).unwrap() == std::fs::read(&v.enc).unwrap());
+    // The copy and its map are of the encrypted volume: a run with a key does not write
+    // plain bytes over them, and says what to do.
+    let (code, _, se) = lifeboat(
+        &[
+            "image",
+            s(&v.enc),
+            s(&out),
+            "--recovery-password",
+            &v.recovery,
+        ],
+        "",
+    );
+    assert_eq!(code, 11, "{se}");
+    assert!(
+        se.contains("--as-is") && se.contains("raw.img.encrypted"),
+        "{se}"
+    );
     assert!(std::fs::read(&out).unwrap() == std::fs::read(&v.enc).unwrap());
 }
 
