@@ -82,3 +82,48 @@ fn the_windows_agent_images_a_dying_disk_and_maps_it_as_ddrescue_does() {
         .collect();
     assert_eq!(sectors_of(&again), sectors_of(&bad));
 }
+
+/// The Windows agent writes a BitLocker volume plain: the raw copy in `OUT.encrypted`
+/// (renamed while open when a volume is not BitLocker's: the test above), then OUT through
+/// `OUT.part`, replaced in place.
+#[test]
+fn the_windows_agent_images_a_bitlocker_volume_decrypted() {
+    use fixtures::bitlocker::{encrypt_file, Method, Protector, Spec};
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let plain = dir.path().join("plain.img");
+    fixtures::ntfs::mkntfs(&plain, 16 * M, 4096, 512, "Windows");
+    let Protector::RecoveryPassword(key) = Protector::recovery_password(11) else {
+        unreachable!()
+    };
+    let spec = Spec::new(Method::XtsAes128, 512).protect(Protector::RecoveryPassword(key.clone()));
+    let written = encrypt_file(&plain, &src.join("c.img"), &spec).unwrap();
+    let mut want = std::fs::read(&plain).unwrap();
+    for r in written.zeroed() {
+        want[r.start as usize..r.end as usize].fill(0);
+    }
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let wine = WinePrefix::new();
+    wine.map_drive('d', &src);
+    wine.map_drive('e', &out);
+    let args = [
+        "image",
+        r"D:\c.img",
+        r"E:\c.img",
+        "--recovery-password",
+        key.as_str(),
+    ];
+    for run in 0..2 {
+        let (code, stdout, err) = wine.run(&args, &[], None);
+        assert_eq!(code, 0, "run {run}: {stdout}{err}");
+        assert!(
+            std::fs::read(out.join("c.img")).unwrap() == want,
+            "run {run}"
+        );
+        assert!(!stdout.contains(&key) && !err.contains(&key));
+    }
+    assert!(out.join("c.img.encrypted").exists());
+    assert!(!out.join("c.img.part").exists());
+}

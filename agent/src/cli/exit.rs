@@ -129,6 +129,7 @@ pub fn restored(r: &crate::restore::Report) -> i32 {
 /// `lifeboat image` that could not start or go on.
 pub fn image(e: &super::image_cmd::ImageError) -> i32 {
     use super::image_cmd::ImageError as E;
+    use super::image_plain::PlainError;
     use lifeboat_volume::block::OpenError;
     use lifeboat_volume::rescue::{MapError, RescueError};
     match e {
@@ -142,6 +143,13 @@ pub fn image(e: &super::image_cmd::ImageError) -> i32 {
         E::Rescue(RescueError::SourceGone { .. }) => IO_STOPPED,
         E::Rescue(RescueError::MapSize { .. }) => INVALID_PARAMETERS,
         E::Rescue(RescueError::Thread { .. } | RescueError::ReaderGone { .. }) => FATAL,
+        E::Key(_) | E::NoPartition { .. } | E::Locked { .. } | E::RawBegun { .. } => {
+            INVALID_PARAMETERS
+        }
+        E::Table(_) | E::Read(_) | E::BitLocker(_) => IO_STOPPED,
+        E::Plain(PlainError::Write { .. }) => BAD_STORE,
+        E::Plain(PlainError::Read(_)) => IO_STOPPED,
+        E::Plain(PlainError::Interrupted { .. }) => CANCELED,
     }
 }
 

@@ -11,6 +11,7 @@ mod capture_cmd;
 mod detect_cmd;
 pub mod exit;
 mod image_cmd;
+mod image_plain;
 mod image_screen;
 mod loadstate_cmd;
 mod output;
@@ -50,7 +51,8 @@ pub enum Command {
     #[command(subcommand, after_help = "Reference: docs/commands/rules-explain.md")]
     Rules(rules_cmd::RulesCommand),
     /// Copy a disk, partition or image into an image file with GNU ddrescue's discipline
-    /// (good areas first, bad ones mapped), keeping ddrescue's mapfile to go on later.
+    /// (good areas first, bad ones mapped), keeping ddrescue's mapfile to go on later; a
+    /// BitLocker volume is written decrypted with the key given.
     Image(Box<image_cmd::ImageArgs>),
     /// Re-read a store completely and say whether it can be trusted.
     Verify(store_cmd::VerifyArgs),

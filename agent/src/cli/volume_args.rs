@@ -1,5 +1,5 @@
 //! The options every command that reads volumes takes (detect, capture, auto, rules
-//! explain, image): `--raw`, and the keys for BitLocker-locked volumes. A key given here is
+//! explain; image takes the keys alone): `--raw`, and the keys for BitLocker-locked volumes. A key given here is
 //! turned into what BitLocker uses at once and held in zeroized memory; it is never echoed,
 //! logged or kept in an error: errors name the option, the group or the line, never the
 //! text.
@@ -21,6 +21,13 @@ pub struct VolumeArgs {
     /// (a volume Windows refuses to mount or wants to check with chkdsk).
     #[arg(long)]
     pub raw: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// The keys for BitLocker-locked volumes (also `lifeboat image`'s, which has no `--raw`).
+#[derive(Args, Debug, Default, Clone)]
+pub struct KeyArgs {
     /// A BitLocker recovery password (48 digits, as 8 groups of 6): tried on every locked
     /// volume. May be given more than once.
     #[arg(long = "recovery-password", value_name = "KEY")]
@@ -173,6 +180,25 @@ const KEYS_FILE_MAX_BYTES: u64 = 16 << 20;
 impl VolumeArgs {
     /// The scan's options with every key given, read and checked; the password asked now.
     pub fn scan_options(&self) -> Result<ScanOptions, KeyError> {
+        Ok(ScanOptions {
+            raw: self.raw,
+            keys: Arc::new(self.keys.keys()?),
+            rescue: None,
+        })
+    }
+}
+
+impl KeyArgs {
+    /// Whether any key was given.
+    pub fn any(&self) -> bool {
+        !self.recovery_passwords.is_empty()
+            || !self.startup_keys.is_empty()
+            || self.bitlocker_password
+            || self.keys_file.is_some()
+    }
+
+    /// Every key given, read and checked; the password asked now.
+    pub fn keys(&self) -> Result<Keys, KeyError> {
         let mut keys = Keys::new();
         for (i, r) in self.recovery_passwords.iter().enumerate() {
             keys.add_recovery_password(&r.0)
@@ -189,11 +215,7 @@ impl VolumeArgs {
             let text = Zeroizing::new(crate::platform::read_secret().map_err(KeyError::Console)?);
             keys.add_password(&text);
         }
-        Ok(ScanOptions {
-            raw: self.raw,
-            keys: Arc::new(keys),
-            rescue: None,
-        })
+        Ok(keys)
     }
 }
 
@@ -232,7 +254,10 @@ mod tests {
         let mut bad = KEY.to_string();
         bad.replace_range(7..8, "6"); // group 2: 696541 is not a multiple of 11
         let args = VolumeArgs {
-            recovery_passwords: vec![KEY.parse().unwrap(), bad.parse().unwrap()],
+            keys: KeyArgs {
+                recovery_passwords: vec![KEY.parse().unwrap(), bad.parse().unwrap()],
+                ..Default::default()
+            },
             ..Default::default()
         };
         let e = args.scan_options().unwrap_err();
@@ -272,21 +297,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("keys.txt");
         std::fs::write(&f, format!("# batch 7\n\n{KEY}\n123456-\n")).unwrap();
-        let e = VolumeArgs {
+        let e = KeyArgs {
             keys_file: Some(f.clone()),
             ..Default::default()
         }
-        .scan_options()
+        .keys()
         .unwrap_err();
         assert!(matches!(e, KeyError::KeysLine { line: 4, .. }), "{e}");
         assert!(!e.to_string().contains("123456"), "{e}");
         std::fs::write(&f, format!("# batch 7\n{KEY}\n")).unwrap();
-        let opts = VolumeArgs {
+        let keys = KeyArgs {
             keys_file: Some(f),
             ..Default::default()
         }
-        .scan_options()
+        .keys()
         .unwrap();
-        assert!(!opts.keys.is_empty());
+        assert!(!keys.is_empty());
     }
 }

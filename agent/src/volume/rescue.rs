@@ -174,19 +174,30 @@ impl Drop for Rescue {
 
 /// Where the rescued bytes are kept: `image` when given, else the map's path without its
 /// `.map` ending (`lifeboat image`'s default pairing), or with `.img` added when it has
-/// none.
+/// none. When `lifeboat image` wrote that image decrypted, the map belongs to the raw
+/// copy it keeps beside it, `IMAGE.encrypted`: that copy is the store.
 pub fn store_path(map: &Path, image: Option<&Path>) -> PathBuf {
-    if let Some(i) = image {
-        return i.to_path_buf();
-    }
-    let s = map.as_os_str().to_string_lossy();
-    match s.strip_suffix(".map").filter(|stem| !stem.is_empty()) {
-        Some(stem) if !stem.ends_with(['/', '\\']) => PathBuf::from(stem),
-        _ => {
-            let mut p = map.as_os_str().to_os_string();
-            p.push(".img");
-            PathBuf::from(p)
+    let paired = match image {
+        Some(i) => i.to_path_buf(),
+        None => {
+            let s = map.as_os_str().to_string_lossy();
+            match s.strip_suffix(".map").filter(|stem| !stem.is_empty()) {
+                Some(stem) if !stem.ends_with(['/', '\\']) => PathBuf::from(stem),
+                _ => {
+                    let mut p = map.as_os_str().to_os_string();
+                    p.push(".img");
+                    PathBuf::from(p)
+                }
+            }
         }
+    };
+    let mut raw = paired.as_os_str().to_os_string();
+    raw.push(".encrypted");
+    let raw = PathBuf::from(raw);
+    if raw.is_file() {
+        raw
+    } else {
+        paired
     }
 }
 
@@ -264,6 +275,18 @@ mod tests {
         assert_eq!(store_path(&p("/r/.map"), None), p("/r/.map.img"));
         assert_eq!(store_path(&p(".map"), None), p(".map.img"));
         assert_eq!(store_path(&p("m.map"), Some(&p("/x/o"))), p("/x/o"));
+    }
+
+    #[test]
+    fn a_decrypted_image_gives_way_to_the_raw_copy_its_map_belongs_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, map) = (dir.path().join("c.img"), dir.path().join("c.img.map"));
+        std::fs::write(&out, b"plain").unwrap();
+        assert_eq!(store_path(&map, None), out);
+        let raw = dir.path().join("c.img.encrypted");
+        std::fs::write(&raw, b"raw").unwrap();
+        assert_eq!(store_path(&map, None), raw);
+        assert_eq!(store_path(&map, Some(&out)), raw);
     }
 
     #[test]
