@@ -25,21 +25,42 @@ pub fn detect(e: &DetectError) -> i32 {
 /// that cannot be written a bad destination (as `lifeboat image`).
 pub fn rescue(e: &crate::volume::rescue::RescueOpenError) -> i32 {
     use crate::volume::rescue::RescueOpenError as E;
-    use lifeboat_volume::block::OpenError;
-    use lifeboat_volume::rescue::{MapError, RescueError};
     match e {
-        E::Open(OpenError::NotBlock { .. }) => INVALID_PARAMETERS,
-        E::Open(OpenError::Io { .. }) => IO_STOPPED,
+        E::Open(e) => source_open(e),
         E::IsSource { .. } | E::OnSource { .. } | E::MapIsImage { .. } | E::SecondDisk { .. } => {
             INVALID_PARAMETERS
         }
-        E::Map(MapError::Write { .. }) => BAD_STORE,
-        E::Map(_) => INVALID_PARAMETERS,
+        E::Map(e) => map(e),
         E::Image { .. } => BAD_STORE,
-        E::Rescue(RescueError::Store { .. } | RescueError::Map(_)) => BAD_STORE,
-        E::Rescue(RescueError::SourceGone { .. }) => IO_STOPPED,
-        E::Rescue(RescueError::MapSize { .. }) => INVALID_PARAMETERS,
-        E::Rescue(RescueError::Thread { .. } | RescueError::ReaderGone { .. }) => FATAL,
+        E::Rescue(e) => rescuer(e),
+    }
+}
+
+/// A disk, partition or image that cannot be opened for reading.
+fn source_open(e: &lifeboat_volume::block::OpenError) -> i32 {
+    use lifeboat_volume::block::OpenError;
+    match e {
+        OpenError::NotBlock { .. } => INVALID_PARAMETERS,
+        OpenError::Io { .. } => IO_STOPPED,
+    }
+}
+
+/// A ddrescue mapfile that cannot be read (the technician's to fix) or written.
+fn map(e: &lifeboat_volume::rescue::MapError) -> i32 {
+    match e {
+        lifeboat_volume::rescue::MapError::Write { .. } => BAD_STORE,
+        _ => INVALID_PARAMETERS,
+    }
+}
+
+/// The rescue layer that could not start or go on.
+fn rescuer(e: &lifeboat_volume::rescue::RescueError) -> i32 {
+    use lifeboat_volume::rescue::RescueError;
+    match e {
+        RescueError::Store { .. } | RescueError::Map(_) => BAD_STORE,
+        RescueError::SourceGone { .. } => IO_STOPPED,
+        RescueError::MapSize { .. } => INVALID_PARAMETERS,
+        RescueError::Thread { .. } | RescueError::ReaderGone { .. } => FATAL,
     }
 }
 
@@ -130,19 +151,12 @@ pub fn restored(r: &crate::restore::Report) -> i32 {
 pub fn image(e: &super::image_cmd::ImageError) -> i32 {
     use super::image_cmd::ImageError as E;
     use super::image_plain::PlainError;
-    use lifeboat_volume::block::OpenError;
-    use lifeboat_volume::rescue::{MapError, RescueError};
     match e {
-        E::Open(OpenError::NotBlock { .. }) => INVALID_PARAMETERS,
-        E::Open(OpenError::Io { .. }) => IO_STOPPED,
+        E::Open(e) => source_open(e),
         E::IsSource { .. } | E::OnSource { .. } | E::MapIsOut { .. } => INVALID_PARAMETERS,
-        E::Map(MapError::Write { .. }) => BAD_STORE,
-        E::Map(_) => INVALID_PARAMETERS,
+        E::Map(e) => map(e),
         E::Out { .. } => BAD_STORE,
-        E::Rescue(RescueError::Store { .. } | RescueError::Map(_)) => BAD_STORE,
-        E::Rescue(RescueError::SourceGone { .. }) => IO_STOPPED,
-        E::Rescue(RescueError::MapSize { .. }) => INVALID_PARAMETERS,
-        E::Rescue(RescueError::Thread { .. } | RescueError::ReaderGone { .. }) => FATAL,
+        E::Rescue(e) => rescuer(e),
         E::Key(_) | E::NoPartition { .. } | E::Locked { .. } | E::RawBegun { .. } => {
             INVALID_PARAMETERS
         }
