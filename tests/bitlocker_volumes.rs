@@ -357,3 +357,75 @@ impl Drop for Stick {
         let _ = Command::new("umount").arg(&self.0).status();
     }
 }
+
+/// ScanState's command line on a locked volume: without a key it names the recovery key ID
+/// and stops with no store; with Lifeboat's own `/bitlockerKeys:FILE` (recovery passwords
+/// in a file: a task sequence logs its command lines) or `/bitlockerStartupKey:FILE.BEK`
+/// it captures what the plain volume holds, and the key is in nothing it wrote.
+#[test]
+fn scanstate_takes_bitlocker_keys_from_files() {
+    let f = fixture(Method::AesCbc128, 512);
+    let scanstate = |store: &Path, extra: &[&str]| {
+        lifeboat(
+            &[
+                &[
+                    "scanstate",
+                    store.to_str().unwrap(),
+                    &format!("/offlineWinDir:{}", f.locked.display()),
+                    "/o",
+                    "/c",
+                ],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let (code, out, err) = scanstate(&f.dir.path().join("none"), &[]);
+    assert_ne!(code, 0, "{out}{err}");
+    let (_, v, _) = detect(&f.locked, &[]);
+    let short = v["scanned"][0]["encryption"]["protectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "recovery-password")
+        .and_then(|p| p["short_id"].as_str())
+        .unwrap()
+        .to_string();
+    assert!((out.clone() + &err).contains(&short), "{out}{err}");
+    assert!(!f.dir.path().join("none/manifest.yaml").exists());
+
+    let keys = f.dir.path().join("keys.txt");
+    std::fs::write(&keys, format!("# batch\n{}\n", f.recovery)).unwrap();
+    let bek = f.bek.to_str().unwrap().to_string();
+    for (name, extra) in [
+        ("by-file", format!("/bitlockerKeys:{}", keys.display())),
+        ("by-bek", format!("/bitlockerStartupKey:{bek}")),
+    ] {
+        let store = f.dir.path().join(name);
+        let (code, out, err) = scanstate(&store, &[&extra]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert_no_secret(&f, &(out + &err), name);
+        let manifest = std::fs::read_to_string(store.join("manifest.yaml")).unwrap();
+        assert!(manifest.contains("LOCKED-PC"), "{manifest}");
+        let (code, list, e) = run(Command::new("wimdir").arg(store.join("files.wim")).arg("1"));
+        assert_eq!(code, 0, "{e}");
+        assert!(list.contains("thesis.docx"), "{name}: {list}");
+        for entry in walk(&store) {
+            let bytes = std::fs::read(&entry).unwrap_or_default();
+            assert_no_secret(
+                &f,
+                &String::from_utf8_lossy(&bytes),
+                &entry.to_string_lossy(),
+            );
+        }
+    }
+    // A keys file with a mistyped group: a bad command line, the group named, no key shown.
+    std::fs::write(&keys, f.recovery.replacen(&f.recovery[..1], "9", 1)).unwrap();
+    let (code, out, err) = scanstate(
+        &f.dir.path().join("typo"),
+        &[&format!("/bitlockerKeys:{}", keys.display())],
+    );
+    assert_eq!(code, 11, "{out}{err}");
+    assert!((out.clone() + &err).contains("group 1"), "{out}{err}");
+    assert_no_secret(&f, &(out + &err), "a bad keys file");
+}

@@ -15,6 +15,7 @@ pub fn detect(e: &DetectError) -> i32 {
             INVALID_PARAMETERS
         }
         DetectError::NotWindows { .. }
+        | DetectError::NotRead { .. }
         | DetectError::NoValidWinDir { .. }
         | DetectError::MultipleWinDirs { .. } => NO_INSTALLATION,
         DetectError::Rescue(e) => rescue(e),

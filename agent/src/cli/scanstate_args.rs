@@ -16,6 +16,7 @@ pub const HELP: &str = "SCANSTATE StorePath (/offlineWinDir:DIR | /OfflineWinOld
   [/i:File]... [/config:Config.xml] [/genconfig:File] [/o] [/c] [/v:N] [/l:File] [/progress:File]\n\
   [/listfiles:File] [/p[:File.xml]] [/ui:Domain\\User]... [/ue:Domain\\User]... [/uel:Days|YYYY/MM/DD]\n\
   [/all] [/auto[:Dir]] [/nocompress] [/localonly] [/efs:abort|skip] [/vsc] [/r:N] [/w:N] [/targetWindows10]\n\
+  [/bitlockerKeys:File] [/bitlockerStartupKey:File.BEK]...   (Lifeboat's own: keys for a BitLocker-locked volume)\n\
 Lifeboat captures an offline Windows into its own verified store (files.wim, registry\\, manifest.yaml)\n\
 written in StorePath itself; restore it with `loadstate StorePath` or `lifeboat restore`.\n\
 Same engine as `lifeboat capture`; see `lifeboat capture --help`.\n\
@@ -99,6 +100,10 @@ pub struct ScanStateArgs {
     pub keyfile: bool,
     pub retries: Option<u32>,
     pub wait: Option<u32>,
+    /// `/bitlockerKeys:FILE` (Lifeboat's own): recovery passwords, one a line.
+    pub bitlocker_keys: Option<PathBuf>,
+    /// `/bitlockerStartupKey:FILE.BEK` (Lifeboat's own), repeatable.
+    pub startup_keys: Vec<PathBuf>,
     pub target: Option<Target>,
 }
 
@@ -126,6 +131,8 @@ fn takes_value(name: &str) -> bool {
             | "keyfile"
             | "r"
             | "w"
+            | "bitlockerkeys"
+            | "bitlockerstartupkey"
     )
 }
 
@@ -158,7 +165,7 @@ pub fn known(name: &str) -> bool {
 
 /// Options that may be given more than once.
 fn repeatable(name: &str) -> bool {
-    matches!(name, "i" | "ui" | "ue")
+    matches!(name, "i" | "ui" | "ue" | "bitlockerstartupkey")
 }
 
 /// Reads the command line and checks it as ScanState does.
@@ -246,6 +253,10 @@ fn switch(out: &mut ScanStateArgs, name: &str, value: Option<String>) -> Result<
         "offlinewindir" => set_offline(out, name, Offline::WinDir(path(value)?))?,
         "offlinewinold" => set_offline(out, name, Offline::WinOld(path(value)?))?,
         "i" => out.rules.push(need(name, value)?),
+        // Lifeboat's own, for a BitLocker-locked volume: files, never a key on the command
+        // line (a task sequence logs its command lines).
+        "bitlockerkeys" => out.bitlocker_keys = Some(path(value)?),
+        "bitlockerstartupkey" => out.startup_keys.push(path(value)?),
         "auto" => out.auto = Some(value.filter(|v| !v.is_empty()).map(PathBuf::from)),
         "config" => out.config = Some(path(value)?),
         "genconfig" => out.genconfig = Some(path(value).map_err(|_| bad("File argument is invalid for /genconfig"))?),

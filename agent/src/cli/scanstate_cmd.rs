@@ -153,6 +153,20 @@ fn source(a: &ScanStateArgs) -> Result<Source, Refusal> {
     }
 }
 
+/// The BitLocker keys Lifeboat's own switches name (files only: a recovery password on a
+/// task sequence's command line would be logged); a bad one refused as a bad command line,
+/// named by its file or line, never quoted.
+fn bitlocker_keys(a: &ScanStateArgs) -> Result<lifeboat_volume::bitlocker::Keys, Refusal> {
+    let given = super::volume_args::KeyArgs {
+        startup_keys: a.startup_keys.clone(),
+        keys_file: a.bitlocker_keys.clone(),
+        ..Default::default()
+    };
+    given
+        .keys()
+        .map_err(|e| bad(&format!("/bitlockerKeys, /bitlockerStartupKey: {e}")))
+}
+
 /// A partition, disk or image file given where ScanState wants a Windows folder: Lifeboat
 /// reads the volume itself and finds the Windows on it.
 fn is_volume(p: &Path) -> bool {
@@ -224,8 +238,10 @@ fn spec(a: &ScanStateArgs, args: &[String]) -> Result<JobSpec, Refusal> {
         })?),
         None => None,
     };
+    let mut detect = DetectOptions::new(Vec::new(), source(a)?);
+    detect.scan.keys = std::sync::Arc::new(bitlocker_keys(a)?);
     Ok(JobSpec {
-        detect: DetectOptions::new(Vec::new(), source(a)?),
+        detect,
         profiles: profiles(a),
         users: users(a)?,
         unused_days: unused_days(a),

@@ -73,6 +73,14 @@ pub enum DetectError {
     OfflineXml { path: PathBuf, reason: String },
     #[error("{what} {path} does not hold a Windows installation (no System32\\config\\SOFTWARE or SYSTEM hive there)")]
     NotWindows { what: &'static str, path: PathBuf },
+    /// A partition, disk or image named where a Windows folder was wanted, which could not
+    /// be read (locked by BitLocker, damaged): what stood in the way, with what to do.
+    #[error("{what} {path}: no Windows installation could be read from it: {why}")]
+    NotRead {
+        what: &'static str,
+        path: PathBuf,
+        why: String,
+    },
     #[error("none of the Windows folders listed in {path} holds a Windows installation: {tried}")]
     NoValidWinDir { path: PathBuf, tried: String },
     #[error(
@@ -114,10 +122,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
                 true => locate::candidate_from_path(&Place::host_within(dir)),
                 false => from_image(dir, opts, &mut report, &mut visible, on_disk)?,
             };
-            vec![found.ok_or_else(|| DetectError::NotWindows {
-                what: "--windir",
-                path: dir.clone(),
-            })?]
+            vec![found.ok_or_else(|| not_windows("--windir", dir, &report))?]
         }
         Source::WinOld(dir) => {
             let old = |c: &Candidate| c.kind == InstallKind::WindowsOld;
@@ -125,10 +130,7 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
                 true => locate::candidate_from_winold(&Place::host_within(dir)),
                 false => from_image(dir, opts, &mut report, &mut visible, old)?,
             };
-            vec![found.ok_or_else(|| DetectError::NotWindows {
-                what: "--winold",
-                path: dir.clone(),
-            })?]
+            vec![found.ok_or_else(|| not_windows("--winold", dir, &report))?]
         }
         Source::OfflineXml(file) => {
             let xml =
@@ -179,6 +181,32 @@ pub fn detect(opts: &DetectOptions) -> Result<Detection, DetectError> {
         inspected.push(ins);
     }
     Ok(Detection { report, inspected })
+}
+
+/// No installation at `path`: when its volumes were read by Lifeboat and one could not be
+/// (BitLocker-locked, damaged), what stood in the way and what to do (the recovery key's
+/// ID, for one), not only "no Windows there".
+fn not_windows(what: &'static str, path: &Path, report: &DetectReport) -> DetectError {
+    let why: Vec<String> = report
+        .problems
+        .iter()
+        .map(|p| match &p.hint {
+            Some(h) => format!("{} ({h})", p.error),
+            None => p.error.clone(),
+        })
+        .collect();
+    if why.is_empty() {
+        DetectError::NotWindows {
+            what,
+            path: path.to_path_buf(),
+        }
+    } else {
+        DetectError::NotRead {
+            what,
+            path: path.to_path_buf(),
+            why: why.join("; "),
+        }
+    }
 }
 
 /// `--windir` / `--winold` naming a partition, a disk or an image file rather than a
