@@ -459,7 +459,7 @@ fn detect_on_a_dying_disk_reads_the_backups_and_reports_a_damaged_hive() {
 /// A disk that slows to a crawl: every read of a picture takes 3 s more (12 s for the
 /// file). With `--rescue-time 3` the capture stops reading the disk when its time is up
 /// (letting the read under way finish) and ends: what it could not read in time is named
-/// lost, and the run takes about its budget, not the disk's time.
+/// lost, and the crawling area is asked at most once or twice, not four times.
 #[test]
 fn a_capture_ends_in_its_rescue_time_on_a_disk_that_crawls() {
     let fx = fixture();
@@ -492,10 +492,23 @@ fn a_capture_ends_in_its_rescue_time_on_a_disk_that_crawls() {
         .unwrap_or_else(|| panic!("the picture not read in time is named damaged:\n{out}"));
     assert!(damaged.contains("bytes lost at"), "{damaged}");
     assert!(err.contains("--rescue-time ran out"), "{err}");
-    // Four reads of the picture would take 12 s; the budget and one read under way, 6 s.
+    // The picture takes four reads of 3 s each; within a budget of 3 s at most the read
+    // under way when it ran out is made (counted in the disk's own log, not by the clock: a
+    // loaded machine slows the rest of the capture, not the disk).
+    let slow_reads = disk
+        .reads()
+        .iter()
+        .filter(|r| {
+            faults
+                .slow
+                .iter()
+                .any(|(s, _)| r.range.start < s.end && s.start < r.range.end)
+        })
+        .count();
+    eprintln!("reads of the crawling area: {slow_reads}");
     assert!(
-        took.as_secs_f64() < 4.0 * crawl - 2.0,
-        "took {took:.2?}: the rescue time did not bound the capture"
+        slow_reads <= 2,
+        "{slow_reads} reads of the crawling area in {took:.2?}: the rescue time did not bound the capture"
     );
 }
 

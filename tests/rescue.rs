@@ -344,7 +344,8 @@ fn a_read_the_disk_does_not_answer_is_given_up_in_its_time() {
         stdout.contains("the disk did not answer a read"),
         "{stdout}"
     );
-    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    // Without the timeout the run would wait for ever: a loose bound is enough.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
     // The read given up on counts as failed; the one after it was never answered.
     let failed = listed(&map, "*");
     assert_eq!(failed.first(), Some(&(4 * M / SECTOR)));

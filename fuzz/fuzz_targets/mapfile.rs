@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lifeboat::volume_stack::rescue::mapfile::{self, Header};
+use lifeboat_volume::rescue::mapfile::{self, Header};
 
 fuzz_target!(|data: &[u8]| {
     let Ok((Some(position), blocks)) = mapfile::parse(data) else {
