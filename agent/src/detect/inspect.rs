@@ -1,11 +1,12 @@
 //! Everything known about one installation, read from its hives and binaries.
 
 use crate::hive::{LoadedHive, Recovery};
+use crate::pe::Arch;
 
 use super::locate::Candidate;
 use super::model::{
-    DriveIdentity, DriveLetter, HiveState, HiveStatus, InstallKind, Installation, LetterSource,
-    Problem, User, UserKind,
+    Application, ArchEvidence, DriveIdentity, DriveLetter, HiveState, HiveStatus, InstallKind,
+    Installation, LetterSource, Problem, User, UserKind,
 };
 use super::{apps, drive_map, naming, profiles, system_info};
 use crate::volume::Place;
@@ -114,108 +115,45 @@ fn read_accounts(sam: &LoadedHive, problems: &mut Vec<Problem>) -> Option<naming
 pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let config = |name: &str| c.windir.resolve_ci(&format!(r"System32\config\{name}"));
-    let expected = |name: &str| c.windir.shown_child(&format!(r"System32\config\{name}"));
-
-    let software = open_hive(config("SOFTWARE"), &expected("SOFTWARE"), &mut problems);
-    let system = open_hive(config("SYSTEM"), &expected("SYSTEM"), &mut problems);
-    // SAM is optional: only names of local accounts come from it.
-    let sam = config("SAM").and_then(|p| open_hive(Some(p), &expected("SAM"), &mut problems));
-
+    let SystemHives {
+        software,
+        system,
+        sam,
+    } = SystemHives::open(c, &mut problems);
     let version = software
         .as_ref()
         .map(system_info::read_version)
         .unwrap_or_default();
     let computer_name = system.as_ref().and_then(system_info::computer_name);
-    let registry_arch = system.as_ref().and_then(system_info::registry_arch);
-    let (arch, arch_evidence, pe_problem) =
-        system_info::architecture(&c.windir, registry_arch, ctx.arch_override);
-    if let Some(p) = pe_problem {
-        problems.push(Problem {
-            path: c.windir.shown_child(r"System32\ntoskrnl.exe"),
-            error: p,
-            hint: None,
-        });
-    }
+    let (arch, arch_evidence) = architecture(c, system.as_ref(), ctx, &mut problems);
     if let Some(conflict) = &arch_evidence.conflict {
         warnings.push(conflict.clone());
     }
-
-    // The system's own drive letter as it saw it, e.g. C: from SystemRoot = C:\Windows.
     let system_root = version
         .system_root
         .clone()
         .unwrap_or_else(|| r"C:\Windows".to_string());
-    let system_letter = crate::winpath::split_drive(&system_root)
-        .map(|(l, _)| l)
-        .unwrap_or('C');
-    let mounted = system
-        .as_ref()
-        .and_then(|s| s.key("MountedDevices"))
-        .map(|k| drive_map::parse_mounted_devices(&k.values()))
-        .unwrap_or_default();
-    let (letters, drive_letters) = letter_map(c, system_letter, &mounted, ctx);
+    let (letters, drive_letters) = letters_of(c, system.as_ref(), &system_root, ctx);
 
-    let mut hives: Vec<HiveState> = Vec::new();
-    for (name, h) in [("SOFTWARE", &software), ("SYSTEM", &system), ("SAM", &sam)] {
-        if let Some(h) = h {
-            hives.push(hive_state(name, h));
-        }
-    }
-
+    let mut hives: Vec<HiveState> = [("SOFTWARE", &software), ("SYSTEM", &system), ("SAM", &sam)]
+        .into_iter()
+        .filter_map(|(name, h)| h.as_ref().map(|h| hive_state(name, h)))
+        .collect();
     let sam_info = sam.as_ref().and_then(|h| read_accounts(h, &mut problems));
-    let mut users = Vec::new();
-    let mut user_apps = Vec::new();
-    if let Some(sw) = &software {
-        for entry in profiles::read_profile_list(sw, &system_root) {
-            let profile_path = letters.find(&entry.path);
-            let ntuser = profile_path.as_ref().and_then(|p| p.child("NTUSER.DAT"));
-            let named = naming::name_user(
-                &naming::NamingContext {
-                    software: Some(sw),
-                    sam: sam_info.as_ref(),
-                    computer_name: computer_name.as_deref(),
-                },
-                &entry,
-            );
-            let last_used = entry
-                .last_used
-                .and_then(crate::time::filetime_to_rfc3339)
-                .or_else(|| ntuser.as_ref().and_then(file_mtime_rfc3339));
-            if named.kind.is_real_user() {
-                if let Some(path) = &ntuser {
-                    match LoadedHive::open_at(path) {
-                        Ok(h) => {
-                            hives.push(hive_state(&format!("NTUSER.DAT ({})", named.name), &h));
-                            user_apps.extend(apps::user_apps(&h));
-                        }
-                        Err(e) => problems.push(Problem {
-                            path: path.to_string(),
-                            error: e.to_string(),
-                            hint: Some("this user's settings cannot be read; their files can still be captured".into()),
-                        }),
-                    }
-                }
-            }
-            users.push(User {
-                sid: entry.sid.clone(),
-                name: named.name,
-                name_source: named.source,
-                name_is_guess: named.guess,
-                display_name: named.display_name,
-                profile_path_original: entry.path.clone(),
-                profile_path: profile_path.map(|p| p.to_string()),
-                has_ntuser: ntuser.is_some(),
-                last_used,
-                kind: named.kind,
-            });
+    let found = match &software {
+        Some(sw) => {
+            let naming = naming::NamingContext {
+                software: Some(sw),
+                sam: sam_info.as_ref(),
+                computer_name: computer_name.as_deref(),
+            };
+            read_users(sw, &system_root, &letters, &naming, &mut problems)
         }
-    }
+        None => FoundUsers::default(),
+    };
+    hives.extend(found.hives);
 
-    let any_dirty = hives.iter().any(|h| h.state != HiveStatus::Clean);
-    let hibernated = c.kind == InstallKind::Installed
-        && any_dirty
-        && c.root.child("hiberfil.sys").is_some_and(|p| p.is_file());
+    let hibernated = was_hibernated(c, &hives);
     if hibernated {
         warnings.push(
             "hiberfil.sys is present and hives were dirty: this Windows was hibernated or fast-started (Fast Startup), \
@@ -223,12 +161,11 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
                 .into(),
         );
     }
-
     let mut applications = software
         .as_ref()
         .map(|sw| apps::machine_apps(sw, arch.and_then(|a| a.bits()) == Some(64)))
         .unwrap_or_default();
-    applications.extend(user_apps);
+    applications.extend(found.apps);
 
     let installation = Installation {
         index: 0,
@@ -250,7 +187,7 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         hives,
         hibernated,
         drive_letters,
-        users,
+        users: found.users,
         applications,
         warnings,
     };
@@ -261,6 +198,132 @@ pub fn inspect(c: &Candidate, ctx: &InspectContext) -> Inspected {
         problems,
         software,
     }
+}
+
+/// The installation's own hives: SOFTWARE and SYSTEM, and SAM when it is there (only the
+/// names of local accounts come from it).
+struct SystemHives {
+    software: Option<LoadedHive>,
+    system: Option<LoadedHive>,
+    sam: Option<LoadedHive>,
+}
+
+impl SystemHives {
+    fn open(c: &Candidate, problems: &mut Vec<Problem>) -> SystemHives {
+        let config = |name: &str| c.windir.resolve_ci(&format!(r"System32\config\{name}"));
+        let expected = |name: &str| c.windir.shown_child(&format!(r"System32\config\{name}"));
+        SystemHives {
+            software: open_hive(config("SOFTWARE"), &expected("SOFTWARE"), problems),
+            system: open_hive(config("SYSTEM"), &expected("SYSTEM"), problems),
+            sam: config("SAM").and_then(|p| open_hive(Some(p), &expected("SAM"), problems)),
+        }
+    }
+}
+
+/// The architecture from the kernel's PE header, cross-checked with the registry (and
+/// `MIG_OFFLINE_PLATFORM_ARCH`); a kernel that cannot be read is a problem.
+fn architecture(
+    c: &Candidate,
+    system: Option<&LoadedHive>,
+    ctx: &InspectContext,
+    problems: &mut Vec<Problem>,
+) -> (Option<Arch>, ArchEvidence) {
+    let registry_arch = system.and_then(system_info::registry_arch);
+    let (arch, evidence, pe_problem) =
+        system_info::architecture(&c.windir, registry_arch, ctx.arch_override);
+    if let Some(p) = pe_problem {
+        problems.push(Problem {
+            path: c.windir.shown_child(r"System32\ntoskrnl.exe"),
+            error: p,
+            hint: None,
+        });
+    }
+    (arch, evidence)
+}
+
+/// The drive letters as the system saw them (its own from `SystemRoot`, e.g. C: from
+/// `C:\Windows`; the others from `MountedDevices`), mapped to where they are now.
+fn letters_of(
+    c: &Candidate,
+    system: Option<&LoadedHive>,
+    system_root: &str,
+    ctx: &InspectContext,
+) -> (LetterMap, Vec<DriveLetter>) {
+    let system_letter = crate::winpath::split_drive(system_root)
+        .map(|(l, _)| l)
+        .unwrap_or('C');
+    let mounted = system
+        .and_then(|s| s.key("MountedDevices"))
+        .map(|k| drive_map::parse_mounted_devices(&k.values()))
+        .unwrap_or_default();
+    letter_map(c, system_letter, &mounted, ctx)
+}
+
+/// The users of `ProfileList`, their own hives (opened for their applications) and those
+/// applications.
+#[derive(Default)]
+struct FoundUsers {
+    users: Vec<User>,
+    hives: Vec<HiveState>,
+    apps: Vec<Application>,
+}
+
+fn read_users(
+    software: &LoadedHive,
+    system_root: &str,
+    letters: &LetterMap,
+    naming: &naming::NamingContext,
+    problems: &mut Vec<Problem>,
+) -> FoundUsers {
+    let mut found = FoundUsers::default();
+    for entry in profiles::read_profile_list(software, system_root) {
+        let profile_path = letters.find(&entry.path);
+        let ntuser = profile_path.as_ref().and_then(|p| p.child("NTUSER.DAT"));
+        let named = naming::name_user(naming, &entry);
+        let last_used = entry
+            .last_used
+            .and_then(crate::time::filetime_to_rfc3339)
+            .or_else(|| ntuser.as_ref().and_then(file_mtime_rfc3339));
+        if let Some(path) = ntuser.as_ref().filter(|_| named.kind.is_real_user()) {
+            match LoadedHive::open_at(path) {
+                Ok(h) => {
+                    found
+                        .hives
+                        .push(hive_state(&format!("NTUSER.DAT ({})", named.name), &h));
+                    found.apps.extend(apps::user_apps(&h));
+                }
+                Err(e) => problems.push(Problem {
+                    path: path.to_string(),
+                    error: e.to_string(),
+                    hint: Some(
+                        "this user's settings cannot be read; their files can still be captured"
+                            .into(),
+                    ),
+                }),
+            }
+        }
+        found.users.push(User {
+            sid: entry.sid.clone(),
+            name: named.name,
+            name_source: named.source,
+            name_is_guess: named.guess,
+            display_name: named.display_name,
+            profile_path_original: entry.path.clone(),
+            profile_path: profile_path.map(|p| p.to_string()),
+            has_ntuser: ntuser.is_some(),
+            last_used,
+            kind: named.kind,
+        });
+    }
+    found
+}
+
+/// Hives were dirty and `hiberfil.sys` is there: hibernated or fast-started.
+fn was_hibernated(c: &Candidate, hives: &[HiveState]) -> bool {
+    let any_dirty = hives.iter().any(|h| h.state != HiveStatus::Clean);
+    c.kind == InstallKind::Installed
+        && any_dirty
+        && c.root.child("hiberfil.sys").is_some_and(|p| p.is_file())
 }
 
 /// Where each drive letter the offline system used is now. The system drive is the volume
