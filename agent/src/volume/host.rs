@@ -12,13 +12,14 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::{
     Entry, Extras, FileData, Kind, Listing, Meta, Node, Problem, Times, Unavailable, Volume,
     VolumeError,
 };
 use crate::fsread::ReadError;
-use crate::platform::{self, attr, Attributes, StatKind};
+use crate::platform::{self, attr, Attributes, Folder, StatKind};
 use lifeboat_volume::ntfs::{Reparse, ReparseKind};
 
 /// The node id of every host place: the host goes by paths.
@@ -29,6 +30,9 @@ pub struct HostVolume {
     root: PathBuf,
     name: String,
     attrs: Attributes,
+    /// The folder last looked into, held open: a walk and a capture go folder by folder,
+    /// so its files are described and opened by name from it ([`platform::Folder`]).
+    last: Mutex<Option<(String, Arc<Folder>)>>,
 }
 
 impl HostVolume {
@@ -38,7 +42,22 @@ impl HostVolume {
             name: root.display().to_string(),
             attrs: Attributes::for_root(&root),
             root,
+            last: Mutex::new(None),
         }
+    }
+
+    /// The folder holding `node`, held open, and the node's name in it; `None` where it
+    /// cannot be held (then the node is asked for by its whole path, as it would be).
+    fn folder_of<'n>(&self, node: &'n Node) -> Option<(Arc<Folder>, &'n str)> {
+        let parent = node.parent_rel()?;
+        let name = Some(node.name()).filter(|n| !n.is_empty())?;
+        let mut last = self.last.lock().ok()?;
+        if let Some((_, f)) = last.as_ref().filter(|(rel, _)| rel == parent) {
+            return Some((f.clone(), name));
+        }
+        let f = Arc::new(Folder::open(&self.path(&Node::new(parent.to_string(), ROOT_ID))).ok()?);
+        *last = Some((parent.to_string(), f.clone()));
+        Some((f, name))
     }
 
     fn path(&self, node: &Node) -> PathBuf {
@@ -182,34 +201,20 @@ impl Volume for HostVolume {
 
     fn meta(&self, node: &Node) -> Result<Meta, VolumeError> {
         let path = self.path(node);
-        let st = platform::stat(&path, &self.attrs).map_err(|e| self.io(node, e))?;
-        let kind = match st.kind {
-            StatKind::Dir if st.attributes & attr::REPARSE_POINT != 0 => Kind::Link,
-            StatKind::Dir => Kind::Folder,
-            StatKind::File => Kind::File,
-            StatKind::Link => Kind::Link,
-            StatKind::Other => Kind::Other,
+        let st = match self.folder_of(node) {
+            Some((folder, name)) => folder.stat(name, &path, &self.attrs),
+            None => platform::stat(&path, &self.attrs),
         };
-        Ok(Meta {
-            kind: Some(kind),
-            size: st.size,
-            attributes: st.attributes,
-            times: Some(Times {
-                created: st.created,
-                written: st.written,
-                accessed: st.accessed,
-            }),
-            reparse_tag: st.reparse_tag,
-            file_id: st.file_id,
-            links: st.links,
-            disk_offset: None,
-            unavailable: unavailable(st.attributes),
-        })
+        Ok(meta_of(st.map_err(|e| self.io(node, e))?))
     }
 
     fn open(&self, node: &Node) -> Result<Box<dyn FileData + '_>, VolumeError> {
         let path = self.path(node);
-        let (file, len) = platform::open_regular(&path).map_err(|e| match e {
+        let opened = match self.folder_of(node) {
+            Some((folder, name)) => folder.open_regular_stat(name, &path, &self.attrs),
+            None => platform::open_regular_stat(&path, &self.attrs),
+        };
+        let (file, st) = opened.map_err(|e| match e {
             ReadError::NotRegular { what, .. } => self.error(node, Problem::NotRegular(what)),
             ReadError::Io { source, .. } => self.io(node, source),
             ReadError::TooLarge { size, limit, .. } => {
@@ -218,8 +223,9 @@ impl Volume for HostVolume {
         })?;
         Ok(Box::new(HostFile {
             file,
-            len,
-            shown: path.display().to_string(),
+            len: st.size,
+            meta: Some(meta_of(st)),
+            path,
         }))
     }
 
@@ -243,7 +249,12 @@ impl Volume for HostVolume {
                 _ => Problem::Io(e),
             },
         })?;
-        Ok(Box::new(HostFile { file, len, shown }))
+        Ok(Box::new(HostFile {
+            file,
+            len,
+            meta: None,
+            path: PathBuf::from(shown),
+        }))
     }
 
     fn keeps_attributes(&self) -> bool {
@@ -251,10 +262,40 @@ impl Volume for HostVolume {
     }
 }
 
+/// What the host's stat says, as the stages see it.
+fn meta_of(st: platform::Stat) -> Meta {
+    let kind = match st.kind {
+        StatKind::Dir if st.attributes & attr::REPARSE_POINT != 0 => Kind::Link,
+        StatKind::Dir => Kind::Folder,
+        StatKind::File => Kind::File,
+        StatKind::Link => Kind::Link,
+        StatKind::Other => Kind::Other,
+    };
+    Meta {
+        kind: Some(kind),
+        size: st.size,
+        attributes: st.attributes,
+        times: Some(Times {
+            created: st.created,
+            written: st.written,
+            accessed: st.accessed,
+        }),
+        reparse_tag: st.reparse_tag,
+        file_id: st.file_id,
+        links: st.links,
+        disk_offset: None,
+        unavailable: unavailable(st.attributes),
+    }
+}
+
+/// An opened host file (or named stream), with what its handle said of it when opened.
 struct HostFile {
     file: File,
     len: u64,
-    shown: String,
+    /// The file's own (none for a named stream).
+    meta: Option<Meta>,
+    /// For messages only (a stream's as `path:name`).
+    path: PathBuf,
 }
 
 impl FileData for HostFile {
@@ -262,9 +303,13 @@ impl FileData for HostFile {
         self.len
     }
 
+    fn meta(&self) -> Option<&Meta> {
+        self.meta.as_ref()
+    }
+
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), VolumeError> {
         let err = |problem| VolumeError {
-            place: self.shown.clone(),
+            place: self.path.display().to_string(),
             problem,
         };
         let mut done = 0;
