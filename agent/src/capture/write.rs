@@ -104,21 +104,18 @@ fn in_read_order(p: &PassPlan) -> Vec<u32> {
     })
 }
 
-/// A Windows path's components in the image: `C:\Users\ann` → `C`, `Users`, `ann`.
-fn components(win: &str) -> Vec<String> {
-    image_path(win)
-        .split('\\')
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect()
+/// A Windows path's components in the image: `C:\Users\ann` → `C`, `Users`, `ann`, of
+/// its image path ([`image_path`]).
+fn components(image_path: &str) -> Vec<&str> {
+    image_path.split('\\').filter(|c| !c.is_empty()).collect()
 }
 
 /// A folder on the way to the taken files, with its own times, attributes and security
 /// descriptor. What cannot be read of it is left to the writer's defaults: the files
 /// below it are what matters.
 fn add_folder(w: &mut WimWriter, win: &str, place: &Place) {
-    let path = components(win);
-    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let path = image_path(win);
+    let parts = components(&path);
     let mut entry = Entry::folder(&parts);
     let meta = place.meta().ok();
     let extras = place.extras().unwrap_or_default();
@@ -190,8 +187,8 @@ fn add_file(
             }
         }
     }
-    let path = components(&win);
-    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let path = image_path(&win);
+    let parts = components(&path);
     let size = data.len();
     let mut reader = Reader::new(data.as_ref(), opts.damaged);
     let mut named_readers: Vec<(&str, Reader<'_>)> = named_data
