@@ -11,7 +11,7 @@
 //!   (see the Unix side of [`crate::platform`]). ROOT = the device reads them all.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use super::{
@@ -85,14 +85,17 @@ impl HostVolume {
     }
 
     /// What a listed or looked-up entry is: a folder behind a reparse point (a junction as
-    /// Windows shows it) is a link, as a symlink is.
-    fn kind_of(&self, path: &Path, ft: std::fs::FileType) -> Kind {
+    /// Windows shows it) is a link, as a symlink is. The path is built only where it is
+    /// asked: for a folder on a volume that keeps attributes.
+    fn kind_of(&self, path: impl FnOnce() -> PathBuf, ft: std::fs::FileType) -> Kind {
         if ft.is_symlink() {
             Kind::Link
         } else if ft.is_dir() {
-            let reparse = self.attrs.kept()
-                && std::fs::symlink_metadata(path)
-                    .is_ok_and(|m| self.attrs.of_path(path, &m) & attr::REPARSE_POINT != 0);
+            let reparse = self.attrs.kept() && {
+                let path = path();
+                std::fs::symlink_metadata(&path)
+                    .is_ok_and(|m| self.attrs.of_path(&path, &m) & attr::REPARSE_POINT != 0)
+            };
             if reparse {
                 Kind::Link
             } else {
@@ -168,7 +171,7 @@ impl Volume for HostVolume {
             };
             let Ok(ft) = e.file_type() else { continue };
             out.entries.push(Entry {
-                kind: self.kind_of(&e.path(), ft),
+                kind: self.kind_of(|| e.path(), ft),
                 node: Node::new(dir.child_rel(name), ROOT_ID),
                 name: name.to_string(),
             });
@@ -193,7 +196,7 @@ impl Volume for HostVolume {
             }
         };
         Ok(found.map(|(n, path, ft)| Entry {
-            kind: self.kind_of(&path, ft),
+            kind: self.kind_of(|| path, ft),
             node: Node::new(dir.child_rel(&n), ROOT_ID),
             name: n,
         }))
