@@ -406,6 +406,78 @@ mod tests {
         assert!(x.security.is_none() && x.reparse.is_none() && x.streams.is_empty());
     }
 
+    /// A file's description and its opening from its folder held open give what the whole
+    /// path gives (std's metadata is the independent view), and never a link's target or a
+    /// pipe's wait, in a folder or at the root.
+    #[cfg(unix)]
+    #[test]
+    fn files_are_described_and_opened_from_their_folder_as_by_path() {
+        use super::super::{Kind, Problem};
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("Docs/Sub")).unwrap();
+        for f in ["top.txt", "Docs/a.txt", "Docs/b.txt", "Docs/Sub/c.txt"] {
+            std::fs::write(root.join(f), f.as_bytes()).unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("Docs/a.txt"), root.join("Docs/link.txt")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("Docs/pipe").to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let vol = Place::host(root);
+        for rel in [r"top.txt", r"Docs\a.txt", r"Docs\Sub\c.txt", r"Docs\b.txt"] {
+            let p = vol.resolve_ci(rel).unwrap();
+            let std_meta = std::fs::symlink_metadata(p.host_path().unwrap()).unwrap();
+            let m = p.meta().unwrap();
+            assert_eq!(m.kind, Some(Kind::File), "{rel}");
+            assert_eq!(m.size, std_meta.len(), "{rel}");
+            assert_eq!(m.file_id, Some(std_meta.ino()), "{rel}");
+            let written = crate::platform::stat(
+                &p.host_path().unwrap(),
+                &crate::platform::Attributes::for_root(root),
+            )
+            .unwrap();
+            let t = m.times.unwrap();
+            assert_eq!(
+                (t.created, t.written, t.accessed),
+                (written.created, written.written, written.accessed),
+                "{rel}"
+            );
+            let data = p.open().unwrap();
+            let opened = data.meta().unwrap();
+            assert_eq!(
+                (opened.size, opened.file_id, opened.links),
+                (m.size, m.file_id, m.links)
+            );
+            let mut buf = vec![0; data.len() as usize];
+            data.read_at(0, &mut buf).unwrap();
+            assert_eq!(buf, rel.replace('\\', "/").as_bytes());
+        }
+        let docs = vol.resolve_ci("Docs").unwrap();
+        let listed = docs.list().unwrap();
+        let entry = |name: &str| {
+            listed
+                .iter()
+                .find(|(e, _)| e.name == name)
+                .unwrap()
+                .1
+                .clone()
+        };
+        assert_eq!(entry("link.txt").meta().unwrap().kind, Some(Kind::Link));
+        let refused = |p: Place| match p.open().map(|_| ()).unwrap_err().problem {
+            Problem::NotRegular(what) => what,
+            other => panic!("{other}"),
+        };
+        assert_eq!(refused(entry("link.txt")), "a link");
+        assert_eq!(refused(entry("pipe")), "a named pipe");
+        assert_eq!(refused(entry("Sub")), "a folder");
+        // Gone since it was listed: not found, as by path.
+        let b = entry("b.txt");
+        std::fs::remove_file(root.join("Docs/b.txt")).unwrap();
+        assert!(b.meta().unwrap_err().is_not_found());
+        assert!(b.open().map(|_| ()).unwrap_err().is_not_found());
+    }
+
     #[test]
     fn reparse_points_read_through_travel_as_plain_files() {
         let buffer = |tag: u32, data: &[u8]| {
