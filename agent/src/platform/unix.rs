@@ -202,7 +202,7 @@ fn open_regular_at(
 ) -> Result<(std::fs::File, super::Stat), crate::fsread::ReadError> {
     use crate::fsread::ReadError;
     use std::os::fd::FromRawFd;
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    use std::os::unix::fs::MetadataExt;
     let io = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -217,30 +217,17 @@ fn open_regular_at(
     let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
     if fd < 0 {
         let e = std::io::Error::last_os_error();
-        // ELOOP: the last component is a link (or a link on the way loops).
-        if e.raw_os_error() == Some(libc::ELOOP)
-            && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-        {
-            return Err(not("a link"));
-        }
-        return Err(io(e));
+        // A link (ELOOP), a socket (ENXIO): what the name is, said as fsread says it.
+        return match std::fs::symlink_metadata(path) {
+            Ok(m) if !m.file_type().is_file() => Err(not(what(m.file_type()))),
+            _ => Err(io(e)),
+        };
     }
     // SAFETY: a descriptor just opened, owned by nothing else.
     let file = unsafe { std::fs::File::from_raw_fd(fd) };
     let m = file.metadata().map_err(io)?;
-    let ft = m.file_type();
-    if !ft.is_file() {
-        return Err(not(if ft.is_dir() {
-            "a folder"
-        } else if ft.is_fifo() {
-            "a named pipe"
-        } else if ft.is_block_device() || ft.is_char_device() {
-            "a device"
-        } else if ft.is_socket() {
-            "a socket"
-        } else {
-            "not a file"
-        }));
+    if !m.file_type().is_file() {
+        return Err(not(what(m.file_type())));
     }
     let attributes = if kept {
         fd_ntfs_attrib(&file).unwrap_or(0)
@@ -253,6 +240,24 @@ fn open_regular_at(
         ..super::stat_from_std(&m, attributes)
     };
     Ok((file, st))
+}
+
+/// What something that is not a regular file is, in fsread's words.
+fn what(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_symlink() {
+        "a link"
+    } else if ft.is_dir() {
+        "a folder"
+    } else if ft.is_fifo() {
+        "a named pipe"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
 }
 
 /// A folder held by an `O_PATH` descriptor: its entries are looked up from it by name.

@@ -424,6 +424,7 @@ mod tests {
         let fifo = std::ffi::CString::new(root.join("Docs/pipe").to_str().unwrap()).unwrap();
         // SAFETY: a valid C string.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("Docs/sock")).unwrap();
         let vol = Place::host(root);
         for rel in [r"top.txt", r"Docs\a.txt", r"Docs\Sub\c.txt", r"Docs\b.txt"] {
             let p = vol.resolve_ci(rel).unwrap();
@@ -470,6 +471,7 @@ mod tests {
         };
         assert_eq!(refused(entry("link.txt")), "a link");
         assert_eq!(refused(entry("pipe")), "a named pipe");
+        assert_eq!(refused(entry("sock")), "a socket");
         assert_eq!(refused(entry("Sub")), "a folder");
         // Gone since it was listed: not found, as by path.
         let b = entry("b.txt");
