@@ -88,7 +88,11 @@ pub fn write_small_files(dir: &Path, count: usize) {
     ann.files.clear();
     spec.users = vec![ann];
     spec.write(&c.join("Windows"), &[('C', c.clone())]);
-    let root = c.join("Users/ann/Documents/small");
+    small_files(&c.join("Users/ann/Documents/small"), count);
+}
+
+/// `count` files of about 20 bytes under `root`, 200 to a folder.
+fn small_files(root: &Path, count: usize) {
     for i in 0..count {
         let folder = root.join(format!("d{:05}", i / 200));
         if i % 200 == 0 {
@@ -100,6 +104,24 @@ pub fn write_small_files(dir: &Path, count: usize) {
         )
         .unwrap();
     }
+}
+
+/// An NTFS volume image (`mkntfs`, filled through an `ntfs-3g` mount, so ntfs-3g wrote
+/// every structure) holding a Windows installation whose user has `count` files of about
+/// 20 bytes, 200 to a folder: the bench's capture from an image against a capture from
+/// the same image mounted by ntfs-3g.
+pub fn write_ntfs_small_files(img: &Path, count: usize) {
+    use crate::ntfs::{mkntfs, Mount, MIB};
+    // Each file takes an MFT record (1 KiB) and its folder's index entry.
+    let size = (count as u64 * 4096).max(256 * MIB);
+    mkntfs(img, size, 4096, 512, "Bench");
+    let m = Mount::new(img, &img.with_extension("fill"), "");
+    let mut spec = WindowsSpec::win11("BENCH-PC");
+    let mut ann = UserSpec::local(1001, "ann");
+    ann.files.clear();
+    spec.users = vec![ann];
+    spec.write_volume(m.path());
+    small_files(&m.path().join("Users/ann/Documents/small"), count);
 }
 
 /// A machine whose SOFTWARE hive is about `mb` MB and dirty (the newest product name only

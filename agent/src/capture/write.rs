@@ -20,7 +20,7 @@ use super::{image_path, progress, seconds, CaptureOptions, Log, WriteStop};
 use crate::plan::{FileRef, PassPlan, SkipKind, Skipped};
 use crate::shown::Shown;
 use crate::store::manifest::{Damaged, UserRecord};
-use crate::volume::{FileData, Meta, Place, Problem};
+use crate::volume::{FileData, Meta, Place, Problem, VolumeError};
 use crate::wim::writer::{self, Data, Entry, NamedStream, Reparse, Times, WimWriter};
 
 /// What to do with a file whose disk lost some of its bytes.
@@ -51,7 +51,7 @@ pub(super) fn write_pass(
         add_folder(w, win, place);
     }
     let (mut files, mut bytes) = (0u64, 0u64);
-    for f in in_read_order(p) {
+    for f in in_read_order(p).into_iter().filter_map(|i| p.files.get(i)) {
         match add_file(w, &f, opts) {
             Ok(Outcome::Added { size, damaged }) => {
                 files += 1;
@@ -85,45 +85,37 @@ pub(super) fn write_pass(
     Ok(())
 }
 
-/// The files of a pass in the order they are read: a user's documents, desktop and
-/// pictures first, then the rest; within each, by where the data lies on the disk (walk
-/// order for a volume that does not say).
-fn in_read_order(p: &PassPlan) -> Vec<FileRef<'_>> {
+/// The files of a pass (their indexes in the list) in the order they are read: a user's
+/// documents, desktop and pictures first, then the rest; within each, by where the data
+/// lies on the disk (walk order for a volume that does not say). Decided folder by folder,
+/// 4 bytes a file.
+fn in_read_order(p: &PassPlan) -> Vec<u32> {
     let first: Vec<String> = p
         .folders
         .iter()
         .flat_map(|f| FIRST.iter().filter_map(|k| f.known.get(*k)))
         .map(|d| format!("{}\\", d.trim_end_matches('\\').to_lowercase()))
         .collect();
-    let mut files: Vec<(bool, u64, usize, FileRef<'_>)> = p
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let win = f.win().to_lowercase();
-            let later = !first.iter().any(|d| win.starts_with(d.as_str()));
-            (later, f.disk_offset().unwrap_or(u64::MAX), i, f)
-        })
-        .collect();
-    files.sort_by_key(|(later, at, i, _)| (*later, *at, *i));
-    files.into_iter().map(|(.., f)| f).collect()
+    // A file lies below a known folder when its folder's path with a `\` does (its own
+    // name holds no `\`).
+    p.files.read_order(|dir| {
+        let dir = crate::plan::files::join_win(dir, "").to_lowercase();
+        first.iter().any(|d| dir.starts_with(d.as_str()))
+    })
 }
 
-/// A Windows path's components in the image: `C:\Users\ann` → `C`, `Users`, `ann`.
-fn components(win: &str) -> Vec<String> {
-    image_path(win)
-        .split('\\')
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect()
+/// A Windows path's components in the image: `C:\Users\ann` → `C`, `Users`, `ann`, of
+/// its image path ([`image_path`]).
+fn components(image_path: &str) -> Vec<&str> {
+    image_path.split('\\').filter(|c| !c.is_empty()).collect()
 }
 
 /// A folder on the way to the taken files, with its own times, attributes and security
 /// descriptor. What cannot be read of it is left to the writer's defaults: the files
 /// below it are what matters.
 fn add_folder(w: &mut WimWriter, win: &str, place: &Place) {
-    let path = components(win);
-    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let path = image_path(win);
+    let parts = components(&path);
     let mut entry = Entry::folder(&parts);
     let meta = place.meta().ok();
     let extras = place.extras().unwrap_or_default();
@@ -158,33 +150,24 @@ fn add_file(
     let win = f.win();
     let place = f.place();
     let left = |kind, reason: String| Ok(Outcome::Left(Skipped::new(&win, kind, reason)));
-    let meta = match place.meta() {
-        Ok(m) if m.is_file() => m,
-        Ok(_) => return left(SkipKind::Vanished, "is no longer a file".into()),
-        Err(e) if e.is_not_found() => {
-            return left(
-                SkipKind::Vanished,
-                "was there when the folders were walked and gone when it was captured".into(),
-            )
-        }
-        Err(e) => {
-            return left(
-                SkipKind::Unreadable,
-                format!("cannot be read: {}", e.problem),
-            )
-        }
-    };
-    let extras = match place.extras() {
-        Ok(x) => x,
-        Err(e) => {
-            return left(
-                SkipKind::Unreadable,
-                format!("cannot be read: {}", e.problem),
-            )
-        }
-    };
+    // The file is opened first: a host file's handle says what it is (no second look by
+    // path), another volume is asked.
     let data = match place.open() {
         Ok(d) => d,
+        Err(e) => return left(gone(&e).unwrap_or(SkipKind::Unreadable), unopened(&e)),
+    };
+    let meta = match data.meta() {
+        Some(m) => m.clone(),
+        None => match place.meta() {
+            Ok(m) => m,
+            Err(e) => return left(gone(&e).unwrap_or(SkipKind::Unreadable), unopened(&e)),
+        },
+    };
+    if !meta.is_file() {
+        return left(SkipKind::Vanished, NO_LONGER_A_FILE.into());
+    }
+    let extras = match place.extras() {
+        Ok(x) => x,
         Err(e) => {
             return left(
                 SkipKind::Unreadable,
@@ -204,8 +187,8 @@ fn add_file(
             }
         }
     }
-    let path = components(&win);
-    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let path = image_path(&win);
+    let parts = components(&path);
     let size = data.len();
     let mut reader = Reader::new(data.as_ref(), opts.damaged);
     let mut named_readers: Vec<(&str, Reader<'_>)> = named_data
@@ -244,6 +227,24 @@ fn add_file(
         lost: reader.lost.iter().map(|r| [r.start, r.end]).collect(),
     });
     Ok(Outcome::Added { size, damaged })
+}
+
+const NO_LONGER_A_FILE: &str = "is no longer a file";
+
+/// Whether a file that cannot be opened is gone or no longer a file since the walk.
+fn gone(e: &VolumeError) -> Option<SkipKind> {
+    (e.is_not_found() || matches!(e.problem, Problem::NotRegular(_))).then_some(SkipKind::Vanished)
+}
+
+/// Why a file could not be opened or described, in words for the manifest.
+fn unopened(e: &VolumeError) -> String {
+    if e.is_not_found() {
+        "was there when the folders were walked and gone when it was captured".into()
+    } else if matches!(e.problem, Problem::NotRegular(_)) {
+        NO_LONGER_A_FILE.into()
+    } else {
+        format!("cannot be read: {}", e.problem)
+    }
 }
 
 /// A reparse buffer as the writer takes it: tag, reserved, and the data after the 8-byte

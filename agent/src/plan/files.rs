@@ -132,6 +132,43 @@ impl FileList {
         })
     }
 
+    /// The file at index `i` of [`FileList::iter`]'s order.
+    pub fn get(&self, i: u32) -> Option<FileRef<'_>> {
+        // Each folder's files follow the folder before's: the first whose end passes `i`.
+        let d = self.dirs.partition_point(|d| d.first + d.count <= i);
+        let dir = self.dirs.get(d).filter(|d| d.first <= i)?;
+        let slot = self.files.get(i as usize)?;
+        Some(FileRef {
+            list: self,
+            dir,
+            slot,
+        })
+    }
+
+    /// The files' indexes (as [`FileList::get`] takes them): first those of the folders
+    /// `first` picks (it is asked with each folder's Windows path), then the rest; within
+    /// each, by where their data begins on the disk, ties (and a volume that does not say)
+    /// in walk order.
+    pub fn read_order(&self, first: impl Fn(&str) -> bool) -> Vec<u32> {
+        let firsts: Vec<bool> = self.dirs.iter().map(|d| first(&d.win)).collect();
+        let mut order = Vec::with_capacity(self.files.len());
+        for want in [true, false] {
+            let start = order.len();
+            for (d, _) in self.dirs.iter().zip(&firsts).filter(|(_, f)| **f == want) {
+                order.extend(d.first..d.first + d.count);
+            }
+            if let Some(group) = order.get_mut(start..) {
+                // Stable: equal offsets keep walk order.
+                group.sort_by_key(|&i| {
+                    self.files
+                        .get(i as usize)
+                        .map_or(u64::MAX, |s| s.disk_offset)
+                });
+            }
+        }
+        order
+    }
+
     /// Is `host` (a path wimlib met during its scan) a taken file or a folder on the way
     /// to one? Answered from the list alone: no second set of paths, no stat.
     pub fn keeps(&self, host: &Path) -> bool {
@@ -334,6 +371,58 @@ mod tests {
         ] {
             assert!(!l.keeps(Path::new(p)), "{p}");
         }
+    }
+
+    #[test]
+    fn orders_picked_folders_first_then_by_disk_offset() {
+        let mut l = FileList::default();
+        let vol = Place::host("/v");
+        let at = |rel: &str| Place::at(vol.volume().clone(), Node::new(rel.into(), 0));
+        let add = |l: &mut FileList, dir, name: &str, offset: Option<u64>| {
+            let meta = Meta {
+                disk_offset: offset,
+                ..Default::default()
+            };
+            l.push(dir, &entry(name), &meta, "Docs").unwrap();
+        };
+        let root = l.open_dir(&at("ann"), r"C:\ann", None);
+        add(&mut l, root, "r1", Some(50));
+        add(&mut l, root, "r2", None);
+        add(&mut l, root, "r3", Some(10));
+        let empty = l.open_dir(&at(r"ann\Empty"), r"C:\ann\Empty", Some(root));
+        let sub = l.open_dir(&at(r"ann\Empty\Docs"), r"C:\ann\Empty\Docs", Some(empty));
+        add(&mut l, sub, "d1", Some(90));
+        add(&mut l, sub, "d2", Some(5));
+        add(&mut l, sub, "d3", Some(90));
+        l.close_dir(sub);
+        l.close_dir(empty);
+        let late = l.open_dir(&at(r"ann\Late"), r"C:\ann\Late", Some(root));
+        add(&mut l, late, "l1", None);
+        l.close_dir(late);
+        l.close_dir(root);
+        l.seal();
+        let names = |order: Vec<u32>| -> Vec<String> {
+            order
+                .into_iter()
+                .map(|i| l.get(i).unwrap().name().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(l.read_order(|d| d.ends_with("Docs"))),
+            ["d2", "d1", "d3", "r3", "r1", "r2", "l1"]
+        );
+        assert_eq!(
+            names(l.read_order(|_| false)),
+            ["d2", "r3", "r1", "d1", "d3", "r2", "l1"]
+        );
+        let all: Vec<String> = l.iter().map(|f| f.name().to_string()).collect();
+        let by_index: Vec<String> = (0..l.len() as u32)
+            .map(|i| l.get(i).unwrap().win())
+            .collect();
+        assert_eq!(all, ["r1", "r2", "r3", "d1", "d2", "d3", "l1"]);
+        assert_eq!(by_index[3], r"C:\ann\Empty\Docs\d1");
+        assert_eq!(by_index[6], r"C:\ann\Late\l1");
+        assert!(l.get(7).is_none());
     }
 
     #[test]

@@ -321,6 +321,43 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), crate::fsread::
     imp::open_regular(path)
 }
 
+/// A folder held open so that its entries are described and opened by name from it: on
+/// Linux an `O_PATH` descriptor (the kernel does not walk the whole path again for each
+/// file of a folder of thousands); on Windows its path. As [`stat`] and
+/// [`open_regular_stat`], a link is never followed, the folder's own included.
+pub struct Folder(imp::Folder);
+
+impl Folder {
+    pub fn open(path: &Path) -> std::io::Result<Folder> {
+        imp::Folder::open(path).map(Folder)
+    }
+
+    /// [`stat`] of its entry `name`, whose whole path is `path`.
+    pub fn stat(&self, name: &str, path: &Path, attrs: &Attributes) -> std::io::Result<Stat> {
+        self.0.stat(name, path, attrs.kept)
+    }
+
+    /// [`open_regular_stat`] of its entry `name`, whose whole path is `path`.
+    pub fn open_regular_stat(
+        &self,
+        name: &str,
+        path: &Path,
+        attrs: &Attributes,
+    ) -> Result<(std::fs::File, Stat), crate::fsread::ReadError> {
+        self.0.open_regular_stat(name, path, attrs.kept)
+    }
+}
+
+/// [`open_regular`], with what the opened file says of itself, so that a capture looks
+/// the path up once: on Linux one open that refuses a link (`O_NOFOLLOW`) and one `fstat`
+/// (ntfs-3g's attributes asked of the handle); on Windows the open and [`stat`].
+pub fn open_regular_stat(
+    path: &Path,
+    attrs: &Attributes,
+) -> Result<(std::fs::File, Stat), crate::fsread::ReadError> {
+    imp::open_regular_stat(path, attrs.kept)
+}
+
 /// Opens named data stream `name` of the file at `path` for reading, as
 /// [`open_regular`] opens the file. `name` must be one [`file_extras`] listed for it.
 pub fn open_stream(path: &Path, name: &str) -> std::io::Result<(std::fs::File, u64)> {

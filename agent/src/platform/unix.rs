@@ -173,7 +173,209 @@ pub fn file_extras(_path: &Path, _kept: bool) -> std::io::Result<super::FileExtr
 }
 
 pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), crate::fsread::ReadError> {
-    crate::fsread::open_regular(path)
+    open_regular_stat(path, false).map(|(f, st)| (f, st.size))
+}
+
+/// fsread's guarantees with one open and one `fstat`, no `lstat` before.
+pub fn open_regular_stat(
+    path: &Path,
+    kept: bool,
+) -> Result<(std::fs::File, super::Stat), crate::fsread::ReadError> {
+    let c =
+        CString::new(path.as_os_str().as_bytes()).map_err(|e| crate::fsread::ReadError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?;
+    open_regular_at(libc::AT_FDCWD, &c, path, kept)
+}
+
+/// Opens `name` in the folder `dir` (or the working folder's `path` with `AT_FDCWD`):
+/// `O_NOFOLLOW` refuses a link as the last component, `O_NONBLOCK` returns at once from a
+/// FIFO (and `O_NOCTTY` keeps a terminal from becoming ours), and the handle's own type
+/// decides. `path` is the whole path, for messages.
+fn open_regular_at(
+    dir: std::os::fd::RawFd,
+    name: &std::ffi::CStr,
+    path: &Path,
+    kept: bool,
+) -> Result<(std::fs::File, super::Stat), crate::fsread::ReadError> {
+    use crate::fsread::ReadError;
+    use std::os::fd::FromRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let not = |what| ReadError::NotRegular {
+        path: path.to_path_buf(),
+        what,
+    };
+    let flags =
+        libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: a valid C string; the descriptor returned is owned by the File below.
+    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        // A link (ELOOP), a socket (ENXIO): what the name is, said as fsread says it.
+        return match std::fs::symlink_metadata(path) {
+            Ok(m) if !m.file_type().is_file() => Err(not(what(m.file_type()))),
+            _ => Err(io(e)),
+        };
+    }
+    // SAFETY: a descriptor just opened, owned by nothing else.
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    let m = file.metadata().map_err(io)?;
+    if !m.file_type().is_file() {
+        return Err(not(what(m.file_type())));
+    }
+    let attributes = if kept {
+        fd_ntfs_attrib(&file).unwrap_or(0)
+    } else {
+        0
+    };
+    let st = super::Stat {
+        file_id: Some(m.ino()),
+        links: u32::try_from(m.nlink()).unwrap_or(u32::MAX),
+        ..super::stat_from_std(&m, attributes)
+    };
+    Ok((file, st))
+}
+
+/// What something that is not a regular file is, in fsread's words.
+fn what(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_symlink() {
+        "a link"
+    } else if ft.is_dir() {
+        "a folder"
+    } else if ft.is_fifo() {
+        "a named pipe"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+/// A folder held by an `O_PATH` descriptor: its entries are looked up from it by name.
+pub struct Folder(std::os::fd::OwnedFd);
+
+impl Folder {
+    pub fn open(path: &Path) -> std::io::Result<Folder> {
+        use std::os::fd::FromRawFd;
+        let c = CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: a valid C string; the descriptor returned is owned below.
+        let fd = unsafe { libc::open(c.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a descriptor just opened, owned by nothing else.
+        Ok(Folder(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// `statx` of `name` in the folder, a link not followed: what [`stat`] gives of `path`.
+    pub fn stat(&self, name: &str, path: &Path, kept: bool) -> std::io::Result<super::Stat> {
+        use std::os::fd::AsRawFd;
+        let c = CString::new(name).map_err(std::io::Error::other)?;
+        // SAFETY: a plain structure of integers, filled by the call.
+        let mut x: libc::statx = unsafe { std::mem::zeroed() };
+        let mask = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
+        // SAFETY: an open descriptor, a valid C string and an out structure of the type the
+        // call fills.
+        let r = unsafe {
+            libc::statx(
+                self.0.as_raw_fd(),
+                c.as_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW | libc::AT_STATX_SYNC_AS_STAT,
+                mask,
+                &mut x,
+            )
+        };
+        if r != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let attributes = if kept {
+            ntfs_attrib(path).unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(stat_of(&x, attributes))
+    }
+
+    pub fn open_regular_stat(
+        &self,
+        name: &str,
+        path: &Path,
+        kept: bool,
+    ) -> Result<(std::fs::File, super::Stat), crate::fsread::ReadError> {
+        use std::os::fd::AsRawFd;
+        let c = CString::new(name).map_err(|e| crate::fsread::ReadError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?;
+        open_regular_at(self.0.as_raw_fd(), &c, path, kept)
+    }
+}
+
+/// What `statx` says, as [`stat`] reads std's metadata (a file system without birth times
+/// gives the write time as creation time).
+fn stat_of(x: &libc::statx, attributes: u32) -> super::Stat {
+    let time = |t: libc::statx_timestamp| filetime(t.tv_sec, t.tv_nsec);
+    let kind = match u32::from(x.stx_mode) & libc::S_IFMT {
+        libc::S_IFLNK => super::StatKind::Link,
+        libc::S_IFDIR => super::StatKind::Dir,
+        libc::S_IFREG => super::StatKind::File,
+        _ => super::StatKind::Other,
+    };
+    let written = time(x.stx_mtime);
+    super::Stat {
+        kind,
+        size: if kind == super::StatKind::File {
+            x.stx_size
+        } else {
+            0
+        },
+        attributes,
+        created: if x.stx_mask & libc::STATX_BTIME != 0 {
+            time(x.stx_btime)
+        } else {
+            written
+        },
+        written,
+        accessed: time(x.stx_atime),
+        file_id: Some(x.stx_ino),
+        links: x.stx_nlink,
+        reparse_tag: None,
+    }
+}
+
+/// A Unix time as a Windows file time (100 ns since 1601), as std's times are converted.
+fn filetime(secs: i64, nanos: u32) -> u64 {
+    let ns = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+    let epoch = i128::from(super::UNIX_EPOCH_AS_FILETIME);
+    u64::try_from((epoch + ns.div_euclid(100) + i128::from(ns < 0 && ns % 100 != 0)).max(0))
+        .unwrap_or(u64::MAX)
+}
+
+/// [`ntfs_attrib`] asked of an open file.
+fn fd_ntfs_attrib(file: &std::fs::File) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let name = c"system.ntfs_attrib_be";
+    let mut buf = [0u8; 4];
+    // SAFETY: an open descriptor, a valid C string and a 4-byte buffer whose length is
+    // passed.
+    let n = unsafe {
+        libc::fgetxattr(
+            file.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    (n == 4).then(|| u32::from_be_bytes(buf))
 }
 
 pub fn open_stream(_path: &Path, _name: &str) -> std::io::Result<(std::fs::File, u64)> {

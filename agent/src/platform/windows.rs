@@ -680,6 +680,40 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), crate::fsread::
     Ok((file, meta.len()))
 }
 
+pub fn open_regular_stat(
+    path: &Path,
+    kept: bool,
+) -> Result<(std::fs::File, super::Stat), crate::fsread::ReadError> {
+    let (file, _) = open_regular(path)?;
+    let st = stat(path, kept).map_err(|source| crate::fsread::ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok((file, st))
+}
+
+/// A folder as its path: Windows is asked by whole path, as before.
+pub struct Folder;
+
+impl Folder {
+    pub fn open(_path: &Path) -> std::io::Result<Folder> {
+        Ok(Folder)
+    }
+
+    pub fn stat(&self, _name: &str, path: &Path, kept: bool) -> std::io::Result<super::Stat> {
+        stat(path, kept)
+    }
+
+    pub fn open_regular_stat(
+        &self,
+        _name: &str,
+        path: &Path,
+        kept: bool,
+    ) -> Result<(std::fs::File, super::Stat), crate::fsread::ReadError> {
+        open_regular_stat(path, kept)
+    }
+}
+
 /// Named stream `name` of the file at `path`: `path:name`, built only from a name
 /// [`file_extras`] listed (one with no `:`, `\`, `/` or NUL), read raw.
 pub fn open_stream(path: &Path, name: &str) -> std::io::Result<(std::fs::File, u64)> {

@@ -11,14 +11,15 @@
 //!   (see the Unix side of [`crate::platform`]). ROOT = the device reads them all.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use super::{
     Entry, Extras, FileData, Kind, Listing, Meta, Node, Problem, Times, Unavailable, Volume,
     VolumeError,
 };
 use crate::fsread::ReadError;
-use crate::platform::{self, attr, Attributes, StatKind};
+use crate::platform::{self, attr, Attributes, Folder, StatKind};
 use lifeboat_volume::ntfs::{Reparse, ReparseKind};
 
 /// The node id of every host place: the host goes by paths.
@@ -29,6 +30,9 @@ pub struct HostVolume {
     root: PathBuf,
     name: String,
     attrs: Attributes,
+    /// The folder last looked into, held open: a walk and a capture go folder by folder,
+    /// so its files are described and opened by name from it ([`platform::Folder`]).
+    last: Mutex<Option<(String, Arc<Folder>)>>,
 }
 
 impl HostVolume {
@@ -38,7 +42,22 @@ impl HostVolume {
             name: root.display().to_string(),
             attrs: Attributes::for_root(&root),
             root,
+            last: Mutex::new(None),
         }
+    }
+
+    /// The folder holding `node`, held open, and the node's name in it; `None` where it
+    /// cannot be held (then the node is asked for by its whole path, as it would be).
+    fn folder_of<'n>(&self, node: &'n Node) -> Option<(Arc<Folder>, &'n str)> {
+        let parent = node.parent_rel()?;
+        let name = Some(node.name()).filter(|n| !n.is_empty())?;
+        let mut last = self.last.lock().ok()?;
+        if let Some((_, f)) = last.as_ref().filter(|(rel, _)| rel == parent) {
+            return Some((f.clone(), name));
+        }
+        let f = Arc::new(Folder::open(&self.path(&Node::new(parent.to_string(), ROOT_ID))).ok()?);
+        *last = Some((parent.to_string(), f.clone()));
+        Some((f, name))
     }
 
     fn path(&self, node: &Node) -> PathBuf {
@@ -66,14 +85,17 @@ impl HostVolume {
     }
 
     /// What a listed or looked-up entry is: a folder behind a reparse point (a junction as
-    /// Windows shows it) is a link, as a symlink is.
-    fn kind_of(&self, path: &Path, ft: std::fs::FileType) -> Kind {
+    /// Windows shows it) is a link, as a symlink is. The path is built only where it is
+    /// asked: for a folder on a volume that keeps attributes.
+    fn kind_of(&self, path: impl FnOnce() -> PathBuf, ft: std::fs::FileType) -> Kind {
         if ft.is_symlink() {
             Kind::Link
         } else if ft.is_dir() {
-            let reparse = self.attrs.kept()
-                && std::fs::symlink_metadata(path)
-                    .is_ok_and(|m| self.attrs.of_path(path, &m) & attr::REPARSE_POINT != 0);
+            let reparse = self.attrs.kept() && {
+                let path = path();
+                std::fs::symlink_metadata(&path)
+                    .is_ok_and(|m| self.attrs.of_path(&path, &m) & attr::REPARSE_POINT != 0)
+            };
             if reparse {
                 Kind::Link
             } else {
@@ -149,7 +171,7 @@ impl Volume for HostVolume {
             };
             let Ok(ft) = e.file_type() else { continue };
             out.entries.push(Entry {
-                kind: self.kind_of(&e.path(), ft),
+                kind: self.kind_of(|| e.path(), ft),
                 node: Node::new(dir.child_rel(name), ROOT_ID),
                 name: name.to_string(),
             });
@@ -174,7 +196,7 @@ impl Volume for HostVolume {
             }
         };
         Ok(found.map(|(n, path, ft)| Entry {
-            kind: self.kind_of(&path, ft),
+            kind: self.kind_of(|| path, ft),
             node: Node::new(dir.child_rel(&n), ROOT_ID),
             name: n,
         }))
@@ -182,34 +204,20 @@ impl Volume for HostVolume {
 
     fn meta(&self, node: &Node) -> Result<Meta, VolumeError> {
         let path = self.path(node);
-        let st = platform::stat(&path, &self.attrs).map_err(|e| self.io(node, e))?;
-        let kind = match st.kind {
-            StatKind::Dir if st.attributes & attr::REPARSE_POINT != 0 => Kind::Link,
-            StatKind::Dir => Kind::Folder,
-            StatKind::File => Kind::File,
-            StatKind::Link => Kind::Link,
-            StatKind::Other => Kind::Other,
+        let st = match self.folder_of(node) {
+            Some((folder, name)) => folder.stat(name, &path, &self.attrs),
+            None => platform::stat(&path, &self.attrs),
         };
-        Ok(Meta {
-            kind: Some(kind),
-            size: st.size,
-            attributes: st.attributes,
-            times: Some(Times {
-                created: st.created,
-                written: st.written,
-                accessed: st.accessed,
-            }),
-            reparse_tag: st.reparse_tag,
-            file_id: st.file_id,
-            links: st.links,
-            disk_offset: None,
-            unavailable: unavailable(st.attributes),
-        })
+        Ok(meta_of(st.map_err(|e| self.io(node, e))?))
     }
 
     fn open(&self, node: &Node) -> Result<Box<dyn FileData + '_>, VolumeError> {
         let path = self.path(node);
-        let (file, len) = platform::open_regular(&path).map_err(|e| match e {
+        let opened = match self.folder_of(node) {
+            Some((folder, name)) => folder.open_regular_stat(name, &path, &self.attrs),
+            None => platform::open_regular_stat(&path, &self.attrs),
+        };
+        let (file, st) = opened.map_err(|e| match e {
             ReadError::NotRegular { what, .. } => self.error(node, Problem::NotRegular(what)),
             ReadError::Io { source, .. } => self.io(node, source),
             ReadError::TooLarge { size, limit, .. } => {
@@ -218,8 +226,9 @@ impl Volume for HostVolume {
         })?;
         Ok(Box::new(HostFile {
             file,
-            len,
-            shown: path.display().to_string(),
+            len: st.size,
+            meta: Some(meta_of(st)),
+            path,
         }))
     }
 
@@ -243,7 +252,12 @@ impl Volume for HostVolume {
                 _ => Problem::Io(e),
             },
         })?;
-        Ok(Box::new(HostFile { file, len, shown }))
+        Ok(Box::new(HostFile {
+            file,
+            len,
+            meta: None,
+            path: PathBuf::from(shown),
+        }))
     }
 
     fn keeps_attributes(&self) -> bool {
@@ -251,10 +265,40 @@ impl Volume for HostVolume {
     }
 }
 
+/// What the host's stat says, as the stages see it.
+fn meta_of(st: platform::Stat) -> Meta {
+    let kind = match st.kind {
+        StatKind::Dir if st.attributes & attr::REPARSE_POINT != 0 => Kind::Link,
+        StatKind::Dir => Kind::Folder,
+        StatKind::File => Kind::File,
+        StatKind::Link => Kind::Link,
+        StatKind::Other => Kind::Other,
+    };
+    Meta {
+        kind: Some(kind),
+        size: st.size,
+        attributes: st.attributes,
+        times: Some(Times {
+            created: st.created,
+            written: st.written,
+            accessed: st.accessed,
+        }),
+        reparse_tag: st.reparse_tag,
+        file_id: st.file_id,
+        links: st.links,
+        disk_offset: None,
+        unavailable: unavailable(st.attributes),
+    }
+}
+
+/// An opened host file (or named stream), with what its handle said of it when opened.
 struct HostFile {
     file: File,
     len: u64,
-    shown: String,
+    /// The file's own (none for a named stream).
+    meta: Option<Meta>,
+    /// For messages only (a stream's as `path:name`).
+    path: PathBuf,
 }
 
 impl FileData for HostFile {
@@ -262,9 +306,13 @@ impl FileData for HostFile {
         self.len
     }
 
+    fn meta(&self) -> Option<&Meta> {
+        self.meta.as_ref()
+    }
+
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), VolumeError> {
         let err = |problem| VolumeError {
-            place: self.shown.clone(),
+            place: self.path.display().to_string(),
             problem,
         };
         let mut done = 0;
@@ -356,6 +404,80 @@ mod tests {
         // A folder of a file system that keeps no NTFS metadata: nothing besides data.
         let x = vol.child("a.txt").unwrap().extras().unwrap();
         assert!(x.security.is_none() && x.reparse.is_none() && x.streams.is_empty());
+    }
+
+    /// A file's description and its opening from its folder held open give what the whole
+    /// path gives (std's metadata is the independent view), and never a link's target or a
+    /// pipe's wait, in a folder or at the root.
+    #[cfg(unix)]
+    #[test]
+    fn files_are_described_and_opened_from_their_folder_as_by_path() {
+        use super::super::{Kind, Problem};
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("Docs/Sub")).unwrap();
+        for f in ["top.txt", "Docs/a.txt", "Docs/b.txt", "Docs/Sub/c.txt"] {
+            std::fs::write(root.join(f), f.as_bytes()).unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("Docs/a.txt"), root.join("Docs/link.txt")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("Docs/pipe").to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("Docs/sock")).unwrap();
+        let vol = Place::host(root);
+        for rel in [r"top.txt", r"Docs\a.txt", r"Docs\Sub\c.txt", r"Docs\b.txt"] {
+            let p = vol.resolve_ci(rel).unwrap();
+            let std_meta = std::fs::symlink_metadata(p.host_path().unwrap()).unwrap();
+            let m = p.meta().unwrap();
+            assert_eq!(m.kind, Some(Kind::File), "{rel}");
+            assert_eq!(m.size, std_meta.len(), "{rel}");
+            assert_eq!(m.file_id, Some(std_meta.ino()), "{rel}");
+            let written = crate::platform::stat(
+                &p.host_path().unwrap(),
+                &crate::platform::Attributes::for_root(root),
+            )
+            .unwrap();
+            let t = m.times.unwrap();
+            assert_eq!(
+                (t.created, t.written, t.accessed),
+                (written.created, written.written, written.accessed),
+                "{rel}"
+            );
+            let data = p.open().unwrap();
+            let opened = data.meta().unwrap();
+            assert_eq!(
+                (opened.size, opened.file_id, opened.links),
+                (m.size, m.file_id, m.links)
+            );
+            let mut buf = vec![0; data.len() as usize];
+            data.read_at(0, &mut buf).unwrap();
+            assert_eq!(buf, rel.replace('\\', "/").as_bytes());
+        }
+        let docs = vol.resolve_ci("Docs").unwrap();
+        let listed = docs.list().unwrap();
+        let entry = |name: &str| {
+            listed
+                .iter()
+                .find(|(e, _)| e.name == name)
+                .unwrap()
+                .1
+                .clone()
+        };
+        assert_eq!(entry("link.txt").meta().unwrap().kind, Some(Kind::Link));
+        let refused = |p: Place| match p.open().map(|_| ()).unwrap_err().problem {
+            Problem::NotRegular(what) => what,
+            other => panic!("{other}"),
+        };
+        assert_eq!(refused(entry("link.txt")), "a link");
+        assert_eq!(refused(entry("pipe")), "a named pipe");
+        assert_eq!(refused(entry("sock")), "a socket");
+        assert_eq!(refused(entry("Sub")), "a folder");
+        // Gone since it was listed: not found, as by path.
+        let b = entry("b.txt");
+        std::fs::remove_file(root.join("Docs/b.txt")).unwrap();
+        assert!(b.meta().unwrap_err().is_not_found());
+        assert!(b.open().map(|_| ()).unwrap_err().is_not_found());
     }
 
     #[test]

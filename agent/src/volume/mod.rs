@@ -170,6 +170,11 @@ pub trait FileData: Send {
     /// Bytes lost to bad sectors read as zeros and come back as [`Problem::Damaged`] with
     /// the buffer kept.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), VolumeError>;
+    /// What the opened file says of itself (a host file's `fstat`), where the volume had
+    /// it from the open: the capture takes it instead of asking [`Volume::meta`] again.
+    fn meta(&self) -> Option<&Meta> {
+        None
+    }
 }
 
 /// A volume as the stages see it. See the module documentation for what every

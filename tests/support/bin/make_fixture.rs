@@ -5,6 +5,8 @@
 //! signed in once (a profile, nothing in it yet): the demo's and the restore benchmark's
 //! target;
 //! `make-fixture small-files DIR COUNT`: a machine whose user has COUNT tiny files;
+//! `make-fixture ntfs-small-files IMAGE COUNT`: the same as an NTFS image (mkntfs, filled
+//! through ntfs-3g);
 //! `make-fixture big-hive DIR MB`: a machine with a dirty SOFTWARE hive of about MB;
 //! `make-fixture bench-rules DIR FILES`: the rule-evaluation benchmark's machine;
 //! `make-fixture store-v1 DIR`: the old machine `tests/fixtures/store-v1/` was captured from;
@@ -61,6 +63,11 @@ fn main() {
             fixtures::bench::write_small_files(std::path::Path::new(dir), n);
             println!("small-files machine written to {dir} ({n} files)");
         }
+        [cmd, img, n] if cmd == "ntfs-small-files" => {
+            let n: usize = n.parse().unwrap_or(100_000);
+            fixtures::bench::write_ntfs_small_files(std::path::Path::new(img), n);
+            println!("NTFS image {img} written: a Windows machine whose user has {n} files");
+        }
         [cmd, dir, mb] if cmd == "big-hive" => {
             let mb: usize = mb.parse().unwrap_or(100);
             fixtures::bench::write_big_hive(std::path::Path::new(dir), mb);
@@ -75,7 +82,7 @@ fn main() {
             println!("rule benchmark machine written to {dir} ({n} files)");
         }
         _ => {
-            eprintln!("usage: make-fixture demo DIR | make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER... | make-fixture store-v1 DIR | make-fixture small-files DIR COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
+            eprintln!("usage: make-fixture demo DIR | make-fixture bitlocker PLAIN OUT METHOD SECTOR KEY | make-fixture winpe DIR [PAD_MIB] | make-fixture bench DIR SIZE_MB | make-fixture newpc DIR USER... | make-fixture store-v1 DIR | make-fixture small-files DIR COUNT | make-fixture ntfs-small-files IMAGE COUNT | make-fixture big-hive DIR MB | make-fixture bench-rules DIR FILES");
             std::process::exit(2);
         }
     }
