@@ -161,6 +161,66 @@ pub fn capture(
     plan: &mut Plan,
     opts: &CaptureOptions,
 ) -> Result<CaptureOutcome, CaptureError> {
+    let computer = ins
+        .installation
+        .computer_name
+        .clone()
+        .unwrap_or_else(|| "UNKNOWN-PC".into());
+    let dirs = start_store(&computer, opts)?;
+    let mut log = Log { lines: Vec::new() };
+    log.say(format!(
+        "lifeboat {} capture of {} ({})",
+        crate::VERSION,
+        ins.installation.windir,
+        computer
+    ));
+    let mut manifest = begin_manifest(ins, plan, opts);
+    // Without --continue (or by Config.xml's ErrorControl) the first unreadable file stops
+    // the capture before anything is written.
+    if let Some(reason) = first_stop(plan, opts) {
+        return Err(failed(&dirs, &mut manifest, &mut log, reason, true));
+    }
+    log_skipped(plan, &mut log);
+
+    if let Err(stop) = write_files(plan, opts, &dirs, &mut manifest, &mut log) {
+        // Free the space a half-written WIM takes before saying what happened.
+        remove_wim_parts(&dirs.work);
+        manifest.wim.parts.clear();
+        let (reason, stopped) = match stop {
+            WriteStop::Stopped(r) => (r, true),
+            WriteStop::Failed(r) => (r, false),
+        };
+        return Err(failed(&dirs, &mut manifest, &mut log, reason, stopped));
+    }
+    manifest.totals = totals(&manifest);
+    if let Err(reason) = write_registry(plan, &dirs.work, &mut manifest, &mut log) {
+        return Err(failed(&dirs, &mut manifest, &mut log, reason, false));
+    }
+
+    // Manifest, then the proof: everything read back.
+    manifest.complete = true;
+    manifest.incomplete_reason = None;
+    manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
+    write_manifest_and_log(&dirs.work, &manifest, &log);
+    if let Err(reason) = read_back(&dirs, &manifest, &mut log) {
+        return Err(failed(&dirs, &mut manifest, &mut log, reason, false));
+    }
+    write_manifest_and_log(&dirs.work, &manifest, &log);
+    let store = dirs
+        .finish(opts.overwrite)
+        .map_err(|e| CaptureError::Failed {
+            store: dirs.work.clone(),
+            reason: format!("renaming the finished store: {e}"),
+        })?;
+    Ok(CaptureOutcome {
+        store,
+        manifest,
+        log: log.lines,
+    })
+}
+
+/// The store's folders in the destination, begun (the destination must be there).
+fn start_store(computer: &str, opts: &CaptureOptions) -> Result<StoreDirs, CaptureError> {
     let dest_err = |reason: String| CaptureError::Destination {
         path: opts.dest.clone(),
         reason,
@@ -170,23 +230,15 @@ pub fn capture(
             "does not exist or cannot be reached (is the USB stick plugged in, the share connected with `net use`?)".into(),
         ));
     }
-    let computer = ins
-        .installation
-        .computer_name
-        .clone()
-        .unwrap_or_else(|| "UNKNOWN-PC".into());
-    let dirs = StoreDirs::new(&opts.dest, &computer, &opts.stamp, opts.naming);
+    let dirs = StoreDirs::new(&opts.dest, computer, &opts.stamp, opts.naming);
     dirs.start(opts.overwrite)
         .map_err(|e| dest_err(e.to_string()))?;
-    let mut log = Log { lines: Vec::new() };
-    log.say(format!(
-        "lifeboat {} capture of {} ({})",
-        crate::VERSION,
-        ins.installation.windir,
-        computer
-    ));
+    Ok(dirs)
+}
 
-    let mut manifest = Manifest {
+/// The manifest as the capture begins: incomplete until the store is read back.
+fn begin_manifest(ins: &Inspected, plan: &Plan, opts: &CaptureOptions) -> Manifest {
+    Manifest {
         lifeboat_store: STORE_VERSION,
         agent_version: crate::VERSION.into(),
         complete: false,
@@ -217,42 +269,49 @@ pub fn capture(
                 .map(|k| k.values.len() as u64)
                 .sum(),
         },
-    };
-    let fail =
-        |manifest: &mut Manifest, log: &mut Log, reason: String, stopped: bool| -> CaptureError {
-            log.say(format!("FAILED: {reason}"));
-            manifest.complete = false;
-            manifest.incomplete_reason = Some(reason.clone());
-            manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
-            write_manifest_and_log(&dirs.work, manifest, log);
-            if stopped {
-                CaptureError::Stopped {
-                    store: dirs.work.clone(),
-                    reason,
-                }
-            } else {
-                CaptureError::Failed {
-                    store: dirs.work.clone(),
-                    reason,
-                }
-            }
-        };
+    }
+}
 
-    // Without --continue (or by Config.xml's ErrorControl) the first unreadable file stops
-    // the capture before anything is written.
-    if let Some((pass, s)) = plan
-        .passes()
+/// A capture that ends without a store: the reason logged and recorded in the manifest,
+/// both written into the unfinished store's folder.
+fn failed(
+    dirs: &StoreDirs,
+    manifest: &mut Manifest,
+    log: &mut Log,
+    reason: String,
+    stopped: bool,
+) -> CaptureError {
+    log.say(format!("FAILED: {reason}"));
+    manifest.complete = false;
+    manifest.incomplete_reason = Some(reason.clone());
+    manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
+    write_manifest_and_log(&dirs.work, manifest, log);
+    let store = dirs.work.clone();
+    if stopped {
+        CaptureError::Stopped { store, reason }
+    } else {
+        CaptureError::Failed { store, reason }
+    }
+}
+
+/// The first unreadable item that stops the capture (no `--continue`, or Config.xml's
+/// ErrorControl), said with its pass.
+fn first_stop(plan: &Plan, opts: &CaptureOptions) -> Option<String> {
+    plan.passes()
         .flat_map(|p| p.skipped.iter().map(move |s| (p, s)))
         .find(|(_, s)| opts.stops_on(s))
-    {
-        let reason = format!(
-            "{} ({}): {}",
-            Shown(&s.path),
-            Shown(&pass.name),
-            Shown(&s.reason.to_string())
-        );
-        return Err(fail(&mut manifest, &mut log, reason, true));
-    }
+        .map(|(pass, s)| {
+            format!(
+                "{} ({}): {}",
+                Shown(&s.path),
+                Shown(&pass.name),
+                Shown(&s.reason.to_string())
+            )
+        })
+}
+
+/// Every item the plan leaves out, a line each in the log.
+fn log_skipped(plan: &Plan, log: &mut Log) {
     for p in plan.passes() {
         for s in &p.skipped {
             log.say(format!(
@@ -263,39 +322,20 @@ pub fn capture(
             ));
         }
     }
+}
 
-    // Files.
-    if let Err(stop) = write_files(plan, opts, &dirs, &mut manifest, &mut log) {
-        // Free the space a half-written WIM takes before saying what happened.
-        for part in std::fs::read_dir(&dirs.work)
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let n = part.file_name().to_string_lossy().to_lowercase();
-            if n.ends_with(".wim") || n.ends_with(".swm") {
-                let _ = std::fs::remove_file(part.path());
-            }
+/// The WIM's parts in the unfinished store, removed.
+fn remove_wim_parts(work: &Path) {
+    for part in std::fs::read_dir(work).into_iter().flatten().flatten() {
+        let n = part.file_name().to_string_lossy().to_lowercase();
+        if n.ends_with(".wim") || n.ends_with(".swm") {
+            let _ = std::fs::remove_file(part.path());
         }
-        manifest.wim.parts.clear();
-        let (reason, stopped) = match stop {
-            WriteStop::Stopped(r) => (r, true),
-            WriteStop::Failed(r) => (r, false),
-        };
-        return Err(fail(&mut manifest, &mut log, reason, stopped));
     }
-    manifest.totals = totals(&manifest);
+}
 
-    // Registry.
-    if let Err(reason) = write_registry(plan, &dirs.work, &mut manifest, &mut log) {
-        return Err(fail(&mut manifest, &mut log, reason, false));
-    }
-
-    // Manifest, then the proof: everything read back.
-    manifest.complete = true;
-    manifest.incomplete_reason = None;
-    manifest.finished = Some(crate::time::unix_to_rfc3339(crate::time::now_unix()));
-    write_manifest_and_log(&dirs.work, &manifest, &log);
+/// The whole store read back and checked against its manifest; the problems when not.
+fn read_back(dirs: &StoreDirs, manifest: &Manifest, log: &mut Log) -> Result<(), String> {
     let started = Instant::now();
     let report = crate::store::verify::verify_contents(
         &crate::store::StoreReader::with_manifest(&dirs.work, manifest.clone()),
@@ -303,12 +343,7 @@ pub fn capture(
     );
     if !report.ok() {
         let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
-        return Err(fail(
-            &mut manifest,
-            &mut log,
-            format!("verification failed: {}", problems.join("; ")),
-            false,
-        ));
+        return Err(format!("verification failed: {}", problems.join("; ")));
     }
     log.say(format!(
         "verified: {} files, {} bytes read back in {}",
@@ -316,18 +351,7 @@ pub fn capture(
         report.bytes,
         seconds(started)
     ));
-    write_manifest_and_log(&dirs.work, &manifest, &log);
-    let store = dirs
-        .finish(opts.overwrite)
-        .map_err(|e| CaptureError::Failed {
-            store: dirs.work.clone(),
-            reason: format!("renaming the finished store: {e}"),
-        })?;
-    Ok(CaptureOutcome {
-        store,
-        manifest,
-        log: log.lines,
-    })
+    Ok(())
 }
 
 fn write_manifest_and_log(dir: &Path, manifest: &Manifest, log: &Log) {
