@@ -298,15 +298,7 @@ fn auto_asks_for_the_recovery_key_by_its_id_and_checks_each_group() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     let all = String::from_utf8_lossy(&out.stdout).to_string() + &err;
     assert_eq!(out.status.code(), Some(0), "{all}");
-    let (_, v, _) = detect(&f.locked, &[]);
-    let short = v["scanned"][0]["encryption"]["protectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == "recovery-password")
-        .and_then(|p| p["short_id"].as_str())
-        .unwrap()
-        .to_string();
+    let short = recovery_key_short_id(&f.locked);
     assert!(err.contains(&format!("Recovery key ID: {short}")), "{err}");
     assert!(
         err.contains("group 3"),
@@ -382,15 +374,7 @@ fn scanstate_takes_bitlocker_keys_from_files() {
     };
     let (code, out, err) = scanstate(&f.dir.path().join("none"), &[]);
     assert_ne!(code, 0, "{out}{err}");
-    let (_, v, _) = detect(&f.locked, &[]);
-    let short = v["scanned"][0]["encryption"]["protectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == "recovery-password")
-        .and_then(|p| p["short_id"].as_str())
-        .unwrap()
-        .to_string();
+    let short = recovery_key_short_id(&f.locked);
     assert!((out.clone() + &err).contains(&short), "{out}{err}");
     assert!(!f.dir.path().join("none/manifest.yaml").exists());
 
@@ -428,4 +412,17 @@ fn scanstate_takes_bitlocker_keys_from_files() {
     assert_eq!(code, 11, "{out}{err}");
     assert!((out.clone() + &err).contains("group 1"), "{out}{err}");
     assert_no_secret(&f, &(out + &err), "a bad keys file");
+}
+
+/// The recovery key ID detect shows for a locked volume, as Windows shows it (8 characters).
+fn recovery_key_short_id(locked: &Path) -> String {
+    let (_, v, _) = detect(locked, &[]);
+    v["scanned"][0]["encryption"]["protectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "recovery-password")
+        .and_then(|p| p["short_id"].as_str())
+        .unwrap()
+        .to_string()
 }
