@@ -2,7 +2,7 @@
 //! on F:, checked afterwards by the Linux agent's verify and by wimtools.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fixtures::ntfs;
@@ -239,14 +239,11 @@ fn windows_agent_carries_security_descriptors_and_hard_links() {
 fn windows_agent_captures_from_an_ntfs_image() {
     let wine = WinePrefix::new();
     let dir = tempfile::tempdir().unwrap();
-    let (e, f, linux) = (
-        dir.path().join("e"),
-        dir.path().join("f"),
-        dir.path().join("linux"),
-    );
-    for d in [&e, &f, &linux] {
-        std::fs::create_dir_all(d).unwrap();
-    }
+    let [e, f, linux] = ["e", "f", "linux"].map(|n| {
+        let d = dir.path().join(n);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    });
     let mut ann = UserSpec::local(1001, "ann");
     ann.files = vec![
         (r"Documents\report.docx".into(), b"PK report".to_vec()),
@@ -288,20 +285,7 @@ fn windows_agent_captures_from_an_ntfs_image() {
     assert_eq!(code, 0, "Linux capture: {out}{err}");
 
     let wims = [&f, &linux].map(|d| fixtures::store_in(d).join("files.wim"));
-    let mut applied = Vec::new();
-    for (i, wim) in wims.iter().enumerate() {
-        let (code, vout, verr) = run(Command::new("wimverify").arg(wim));
-        assert_eq!(code, 0, "wimverify {}: {vout}{verr}", wim.display());
-        let to = dir.path().join(format!("applied-{i}"));
-        let (code, aout, aerr) = run(Command::new("wimapply").arg(wim).arg("all").arg(&to));
-        assert_eq!(code, 0, "wimapply {}: {aout}{aerr}", wim.display());
-        applied.push(to);
-    }
-    let (code, diff, _) = run(Command::new("diff").arg("-r").args(&applied));
-    assert_eq!(
-        code, 0,
-        "the Windows and the Linux captures differ:\n{diff}"
-    );
+    let applied = applied_alike(dir.path(), &wims, "the Windows and the Linux captures");
 
     // The users' files, as ntfs-3g reads them from the image.
     let mount = ntfs::Mount::new(&img, &dir.path().join("mnt"), "ro");
@@ -374,14 +358,11 @@ fn windows_agent_captures_a_bitlocker_image_with_its_bek() {
     use fixtures::bitlocker::{bek_file, encrypt_file, Method, Protector, Spec};
     let wine = WinePrefix::new();
     let dir = tempfile::tempdir().unwrap();
-    let (e, f, linux) = (
-        dir.path().join("e"),
-        dir.path().join("f"),
-        dir.path().join("linux"),
-    );
-    for d in [&e, &f, &linux] {
-        std::fs::create_dir_all(d).unwrap();
-    }
+    let [e, f, linux] = ["e", "f", "linux"].map(|n| {
+        let d = dir.path().join(n);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    });
     let mut ann = UserSpec::local(1001, "ann");
     ann.files = vec![(r"Documents\thesis.docx".into(), fixtures::noise(300_000, 9))];
     let mut spec = WindowsSpec::win11("WINE-BDE");
@@ -429,16 +410,8 @@ fn windows_agent_captures_a_bitlocker_image_with_its_bek() {
         .arg(&linux)
         .args(["--profile", "user"]));
     assert_eq!(code, 0, "Linux capture: {out}{err}");
-    let mut applied = Vec::new();
-    for (i, d) in [&f, &linux].iter().enumerate() {
-        let wim = fixtures::store_in(d).join("files.wim");
-        let to = dir.path().join(format!("applied-{i}"));
-        let (code, aout, aerr) = run(Command::new("wimapply").arg(&wim).arg("all").arg(&to));
-        assert_eq!(code, 0, "wimapply {}: {aout}{aerr}", wim.display());
-        applied.push(to);
-    }
-    let (code, diff, _) = run(Command::new("diff").arg("-r").args(&applied));
-    assert_eq!(code, 0, "the locked and the plain captures differ:\n{diff}");
+    let wims = [&f, &linux].map(|d| fixtures::store_in(d).join("files.wim"));
+    applied_alike(dir.path(), &wims, "the locked and the plain captures");
     // The key's bytes appear in no file of the store.
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     for file in fixtures::migration::walk(&f) {
@@ -450,4 +423,21 @@ fn windows_agent_captures_a_bitlocker_image_with_its_bek() {
             file.display()
         );
     }
+}
+
+/// Each WIM verified by wimlib and applied into `dir` (`applied-N`), the trees then alike
+/// to `diff -r`; the applied folders.
+fn applied_alike(dir: &Path, wims: &[PathBuf], what: &str) -> Vec<PathBuf> {
+    let mut applied = Vec::new();
+    for (i, wim) in wims.iter().enumerate() {
+        let (code, vout, verr) = run(Command::new("wimverify").arg(wim));
+        assert_eq!(code, 0, "wimverify {}: {vout}{verr}", wim.display());
+        let to = dir.join(format!("applied-{i}"));
+        let (code, aout, aerr) = run(Command::new("wimapply").arg(wim).arg("all").arg(&to));
+        assert_eq!(code, 0, "wimapply {}: {aout}{aerr}", wim.display());
+        applied.push(to);
+    }
+    let (code, diff, _) = run(Command::new("diff").arg("-r").args(&applied));
+    assert_eq!(code, 0, "{what} differ:\n{diff}");
+    applied
 }
